@@ -1,0 +1,70 @@
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use super::Context;
+use crate::cli::InstallArgs;
+use crate::index::{self, Index, LoadOptions};
+use crate::install::{self, Outcome};
+use crate::platform::Platform;
+use crate::ui;
+use crate::version::VersionSpec;
+
+pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
+    let platform = args.platform.resolve()?;
+    let specs = args
+        .specs
+        .iter()
+        .map(|s| s.parse::<VersionSpec>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if specs.is_empty() {
+        bail!("no version given: run `gopin install 1.22` (or another version)");
+    }
+    let mut index: Option<Index> = None;
+    for spec in specs {
+        // An exact version already in the store needs no index (and works offline).
+        if let VersionSpec::Exact(v) = spec
+            && !args.force
+            && let Some(found) = ctx.store.get(&v, &platform)
+        {
+            report(&Outcome::AlreadyInstalled(found));
+            continue;
+        }
+        if index.is_none() {
+            index = Some(index::load(
+                &ctx.config,
+                LoadOptions {
+                    refresh: args.refresh,
+                },
+            )?);
+        }
+        let index = index.as_ref().expect("loaded above");
+        let release = install::resolve(index, &spec)?;
+        let outcome = install::install(&ctx.config, &ctx.store, release, &platform, args.force)?;
+        report(&outcome);
+    }
+    if Platform::host().is_ok_and(|host| host != platform) {
+        ui::note(&format!(
+            "note: {platform} is not this host's platform; it is kept beside the host's versions and never activated here"
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(outcome: &Outcome) {
+    let i = outcome.installed();
+    match outcome {
+        Outcome::Installed(_) => ui::note(&format!(
+            "installed {} ({}) in {}",
+            i.version,
+            i.platform,
+            i.goroot().display()
+        )),
+        Outcome::AlreadyInstalled(_) => ui::note(&format!(
+            "{} ({}) is already installed in {}",
+            i.version,
+            i.platform,
+            i.goroot().display()
+        )),
+    }
+}

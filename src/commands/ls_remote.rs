@@ -1,0 +1,71 @@
+use std::collections::HashSet;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, print_json};
+use crate::cli::LsRemoteArgs;
+use crate::index::{self, LoadOptions};
+use crate::platform::Platform;
+use crate::version::{GoVersion, VersionSpec};
+
+#[derive(Serialize)]
+struct Row {
+    version: GoVersion,
+    stable: bool,
+    installed: bool,
+}
+
+pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
+    let filter: Option<VersionSpec> = args.prefix.as_deref().map(str::parse).transpose()?;
+    let index = index::load(
+        &ctx.config,
+        LoadOptions {
+            refresh: args.refresh,
+        },
+    )?;
+    let host = Platform::host()?;
+    let installed: HashSet<GoVersion> = ctx
+        .store
+        .list_for(&host)?
+        .into_iter()
+        .map(|i| i.version)
+        .collect();
+    let mut rows: Vec<Row> = index
+        .releases
+        .iter()
+        .filter(|r| args.all || r.stable)
+        .filter(|r| match filter {
+            None => true,
+            // With --all a prefix lists the line's pre-releases too.
+            Some(VersionSpec::Prefix { major, minor }) => {
+                r.version.major == major && minor.is_none_or(|m| m == r.version.minor)
+            }
+            Some(spec) => spec.matches(&r.version),
+        })
+        .map(|r| Row {
+            version: r.version,
+            stable: r.stable,
+            installed: installed.contains(&r.version),
+        })
+        .collect();
+    if filter == Some(VersionSpec::Latest) {
+        rows.truncate(1);
+    }
+    if args.json {
+        print_json(&rows);
+    } else {
+        for row in &rows {
+            let mut line = row.version.to_string();
+            if !row.stable {
+                line.push_str("  (pre-release)");
+            }
+            if row.installed {
+                line.push_str("  (installed)");
+            }
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
