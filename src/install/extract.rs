@@ -118,7 +118,6 @@ pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
             ancestor = parent;
         }
         let path = root.join(&rel);
-        let mode = entry.header().mode().map_err(ExtractError::Read)?;
         match kind {
             EntryType::Directory => {
                 // A symlink or file already there would make create() a no-op or fail.
@@ -128,7 +127,7 @@ pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
                 dirs.create(&path).map_err(write_err(&path))?;
             }
             EntryType::Regular | EntryType::Continuous => {
-                let file_mode = file_mode(mode);
+                let file_mode = file_mode(entry.header().mode().map_err(ExtractError::Read)?);
                 let (size, sha256) = write_file(
                     &mut entry, &path, file_mode, &symlinks, &rel, &mut buf, &raw,
                 )?;
