@@ -1,6 +1,8 @@
 //! The command line: flags, subcommands, and their help. Dispatch lives in `commands`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::shell::Shell;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +33,99 @@ pub enum Command {
     Ls(LsArgs),
     /// List versions available from the release index, newest first
     LsRemote(LsRemoteArgs),
+    /// Pin a version for this directory (writes .go-version), installing it if needed
+    Use(UseArgs),
+    /// Show the version selected for this directory and the file that selected it
+    Current(CurrentArgs),
+    /// Print the absolute path of `go` (or another tool) for this directory
+    Which(WhichArgs),
+    /// Print the environment for a version, for eval, as JSON, or for GitHub Actions
+    Env(EnvArgs),
+    /// Run a command with a version's environment
+    Exec(ExecArgs),
+    /// Print the shell hook: eval "$(gopin init bash)"
+    Init(InitArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// The hook's worker: print what changed for the shell to eval
+    #[command(hide = true)]
+    HookEnv(HookEnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// The version to pin: 1.22.10, 1.22, latest, 1.23rc1
+    #[arg(value_name = "SPEC")]
+    pub spec: String,
+    /// Set the user default instead (used where no version file applies)
+    #[arg(long)]
+    pub global: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CurrentArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhichArgs {
+    /// The tool to find (go, gofmt, or one installed with `go install`)
+    #[arg(value_name = "TOOL", default_value = "go")]
+    pub tool: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The version (default: the one this directory selects)
+    #[arg(value_name = "SPEC")]
+    pub spec: Option<String>,
+    /// Shell syntax to print (default: from $SHELL)
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+    /// Print JSON
+    #[arg(long, conflicts_with_all = ["shell", "github"])]
+    pub json: bool,
+    /// Append to $GITHUB_ENV and $GITHUB_PATH, as actions/setup-go does
+    #[arg(long, conflicts_with = "shell")]
+    pub github: bool,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The version (default: the one this directory selects)
+    #[arg(value_name = "SPEC")]
+    pub spec: Option<String>,
+    /// Install the version first if it is missing
+    #[arg(long)]
+    pub install: bool,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct HookEnvArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+    /// The shell's stamp file, re-dated after each run
+    #[arg(long)]
+    pub stamp: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -92,12 +187,4 @@ pub struct LsRemoteArgs {
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
-}
-
-/// Shells gopin integrates with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellKind {
-    Bash,
-    Zsh,
-    Fish,
 }

@@ -23,6 +23,7 @@ use crate::fetch::{self, FetchError, Location, Retryable};
 use crate::index::{Index, Release, ReleaseFile};
 use crate::platform::Platform;
 use crate::record::{InstallRecord, hex};
+use crate::selection::Request;
 use crate::store::{Installed, Store, StoreError, entry_name};
 use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
@@ -89,6 +90,8 @@ pub enum InstallError {
         reason: String,
     },
     #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -138,6 +141,39 @@ pub fn resolve<'a>(index: &'a Index, spec: &VersionSpec) -> Result<&'a Release, 
             hint,
         }
     })
+}
+
+/// Installs the newest release that `request` accepts, for `platform`, unless one is
+/// installed already. This is what `use`, `exec --install`, argument-less `install` and the
+/// hook's `auto_install` call.
+pub fn install_request(
+    config: &Config,
+    store: &Store,
+    request: &Request,
+    platform: &Platform,
+    refresh: bool,
+) -> Result<Outcome, InstallError> {
+    if let Some(v) = request.exact()
+        && let Some(found) = store.get(&v, platform)
+    {
+        return Ok(Outcome::AlreadyInstalled(found));
+    }
+    let index = crate::index::load(config, crate::index::LoadOptions { refresh })?;
+    let release = match request {
+        Request::Spec(spec) => resolve(&index, spec)?,
+        Request::GoLine { .. } => {
+            let versions: Vec<GoVersion> = index.releases.iter().map(|r| r.version).collect();
+            request
+                .pick(&versions)
+                .and_then(|v| index.find(&v))
+                .ok_or_else(|| InstallError::NoSuchVersion {
+                    spec: request.to_string(),
+                    index: index.url.clone(),
+                    hint: " (run `gopin ls-remote` to see what is available)".to_string(),
+                })?
+        }
+    };
+    install(config, store, release, platform, false)
 }
 
 /// Installs `release` for `platform` unless it is already there (or `force`).

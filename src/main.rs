@@ -1,13 +1,17 @@
 //! gopin: a per-directory Go version manager.
 
+mod activate;
 mod cli;
 mod commands;
 mod config;
 mod fetch;
+mod hook;
 mod index;
 mod install;
 mod platform;
 mod record;
+mod selection;
+mod shell;
 mod store;
 mod ui;
 mod version;

@@ -105,11 +105,6 @@ impl GoVersion {
         self.stage == Stage::Release
     }
 
-    /// The `major.minor` language version this release belongs to.
-    pub fn minor_line(&self) -> (u32, u32) {
-        (self.major, self.minor)
-    }
-
     /// Parses the body of a version (after any `go`/`v`): `1`, `1.20`, `1.20.3`, `1.21rc1`,
     /// `1.9.2rc2` (a real, oddly named release). Returns whether the patch number was written.
     fn parse_body(s: &str) -> Option<(GoVersion, bool)> {
@@ -214,18 +209,6 @@ impl VersionSpec {
             }
             VersionSpec::Latest => v.is_stable(),
         }
-    }
-
-    /// The newest of `candidates` that this spec selects.
-    pub fn best<'a, I>(&self, candidates: I) -> Option<GoVersion>
-    where
-        I: IntoIterator<Item = &'a GoVersion>,
-    {
-        candidates
-            .into_iter()
-            .filter(|v| self.matches(v))
-            .max()
-            .copied()
     }
 }
 
@@ -383,13 +366,14 @@ mod tests {
     #[test]
     fn prefixes_compare_numbers_not_strings() {
         let have = [v("1.20.1"), v("1.20.14"), v("1.2.9"), v("1.21rc1")];
+        let best = |spec: &VersionSpec| have.iter().filter(|v| spec.matches(v)).max().copied();
         let exact: VersionSpec = "1.20.1".parse().unwrap();
-        assert_eq!(exact.best(&have), Some(v("1.20.1")));
+        assert_eq!(best(&exact), Some(v("1.20.1")));
         let prefix: VersionSpec = "1.20".parse().unwrap();
-        assert_eq!(prefix.best(&have), Some(v("1.20.14")));
+        assert_eq!(best(&prefix), Some(v("1.20.14")));
         let minor2: VersionSpec = "1.2".parse().unwrap();
-        assert_eq!(minor2.best(&have), Some(v("1.2.9")));
+        assert_eq!(best(&minor2), Some(v("1.2.9")));
         let rc_line: VersionSpec = "1.21".parse().unwrap();
-        assert_eq!(rc_line.best(&have), None, "prefixes skip pre-releases");
+        assert_eq!(best(&rc_line), None, "prefixes skip pre-releases");
     }
 }

@@ -3,10 +3,12 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::Context;
+use crate::activate;
 use crate::cli::InstallArgs;
 use crate::index::{self, Index, LoadOptions};
 use crate::install::{self, Outcome};
 use crate::platform::Platform;
+use crate::selection;
 use crate::ui;
 use crate::version::VersionSpec;
 
@@ -18,7 +20,7 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
         .map(|s| s.parse::<VersionSpec>())
         .collect::<Result<Vec<_>, _>>()?;
     if specs.is_empty() {
-        bail!("no version given: run `gopin install 1.22` (or another version)");
+        return install_selected(ctx, &platform, args.refresh);
     }
     let mut index: Option<Index> = None;
     for spec in specs {
@@ -67,4 +69,19 @@ fn report(outcome: &Outcome) {
             i.goroot().display()
         )),
     }
+}
+
+/// `gopin install` with no version: whatever the current directory selects.
+fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result<ExitCode> {
+    let cwd = Context::cwd();
+    let Some(pin) = selection::select(&cwd, &activate::default_file(&ctx.store))? else {
+        bail!(
+            "no version given and none is pinned for {}: run `gopin install 1.22`, or pin one with `gopin use`",
+            cwd.display()
+        );
+    };
+    let outcome =
+        install::install_request(&ctx.config, &ctx.store, &pin.request, platform, refresh)?;
+    report(&outcome);
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,19 +1,30 @@
 //! One module per subcommand. Each is a thin layer: parse its arguments into the types of the
 //! core modules, call them, and print.
 
+mod current;
+mod env;
+mod exec;
+mod init;
 mod install;
 mod ls;
 mod ls_remote;
 mod uninstall;
+mod use_;
+mod which;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 
+use crate::activate::{self, Resolved};
 use crate::cli::{Command, PlatformArgs};
 use crate::config::Config;
+use crate::install::install_request;
 use crate::platform::Platform;
-use crate::store::Store;
+use crate::selection::Request;
+use crate::store::{Installed, Store};
+use crate::version::VersionSpec;
 
 /// What every command needs: settings and the store.
 pub struct Context {
@@ -27,6 +38,58 @@ impl Context {
         let store = Store::new(&config.home);
         Ok(Context { config, store })
     }
+
+    /// The working directory; when it has been deleted under the shell, `$PWD` as a string.
+    pub fn cwd() -> PathBuf {
+        std::env::current_dir()
+            .or_else(|_| std::env::var("PWD").map(PathBuf::from))
+            .unwrap_or_else(|_| PathBuf::from("/"))
+    }
+
+    /// The installed version a command acts on: `spec` if given, else the directory's
+    /// selection. With `install`, a missing version is installed first.
+    pub fn choose(
+        &self,
+        spec: Option<&str>,
+        platform: &Platform,
+        install: bool,
+    ) -> Result<(Installed, Option<PathBuf>)> {
+        let (request, source) = match spec {
+            Some(raw) => (Request::Spec(raw.parse::<VersionSpec>()?), None),
+            None => {
+                let cwd = Self::cwd();
+                match activate::resolve_dir(&self.store, platform, &cwd)? {
+                    Resolved::Ready(pin, installed) => return Ok((installed, Some(pin.source))),
+                    Resolved::Nothing => {
+                        return Err(anyhow!(
+                            "no Go version is selected for {}: pin one with `gopin use 1.22`, or name one",
+                            cwd.display()
+                        ));
+                    }
+                    Resolved::Missing(pin) if !install => {
+                        return Err(anyhow!(
+                            "{} (or pass --install)",
+                            activate::missing_hint(&pin)
+                        ));
+                    }
+                    Resolved::Missing(pin) => (pin.request, Some(pin.source)),
+                }
+            }
+        };
+        let versions: Vec<_> = self.store.list_for(platform)?;
+        let picked = request.pick(versions.iter().map(|i| &i.version));
+        if let Some(v) = picked {
+            let found = versions.into_iter().find(|i| i.version == v);
+            return Ok((found.expect("picked from this list"), source));
+        }
+        if !install {
+            return Err(anyhow!(
+                "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
+            ));
+        }
+        let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
+        Ok((outcome.installed().clone(), source))
+    }
 }
 
 pub fn run(command: Command) -> Result<ExitCode> {
@@ -36,6 +99,18 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Uninstall(args) => uninstall::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
         Command::LsRemote(args) => ls_remote::run(&ctx, args),
+        Command::Use(args) => use_::run(&ctx, args),
+        Command::Current(args) => current::run(&ctx, args),
+        Command::Which(args) => which::run(&ctx, args),
+        Command::Env(args) => env::run(&ctx, args),
+        Command::Exec(args) => exec::run(&ctx, args),
+        Command::Init(args) => init::run(&ctx, args),
+        Command::HookEnv(args) => init::hook_env(&ctx, args),
+        Command::Completions(args) => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "gopin", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

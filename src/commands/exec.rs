@@ -1,0 +1,39 @@
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::Context;
+use super::env::environment;
+use crate::cli::ExecArgs;
+use crate::platform::Platform;
+
+pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
+    let (installed, source) = ctx.choose(args.spec.as_deref(), &Platform::host()?, args.install)?;
+    let (activation, path) = environment(ctx, &installed, source.as_deref());
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    for (name, value) in &activation.vars {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    // Set before exec, so the program itself is looked up on the new PATH.
+    cmd.env("PATH", path);
+    // On success exec never returns: the command's exit status and signals are its own.
+    let err = cmd.exec();
+    eprintln!(
+        "gopin: error: cannot run '{}' with {}: {err}",
+        program.to_string_lossy(),
+        installed.version
+    );
+    Ok(ExitCode::from(
+        if err.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        },
+    ))
+}
