@@ -34,6 +34,7 @@ case ";${PROMPT_COMMAND[*]-};" in
     if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
       PROMPT_COMMAND=(_gopin_hook "${PROMPT_COMMAND[@]}")
     else
+      # shellcheck disable=SC2128,SC2178 # the string form, by design
       PROMPT_COMMAND="_gopin_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
     fi
     ;;

@@ -171,7 +171,7 @@ impl Index {
                 files,
             });
         }
-        releases.sort_by(|a, b| b.version.cmp(&a.version));
+        releases.sort_by_key(|r| std::cmp::Reverse(r.version));
         releases.dedup_by(|a, b| a.version == b.version);
         Ok(Index {
             releases,

@@ -1,0 +1,555 @@
+//! The hook in real bash, zsh and fish: init scripts render and run cleanly, and interactive
+//! sessions switch Go per directory and restore the user's environment on the way out.
+//!
+//! bash and zsh run interactively (`-i`) reading commands from a pipe, which runs their prompt
+//! hooks before each command as at a terminal; fish needs a terminal for its prompt events, so
+//! it runs under `script`, which gives it a pseudo-terminal.
+
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use support::*;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Sh {
+    fn name(self) -> &'static str {
+        match self {
+            Sh::Bash => "bash",
+            Sh::Zsh => "zsh",
+            Sh::Fish => "fish",
+        }
+    }
+
+    fn available(self) -> bool {
+        let ok = Command::new(self.name())
+            .arg("-c")
+            .arg("true")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            // CI installs all three shells; a developer machine may lack one.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is required in CI",
+                self.name()
+            );
+            eprintln!("skipping: {} is not installed", self.name());
+        }
+        ok
+    }
+}
+
+/// A world with installed Go versions, projects pinned in each way, and a "system" Go.
+struct World {
+    env: Env,
+    _mirror: Mirror,
+    root: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let mirror = Mirror::start();
+        publish(
+            &mirror,
+            &[
+                Release::linux("go1.22.10"),
+                Release::linux("go1.22.9"),
+                Release::linux("go1.21.13"),
+            ],
+        );
+        let env = Env::new(&mirror);
+        env.gopin(&["install", "1.22.10", "1.22.9", "1.21.13"])
+            .assert()
+            .success();
+        let root = env.work();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("proj/.go-version", "1.22.10\n");
+        std::fs::create_dir_all(root.join("proj/sub/deeper")).unwrap();
+        write("modproj/go.mod", "module example.com/m\n\ngo 1.21.3\n");
+        write("toolproj/.tool-versions", "nodejs 20.1.0\ngolang 1.22.9\n");
+        write(&format!("{}/.go-version", HOSTILE), "1.21\n");
+        write("sysgo/bin/go", "#!/bin/sh\necho go version system\n");
+        std::fs::create_dir_all(root.join("plain")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.join("sysgo/bin/go"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        World {
+            env,
+            _mirror: mirror,
+            root,
+        }
+    }
+
+    /// The PATH the user starts with: a "system" Go first.
+    fn user_path(&self) -> String {
+        format!(
+            "{}:/usr/local/bin:/usr/bin:/bin",
+            self.root.join("sysgo/bin").display()
+        )
+    }
+
+    fn goroot(&self, name: &str) -> String {
+        self.env.goroot(name).display().to_string()
+    }
+}
+
+/// A directory name with a space, quotes, `$` and non-ASCII.
+const HOSTILE: &str = "it's a \"$dir\" ünï";
+
+/// The `report LABEL` function each session defines: one line with what the user would see.
+fn report_fn(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Bash | Sh::Zsh => {
+            r#"report() {
+  local v
+  v="$(go version 2>/dev/null || echo no-go)"
+  printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$1" "${GOROOT-<unset>}" "${GOBIN-<unset>}" \
+    "${GOTOOLCHAIN-<unset>}" "${GOPIN_VERSION-<unset>}" "$v" "$(go env GOROOT 2>/dev/null)" "$PATH" >> "$OUT"
+}
+"#
+        }
+        Sh::Fish => {
+            r#"function report
+  set -l vals
+  for name in GOROOT GOBIN GOTOOLCHAIN GOPIN_VERSION
+    if set -q $name
+      set -a vals $$name
+    else
+      set -a vals '<unset>'
+    end
+  end
+  set -l v (go version 2>/dev/null; or echo no-go)
+  set -l r (go env GOROOT 2>/dev/null)
+  printf '%s|%s|%s|%s|%s|%s|%s|%s\n' $argv[1] $vals "$v" "$r" "$PATH" >> $OUT
+end
+"#
+        }
+    }
+}
+
+/// One reported line, split.
+#[derive(Debug, Clone, PartialEq)]
+struct Report {
+    label: String,
+    goroot: String,
+    gobin: String,
+    toolchain: String,
+    version: String,
+    go_version: String,
+    go_env_goroot: String,
+    path: String,
+}
+
+fn parse_reports(text: &str) -> Vec<Report> {
+    text.lines()
+        .filter(|l| l.contains('|'))
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(8, '|').collect();
+            Report {
+                label: f[0].into(),
+                goroot: f[1].into(),
+                gobin: f[2].into(),
+                toolchain: f[3].into(),
+                version: f[4].into(),
+                go_version: f[5].into(),
+                go_env_goroot: f[6].into(),
+                path: f[7].into(),
+            }
+        })
+        .collect()
+}
+
+/// Runs an interactive `sh` session: `rc` first (as the user's rc file would), then each
+/// command at its own prompt. Returns everything written to `$OUT`.
+fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let rc_file = dir.path().join("rc");
+    std::fs::write(&rc_file, rc).unwrap();
+    let mut cmd = match sh {
+        Sh::Bash => {
+            let mut c = Command::new("bash");
+            c.args(["--noprofile", "--rcfile"]).arg(&rc_file).arg("-i");
+            c
+        }
+        Sh::Zsh => {
+            let mut c = Command::new("zsh");
+            // -f: no startup files, so the rc is fed as the first commands instead.
+            c.args(["-f", "-i"]);
+            c
+        }
+        Sh::Fish => {
+            let mut c = Command::new("script");
+            c.args([
+                "-qec",
+                "fish -i --no-config --init-command 'source $GOPIN_TEST_RC'",
+                "/dev/null",
+            ]);
+            c
+        }
+    };
+    cmd.current_dir(world.env.dir.path().join("home"))
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in world.env.vars() {
+        cmd.env(k, v);
+    }
+    cmd.env("PATH", world.user_path())
+        .env("OUT", &out)
+        .env("GOPIN_TEST_RC", &rc_file)
+        .env("HOSTILE_DIR", world.root.join(HOSTILE))
+        .env("W", &world.root)
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "dumb")
+        // A user's locale: fish cannot even name a non-ASCII directory in the C locale.
+        .env("LC_ALL", "C.UTF-8")
+        .env("GOROOT", "/opt/user-goroot")
+        .env_remove("GOBIN");
+    let mut child = cmd.spawn().unwrap();
+    {
+        let stdin = child.stdin.as_mut().unwrap();
+        if sh == Sh::Zsh {
+            stdin.write_all(rc.as_bytes()).unwrap();
+        }
+        for c in commands {
+            writeln!(stdin, "{c}").unwrap();
+        }
+        writeln!(stdin, "exit").unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        !text.is_empty(),
+        "{sh:?} session wrote nothing; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text
+}
+
+fn init_line(sh: Sh) -> String {
+    let bin = gopin_bin();
+    match sh {
+        Sh::Bash | Sh::Zsh => format!("eval \"$('{}' init {})\"\n", bin.display(), sh.name()),
+        Sh::Fish => format!("'{}' init fish | source\n", bin.display()),
+    }
+}
+
+fn user_hook(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Bash => "PROMPT_COMMAND='echo \"user-hook status=$?\" >> \"$OUT\"'\n",
+        Sh::Zsh => "precmd() { echo \"user-hook status=$?\" >> \"$OUT\"; }\n",
+        Sh::Fish => {
+            "function user_hook --on-event fish_prompt\n  echo \"user-hook status=$status\" >> $OUT\nend\n"
+        }
+    }
+}
+
+fn rc_for(sh: Sh) -> String {
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(user_hook(sh));
+    rc.push_str(report_fn(sh));
+    // Loading the hook twice must be harmless.
+    rc.push_str(&init_line(sh));
+    rc.push_str(&init_line(sh));
+    rc
+}
+
+fn switching_between_projects(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let text = session(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "report start",
+            "cd \"$W/proj\"",
+            "report proj",
+            "cd sub/deeper",
+            "report deeper",
+            "cd \"$W/modproj\"",
+            "report mod",
+            "cd \"$W/toolproj\"",
+            "report tool",
+            "cd \"$HOSTILE_DIR\"",
+            "report hostile",
+            "cd \"$W/plain\"",
+            "report left",
+            "cd \"$W/proj\"",
+            "echo 1.21.13 > .go-version",
+            "report edited",
+            "false",
+            "cd /",
+            "report end",
+        ],
+    );
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .clone()
+    };
+    let start = by("start");
+    assert_eq!(start.goroot, "/opt/user-goroot", "{sh:?}");
+    assert_eq!(start.gobin, "<unset>");
+    assert_eq!(start.go_version, "go version system");
+
+    let check = |label: &str, name: &str, version: &str| {
+        let r = by(label);
+        let goroot = w.goroot(name);
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}: go env GOROOT");
+        assert_eq!(
+            r.go_version,
+            format!("go version {version} linux/amd64"),
+            "{sh:?} {label}"
+        );
+        assert_eq!(r.version, version);
+        assert_eq!(r.toolchain, "local");
+        let gobin = w.env.store().join("versions").join(name).join("gobin");
+        assert_eq!(r.gobin, gobin.display().to_string(), "{sh:?} {label}");
+        let expected_path = format!("{goroot}/bin:{}:{}", gobin.display(), w.user_path());
+        assert_eq!(r.path, expected_path, "{sh:?} {label}: PATH");
+    };
+    check("proj", "go1.22.10.linux-amd64", "go1.22.10");
+    check("deeper", "go1.22.10.linux-amd64", "go1.22.10");
+    check("mod", "go1.21.13.linux-amd64", "go1.21.13");
+    check("tool", "go1.22.9.linux-amd64", "go1.22.9");
+    check("hostile", "go1.21.13.linux-amd64", "go1.21.13");
+    check("edited", "go1.21.13.linux-amd64", "go1.21.13");
+
+    // Leaving restores everything exactly, PATH included.
+    for label in ["left", "end"] {
+        let r = by(label);
+        assert_eq!(
+            Report {
+                label: "start".into(),
+                ..r
+            },
+            start,
+            "{sh:?} {label}"
+        );
+    }
+    // The user's own hook still ran at every prompt and saw the real exit status.
+    assert!(text.matches("user-hook").count() >= 15, "{sh:?}:\n{text}");
+    assert!(
+        text.contains("user-hook status=1"),
+        "{sh:?}: $? was lost:\n{text}"
+    );
+}
+
+#[test]
+fn bash_switches_per_directory_and_restores() {
+    switching_between_projects(Sh::Bash);
+}
+
+#[test]
+fn zsh_switches_per_directory_and_restores() {
+    switching_between_projects(Sh::Zsh);
+}
+
+#[test]
+fn fish_switches_per_directory_and_restores() {
+    switching_between_projects(Sh::Fish);
+}
+
+#[test]
+fn bash_prompt_command_array_form_is_kept() {
+    if !Sh::Bash.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::from(
+        "set -u\nPROMPT_COMMAND=('echo first >> \"$OUT\"' 'echo second >> \"$OUT\"')\n",
+    );
+    rc.push_str(report_fn(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report proj",
+            "echo \"pc=${PROMPT_COMMAND[*]}\" >> \"$OUT\"",
+        ],
+    );
+    let version = bash_version();
+    if version >= (5, 1) {
+        assert!(text.contains("pc=_gopin_hook echo first"), "{text}");
+        assert_eq!(parse_reports(&text)[0].version, "go1.22.10");
+    }
+    assert!(text.contains("first\nsecond"), "{text}");
+    assert_eq!(text.matches("_gopin_hook").count(), 1, "{text}");
+}
+
+fn bash_version() -> (u32, u32) {
+    let out = Command::new("bash")
+        .args(["-c", "echo ${BASH_VERSINFO[0]} ${BASH_VERSINFO[1]}"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace().map(|n| n.parse().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+#[test]
+fn missing_version_hints_once_and_leaves_the_user_env() {
+    if !Sh::Bash.available() {
+        return;
+    }
+    let w = World::new();
+    std::fs::write(w.root.join("proj/.go-version"), "1.20.3\n").unwrap();
+    let mut rc = String::from("set -u\n");
+    rc.push_str(report_fn(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    let dir = tempfile::tempdir().unwrap();
+    let err_file = dir.path().join("err");
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            &format!("exec 2>>'{}'", err_file.display()),
+            "cd \"$W/proj\"",
+            "true",
+            "true",
+            "report missing",
+        ],
+    );
+    let r = &parse_reports(&text)[0];
+    assert_eq!(r.goroot, "/opt/user-goroot");
+    assert_eq!(r.go_version, "go version system");
+    let err = std::fs::read_to_string(&err_file).unwrap();
+    let hint = "go1.20.3 is pinned by";
+    assert_eq!(err.matches(hint).count(), 1, "{err}");
+    assert!(err.contains("not installed — run: gopin install"), "{err}");
+}
+
+/// Each init script runs under the strictest settings with no output at all.
+#[test]
+fn init_scripts_run_clean_under_strict_modes() {
+    let gopin = gopin_bin();
+    let cases: [(Sh, &[&str], String); 3] = [
+        (
+            Sh::Bash,
+            &["-euo", "pipefail", "-c"],
+            format!(
+                "eval \"$('{}' init bash)\"; _gopin_hook; _gopin_hook",
+                gopin.display()
+            ),
+        ),
+        (
+            Sh::Zsh,
+            &["-eu", "-c"],
+            format!(
+                "eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
+                gopin.display()
+            ),
+        ),
+        (
+            Sh::Fish,
+            &["--no-config", "-c"],
+            format!(
+                "'{}' init fish | source; _gopin_hook; _gopin_hook",
+                gopin.display()
+            ),
+        ),
+    ];
+    let mirror = Mirror::start();
+    let env = Env::new(&mirror);
+    for (sh, flags, script) in cases {
+        if !sh.available() {
+            continue;
+        }
+        let mut cmd = Command::new(sh.name());
+        cmd.args(flags).arg(script).current_dir(env.work());
+        for (k, v) in env.vars() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{sh:?}: {}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "", "{sh:?}");
+        assert_eq!(stderr_of(&out), "", "{sh:?}");
+    }
+}
+
+#[test]
+fn bash_init_passes_shellcheck() {
+    let Ok(out) = Command::new("shellcheck").arg("--version").output() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "shellcheck is required in CI"
+        );
+        return;
+    };
+    assert!(out.status.success());
+    let init = Command::new(gopin_bin())
+        .args(["init", "bash"])
+        .output()
+        .unwrap();
+    let mut check = Command::new("shellcheck")
+        .args(["--shell=bash", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(&init.stdout)
+        .unwrap();
+    let result = check.wait_with_output().unwrap();
+    assert!(result.status.success(), "{}", stdout_of(&result));
+}
+
+#[test]
+fn init_embeds_the_absolute_binary_path_quoted() {
+    let runtime = tempfile::tempdir().unwrap();
+    let hostile = runtime.path().join("it's $here");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "eval \"$('{}' init bash)\"; printf '%s\\n%s\\n%s' \"$_GOPIN_BIN\" \"$_GOPIN_STAMP\" \"$$\"",
+            gopin_bin().display()
+        ))
+        .env("XDG_RUNTIME_DIR", &hostile)
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}{}", stderr_of(&out));
+    let bin = gopin_bin().canonicalize().unwrap();
+    assert_eq!(lines[0], bin.display().to_string());
+    assert_eq!(
+        lines[1],
+        format!("{}/gopin/{}", hostile.display(), lines[2])
+    );
+}
