@@ -6,6 +6,8 @@
 
 set -g _gopin_bin __GOPIN_BIN__
 set -g _gopin_stamp __GOPIN_STAMP_DIR__/$fish_pid
+# Tells `gopin doctor` the hook is loaded.
+set -gx _GOPIN_HOOK fish
 
 # Redefining the function replaces its event handlers, so loading this twice is harmless.
 function _gopin_hook --on-event fish_prompt --on-variable PWD

@@ -6,6 +6,8 @@
 
 _GOPIN_BIN=__GOPIN_BIN__
 _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
+# Tells `gopin doctor` the hook is loaded.
+export _GOPIN_HOOK=zsh
 
 _gopin_hook() {
   if [[ "${_GOPIN_PWD-}" != "$PWD" ]] || _gopin_stale; then

@@ -43,6 +43,8 @@ pub enum Command {
     Env(EnvArgs),
     /// Run a command with a version's environment
     Exec(ExecArgs),
+    /// Check the whole chain (hook, PATH, GOROOT, go.mod, the store) and say how to fix it
+    Doctor(DoctorArgs),
     /// Print the shell hook: eval "$(gopin init bash)"
     Init(InitArgs),
     /// Print shell completions
@@ -105,6 +107,13 @@ pub struct ExecArgs {
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod activate;
 mod cli;
 mod commands;
 mod config;
+mod doctor;
 mod fetch;
 mod hook;
 mod index;

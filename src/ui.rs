@@ -44,9 +44,23 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && stderr_is_tty()
 }
 
-/// Wraps `text` in an ANSI colour when colour is enabled.
+/// Wraps `text` for stderr in an ANSI colour when colour is enabled.
 pub fn paint(text: &str, code: &str) -> String {
-    if color_enabled() {
+    paint_if(color_enabled(), text, code)
+}
+
+/// The same for text printed on stdout.
+pub fn paint_out(text: &str, code: &str) -> String {
+    let tty = std::io::stdout().is_terminal();
+    paint_if(
+        tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        text,
+        code,
+    )
+}
+
+fn paint_if(enabled: bool, text: &str, code: &str) -> String {
+    if enabled {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()

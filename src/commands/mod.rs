@@ -2,6 +2,7 @@
 //! core modules, call them, and print.
 
 mod current;
+mod doctor;
 mod env;
 mod exec;
 mod init;
@@ -104,6 +105,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Which(args) => which::run(&ctx, args),
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
+        Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),
         Command::HookEnv(args) => init::hook_env(&ctx, args),
         Command::Completions(args) => {

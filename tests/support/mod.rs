@@ -156,8 +156,14 @@ pub fn fake_go_script(version: &str, platform: &str) -> Vec<u8> {
 case "$1" in
   version) echo "go version {version} {platform}" ;;
   env)
-    root="${{GOROOT:-$(cd "$(dirname "$0")/.." && pwd)}}"
-    if [ "$2" = GOROOT ]; then echo "$root"; else echo "GOROOT='$root'"; fi ;;
+    shift
+    for name in "$@"; do
+      case "$name" in
+        GOROOT) echo "${{GOROOT:-$(cd "$(dirname "$0")/.." && pwd)}}" ;;
+        GOTOOLCHAIN) echo "${{GOTOOLCHAIN:-auto}}" ;;
+        *) printenv "$name" || echo ;;
+      esac
+    done ;;
   *) echo "fake go: $*" ;;
 esac
 "#

@@ -1,0 +1,54 @@
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{Context, print_json};
+use crate::cli::DoctorArgs;
+use crate::doctor::{self, Inputs};
+use crate::ui;
+
+pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
+    let cwd = Context::cwd();
+    let env = |name: &str| std::env::var(name).ok();
+    let checks = doctor::run(
+        &ctx.config,
+        &ctx.store,
+        &Inputs {
+            cwd: &cwd,
+            env: &env,
+        },
+    );
+    let problems = checks.iter().filter(|c| !c.ok).count();
+    if args.json {
+        print_json(&checks);
+    } else {
+        for check in &checks {
+            if check.ok {
+                println!(
+                    "{} {}: {}",
+                    ui::paint_out("ok     ", "32"),
+                    check.name,
+                    check.detail
+                );
+            } else {
+                println!(
+                    "{} {}: {}",
+                    ui::paint_out("PROBLEM", "31"),
+                    check.name,
+                    check.detail
+                );
+                if let Some(fix) = &check.fix {
+                    println!("        fix: {fix}");
+                }
+            }
+        }
+        if problems > 0 {
+            println!("{problems} problem(s) found");
+        }
+    }
+    Ok(if problems == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
