@@ -1,0 +1,422 @@
+//! `use`, `current`, `which`, `env`, `exec` and `doctor` through the real binary.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+fn world() -> (Mirror, Env) {
+    let mirror = Mirror::start();
+    let mut r = Release::linux("go1.22.10");
+    r.archives.push((
+        "linux",
+        "arm64",
+        tar_gz(&go_tree("go1.22.10", "linux/arm64")),
+    ));
+    publish(
+        &mirror,
+        &[r, Release::linux("go1.22.9"), Release::linux("go1.21.13")],
+    );
+    let env = Env::new(&mirror);
+    (mirror, env)
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn use_pins_installs_and_current_reports() {
+    let (_m, env) = world();
+    let out = env.gopin(&["current"]).assert().code(1);
+    assert!(stderr_of(out.get_output()).contains("no Go version is selected"));
+
+    env.gopin(&["use", "1.22"]).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(env.work().join(".go-version")).unwrap(),
+        "1.22\n"
+    );
+    assert!(env.goroot("go1.22.10.linux-amd64").is_dir(), "use installs");
+    let out = env.gopin(&["current"]).assert().success();
+    let line = stdout_of(out.get_output());
+    assert!(
+        line.starts_with("go1.22.10\t") && line.contains(".go-version"),
+        "{line}"
+    );
+    let out = env.gopin(&["current", "--json"]).assert().success();
+    let j = json(out.get_output());
+    assert_eq!(j["version"], "go1.22.10");
+    assert_eq!(j["installed"], true);
+    assert_eq!(j["request"], "1.22");
+
+    // A pinned but missing version is reported, with exit 0 (something is selected).
+    std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
+    let out = env.gopin(&["current", "--json"]).assert().success();
+    let j = json(out.get_output());
+    assert_eq!(j["installed"], false);
+    assert_eq!(j["version"], "go1.21.13");
+}
+
+#[test]
+fn use_global_sets_the_default() {
+    let (_m, env) = world();
+    env.gopin(&["use", "--global", "1.21"]).assert().success();
+    let out = env.gopin(&["current"]).assert().success();
+    let line = stdout_of(out.get_output());
+    assert!(
+        line.starts_with("go1.21.13\t") && line.contains("default-version"),
+        "{line}"
+    );
+    std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
+    let out = env.gopin(&["use", "--global", "1.22.9"]).assert().success();
+    assert!(stderr_of(out.get_output()).contains("takes precedence over the default"));
+}
+
+#[test]
+fn use_rejects_bad_specs_and_writes_nothing() {
+    let (_m, env) = world();
+    env.gopin(&["use", "1.22;id"]).assert().code(1);
+    env.gopin(&["use", "1.99"]).assert().code(1);
+    assert!(!env.work().join(".go-version").exists());
+}
+
+#[test]
+fn which_finds_tools_of_the_selected_version() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let out = env.gopin(&["which"]).assert().success();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{}\n", goroot.join("bin/go").display())
+    );
+    let out = env.gopin(&["which", "gofmt"]).assert().success();
+    assert!(
+        stdout_of(out.get_output())
+            .trim_end()
+            .ends_with("bin/gofmt")
+    );
+    // Tools from `go install` live in the version's GOBIN.
+    let gobin = goroot.parent().unwrap().join("gobin");
+    std::fs::create_dir_all(&gobin).unwrap();
+    std::fs::write(gobin.join("stringer"), "").unwrap();
+    let out = env.gopin(&["which", "stringer"]).assert().success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{}\n", gobin.join("stringer").display())
+    );
+    let out = env.gopin(&["which", "nope"]).assert().code(1);
+    assert!(stderr_of(out.get_output()).contains("go install"));
+    env.gopin(&["which", "../../bin/sh"]).assert().code(1);
+}
+
+#[test]
+fn env_prints_for_each_shell_and_json() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let out = env
+        .gopin(&["env", "1.22", "--shell", "bash"])
+        .assert()
+        .success();
+    let text = stdout_of(out.get_output());
+    assert!(
+        text.contains(&format!("export GOROOT={}\n", goroot.display())),
+        "{text}"
+    );
+    assert!(text.contains("export GOTOOLCHAIN=local\n"), "{text}");
+    assert!(text.contains("unset GOPIN_SOURCE\n"), "{text}");
+    let out = env
+        .gopin(&["env", "1.22", "--shell", "fish"])
+        .assert()
+        .success();
+    assert!(stdout_of(out.get_output()).contains("set -gx GOROOT "));
+
+    // The bash output really works when evaluated.
+    let script = format!(
+        "eval \"$('{}' env 1.22 --shell bash)\"; go version; go env GOROOT",
+        gopin_bin().display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .envs(env.vars())
+        .current_dir(env.work())
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        format!("go version go1.22.10 linux/amd64\n{}\n", goroot.display())
+    );
+
+    let out = env.gopin(&["env", "1.22", "--json"]).assert().success();
+    let j = json(out.get_output());
+    assert_eq!(j["GOROOT"], goroot.display().to_string());
+    assert_eq!(j["GOPIN_VERSION"], "go1.22.10");
+    assert!(
+        j["PATH"]
+            .as_str()
+            .unwrap()
+            .starts_with(&goroot.join("bin").display().to_string())
+    );
+
+    let out = env.gopin(&["env", "1.21"]).assert().code(1);
+    assert!(stderr_of(out.get_output()).contains("gopin install 1.21"));
+}
+
+#[test]
+fn env_json_describes_another_platform() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22", "--os", "linux", "--arch", "arm64"])
+        .assert()
+        .success();
+    let out = env
+        .gopin(&["env", "1.22", "--json", "--os", "linux", "--arch", "arm64"])
+        .assert()
+        .success();
+    let j = json(out.get_output());
+    assert_eq!(
+        j["GOROOT"],
+        env.goroot("go1.22.10.linux-arm64").display().to_string()
+    );
+    // It is never activated on this (amd64) host.
+    let out = env
+        .gopin(&["env", "1.22", "--os", "linux", "--arch", "arm64"])
+        .assert()
+        .code(1);
+    assert!(stderr_of(out.get_output()).contains("--json"));
+    std::fs::write(env.work().join(".go-version"), "1.22\n").unwrap();
+    let out = env.gopin(&["current", "--json"]).assert().success();
+    assert_eq!(json(out.get_output())["installed"], false);
+    let out = env.gopin(&["ls"]).assert().success();
+    assert_eq!(stdout_of(out.get_output()), "go1.22.10  linux/arm64\n");
+}
+
+#[test]
+fn env_github_appends_to_the_actions_files() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let dir = tempfile::tempdir().unwrap();
+    let (genv, gpath) = (dir.path().join("env"), dir.path().join("path"));
+    std::fs::write(&genv, "EXISTING=1\n").unwrap();
+    env.gopin(&["env", "1.22.10", "--github"])
+        .env("GITHUB_ENV", &genv)
+        .env("GITHUB_PATH", &gpath)
+        .assert()
+        .success();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let written = std::fs::read_to_string(&genv).unwrap();
+    assert!(written.starts_with("EXISTING=1\n"));
+    assert!(
+        written.contains(&format!("GOROOT={}\n", goroot.display())),
+        "{written}"
+    );
+    assert!(written.contains("GOTOOLCHAIN=local\n"));
+    let paths = std::fs::read_to_string(&gpath).unwrap();
+    let gobin = goroot.parent().unwrap().join("gobin");
+    assert_eq!(
+        paths,
+        format!("{}\n{}\n", gobin.display(), goroot.join("bin").display())
+    );
+    let out = env.gopin(&["env", "1.22.10", "--github"]).assert().code(1);
+    assert!(stderr_of(out.get_output()).contains("GITHUB_ENV"));
+}
+
+#[test]
+fn exec_runs_with_the_environment_and_passes_exit_status() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10", "1.21.13"])
+        .assert()
+        .success();
+    let out = env
+        .gopin(&["exec", "1.21", "--", "go", "version"])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        "go version go1.21.13 linux/amd64\n"
+    );
+    let out = env
+        .gopin(&[
+            "exec",
+            "1.22.10",
+            "--",
+            "sh",
+            "-c",
+            "echo $GOROOT $GOTOOLCHAIN $GOPIN_VERSION; exit 7",
+        ])
+        .assert()
+        .code(7);
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{} local go1.22.10\n", goroot.display())
+    );
+    // Without a spec: the directory's selection.
+    std::fs::write(env.work().join("go.mod"), "module m\n\ngo 1.21.0\n").unwrap();
+    let out = env
+        .gopin(&["exec", "--", "go", "version"])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        "go version go1.21.13 linux/amd64\n"
+    );
+    let out = env
+        .gopin(&["exec", "1.22", "--", "no-such-command-xyz"])
+        .assert()
+        .code(127);
+    assert!(stderr_of(out.get_output()).contains("no-such-command-xyz"));
+}
+
+#[test]
+fn exec_install_installs_missing_versions() {
+    let (_m, env) = world();
+    let out = env
+        .gopin(&["exec", "1.22", "--", "go", "version"])
+        .assert()
+        .code(1);
+    assert!(stderr_of(out.get_output()).contains("--install"));
+    let out = env
+        .gopin(&["exec", "1.22", "--install", "--", "go", "version"])
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        "go version go1.22.10 linux/amd64\n"
+    );
+}
+
+#[test]
+fn exec_passes_signals_through() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let out = env
+        .gopin(&["exec", "1.22.10", "--", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(15),
+        "the child's own death by signal"
+    );
+}
+
+fn doctor(env: &Env, dir: &Path, extra: &[(&str, String)]) -> (bool, serde_json::Value) {
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let gobin = goroot.parent().unwrap().join("gobin");
+    let mut cmd = env.gopin(&["doctor", "--json"]);
+    cmd.current_dir(dir)
+        .env("_GOPIN_HOOK", "bash")
+        .env("GOROOT", &goroot)
+        .env("GOTOOLCHAIN", "local")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}:/usr/bin:/bin",
+                goroot.join("bin").display(),
+                gobin.display()
+            ),
+        );
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.success(), json(&out))
+}
+
+fn problems(report: &serde_json::Value) -> Vec<String> {
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| format!("{}: {}", c["name"], c["detail"]))
+        .collect()
+}
+
+#[test]
+fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let proj = env.work().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".go-version"), "1.22.10\n").unwrap();
+    std::fs::write(proj.join("go.mod"), "module p\n\ngo 1.22.3\n").unwrap();
+    let (ok, report) = doctor(&env, &proj, &[]);
+    assert!(ok, "{:?}", problems(&report));
+
+    // Another go earlier on PATH.
+    let sys = env.dir.path().join("sys/bin");
+    std::fs::create_dir_all(&sys).unwrap();
+    let fake = sys.join("go");
+    std::fs::write(&fake, "#!/bin/sh\necho go version go1.19 linux/amd64\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let (ok, report) = doctor(
+        &env,
+        &proj,
+        &[(
+            "PATH",
+            format!("{}:{}", sys.display(), goroot.join("bin").display()),
+        )],
+    );
+    assert!(!ok);
+    assert!(
+        problems(&report)
+            .iter()
+            .any(|p| p.contains("go on PATH") && p.contains("sys/bin/go")),
+        "{:?}",
+        problems(&report)
+    );
+
+    // A GOROOT the user exported that disagrees.
+    let (ok, report) = doctor(&env, &proj, &[("GOROOT", "/usr/local/go".into())]);
+    assert!(!ok);
+    assert!(
+        problems(&report)
+            .iter()
+            .any(|p| p.contains("/usr/local/go"))
+    );
+
+    // `go env -w GOTOOLCHAIN=auto` in the go env file.
+    let goenv = env.dir.path().join("goenv");
+    std::fs::write(&goenv, "GOTOOLCHAIN=go1.23.0+auto\n").unwrap();
+    let (ok, report) = doctor(&env, &proj, &[("GOENV", goenv.display().to_string())]);
+    assert!(!ok);
+    assert!(problems(&report).iter().any(|p| p.contains("go env -w")));
+
+    // A pin older than go.mod's go line.
+    std::fs::write(proj.join("go.mod"), "module p\n\ngo 1.23\n").unwrap();
+    let (ok, report) = doctor(&env, &proj, &[]);
+    assert!(!ok);
+    assert!(
+        problems(&report)
+            .iter()
+            .any(|p| p.contains("requires go1.23.0"))
+    );
+    std::fs::write(proj.join("go.mod"), "module p\n\ngo 1.22.3\n").unwrap();
+
+    // The hook not loaded.
+    let mut cmd = env.gopin(&["doctor"]);
+    cmd.current_dir(&proj);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).contains("not loaded"));
+
+    // A modified and a deleted file in the store.
+    std::fs::write(goroot.join("VERSION"), "tampered").unwrap();
+    std::fs::remove_file(goroot.join("src/runtime/runtime.go")).unwrap();
+    let (ok, report) = doctor(&env, &proj, &[]);
+    assert!(!ok);
+    let found = problems(&report).join("\n");
+    assert!(found.contains("VERSION was modified"), "{found}");
+    assert!(
+        found.contains("src/runtime/runtime.go is missing"),
+        "{found}"
+    );
+    assert!(found.contains("src/runtime"), "{found}");
+}
