@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the end-to-end script and the benchmark: build the real-Go mirror and serve it on
 # 127.0.0.1. Source it; it defines functions only.
 
@@ -24,10 +25,10 @@ with open(sys.argv[2], "w") as f:
 server.serve_forever()
 PY
   MIRROR_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    [ -s "$port_file" ] && break
+  local tries=0
+  until [ -s "$port_file" ] || [ $tries -ge 100 ]; do
     sleep 0.05
+    tries=$((tries + 1))
   done
   MIRROR_URL="http://127.0.0.1:$(cat "$port_file")"
   rm -f "$port_file"
