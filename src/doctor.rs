@@ -362,7 +362,10 @@ fn store_checks(store: &Store) -> Vec<Check> {
             } else {
                 format!(" --os {} --arch {}", i.platform.os, i.platform.arch)
             };
-            let reinstall = format!("reinstall: gopin install --force {}{platform_flags}", i.version);
+            let reinstall = format!(
+                "reinstall: gopin install --force {}{platform_flags}",
+                i.version
+            );
             match InstallRecord::load(&i.record_path()) {
                 Err(e) => Check::problem("store", format!("{label}: {e}"), reinstall),
                 Ok(record) => {

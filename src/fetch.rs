@@ -261,15 +261,20 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// reqwest's top-level message is vague ("error sending request"); add the root cause.
+/// reqwest's top-level message repeats the URL ("error sending request for url (…)"), which
+/// the caller names already; its causes say what actually went wrong.
 fn describe_reqwest(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        msg = format!("{msg}: {s}");
+        causes.push(s.to_string());
         source = s.source();
     }
-    msg
+    if e.is_timeout() {
+        return "timed out".to_string();
+    }
+    // The innermost cause is the most specific ("Connection refused", "dns error: …").
+    causes.pop().unwrap_or_else(|| e.to_string())
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or has been tried [`ATTEMPTS`] times,

@@ -10,6 +10,7 @@ use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 
 use sha2::{Digest, Sha256};
 use tar::EntryType;
@@ -77,114 +78,316 @@ fn file_mode(header_mode: u32) -> u32 {
     (header_mode & 0o777) | 0o600
 }
 
+/// Files up to this size are read into memory and written by a worker thread; larger ones
+/// (a few big binaries) are streamed to disk by the reading thread itself.
+const SMALL_FILE: u64 = 512 * 1024;
+/// Jobs waiting for a worker: with [`SMALL_FILE`] this bounds the memory in flight to 8 MiB.
+const QUEUE: usize = 16;
+
+/// How many threads write files: `GOPIN_EXTRACT_WORKERS` (for tuning), else one per core, at
+/// least two and at most four.
+fn writer_threads() -> usize {
+    std::env::var("GOPIN_EXTRACT_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
+}
+
+/// A small file for a worker to write.
+struct Job {
+    rel: String,
+    path: PathBuf,
+    mode: u32,
+    data: Vec<u8>,
+}
+
+type Done = Result<(String, ManifestEntry), ExtractError>;
+
 /// Extracts the tar stream `src` into `root` (which must not exist yet).
+///
+/// The calling thread reads and inflates the archive and checks every entry; writing the
+/// many small files (open, write, close: system-call bound) and hashing them is spread over
+/// worker threads, so inflating and writing overlap.
 pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExtractError::Write { path, source }
-    };
     let mut dirs = DirBuilder::new();
     dirs.recursive(true).mode(0o755);
-    dirs.create(root).map_err(write_err(root))?;
-
-    let mut archive = tar::Archive::new(src);
-    let mut manifest = Manifest::new();
-    let mut symlinks: HashSet<String> = HashSet::new();
-    let mut buf = vec![0u8; 128 * 1024];
-
-    for entry in archive.entries().map_err(ExtractError::Read)? {
-        let mut entry = entry.map_err(ExtractError::Read)?;
-        let raw_bytes = entry.path_bytes();
-        let Ok(raw) = std::str::from_utf8(&raw_bytes).map(str::to_string) else {
-            return Err(unsafe_entry(
-                &String::from_utf8_lossy(&raw_bytes),
-                "is not a UTF-8 path",
-            ));
-        };
-        let kind = entry.header().entry_type();
-        if matches!(kind, EntryType::XGlobalHeader) {
-            continue;
-        }
-        let rel = tree_path(&raw).map_err(|r| unsafe_entry(&raw, r))?;
-        let Some(rel) = rel else {
-            continue; // go/ itself
-        };
-        // Never write through a symlink the archive made earlier.
-        let mut ancestor = rel.as_str();
-        while let Some((parent, _)) = ancestor.rsplit_once('/') {
-            if symlinks.contains(parent) {
-                return Err(unsafe_entry(&raw, "is inside a symlinked directory"));
-            }
-            ancestor = parent;
-        }
-        let path = root.join(&rel);
-        match kind {
-            EntryType::Directory => {
-                // A symlink or file already there would make create() a no-op or fail.
-                if symlinks.contains(&rel) {
-                    return Err(unsafe_entry(&raw, "replaces a symlink"));
+    dirs.create(root).map_err(|source| ExtractError::Write {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let workers = writer_threads();
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (Arc::clone(&job_rx), done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next job.
+                    let Ok(job) = job_rx.lock().expect("no worker panics").recv() else {
+                        break;
+                    };
+                    let result = write_small(&job).map(|entry| (job.rel, entry));
+                    if done_tx.send(result).is_err() {
+                        break;
+                    }
                 }
-                dirs.create(&path).map_err(write_err(&path))?;
-            }
-            EntryType::Regular | EntryType::Continuous => {
-                let file_mode = file_mode(entry.header().mode().map_err(ExtractError::Read)?);
-                let (size, sha256) = write_file(
-                    &mut entry, &path, file_mode, &symlinks, &rel, &mut buf, &raw,
-                )?;
-                manifest.insert(
-                    rel,
-                    ManifestEntry::File {
-                        size,
-                        sha256,
-                        mode: file_mode,
-                    },
-                );
-            }
-            EntryType::Symlink => {
-                let target = link_target(&entry, &raw)?;
-                if !link_stays_inside(&rel, &target) {
-                    return Err(unsafe_entry(
-                        &raw,
-                        &format!("is a symlink to '{target}', outside the go/ tree"),
-                    ));
-                }
-                make_parent(&path, &dirs)?;
-                remove_existing(&path, &symlinks, &rel, &raw)?;
-                std::os::unix::fs::symlink(&target, &path).map_err(write_err(&path))?;
-                symlinks.insert(rel.clone());
-                manifest.insert(rel, ManifestEntry::Symlink { target });
-            }
-            EntryType::Link => {
-                let target = link_target(&entry, &raw)?;
-                let linked = tree_path(&target)
-                    .ok()
-                    .flatten()
-                    .and_then(|t| manifest.get(&t).cloned().map(|e| (t, e)));
-                let Some((target_rel, file @ ManifestEntry::File { .. })) = linked else {
-                    return Err(unsafe_entry(
-                        &raw,
-                        &format!(
-                            "is a hard link to '{target}', which is not a file extracted earlier"
-                        ),
-                    ));
-                };
-                make_parent(&path, &dirs)?;
-                remove_existing(&path, &symlinks, &rel, &raw)?;
-                fs::hard_link(root.join(&target_rel), &path).map_err(write_err(&path))?;
-                manifest.insert(rel, file);
-            }
-            EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink => {
-                // The tar crate folds these into the next entry; nothing to write.
-            }
-            _ => {
+            });
+        }
+        drop(done_tx);
+        let mut ex = Extractor {
+            root,
+            dirs,
+            known_dirs: HashSet::new(),
+            manifest: Manifest::new(),
+            symlinks: HashSet::new(),
+            files: HashSet::new(),
+            jobs: Some(job_tx),
+            done: done_rx,
+            pending: 0,
+        };
+        let result = ex.run(src).and_then(|()| ex.flush());
+        // Closing the queue lets the workers finish; the scope waits for them.
+        ex.jobs = None;
+        result.map(|()| ex.manifest)
+    })
+}
+
+struct Extractor<'a> {
+    root: &'a Path,
+    dirs: DirBuilder,
+    /// Directories known to exist, to skip needless `mkdir` calls.
+    known_dirs: HashSet<PathBuf>,
+    manifest: Manifest,
+    symlinks: HashSet<String>,
+    /// Regular files written so far (or queued), to notice an archive listing one twice.
+    files: HashSet<String>,
+    jobs: Option<mpsc::SyncSender<Job>>,
+    done: mpsc::Receiver<Done>,
+    pending: usize,
+}
+
+impl Extractor<'_> {
+    fn run<R: Read>(&mut self, src: R) -> Result<(), ExtractError> {
+        let mut archive = tar::Archive::new(src);
+        let mut buf = vec![0u8; 128 * 1024];
+        for entry in archive.entries().map_err(ExtractError::Read)? {
+            let mut entry = entry.map_err(ExtractError::Read)?;
+            self.collect(false)?;
+            let raw_bytes = entry.path_bytes();
+            let Ok(raw) = std::str::from_utf8(&raw_bytes).map(str::to_string) else {
                 return Err(unsafe_entry(
-                    &raw,
-                    "is a device, FIFO or other special file",
+                    &String::from_utf8_lossy(&raw_bytes),
+                    "is not a UTF-8 path",
                 ));
+            };
+            let kind = entry.header().entry_type();
+            if matches!(
+                kind,
+                EntryType::XGlobalHeader
+                    | EntryType::XHeader
+                    | EntryType::GNULongName
+                    | EntryType::GNULongLink
+            ) {
+                continue; // metadata the tar crate applies to the next entry
+            }
+            let Some(rel) = tree_path(&raw).map_err(|r| unsafe_entry(&raw, r))? else {
+                continue; // go/ itself
+            };
+            // Never write through a symlink the archive made earlier.
+            let mut ancestor = rel.as_str();
+            while let Some((parent, _)) = ancestor.rsplit_once('/') {
+                if self.symlinks.contains(parent) {
+                    return Err(unsafe_entry(&raw, "is inside a symlinked directory"));
+                }
+                ancestor = parent;
+            }
+            let path = self.root.join(&rel);
+            match kind {
+                EntryType::Directory => {
+                    if self.symlinks.contains(&rel) {
+                        return Err(unsafe_entry(&raw, "replaces a symlink"));
+                    }
+                    self.make_dir(&path)?;
+                }
+                EntryType::Regular | EntryType::Continuous => {
+                    let mode = file_mode(entry.header().mode().map_err(ExtractError::Read)?);
+                    self.make_parent(&path)?;
+                    if !self.files.insert(rel.clone()) {
+                        // Listed twice: the later copy wins, as with `tar x`.
+                        self.flush()?;
+                        remove_existing(&path, &self.symlinks, &rel, &raw)?;
+                    } else if self.symlinks.contains(&rel) {
+                        return Err(unsafe_entry(&raw, "replaces a symlink"));
+                    }
+                    let size = entry.header().size().map_err(ExtractError::Read)?;
+                    if size <= SMALL_FILE {
+                        let mut data = Vec::with_capacity(size as usize);
+                        entry.read_to_end(&mut data).map_err(ExtractError::Read)?;
+                        self.queue(Job {
+                            rel,
+                            path,
+                            mode,
+                            data,
+                        })?;
+                    } else {
+                        let (size, sha256) = write_large(&mut entry, &path, mode, &mut buf)?;
+                        self.manifest
+                            .insert(rel, ManifestEntry::File { size, sha256, mode });
+                    }
+                }
+                EntryType::Symlink => {
+                    let target = link_target(&entry, &raw)?;
+                    if !link_stays_inside(&rel, &target) {
+                        return Err(unsafe_entry(
+                            &raw,
+                            &format!("is a symlink to '{target}', outside the go/ tree"),
+                        ));
+                    }
+                    self.make_parent(&path)?;
+                    self.flush()?;
+                    remove_existing(&path, &self.symlinks, &rel, &raw)?;
+                    std::os::unix::fs::symlink(&target, &path).map_err(write_err(&path))?;
+                    self.files.remove(&rel);
+                    self.symlinks.insert(rel.clone());
+                    self.manifest.insert(rel, ManifestEntry::Symlink { target });
+                }
+                EntryType::Link => {
+                    let target = link_target(&entry, &raw)?;
+                    // The target must be on disk, and in the manifest, first.
+                    self.flush()?;
+                    let linked = tree_path(&target)
+                        .ok()
+                        .flatten()
+                        .and_then(|t| self.manifest.get(&t).cloned().map(|e| (t, e)));
+                    let Some((target_rel, file @ ManifestEntry::File { .. })) = linked else {
+                        return Err(unsafe_entry(
+                            &raw,
+                            &format!(
+                                "is a hard link to '{target}', which is not a file extracted earlier"
+                            ),
+                        ));
+                    };
+                    self.make_parent(&path)?;
+                    remove_existing(&path, &self.symlinks, &rel, &raw)?;
+                    fs::hard_link(self.root.join(&target_rel), &path).map_err(write_err(&path))?;
+                    self.files.insert(rel.clone());
+                    self.manifest.insert(rel, file);
+                }
+                _ => {
+                    return Err(unsafe_entry(
+                        &raw,
+                        "is a device, FIFO or other special file",
+                    ));
+                }
             }
         }
+        Ok(())
     }
-    Ok(manifest)
+
+    fn queue(&mut self, job: Job) -> Result<(), ExtractError> {
+        let jobs = self.jobs.as_ref().expect("the queue is open while running");
+        if jobs.send(job).is_err() {
+            // Every worker has stopped, which only happens after an error they reported.
+            return self.flush();
+        }
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Takes in finished jobs; with `wait`, until none is pending. The first error wins.
+    fn collect(&mut self, wait: bool) -> Result<(), ExtractError> {
+        while self.pending > 0 {
+            let done = if wait {
+                self.done.recv().ok()
+            } else {
+                self.done.try_recv().ok()
+            };
+            let Some(done) = done else {
+                break;
+            };
+            self.pending -= 1;
+            let (rel, entry) = done?;
+            self.manifest.insert(rel, entry);
+        }
+        Ok(())
+    }
+
+    /// Waits until every queued file is on disk.
+    fn flush(&mut self) -> Result<(), ExtractError> {
+        self.collect(true)
+    }
+
+    fn make_dir(&mut self, path: &Path) -> Result<(), ExtractError> {
+        if !self.known_dirs.contains(path) {
+            self.dirs.create(path).map_err(write_err(path))?;
+            // Its ancestors exist now too.
+            for dir in path.ancestors() {
+                if !self.known_dirs.insert(dir.to_path_buf()) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn make_parent(&mut self, path: &Path) -> Result<(), ExtractError> {
+        self.make_dir(path.parent().expect("entries live below the root"))
+    }
+}
+
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> ExtractError + '_ {
+    move |source| ExtractError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A new file, created with its final mode (no chmod afterwards).
+fn create(path: &Path, mode: u32) -> Result<fs::File, ExtractError> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(write_err(path))
+}
+
+/// A worker's job: write a small file and hash it.
+fn write_small(job: &Job) -> Result<ManifestEntry, ExtractError> {
+    let mut file = create(&job.path, job.mode)?;
+    file.write_all(&job.data).map_err(write_err(&job.path))?;
+    Ok(ManifestEntry::File {
+        size: job.data.len() as u64,
+        sha256: hex(&Sha256::digest(&job.data)),
+        mode: job.mode,
+    })
+}
+
+/// Streams a large entry to disk, hashing it on the way.
+fn write_large<R: Read>(
+    entry: &mut R,
+    path: &Path,
+    mode: u32,
+    buf: &mut [u8],
+) -> Result<(u64, String), ExtractError> {
+    let mut file = create(path, mode)?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = match entry.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ExtractError::Read(e)),
+        };
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).map_err(write_err(path))?;
+        size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
 }
 
 fn link_target<R: Read>(entry: &tar::Entry<'_, R>, raw: &str) -> Result<String, ExtractError> {
@@ -194,14 +397,6 @@ fn link_target<R: Read>(entry: &tar::Entry<'_, R>, raw: &str) -> Result<String, 
     std::str::from_utf8(&target)
         .map(str::to_string)
         .map_err(|_| unsafe_entry(raw, "is a link whose target is not UTF-8"))
-}
-
-fn make_parent(path: &Path, dirs: &DirBuilder) -> Result<(), ExtractError> {
-    let parent = path.parent().expect("entries live below the root");
-    dirs.create(parent).map_err(|source| ExtractError::Write {
-        path: parent.to_path_buf(),
-        source,
-    })
 }
 
 /// Archives may list a path twice (the later one wins, as with `tar x`); a symlink is never
@@ -223,52 +418,6 @@ fn remove_existing(
         }),
         Err(_) => Ok(()),
     }
-}
-
-/// Creates `path` with its final mode and copies the entry's data into it, hashing it.
-fn write_file<R: Read>(
-    entry: &mut R,
-    path: &Path,
-    mode: u32,
-    symlinks: &HashSet<String>,
-    rel: &str,
-    buf: &mut [u8],
-    raw: &str,
-) -> Result<(u64, String), ExtractError> {
-    let write_err = |source| ExtractError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut open = OpenOptions::new();
-    open.write(true).create_new(true).mode(mode);
-    let mut file = match open.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut dirs = DirBuilder::new();
-            dirs.recursive(true).mode(0o755);
-            make_parent(path, &dirs)?;
-            open.open(path).map_err(write_err)?
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            remove_existing(path, symlinks, rel, raw)?;
-            open.open(path).map_err(write_err)?
-        }
-        Err(e) => return Err(write_err(e)),
-    };
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    loop {
-        let n = match entry.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(ExtractError::Read(e)),
-        };
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n]).map_err(write_err)?;
-        size += n as u64;
-    }
-    Ok((size, hex(&hasher.finalize())))
 }
 
 #[cfg(test)]
