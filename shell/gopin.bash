@@ -30,10 +30,13 @@ _gopin_stale() {
 
 # Run first among the prompt commands, so the user's own see the real $?. Works with the
 # string form of PROMPT_COMMAND and the array form of bash 5.1+, and only once per shell.
+# (The array test uses ${var@a}, which only bash 5.1+ reaches; no subshell at start-up.)
 case ";${PROMPT_COMMAND[*]-};" in
   *_gopin_hook*) ;;
   *)
-    if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+    if [[ -n ${PROMPT_COMMAND+x} ]] \
+      && ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) \
+      && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
       PROMPT_COMMAND=(_gopin_hook "${PROMPT_COMMAND[@]}")
     else
       # shellcheck disable=SC2128,SC2178 # the string form, by design

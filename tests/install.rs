@@ -299,7 +299,16 @@ fn ls_and_ls_remote_json() {
     let ls: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(ls[0]["version"], "go1.22.9");
     assert_eq!(ls[0]["os"], "linux");
+    assert_eq!(ls[0]["active"], false);
     assert_eq!(ls.as_array().unwrap().len(), 1);
+    std::fs::write(env.work().join(".go-version"), "1.22\n").unwrap();
+    let out = env.gopin(&["ls"]).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(
+        text.starts_with("* go1.22.9  linux/amd64  (selected by "),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with(".go-version)"), "{text}");
 
     let out = env.gopin(&["ls-remote", "--json"]).assert().success();
     let remote: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The performance benchmark (SPEC §7, docs/performance.md). Not part of `cargo test`: machines
+# here are noisy, so every number is read as a ratio against a baseline measured in the same
+# run. Needs hyperfine, direnv, zsh, curl and GNU time (Debian packages of those names; `time`).
+#
+# usage: scripts/bench.sh [RUNS]     (RUNS: hyperfine runs for the install comparison, default 5)
+# Writes target/bench/results.md (the table for docs/performance.md) and hyperfine's JSON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib-mirror.sh
+. scripts/lib-mirror.sh
+
+RUNS=${1:-5}
+PROMPTS=2000      # hook calls per loop
+DIRENV_PROMPTS=300
+SWITCHES=200      # directory switches per loop
+VERSION=1.22.10
+OTHER=1.21.13
+for tool in hyperfine direnv zsh curl /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench.sh needs $tool (apt-get install hyperfine direnv zsh curl time)" >&2; exit 2; }
+done
+
+OUT=$PWD/target/bench
+mkdir -p "$OUT"
+cargo build --release --locked --quiet
+GOPIN=$PWD/target/release/gopin
+build_mirror "$PWD/target/e2e/mirror" "$VERSION" "$OTHER"
+serve_mirror "$PWD/target/e2e/mirror"
+W=$(mktemp -d)
+trap 'kill "$MIRROR_PID" 2>/dev/null || true; rm -rf "$W"' EXIT
+ARCHIVE=$PWD/target/e2e/mirror/go$VERSION.linux-amd64.tar.gz
+ARCHIVE_URL=$MIRROR_URL/go$VERSION.linux-amd64.tar.gz
+export GOPIN_HOME=$W/store GOPIN_CACHE_DIR=$W/cache GOPIN_CONFIG=$W/config.toml
+export GOPIN_INDEX_URL=$MIRROR_URL/index.json GOPIN_DOWNLOAD_URL=$MIRROR_URL/
+export HOME=$W/home XDG_CONFIG_HOME=$W/home/.config XDG_DATA_HOME=$W/home/.local/share
+mkdir -p "$HOME"
+unset GOROOT GOBIN GOTOOLCHAIN _GOPIN_STATE PROMPT_COMMAND
+hf() { hyperfine --style basic --export-json "$OUT/$1.json" "${@:2}"; }
+
+echo "== 1. install of go$VERSION ($(du -m "$ARCHIVE" | cut -f1) MB, $(tar tzf "$ARCHIVE" | wc -l) entries) over http://127.0.0.1"
+gzip -dc "$ARCHIVE" > "$W/go.tar"
+"$GOPIN" ls-remote >/dev/null   # warm the index cache: this measures the archive pipeline
+hf install -w 1 -r "$RUNS" \
+  --prepare "rm -rf '$W/x' '$GOPIN_HOME/versions' '$GOPIN_HOME/tmp'; mkdir -p '$W/x'; sync; sleep 1" \
+  -n "gopin install" "'$GOPIN' -q install $VERSION" \
+  -n "curl | tar xz" "curl -s '$ARCHIVE_URL' | tar xz -C '$W/x'" \
+  -n "gzip -dc (inflate only)" "gzip -dc '$ARCHIVE' > /dev/null" \
+  -n "tar xf (write only)" "tar xf '$W/go.tar' -C '$W/x'"
+RSS_KB=$(/usr/bin/time -f %M "$GOPIN" -q install --force "$VERSION" 2>&1 >/dev/null | tail -1)
+"$GOPIN" -q install "$OTHER"
+
+echo "== 2-3. the hook in bash and zsh"
+P=$W/proj; Q=$W/other; E=$W/envrc
+mkdir -p "$P/sub" "$Q" "$E"
+echo "$VERSION" > "$P/.go-version"
+printf 'module m\n\ngo 1.21.0\n' > "$Q/go.mod"
+echo 'export FOO=bar' > "$E/.envrc"
+(cd "$E" && direnv allow . >/dev/null 2>&1)
+# Old mtimes, so no watched path looks freshly changed (the hook re-checks for 2 s after).
+touch -d '1 hour ago' "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions"
+# Each loop is a small script file (no quoting games); baselines run the same loop without
+# the gopin call, and without gopin loaded at all for `cd` (zsh's chpwd hook would switch).
+L=$W/loops
+mkdir -p "$L"
+INIT_BASH="eval \"\$('$GOPIN' init bash)\""
+INIT_ZSH="eval \"\$('$GOPIN' init zsh)\""
+cat > "$L/bash-hook" <<S
+$INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
+S
+cat > "$L/bash-empty" <<S
+$INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do :; done
+S
+cat > "$L/bash-direnv" <<S
+eval "\$(direnv hook bash)"; cd '$E'; _direnv_hook; for ((i=0;i<$DIRENV_PROMPTS;i++)); do _direnv_hook; done
+S
+cat > "$L/bash-direnv-empty" <<S
+eval "\$(direnv hook bash)"; cd '$E'; _direnv_hook; for ((i=0;i<$DIRENV_PROMPTS;i++)); do :; done
+S
+cat > "$L/bash-switch" <<S
+$INIT_BASH; for ((i=0;i<$SWITCHES/2;i++)); do cd '$P'; _gopin_hook; cd '$Q'; _gopin_hook; done
+S
+cat > "$L/bash-cd" <<S
+for ((i=0;i<$SWITCHES/2;i++)); do cd '$P'; :; cd '$Q'; :; done
+S
+cat > "$L/zsh-hook" <<S
+$INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS _gopin_hook
+S
+cat > "$L/zsh-empty" <<S
+$INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS :
+S
+cat > "$L/zsh-switch" <<S
+$INIT_ZSH; repeat $((SWITCHES / 2)) { cd '$P'; _gopin_hook; cd '$Q'; _gopin_hook }
+S
+cat > "$L/zsh-cd" <<S
+repeat $((SWITCHES / 2)) { cd '$P'; :; cd '$Q'; : }
+S
+echo "$INIT_BASH" > "$L/bash-init"
+: > "$L/bash-bare"
+B="bash --norc --noprofile"
+hf hook-bash -N -w 2 -r 10 \
+  -n "bash: gopin hook x$PROMPTS" "$B $L/bash-hook" \
+  -n "bash: empty loop x$PROMPTS" "$B $L/bash-empty" \
+  -n "bash: direnv hook x$DIRENV_PROMPTS" "$B $L/bash-direnv" \
+  -n "bash: direnv empty loop" "$B $L/bash-direnv-empty" \
+  -n "bash: switch x$SWITCHES" "$B $L/bash-switch" \
+  -n "bash: cd loop x$SWITCHES" "$B $L/bash-cd"
+hf hook-zsh -N -w 2 -r 10 \
+  -n "zsh: gopin hook x$PROMPTS" "zsh -f $L/zsh-hook" \
+  -n "zsh: empty loop x$PROMPTS" "zsh -f $L/zsh-empty" \
+  -n "zsh: switch x$SWITCHES" "zsh -f $L/zsh-switch" \
+  -n "zsh: cd loop x$SWITCHES" "zsh -f $L/zsh-cd"
+
+echo "== 4. go version: through gopin's PATH vs the binary itself"
+GOROOT_V=$GOPIN_HOME/versions/go$VERSION.linux-amd64/go
+GOPIN_PATH=$(cd "$P" && "$GOPIN" env --json | sed -n 's/^ *"PATH": "\(.*\)",*$/\1/p')
+# hyperfine -N looks "go" up on its own PATH, the one the hook would export.
+PATH=$GOPIN_PATH hf go -N -w 5 -r 50 \
+  -n "go version (PATH from gopin)" "go version" \
+  -n "go version (absolute path)" "$GOROOT_V/bin/go version"
+
+echo "== 5. start-up"
+hf startup -N -w 5 -r 50 \
+  -n "gopin --version" "$GOPIN --version" \
+  -n "gopin ls-remote (warm cache)" "$GOPIN ls-remote" \
+  -n "/bin/true" "/bin/true"
+hf shell-init -N -w 5 -r 50 \
+  -n "bash with init" "$B $L/bash-init" \
+  -n "bash bare" "$B $L/bash-bare"
+
+python3 - "$OUT" "$RSS_KB" "$PROMPTS" "$DIRENV_PROMPTS" "$SWITCHES" <<'PY'
+import json, sys, os, statistics
+out, rss_kb, prompts, direnv_prompts, switches = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+t = {}
+for f in os.listdir(out):
+    if f.endswith(".json"):
+        for r in json.load(open(os.path.join(out, f)))["results"]:
+            t[r["command"]] = statistics.median(r["times"])
+def g(prefix):
+    return next(v for k, v in t.items() if k.startswith(prefix))
+inst, curl, gz, tar = g("gopin install"), g("curl | tar"), g("gzip -dc"), g("tar xf")
+floor = max(gz, tar)
+per = lambda loop, empty, n: (g(loop) - g(empty)) / n * 1000
+bash_hook = per("bash: gopin hook", "bash: empty loop", prompts)
+zsh_hook = per("zsh: gopin hook", "zsh: empty loop", prompts)
+direnv = per("bash: direnv hook", "bash: direnv empty", direnv_prompts)
+bash_sw = per("bash: switch", "bash: cd loop", switches)
+zsh_sw = per("zsh: switch", "zsh: cd loop", switches)
+rows = [
+    ("install (median)", f"{inst:.2f} s", f"curl \\| tar xz {curl:.2f} s", f"**{inst/curl:.2f}×** (target ≤ 1.0×, aim ≤ 0.8×)"),
+    ("install vs the floor", f"{inst:.2f} s", f"max(gzip -dc {gz:.2f} s, tar xf {tar:.2f} s) = {floor:.2f} s", f"{inst/floor:.2f}×"),
+    ("install peak RSS", f"{rss_kb/1024:.1f} MB", "target ≤ 32 MB", "ok" if rss_kb <= 32 * 1024 else "MISSED"),
+    ("bash hook, nothing changed", f"{bash_hook*1000:.0f} µs/prompt", f"direnv hook {direnv:.2f} ms/prompt", f"**{direnv/bash_hook:.0f}× cheaper** (target ≥ 10×; ≤ 0.2 ms)"),
+    ("zsh hook, nothing changed", f"{zsh_hook*1000:.0f} µs/prompt", f"mise hook ~7.6 ms (issue #5, not measured here)", f"~{7.6/zsh_hook:.0f}× cheaper (target ≥ 30×)"),
+    ("bash directory switch", f"{bash_sw:.2f} ms", "target ≤ 3 ms", "ok" if bash_sw <= 3 else "MISSED"),
+    ("zsh directory switch", f"{zsh_sw:.2f} ms", "target ≤ 3 ms", "ok" if zsh_sw <= 3 else "MISSED"),
+    ("go version via gopin's PATH", f"{g('go version (PATH')*1000:.2f} ms", f"absolute path {g('go version (abs')*1000:.2f} ms", f"{g('go version (PATH')/g('go version (abs'):.2f}× (no shim)"),
+    ("gopin --version", f"{g('gopin --version')*1000:.2f} ms", f"/bin/true {g('/bin/true')*1000:.2f} ms", "target ≤ 2 ms"),
+    ("gopin ls-remote, warm cache", f"{g('gopin ls-remote')*1000:.2f} ms", "", ""),
+    ("shell start-up cost of the init line", f"{(g('bash with init') - g('bash bare'))*1000:.2f} ms", f"bash bare {g('bash bare')*1000:.2f} ms", "target ≤ 5 ms"),
+]
+lines = ["| measure | gopin | baseline (same run) | ratio / target |", "|---|---|---|---|"]
+lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+text = "\n".join(lines) + "\n"
+open(os.path.join(out, "results.md"), "w").write(text)
+print(text)
+PY
