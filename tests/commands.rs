@@ -420,3 +420,85 @@ fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
     );
     assert!(found.contains("src/runtime"), "{found}");
 }
+
+#[test]
+fn gobin_and_toolchain_settings_shape_the_environment() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let get = |vars: &[(&str, &str)]| {
+        let mut cmd = env.gopin(&["env", "1.22.10", "--json"]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        json(cmd.output().as_ref().unwrap())
+    };
+    let shared = get(&[("GOPIN_GOBIN", "shared")]);
+    assert_eq!(
+        shared["GOBIN"],
+        env.store().join("gobin").display().to_string()
+    );
+    let off = get(&[("GOPIN_GOBIN", "off"), ("GOPIN_TOOLCHAIN", "inherit")]);
+    assert!(off.get("GOBIN").is_none(), "{off}");
+    assert!(off.get("GOTOOLCHAIN").is_none(), "{off}");
+    assert!(
+        off["PATH"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}:", goroot.join("bin").display()))
+    );
+    // The same keys in the config file.
+    std::fs::write(
+        env.dir.path().join("config.toml"),
+        "gobin = \"off\"\ntoolchain = \"inherit\"\n",
+    )
+    .unwrap();
+    let from_file = get(&[]);
+    assert!(from_file.get("GOBIN").is_none() && from_file.get("GOTOOLCHAIN").is_none());
+    std::fs::write(
+        env.dir.path().join("config.toml"),
+        "gobin = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = env.gopin(&["env", "1.22.10"]).assert().code(1);
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("config.toml") && err.contains("sometimes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn install_without_a_spec_installs_the_pinned_version() {
+    let (_m, env) = world();
+    std::fs::write(env.work().join("go.mod"), "module m\n\ngo 1.22.0\n").unwrap();
+    env.gopin(&["install"]).assert().success();
+    assert_eq!(env.store_entries("versions"), ["go1.22.10.linux-amd64"]);
+    std::fs::remove_file(env.work().join("go.mod")).unwrap();
+    let out = env.gopin(&["install"]).assert().code(1);
+    assert!(stderr_of(out.get_output()).contains("none is pinned"));
+}
+
+#[test]
+fn hook_env_auto_installs_when_configured() {
+    let (_m, env) = world();
+    std::fs::write(env.work().join(".go-version"), "1.21\n").unwrap();
+    let out = env
+        .gopin(&["hook-env", "bash"])
+        .env("GOPIN_AUTO_INSTALL", "true")
+        .assert()
+        .success();
+    let script = stdout_of(out.get_output());
+    let goroot = env.goroot("go1.21.13.linux-amd64");
+    assert!(
+        script.contains(&format!("export GOROOT={}\n", goroot.display())),
+        "{script}"
+    );
+    assert!(stderr_of(out.get_output()).contains("auto_install"));
+    // Without it: a hint, the user's environment, and no network.
+    std::fs::write(env.work().join(".go-version"), "1.22.9\n").unwrap();
+    let out = env.gopin(&["hook-env", "bash"]).assert().success();
+    assert!(stderr_of(out.get_output()).contains("go1.22.9 is pinned by"));
+    assert!(!stdout_of(out.get_output()).contains("export GOROOT"));
+    assert!(!env.goroot("go1.22.9.linux-amd64").exists());
+}
