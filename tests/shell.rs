@@ -553,3 +553,69 @@ fn init_embeds_the_absolute_binary_path_quoted() {
         format!("{}/gopin/{}", hostile.display(), lines[2])
     );
 }
+
+/// When nothing changed, the hook must not run gopin at all: each run of `gopin hook-env`
+/// re-dates the shell's stamp file, so an unchanged stamp across prompts proves no process
+/// was spawned. An edit to the version file must still be noticed at the next prompt.
+fn no_process_when_nothing_changed(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    // Nothing watched may look freshly changed (the hook re-checks for two seconds after).
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(w.root.join("proj"))
+        .arg(w.root.join("proj/.go-version"))
+        .arg(w.env.store().join("versions"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stamp_line = match sh {
+        Sh::Fish => "stat -c %y $_gopin_stamp >> $OUT",
+        _ => "stat -c %y \"$_GOPIN_STAMP\" >> \"$OUT\"",
+    };
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(&init_line(sh));
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            stamp_line,
+            "true",
+            "true",
+            stamp_line,
+            "echo 1.21.13 > .go-version",
+            stamp_line,
+            "echo \"version=$GOPIN_VERSION\" >> \"$OUT\"",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{sh:?}: {text}");
+    assert_eq!(
+        lines[0], lines[1],
+        "{sh:?}: gopin ran although nothing changed"
+    );
+    assert_ne!(lines[1], lines[2], "{sh:?}: the edit was not noticed");
+    assert_eq!(lines[3], "version=go1.21.13", "{sh:?}");
+}
+
+#[test]
+fn bash_spawns_nothing_when_nothing_changed() {
+    no_process_when_nothing_changed(Sh::Bash);
+}
+
+#[test]
+fn zsh_spawns_nothing_when_nothing_changed() {
+    no_process_when_nothing_changed(Sh::Zsh);
+}
+
+#[test]
+fn fish_spawns_nothing_when_nothing_changed() {
+    no_process_when_nothing_changed(Sh::Fish);
+}
