@@ -143,9 +143,10 @@ pub fn resolve<'a>(index: &'a Index, spec: &VersionSpec) -> Result<&'a Release, 
     })
 }
 
-/// Installs the newest release that `request` accepts, for `platform`, unless one is
-/// installed already. This is what `use`, `exec --install`, argument-less `install` and the
-/// hook's `auto_install` call.
+/// Makes sure a version that `request` accepts is installed for `platform`: an installed one
+/// that satisfies it is used as is (no network), else the newest release it accepts is
+/// installed. This is what `use`, `exec --install`, argument-less `install` and the hook's
+/// `auto_install` call; an explicit `gopin install 1.22` goes to the index instead.
 pub fn install_request(
     config: &Config,
     store: &Store,
@@ -153,8 +154,9 @@ pub fn install_request(
     platform: &Platform,
     refresh: bool,
 ) -> Result<Outcome, InstallError> {
-    if let Some(v) = request.exact()
-        && let Some(found) = store.get(&v, platform)
+    let installed = store.list_for(platform)?;
+    if let Some(v) = request.pick(installed.iter().map(|i| &i.version))
+        && let Some(found) = installed.into_iter().find(|i| i.version == v)
     {
         return Ok(Outcome::AlreadyInstalled(found));
     }

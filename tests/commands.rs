@@ -74,6 +74,21 @@ fn use_global_sets_the_default() {
 }
 
 #[test]
+fn use_takes_an_installed_match_without_the_network() {
+    let (mirror, env) = world();
+    env.gopin(&["install", "1.22.9"]).assert().success();
+    mirror.set("/index.json", Reply::Status(500));
+    let out = env.gopin(&["use", "1.22", "-v"]).assert().success();
+    let err = stderr_of(out.get_output());
+    assert!(err.contains("pinned 1.22 (go1.22.9)"), "{err}");
+    assert_eq!(
+        mirror.hits("/index.json"),
+        1,
+        "only the install above fetched it"
+    );
+}
+
+#[test]
 fn use_rejects_bad_specs_and_writes_nothing() {
     let (_m, env) = world();
     env.gopin(&["use", "1.22;id"]).assert().code(1);

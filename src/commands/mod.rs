@@ -77,19 +77,18 @@ impl Context {
                 }
             }
         };
-        let versions: Vec<_> = self.store.list_for(platform)?;
+        if install {
+            let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
+            return Ok((outcome.installed().clone(), source));
+        }
+        let versions = self.store.list_for(platform)?;
         let picked = request.pick(versions.iter().map(|i| &i.version));
-        if let Some(v) = picked {
-            let found = versions.into_iter().find(|i| i.version == v);
-            return Ok((found.expect("picked from this list"), source));
-        }
-        if !install {
-            return Err(anyhow!(
+        match versions.into_iter().find(|i| Some(i.version) == picked) {
+            Some(found) => Ok((found, source)),
+            None => Err(anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
-            ));
+            )),
         }
-        let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
-        Ok((outcome.installed().clone(), source))
     }
 }
 
