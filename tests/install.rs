@@ -448,3 +448,63 @@ fn plain_http_to_other_hosts_needs_opt_in() {
     let out = env.gopin(&["ls-remote"]).assert().code(1);
     assert!(stderr_of(out.get_output()).contains("allow_http"));
 }
+
+#[test]
+fn a_killed_install_leaves_nothing_visible_and_is_cleaned_up() {
+    let r = Release::linux("go1.22.10");
+    let body = r.archives[0].2.clone();
+    let (mirror, env) = mirror_with(&[r, Release::linux("go1.21.13")]);
+    mirror.set(
+        "/dl/go1.22.10.linux-amd64.tar.gz",
+        Reply::Slow {
+            body,
+            pause: Duration::from_millis(300),
+        },
+    );
+    let mut child = env
+        .command(&["install", "1.22.10"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the download is under way, then kill it the hard way.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while env.store_entries("tmp").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !env.store_entries("tmp").is_empty(),
+        "the kill left a temporary dir"
+    );
+    assert!(
+        env.store_entries("versions").is_empty(),
+        "nothing half-installed is visible"
+    );
+    env.gopin(&["install", "1.21.13"]).assert().success();
+    assert!(
+        env.store_entries("tmp").is_empty(),
+        "the next run cleaned up"
+    );
+    assert_eq!(env.store_entries("versions"), ["go1.21.13.linux-amd64"]);
+}
+
+#[test]
+fn unsupported_host_platforms_are_a_clear_error() {
+    let (_m, env) = mirror_with(&standard_releases());
+    let out = env
+        .gopin(&["install", "1.22"])
+        .env("GOPIN_ARCH", "sparc")
+        .assert()
+        .code(1);
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("'sparc' is not an architecture Go ships for"),
+        "{err}"
+    );
+    let out = env
+        .gopin(&["install", "1.22", "--os", "beos"])
+        .assert()
+        .code(1);
+    assert!(stderr_of(out.get_output()).contains("'beos'"));
+}
