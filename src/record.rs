@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -78,9 +79,12 @@ impl InstallRecord {
         for (rel, entry) in &self.files {
             let path = goroot.join(rel);
             let ok = match entry {
-                ManifestEntry::File { size, sha256, .. } => match fs::symlink_metadata(&path) {
+                ManifestEntry::File { size, sha256, mode } => match fs::symlink_metadata(&path) {
                     Ok(m) if m.is_file() => {
-                        m.len() == *size && hash_file(&path).ok().as_ref() == Some(sha256)
+                        // The umask may have narrowed the mode; the owner's execute bit is
+                        // what matters (a `chmod -x bin/go` breaks the install).
+                        let exec = m.permissions().mode() & 0o100 == mode & 0o100;
+                        exec && m.len() == *size && hash_file(&path).ok().as_ref() == Some(sha256)
                     }
                     Ok(_) => false,
                     Err(_) => {

@@ -252,10 +252,14 @@ impl Store {
             None
         };
         let built = built.keep();
-        fs::rename(&built, &dest).map_err(|e| {
+        if let Err(e) = fs::rename(&built, &dest) {
             let _ = fs::remove_dir_all(&built);
-            io_err("move into place", &dest)(e)
-        })?;
+            // Put the previous install back rather than lose it.
+            if let Some(old) = &old {
+                let _ = fs::rename(old.path().join("old"), &dest);
+            }
+            return Err(io_err("move into place", &dest)(e));
+        }
         drop(old);
         Ok(dest)
     }

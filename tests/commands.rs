@@ -422,8 +422,13 @@ fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout_of(&out).contains("not loaded"));
 
-    // A modified and a deleted file in the store.
+    // A modified, a deleted and a no-longer-executable file in the store.
     std::fs::write(goroot.join("VERSION"), "tampered").unwrap();
+    std::fs::set_permissions(
+        goroot.join("bin/gofmt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     std::fs::remove_file(goroot.join("src/runtime/runtime.go")).unwrap();
     let (ok, report) = doctor(&env, &proj, &[]);
     assert!(!ok);
