@@ -619,3 +619,40 @@ fn zsh_spawns_nothing_when_nothing_changed() {
 fn fish_spawns_nothing_when_nothing_changed() {
     no_process_when_nothing_changed(Sh::Fish);
 }
+
+/// `set -e` (and `-u`, `pipefail`) in the user's interactive shell: the hook must never make
+/// it exit.
+fn strict_interactive_shell(sh: Sh, strict: &str) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = format!("{strict}\n");
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report in",
+            "cd \"$W/plain\"",
+            "report out",
+        ],
+    );
+    let reports = parse_reports(&text);
+    assert_eq!(reports.len(), 2, "{sh:?}: the shell exited early:\n{text}");
+    assert_eq!(reports[0].version, "go1.22.10");
+    assert_eq!(reports[1].goroot, "/opt/user-goroot");
+}
+
+#[test]
+fn bash_hook_survives_set_e() {
+    strict_interactive_shell(Sh::Bash, "set -euo pipefail");
+}
+
+#[test]
+fn zsh_hook_survives_set_e() {
+    strict_interactive_shell(Sh::Zsh, "set -eu");
+}
