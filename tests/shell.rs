@@ -48,6 +48,40 @@ impl Sh {
     }
 }
 
+/// One `#[test]` per shell for a scenario function.
+macro_rules! per_shell {
+    ($scenario:ident: $($name:ident => $sh:expr),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $scenario($sh);
+            }
+        )+
+    };
+}
+
+per_shell!(switching_between_projects:
+    bash_switches_per_directory_and_restores => Sh::Bash,
+    zsh_switches_per_directory_and_restores => Sh::Zsh,
+    fish_switches_per_directory_and_restores => Sh::Fish,
+);
+
+per_shell!(no_process_when_nothing_changed:
+    bash_spawns_nothing_when_nothing_changed => Sh::Bash,
+    zsh_spawns_nothing_when_nothing_changed => Sh::Zsh,
+    fish_spawns_nothing_when_nothing_changed => Sh::Fish,
+);
+
+#[test]
+fn bash_hook_survives_set_e() {
+    strict_interactive_shell(Sh::Bash, "set -euo pipefail");
+}
+
+#[test]
+fn zsh_hook_survives_set_e() {
+    strict_interactive_shell(Sh::Zsh, "set -eu");
+}
+
 /// A world with installed Go versions, projects pinned in each way, and a "system" Go.
 struct World {
     env: Env,
@@ -364,21 +398,6 @@ fn switching_between_projects(sh: Sh) {
 }
 
 #[test]
-fn bash_switches_per_directory_and_restores() {
-    switching_between_projects(Sh::Bash);
-}
-
-#[test]
-fn zsh_switches_per_directory_and_restores() {
-    switching_between_projects(Sh::Zsh);
-}
-
-#[test]
-fn fish_switches_per_directory_and_restores() {
-    switching_between_projects(Sh::Fish);
-}
-
-#[test]
 fn bash_prompt_command_array_form_is_kept() {
     if !Sh::Bash.available() {
         return;
@@ -605,21 +624,6 @@ fn no_process_when_nothing_changed(sh: Sh) {
     assert_eq!(lines[3], "version=go1.21.13", "{sh:?}");
 }
 
-#[test]
-fn bash_spawns_nothing_when_nothing_changed() {
-    no_process_when_nothing_changed(Sh::Bash);
-}
-
-#[test]
-fn zsh_spawns_nothing_when_nothing_changed() {
-    no_process_when_nothing_changed(Sh::Zsh);
-}
-
-#[test]
-fn fish_spawns_nothing_when_nothing_changed() {
-    no_process_when_nothing_changed(Sh::Fish);
-}
-
 /// `set -e` (and `-u`, `pipefail`) in the user's interactive shell: the hook must never make
 /// it exit.
 fn strict_interactive_shell(sh: Sh, strict: &str) {
@@ -645,14 +649,4 @@ fn strict_interactive_shell(sh: Sh, strict: &str) {
     assert_eq!(reports.len(), 2, "{sh:?}: the shell exited early:\n{text}");
     assert_eq!(reports[0].version, "go1.22.10");
     assert_eq!(reports[1].goroot, "/opt/user-goroot");
-}
-
-#[test]
-fn bash_hook_survives_set_e() {
-    strict_interactive_shell(Sh::Bash, "set -euo pipefail");
-}
-
-#[test]
-fn zsh_hook_survives_set_e() {
-    strict_interactive_shell(Sh::Zsh, "set -eu");
 }
