@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{Config, GobinMode, ToolchainMode};
 use crate::platform::Platform;
-use crate::selection::{self, Pin, SelectionError};
+use crate::selection::{self, Pin, Request, SelectionError};
 use crate::store::{Installed, Store, StoreError};
-use crate::version::GoVersion;
 
 /// The variables gopin sets while a version is active (PATH is handled apart).
 pub const MANAGED_VARS: [&str; 5] = [
@@ -48,18 +47,22 @@ pub fn resolve_dir(
 
 /// Resolves one pin against the installed versions for `platform`.
 pub fn resolve_pin(store: &Store, platform: &Platform, pin: Pin) -> Result<Resolved, StoreError> {
-    let installed = store.list_for(platform)?;
-    let versions: Vec<GoVersion> = installed.iter().map(|i| i.version).collect();
-    Ok(match pin.request.pick(&versions) {
-        Some(v) => {
-            let found = installed
-                .into_iter()
-                .find(|i| i.version == v)
-                .expect("picked from this list");
-            Resolved::Ready(pin, found)
-        }
+    Ok(match find_installed(store, platform, &pin.request)? {
+        Some(found) => Resolved::Ready(pin, found),
         None => Resolved::Missing(pin),
     })
+}
+
+/// The installed version for `platform` that best satisfies `request` (see
+/// [`Request::pick`]), if any. Every "is a matching Go installed?" question goes through here.
+pub fn find_installed(
+    store: &Store,
+    platform: &Platform,
+    request: &Request,
+) -> Result<Option<Installed>, StoreError> {
+    let installed = store.list_for(platform)?;
+    let picked = request.pick(installed.iter().map(|i| &i.version));
+    Ok(installed.into_iter().find(|i| Some(i.version) == picked))
 }
 
 #[derive(Debug, thiserror::Error)]

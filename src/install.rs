@@ -154,10 +154,7 @@ pub fn install_request(
     platform: &Platform,
     refresh: bool,
 ) -> Result<Outcome, InstallError> {
-    let installed = store.list_for(platform)?;
-    if let Some(v) = request.pick(installed.iter().map(|i| &i.version))
-        && let Some(found) = installed.into_iter().find(|i| i.version == v)
-    {
+    if let Some(found) = crate::activate::find_installed(store, platform, request)? {
         return Ok(Outcome::AlreadyInstalled(found));
     }
     let index = crate::index::load(config, crate::index::LoadOptions { refresh })?;

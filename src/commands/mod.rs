@@ -81,9 +81,7 @@ impl Context {
             let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
             return Ok((outcome.installed().clone(), source));
         }
-        let versions = self.store.list_for(platform)?;
-        let picked = request.pick(versions.iter().map(|i| &i.version));
-        match versions.into_iter().find(|i| Some(i.version) == picked) {
+        match activate::find_installed(&self.store, platform, &request)? {
             Some(found) => Ok((found, source)),
             None => Err(anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
