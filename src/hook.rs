@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::activate::{self, Activation, MANAGED_VARS, Resolved};
 use crate::config::Config;
 use crate::platform::Platform;
-use crate::selection;
+use crate::selection::{self, Pin};
 use crate::shell::{Script, Shell};
 use crate::store::Store;
 
@@ -62,6 +62,18 @@ pub struct Decision {
     pub watch: Vec<PathBuf>,
 }
 
+impl Decision {
+    /// Nothing to activate: the user's own environment, and maybe a message to show once.
+    fn inactive(key: String, message: Option<String>, watch: Vec<PathBuf>) -> Decision {
+        Decision {
+            key,
+            target: Target::Inactive,
+            message,
+            watch,
+        }
+    }
+}
+
 /// Resolves `cwd` for the hook. Never fails: problems become a message and an inactive
 /// environment, so a broken version file cannot break the prompt. `install_missing` is
 /// called for a pinned version that is not installed when `auto_install` is on.
@@ -69,79 +81,48 @@ pub fn decide(
     config: &Config,
     store: &Store,
     cwd: &Path,
-    install_missing: &dyn Fn(&selection::Pin) -> anyhow::Result<()>,
+    install_missing: &dyn Fn(&Pin, &Platform) -> anyhow::Result<()>,
 ) -> Decision {
     let default_file = activate::default_file(store);
-    let mut watch = Vec::new();
     let platform = match Platform::host() {
         Ok(p) => p,
-        Err(e) => {
-            return Decision {
-                key: format!("error:{e}"),
-                target: Target::Inactive,
-                message: Some(e.to_string()),
-                watch,
-            };
-        }
+        Err(e) => return Decision::inactive(format!("error:{e}"), Some(e.to_string()), vec![]),
     };
     let mut resolved = activate::resolve_dir(store, &platform, cwd);
     if config.settings.auto_install
         && let Ok(Resolved::Missing(pin)) = &resolved
     {
-        resolved = match install_missing(pin) {
-            Ok(()) => activate::resolve_pin(store, &platform, pin.clone()).map_err(Into::into),
-            Err(e) => {
-                return Decision {
-                    key: format!("error:{e}"),
-                    target: Target::Inactive,
-                    message: Some(format!("{e:#}")),
-                    watch: selection::watch_list(cwd, Some(pin), &default_file),
-                };
-            }
-        };
+        if let Err(e) = install_missing(pin, &platform) {
+            let watch = selection::watch_list(cwd, Some(pin), &default_file);
+            return Decision::inactive(format!("error:{e}"), Some(format!("{e:#}")), watch);
+        }
+        resolved = activate::resolve_pin(store, &platform, pin.clone()).map_err(Into::into);
     }
     // Installs and uninstalls change what a prefix resolves to.
-    watch.push(store.versions_dir());
+    let mut watch = vec![store.versions_dir()];
+    let pin = match &resolved {
+        Ok(Resolved::Missing(pin) | Resolved::Ready(pin, _)) => Some(pin),
+        _ => None,
+    };
+    watch.extend(selection::watch_list(cwd, pin, &default_file));
     match resolved {
         Err(e) => {
-            watch.extend(selection::watch_list(cwd, None, &default_file));
-            if let activate::ResolveError::Selection(
-                selection::SelectionError::Invalid { path, .. }
-                | selection::SelectionError::Unreadable { path, .. },
-            ) = &e
-            {
-                watch.push(path.clone());
+            // Editing the broken file in place must be noticed too.
+            if let activate::ResolveError::Selection(problem) = &e {
+                watch.push(problem.path().to_path_buf());
             }
-            Decision {
-                key: format!("error:{e}"),
-                target: Target::Inactive,
-                message: Some(e.to_string()),
-                watch,
-            }
+            Decision::inactive(format!("error:{e}"), Some(e.to_string()), watch)
         }
-        Ok(Resolved::Nothing) => {
-            watch.extend(selection::watch_list(cwd, None, &default_file));
-            Decision {
-                key: String::new(),
-                target: Target::Inactive,
-                message: None,
-                watch,
-            }
-        }
-        Ok(Resolved::Missing(pin)) => {
-            watch.extend(selection::watch_list(cwd, Some(&pin), &default_file));
-            Decision {
-                key: format!("missing:{}:{}", pin.request, pin.source.display()),
-                target: Target::Inactive,
-                message: Some(activate::missing_hint(&pin)),
-                watch,
-            }
-        }
+        Ok(Resolved::Nothing) => Decision::inactive(String::new(), None, watch),
+        Ok(Resolved::Missing(pin)) => Decision::inactive(
+            format!("missing:{}:{}", pin.request, pin.source.display()),
+            Some(activate::missing_hint(&pin)),
+            watch,
+        ),
         Ok(Resolved::Ready(pin, installed)) => {
-            watch.extend(selection::watch_list(cwd, Some(&pin), &default_file));
             let activation = Activation::new(config, store, &installed, Some(&pin.source));
             Decision {
-                key: format!("{:?}", activation),
+                key: format!("{activation:?}"),
                 target: Target::Active(activation),
                 message: None,
                 watch,
@@ -326,6 +307,28 @@ mod tests {
         assert!(out.contains("unset GOBIN\n"), "{out}");
         assert!(out.contains("export PATH=/usr/bin:/added/later\n"), "{out}");
         assert!(out.contains(&format!("unset {STATE_VAR}\n")), "{out}");
+    }
+
+    #[test]
+    fn a_broken_version_file_is_reported_and_watched() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            settings: crate::config::Settings::default(),
+            home: dir.path().join("store"),
+            cache_dir: dir.path().join("cache"),
+            config_file: dir.path().join("config.toml"),
+        };
+        let store = Store::new(&config.home);
+        let project = dir.path().join("p");
+        std::fs::create_dir_all(project.join("sub")).unwrap();
+        std::fs::write(project.join(".go-version"), "1.22; rm -rf ~\n").unwrap();
+        let never = |_: &Pin, _: &Platform| -> anyhow::Result<()> { unreachable!() };
+        let decision = decide(&config, &store, &project.join("sub"), &never);
+        assert!(matches!(decision.target, Target::Inactive));
+        let message = decision.message.unwrap();
+        assert!(message.contains(".go-version line 1"), "{message}");
+        assert!(decision.watch.contains(&project.join(".go-version")));
+        assert!(decision.watch.contains(&store.versions_dir()));
     }
 
     #[test]

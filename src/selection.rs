@@ -126,6 +126,15 @@ pub enum SelectionError {
     Unreadable { path: PathBuf, message: String },
 }
 
+impl SelectionError {
+    /// The file the problem is in.
+    pub fn path(&self) -> &Path {
+        match self {
+            SelectionError::Invalid { path, .. } | SelectionError::Unreadable { path, .. } => path,
+        }
+    }
+}
+
 fn invalid(path: &Path, line: Option<usize>, problem: impl Into<String>) -> SelectionError {
     SelectionError::Invalid {
         path: path.to_path_buf(),

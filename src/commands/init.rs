@@ -8,6 +8,7 @@ use crate::cli::{HookEnvArgs, InitArgs};
 use crate::hook::{self, HookState};
 use crate::install::install_request;
 use crate::platform::Platform;
+use crate::selection::Pin;
 use crate::ui;
 
 /// Where each shell's stamp file lives: the per-login runtime dir when there is one (memory,
@@ -33,19 +34,13 @@ pub fn hook_env(ctx: &Context, args: HookEnvArgs) -> Result<ExitCode> {
     let cwd = Context::cwd();
     let env = |name: &str| std::env::var(name).ok();
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
-    let install_missing = |pin: &crate::selection::Pin| -> Result<()> {
+    let install_missing = |pin: &Pin, platform: &Platform| -> Result<()> {
         ui::note(&format!(
             "gopin: installing Go {} (pinned by {}; auto_install is on)",
             pin.request,
             pin.source.display()
         ));
-        install_request(
-            &ctx.config,
-            &ctx.store,
-            &pin.request,
-            &Platform::host()?,
-            false,
-        )?;
+        install_request(&ctx.config, &ctx.store, &pin.request, platform, false)?;
         Ok(())
     };
     let decision = hook::decide(&ctx.config, &ctx.store, &cwd, &install_missing);
