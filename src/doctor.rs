@@ -11,6 +11,7 @@ use crate::config::{Config, ToolchainMode};
 use crate::platform::Platform;
 use crate::record::InstallRecord;
 use crate::selection::{self, Request, SourceKind};
+use crate::shell::Shell;
 use crate::store::{Installed, Store};
 
 /// One check's result.
@@ -112,11 +113,10 @@ fn hook_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
     match env("_GOPIN_HOOK") {
         Some(shell) => Check::ok("hook", format!("the {shell} hook is loaded in this shell")),
         None => {
-            let shell = env("SHELL").unwrap_or_default();
-            let line = match Path::new(&shell).file_name().and_then(|n| n.to_str()) {
-                Some("zsh") => "add `eval \"$(gopin init zsh)\"` to ~/.zshrc",
-                Some("fish") => "add `gopin init fish | source` to ~/.config/fish/config.fish",
-                _ => "add `eval \"$(gopin init bash)\"` to ~/.bashrc",
+            let line = match Shell::from_login_shell(env("SHELL").as_deref()) {
+                Shell::Zsh => "add `eval \"$(gopin init zsh)\"` to ~/.zshrc",
+                Shell::Fish => "add `gopin init fish | source` to ~/.config/fish/config.fish",
+                Shell::Bash => "add `eval \"$(gopin init bash)\"` to ~/.bashrc",
             };
             Check::problem(
                 "hook",

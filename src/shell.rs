@@ -32,6 +32,19 @@ impl Shell {
         }
     }
 
+    /// The shell a `$SHELL` value names (`/usr/bin/zsh`); bash when it is none of the three.
+    pub fn from_login_shell(shell: Option<&str>) -> Shell {
+        match shell
+            .map(Path::new)
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+        {
+            Some("zsh") => Shell::Zsh,
+            Some("fish") => Shell::Fish,
+            _ => Shell::Bash,
+        }
+    }
+
     /// The init script, with the absolute path of this gopin and the stamp directory.
     pub fn init_script(self, gopin: &Path, stamp_dir: &Path) -> String {
         let template = match self {
@@ -137,6 +150,18 @@ impl Script {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_shell_names() {
+        assert_eq!(Shell::from_login_shell(Some("/usr/bin/zsh")), Shell::Zsh);
+        assert_eq!(
+            Shell::from_login_shell(Some("/opt/homebrew/bin/fish")),
+            Shell::Fish
+        );
+        assert_eq!(Shell::from_login_shell(Some("/bin/bash")), Shell::Bash);
+        assert_eq!(Shell::from_login_shell(Some("/bin/dash")), Shell::Bash);
+        assert_eq!(Shell::from_login_shell(None), Shell::Bash);
+    }
 
     /// Hostile values survive a round trip through each real shell (when it is installed).
     #[test]

@@ -418,9 +418,13 @@ fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
     // The hook not loaded.
     let mut cmd = env.gopin(&["doctor"]);
     cmd.current_dir(&proj);
-    let out = cmd.output().unwrap();
+    let out = cmd.env("SHELL", "/usr/bin/zsh").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout_of(&out).contains("not loaded"));
+    assert!(
+        stdout_of(&out).contains("~/.zshrc"),
+        "the fix names the user's shell"
+    );
 
     // A modified, a deleted and a no-longer-executable file in the store.
     std::fs::write(goroot.join("VERSION"), "tampered").unwrap();

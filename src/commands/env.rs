@@ -7,25 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::{Context, print_json};
-use crate::activate::{self, Activation};
+use crate::activate::Activation;
 use crate::cli::EnvArgs;
-use crate::hook::{self, HookState};
 use crate::platform::Platform;
 use crate::shell::{Script, Shell};
-
-/// The activation and the PATH it gives, starting from this process's environment.
-pub fn environment(
-    ctx: &Context,
-    installed: &crate::store::Installed,
-    source: Option<&Path>,
-) -> (Activation, String) {
-    let activation = Activation::new(&ctx.config, &ctx.store, installed, source);
-    let path = std::env::var("PATH").unwrap_or_default();
-    let state = HookState::parse(std::env::var(hook::STATE_VAR).ok().as_deref());
-    let ours = activate::gopin_path_entries(&path, &ctx.store, &state.added);
-    let new_path = activation.path_with(&path, &ours);
-    (activation, new_path)
-}
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     let platform = args.platform.resolve()?;
@@ -35,7 +20,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
         );
     }
     let (installed, source) = ctx.choose(args.spec.as_deref(), &platform, false)?;
-    let (activation, path) = environment(ctx, &installed, source.as_deref());
+    let (activation, path) = ctx.environment(&installed, source.as_deref());
     if args.json {
         let mut map: BTreeMap<&str, Option<String>> = activation.vars.into_iter().collect();
         map.insert("PATH", Some(path));
@@ -43,7 +28,9 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     } else if args.github {
         write_github(&activation)?;
     } else {
-        let shell = args.shell.unwrap_or_else(shell_from_env);
+        let shell = args
+            .shell
+            .unwrap_or_else(|| Shell::from_login_shell(std::env::var("SHELL").ok().as_deref()));
         let mut script = Script::new(shell);
         for (name, value) in &activation.vars {
             script.set_or_unset(name, value.as_deref());
@@ -53,16 +40,6 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
         print!("{}", script.into_string());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The user's shell, from `$SHELL`; bash when it is none of the three.
-fn shell_from_env() -> Shell {
-    let shell = std::env::var("SHELL").unwrap_or_default();
-    match Path::new(&shell).file_name().and_then(|n| n.to_str()) {
-        Some("zsh") => Shell::Zsh,
-        Some("fish") => Shell::Fish,
-        _ => Shell::Bash,
-    }
 }
 
 /// Appends to the files GitHub Actions reads between steps: `NAME=value` lines (heredoc form

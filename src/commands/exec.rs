@@ -4,13 +4,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Context;
-use super::env::environment;
 use crate::cli::ExecArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     let (installed, source) = ctx.choose(args.spec.as_deref(), &Platform::host()?, args.install)?;
-    let (activation, path) = environment(ctx, &installed, source.as_deref());
+    let (activation, path) = ctx.environment(&installed, source.as_deref());
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);

@@ -13,14 +13,15 @@ mod uninstall;
 mod use_;
 mod which;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 
-use crate::activate::{self, Resolved};
+use crate::activate::{self, Activation, Resolved};
 use crate::cli::{Command, PlatformArgs};
 use crate::config::Config;
+use crate::hook::{self, HookState};
 use crate::install::install_request;
 use crate::platform::Platform;
 use crate::selection::Request;
@@ -45,6 +46,22 @@ impl Context {
         std::env::current_dir()
             .or_else(|_| std::env::var("PWD").map(PathBuf::from))
             .unwrap_or_else(|_| PathBuf::from("/"))
+    }
+
+    /// What `env` and `exec` apply: the activation for `installed`, and the PATH it gives
+    /// this process, with gopin's earlier entries (the hook's record, anything inside the
+    /// store) taken out first.
+    pub fn environment(
+        &self,
+        installed: &Installed,
+        source: Option<&Path>,
+    ) -> (Activation, String) {
+        let activation = Activation::new(&self.config, &self.store, installed, source);
+        let path = std::env::var("PATH").unwrap_or_default();
+        let state = HookState::parse(std::env::var(hook::STATE_VAR).ok().as_deref());
+        let ours = activate::gopin_path_entries(&path, &self.store, &state.added);
+        let new_path = activation.path_with(&path, &ours);
+        (activation, new_path)
     }
 
     /// The installed version a command acts on: `spec` if given, else the directory's
