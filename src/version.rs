@@ -199,6 +199,17 @@ pub enum VersionSpec {
 }
 
 impl VersionSpec {
+    /// Whether `v` falls under this spec when listing or removing rather than selecting: a
+    /// prefix covers its whole line, pre-releases included (`1.23` covers `go1.23rc1`).
+    pub fn covers(&self, v: &GoVersion) -> bool {
+        match *self {
+            VersionSpec::Prefix { major, minor } => {
+                v.major == major && minor.is_none_or(|m| m == v.minor)
+            }
+            _ => self.matches(v),
+        }
+    }
+
     /// Whether `v` is a candidate for this spec. Prefixes and `latest` only ever match stable
     /// releases; pre-releases must be named exactly.
     pub fn matches(&self, v: &GoVersion) -> bool {
@@ -375,5 +386,7 @@ mod tests {
         assert_eq!(best(&minor2), Some(v("1.2.9")));
         let rc_line: VersionSpec = "1.21".parse().unwrap();
         assert_eq!(best(&rc_line), None, "prefixes skip pre-releases");
+        assert!(rc_line.covers(&v("1.21rc1")), "but cover them when listing");
+        assert!(!minor2.covers(&v("1.20.1")));
     }
 }

@@ -36,14 +36,8 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
         .releases
         .iter()
         .filter(|r| args.all || r.stable)
-        .filter(|r| match filter {
-            None => true,
-            // With --all a prefix lists the line's pre-releases too.
-            Some(VersionSpec::Prefix { major, minor }) => {
-                r.version.major == major && minor.is_none_or(|m| m == r.version.minor)
-            }
-            Some(spec) => spec.matches(&r.version),
-        })
+        // With --all a prefix lists the line's pre-releases too.
+        .filter(|r| filter.is_none_or(|spec| spec.covers(&r.version)))
         .map(|r| Row {
             version: r.version,
             stable: r.stable,

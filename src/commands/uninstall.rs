@@ -16,13 +16,8 @@ pub fn run(ctx: &Context, args: UninstallArgs) -> Result<ExitCode> {
         let spec: VersionSpec = raw.parse()?;
         let matching: Vec<_> = installed
             .iter()
-            .filter(|i| match spec {
-                // Uninstall may remove pre-releases by prefix too: it only touches the store.
-                VersionSpec::Prefix { major, minor } => {
-                    i.version.major == major && minor.is_none_or(|m| m == i.version.minor)
-                }
-                _ => spec.matches(&i.version),
-            })
+            // Uninstall may remove pre-releases by prefix too: it only touches the store.
+            .filter(|i| spec.covers(&i.version))
             .collect();
         match matching.len() {
             0 => bail!("{raw} is not installed for {platform}: run `gopin ls` to see what is"),
