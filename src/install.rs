@@ -75,7 +75,9 @@ pub enum InstallError {
         got: u64,
         want: u64,
     },
-    #[error("{file} from {url} is not a valid Go archive ({message}); nothing was installed")]
+    #[error(
+        "{file} from {url} is not a valid Go archive ({message}); nothing was installed (check download_url, or report it to the mirror's owner)"
+    )]
     Corrupt {
         file: String,
         url: String,

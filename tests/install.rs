@@ -508,3 +508,30 @@ fn unsupported_host_platforms_are_a_clear_error() {
         .code(1);
     assert!(stderr_of(out.get_output()).contains("'beos'"));
 }
+
+#[test]
+fn a_matching_checksum_on_a_non_go_archive_is_refused() {
+    // The index's checksum is right, but the bytes are not a gzip'd tar.
+    let (_m, env) = mirror_with(&[Release::with_archive(
+        "go1.22.10",
+        b"<html>maintenance</html>".to_vec(),
+    )]);
+    let out = env.gopin(&["install", "1.22.10"]).assert().code(1);
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("is not a valid Go archive") && err.contains("download_url"),
+        "{err}"
+    );
+    assert!(env.store_entries("versions").is_empty());
+    assert!(env.store_entries("tmp").is_empty());
+
+    // A well-formed archive that is not a Go distribution.
+    let (_m, env) = mirror_with(&[Release::with_archive(
+        "go1.22.10",
+        tar_gz(&[Entry::File("go/README".into(), 0o644, b"hi".to_vec())]),
+    )]);
+    let out = env.gopin(&["install", "1.22.10"]).assert().code(1);
+    let err = stderr_of(out.get_output());
+    assert!(err.contains("it has no go/bin/go"), "{err}");
+    assert!(env.store_entries("versions").is_empty());
+}
