@@ -7,6 +7,7 @@ use crate::config::{Config, GobinMode, ToolchainMode};
 use crate::platform::Platform;
 use crate::selection::{self, Pin, Request, SelectionError};
 use crate::store::{Installed, Store, StoreError};
+use crate::ui::tilde;
 
 /// The variables gopin sets while a version is active (PATH is handled apart).
 pub const MANAGED_VARS: [&str; 5] = [
@@ -83,16 +84,6 @@ pub fn missing_hint(pin: &Pin) -> String {
         "{what} is pinned by {} but not installed — run: gopin install",
         tilde(&pin.source)
     )
-}
-
-/// Shortens a path under $HOME to `~/…` for messages.
-pub fn tilde(path: &Path) -> String {
-    if let Some(home) = dirs::home_dir()
-        && let Ok(rest) = path.strip_prefix(&home)
-    {
-        return format!("~/{}", rest.display());
-    }
-    path.display().to_string()
 }
 
 /// What activating a version sets: each managed variable's new value (`None`: leave it as

@@ -4,30 +4,66 @@
 //! Every setting is a field of [`Settings`] (its config key) and one row of [`ENV_OVERRIDES`]
 //! (its environment variable); nothing else defines one.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
+
+use crate::ui::{shown, shown_bytes};
 
 /// The go.dev release index with every release, including betas and release candidates.
 pub const DEFAULT_INDEX_URL: &str = "https://go.dev/dl/?mode=json&include=all";
 /// Where go.dev's archives live.
 pub const DEFAULT_DOWNLOAD_URL: &str = "https://dl.google.com/go/";
 
-/// Config key ← environment variable. The environment wins over the file.
-pub const ENV_OVERRIDES: &[(&str, &str)] = &[
-    ("index_url", "GOPIN_INDEX_URL"),
-    ("download_url", "GOPIN_DOWNLOAD_URL"),
-    ("index_ttl", "GOPIN_INDEX_TTL"),
-    ("allow_http", "GOPIN_ALLOW_HTTP"),
-    ("gobin", "GOPIN_GOBIN"),
-    ("toolchain", "GOPIN_TOOLCHAIN"),
-    ("auto_install", "GOPIN_AUTO_INSTALL"),
+/// What an environment variable's text is read as: each setting's own type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// A whole number, such as seconds.
+    Number,
+    /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
+    Flag,
+}
+
+/// Config key ← environment variable, and its type. The environment wins over the file.
+pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
+    ("index_url", "GOPIN_INDEX_URL", Kind::Text),
+    ("download_url", "GOPIN_DOWNLOAD_URL", Kind::Text),
+    ("index_ttl", "GOPIN_INDEX_TTL", Kind::Number),
+    ("allow_http", "GOPIN_ALLOW_HTTP", Kind::Flag),
+    ("gobin", "GOPIN_GOBIN", Kind::Text),
+    ("toolchain", "GOPIN_TOOLCHAIN", Kind::Text),
+    ("auto_install", "GOPIN_AUTO_INSTALL", Kind::Flag),
 ];
 
+/// The config file is a few lines; anything larger is not one.
+const CONFIG_LIMIT: u64 = 1024 * 1024;
+
+/// A setting that takes one of a few words: read from a string, with an error that lists
+/// the words (serde's own, for a number in place of a word, says "unit variant").
+macro_rules! choice {
+    ($ty:ident { $($word:literal => $variant:ident),+ $(,)? }) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let expected = concat!("one of", $(" \"", $word, "\""),+);
+                match toml::Value::deserialize(d)? {
+                    toml::Value::String(s) => match s.as_str() {
+                        $($word => Ok($ty::$variant),)+
+                        _ => Err(serde::de::Error::custom(format!("'{s}' is not {expected}"))),
+                    },
+                    other => Err(serde::de::Error::custom(format!(
+                        "expected {expected}, found {other}"
+                    ))),
+                }
+            }
+        }
+    };
+}
+
 /// Where `go install` puts binaries while a version is active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GobinMode {
     /// One directory per installed version, so tools built by one Go never shadow another's.
     #[default]
@@ -38,9 +74,10 @@ pub enum GobinMode {
     Off,
 }
 
+choice!(GobinMode { "per-version" => PerVersion, "shared" => Shared, "off" => Off });
+
 /// Whether gopin pins `GOTOOLCHAIN=local`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ToolchainMode {
     /// `GOTOOLCHAIN=local`: the go command never fetches another toolchain.
     #[default]
@@ -48,6 +85,8 @@ pub enum ToolchainMode {
     /// Leave GOTOOLCHAIN as the user has it.
     Inherit,
 }
+
+choice!(ToolchainMode { "local" => Local, "inherit" => Inherit });
 
 /// The user-tunable settings, as keys of `config.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -83,15 +122,21 @@ impl Default for Settings {
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the config file {path} is not valid TOML: {message}")]
+    #[error("the config file {0}")]
+    Read(#[from] crate::userfile::UserFileError),
+    #[error(
+        "the config file {} is not valid TOML: {message}; fix it, or delete it to use the defaults",
+        shown(path)
+    )]
     Syntax { path: PathBuf, message: String },
-    #[error("invalid setting (from {path} or a GOPIN_* variable): {message}")]
+    #[error("invalid setting in the config file {}: {message}", shown(path))]
     Value { path: PathBuf, message: String },
+    #[error("{var}={} is not valid: {message}; fix or unset {var}", shown_bytes(value.as_encoded_bytes()))]
+    Variable {
+        var: &'static str,
+        value: OsString,
+        message: String,
+    },
     #[error(
         "cannot find a home directory for gopin's store: set GOPIN_HOME to a writable directory"
     )]
@@ -122,7 +167,7 @@ impl Config {
         let config_file = env_path("GOPIN_CONFIG")
             .or_else(|| dirs::config_dir().map(|d| d.join("gopin").join("config.toml")))
             .unwrap_or_else(|| home.join("config.toml"));
-        let settings = load_settings(&config_file, |name| std::env::var(name).ok())?;
+        let settings = load_settings(&config_file, std::env::var_os)?;
         Ok(Config {
             settings,
             home,
@@ -138,47 +183,61 @@ fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Reads `path` (if present), lays the environment over it and checks the result.
+/// Reads `path` (if present), lays the environment over it and checks the result. An error
+/// names where the bad value came from: the file, or the variable.
 fn load_settings(
     path: &Path,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&'static str) -> Option<OsString>,
 ) -> Result<Settings, ConfigError> {
-    let mut table = match std::fs::read_to_string(path) {
-        Ok(text) => text
+    let mut table = match crate::userfile::read(path, CONFIG_LIMIT)? {
+        None => toml::Table::new(),
+        Some(bytes) => String::from_utf8_lossy(&bytes)
             .parse::<toml::Table>()
             .map_err(|e| ConfigError::Syntax {
                 path: path.to_path_buf(),
                 message: e.message().to_string(),
             })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
-        Err(source) => {
-            return Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
     };
-    for (key, var) in ENV_OVERRIDES {
-        if let Some(value) = env(var).filter(|v| !v.is_empty()) {
-            table.insert(key.to_string(), env_value(&value));
-        }
-    }
-    Settings::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Value {
+    let file_error = |e: toml::de::Error| ConfigError::Value {
         path: path.to_path_buf(),
         message: e.message().to_string(),
-    })
+    };
+    Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    for &(key, var, kind) in ENV_OVERRIDES {
+        let Some(raw) = env(var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let bad = |message: String| ConfigError::Variable {
+            var,
+            value: raw.clone(),
+            message,
+        };
+        let text = raw
+            .to_str()
+            .ok_or_else(|| bad("it is not valid UTF-8".into()))?;
+        let value = env_value(text, kind).map_err(bad)?;
+        // Checked alone, so an error names this variable and nothing else.
+        let alone = toml::Table::from_iter([(key.to_string(), value.clone())]);
+        Settings::deserialize(toml::Value::Table(alone)).map_err(|e| bad(e.message().into()))?;
+        table.insert(key.to_string(), value);
+    }
+    Settings::deserialize(toml::Value::Table(table)).map_err(file_error)
 }
 
-/// Reads an environment value as the TOML scalar it spells (`true`, `3600`), else a string.
-fn env_value(raw: &str) -> toml::Value {
-    match raw {
-        "true" | "1" | "yes" => return toml::Value::Boolean(true),
-        "false" | "0" | "no" => return toml::Value::Boolean(false),
-        _ => {}
-    }
-    match raw.parse::<i64>() {
-        Ok(n) => toml::Value::Integer(n),
-        Err(_) => toml::Value::String(raw.to_string()),
+/// An environment value as the TOML value of its setting's type.
+fn env_value(raw: &str, kind: Kind) -> Result<toml::Value, String> {
+    let raw = raw.trim();
+    match kind {
+        Kind::Text => Ok(toml::Value::String(raw.to_string())),
+        Kind::Number => raw
+            .parse::<u32>()
+            .map(|n| toml::Value::Integer(n.into()))
+            .map_err(|_| "expected a whole number such as 3600".to_string()),
+        Kind::Flag => match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
+            "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
+            _ => Err("expected true or false (also 1/0, yes/no, on/off)".to_string()),
+        },
     }
 }
 
@@ -195,10 +254,7 @@ mod tests {
             "index_url = \"file:///srv/index.json\"\ngobin = \"shared\"\nindex_ttl = 60\n",
         )
         .unwrap();
-        let s = load_settings(&path, |var| {
-            (var == "GOPIN_GOBIN").then(|| "off".to_string())
-        })
-        .unwrap();
+        let s = load_settings(&path, |var| (var == "GOPIN_GOBIN").then(|| "off".into())).unwrap();
         assert_eq!(s.index_url, "file:///srv/index.json");
         assert_eq!(s.gobin, GobinMode::Off);
         assert_eq!(s.index_ttl, 60);
@@ -218,6 +274,48 @@ mod tests {
         std::fs::write(&path, "indexurl = \"x\"\n").unwrap();
         let err = load_settings(&path, |_| None).unwrap_err().to_string();
         assert!(err.contains("indexurl"), "{err}");
+    }
+
+    #[test]
+    fn variables_parse_as_their_settings_type_and_errors_name_them() {
+        let none = Path::new("/nonexistent/gopin.toml");
+        for (ttl, want) in [("0", 0), ("1", 1), ("60", 60), (" 3600 ", 3600)] {
+            let s = load_settings(none, |v| (v == "GOPIN_INDEX_TTL").then(|| ttl.into())).unwrap();
+            assert_eq!(s.index_ttl, want);
+        }
+        for (var, value) in [
+            ("GOPIN_INDEX_TTL", "soon"),
+            ("GOPIN_INDEX_TTL", "-1"),
+            ("GOPIN_AUTO_INSTALL", "maybe"),
+            ("GOPIN_GOBIN", "everywhere"),
+            ("GOPIN_TOOLCHAIN", "5"),
+        ] {
+            let err = load_settings(none, |v| (v == var).then(|| value.into()))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("{var}={value} is not valid")),
+                "{err}"
+            );
+            assert!(!err.contains("gopin.toml"), "{err}");
+        }
+        let s = load_settings(none, |v| (v == "GOPIN_INDEX_URL").then(|| "1".into())).unwrap();
+        assert_eq!(s.index_url, "1", "a text setting keeps digits as text");
+        let s = load_settings(none, |v| (v == "GOPIN_AUTO_INSTALL").then(|| "1".into())).unwrap();
+        assert!(s.auto_install);
+    }
+
+    #[test]
+    fn wrong_types_in_the_file_say_what_is_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "toolchain = 5\n").unwrap();
+        let err = load_settings(&path, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("local"),
+            "{err}"
+        );
+        assert!(!err.contains("unit variant"), "{err}");
     }
 
     #[test]

@@ -6,13 +6,15 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::activate::{self, Resolved, tilde};
+use crate::activate::{self, Resolved};
 use crate::config::{Config, ToolchainMode};
+use crate::goenv::GoEnv;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
 use crate::selection::{self, Request, SourceKind};
 use crate::shell::Shell;
 use crate::store::{Installed, Store};
+use crate::ui::tilde;
 
 /// One check's result.
 #[derive(Debug, Clone, Serialize)]
@@ -320,22 +322,16 @@ fn go_env_file_check(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> C
             "toolchain = \"inherit\": GOTOOLCHAIN is yours to set",
         );
     }
-    let file = env("GOENV").map(PathBuf::from).or_else(|| {
-        env("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".config")))
-            .map(|d| d.join("go/env"))
-    });
-    let Some(file) = file else {
+    let os_env = |name: &str| env(name).map(std::ffi::OsString::from);
+    let go_env = GoEnv::new(&os_env);
+    let Some(file) = go_env.file() else {
         return Check::ok("go env file", "no go env file");
     };
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
-    let setting = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("GOTOOLCHAIN="))
-        .map(str::trim);
+    let setting = go_env
+        .in_file("GOTOOLCHAIN")
+        .map(|v| v.to_string_lossy().trim().to_string());
     match setting {
-        Some(v) if v != "local" => Check::problem(
+        Some(v) if !v.is_empty() && v != "local" => Check::problem(
             "go env file",
             format!(
                 "{} sets GOTOOLCHAIN={v} (from `go env -w`), which overrides the pin wherever the hook's GOTOOLCHAIN=local is not exported",

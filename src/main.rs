@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod doctor;
 mod fetch;
+mod goenv;
 mod hook;
 mod index;
 mod install;
@@ -15,6 +16,7 @@ mod selection;
 mod shell;
 mod store;
 mod ui;
+mod userfile;
 mod version;
 
 use std::process::ExitCode;

@@ -5,12 +5,11 @@
 //! installed version is [`Request::pick`]'s job.
 
 use std::fmt;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::userfile;
 use crate::version::{GoVersion, VersionSpec};
 
 /// `.go-version` files larger than this are read only this far.
@@ -122,7 +121,7 @@ pub enum SelectionError {
         line: Option<usize>,
         problem: String,
     },
-    #[error("cannot read {path}: {message}", path = path.display())]
+    #[error("{message}")]
     Unreadable { path: PathBuf, message: String },
 }
 
@@ -212,48 +211,19 @@ pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<Request>, Select
     }
 }
 
-/// Reads up to `limit` bytes as text; `None` if the file does not exist (or is a directory).
+/// Reads a whole file as text; `None` if it does not exist (or is a directory).
 fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> {
-    let unreadable = |e: std::io::Error| SelectionError::Unreadable {
+    let Some(bytes) = userfile::read(path, limit).map_err(|e| SelectionError::Unreadable {
         path: path.to_path_buf(),
         message: e.to_string(),
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(unreadable(e)),
-    };
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
+    })?
+    else {
         return Ok(None);
-    }
-    let mut bytes = Vec::new();
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
+    };
     if bytes.contains(&0) {
         return Err(invalid(path, None, "is a binary file, not a version file"));
     }
-    // A cut in the middle of a UTF-8 sequence at the limit is not the file's fault.
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
-            if bytes.len() as u64 >= limit && bytes.len() - valid < 4 {
-                bytes.truncate(valid);
-                String::from_utf8(bytes).expect("cut at a valid boundary")
-            } else {
-                return Err(invalid(path, None, "is not UTF-8 text"));
-            }
-        }
-    };
+    let text = String::from_utf8(bytes).map_err(|_| invalid(path, None, "is not UTF-8 text"))?;
     Ok(Some(text.trim_start_matches('\u{feff}').to_string()))
 }
 
@@ -431,17 +401,21 @@ mod tests {
     }
 
     #[test]
-    fn huge_files_are_read_only_so_far() {
+    fn files_past_the_read_limit_are_refused_naming_them() {
         let t = Tree::new();
-        let mut body = "#".repeat(10_000);
-        body.push_str("\n1.22.1\n");
-        t.write("big/.go-version", &body);
+        // A version that would straddle the limit must never be read as another version.
+        let mut body = "#".repeat(4093);
+        body.push_str("\n1.22.10\n");
+        let path = t.write("big/.go-version", &body);
         let err = t.select("big").unwrap_err().to_string();
-        assert!(err.contains("holds no Go version"), "{err}");
-        let mut body = String::from("1.22.1\n");
-        body.push_str(&"x".repeat(50 << 20));
-        t.write("huge/.go-version", &body);
-        assert_eq!(t.request("huge"), spec("1.22.1"));
+        assert!(err.contains("larger than 4096 bytes"), "{err}");
+        assert!(err.contains(&*path.to_string_lossy()), "{err}");
+        let mut body = String::from("module m\n");
+        body.push_str(&"// padding\n".repeat(MANIFEST_LIMIT as usize / 11));
+        body.push_str("go 1.22\n");
+        t.write("bigmod/go.mod", &body);
+        let err = t.select("bigmod").unwrap_err().to_string();
+        assert!(err.contains("go.mod is larger than"), "{err}");
     }
 
     #[test]

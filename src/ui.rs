@@ -66,3 +66,54 @@ fn paint_if(enabled: bool, text: &str, code: &str) -> String {
         text.to_string()
     }
 }
+
+/// A path as it can safely be put in a message: bytes that are not UTF-8 and control
+/// characters (a directory name may hold a terminal escape sequence) are written as escapes,
+/// never sent to the terminal raw.
+pub fn shown(path: &std::path::Path) -> String {
+    shown_bytes(path.as_os_str().as_encoded_bytes())
+}
+
+/// The same for any value: an environment variable, a line from a file.
+pub fn shown_bytes(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// A path for messages, shortened to `~/…` under the home directory and escaped like
+/// [`shown`].
+pub fn tilde(path: &std::path::Path) -> String {
+    if let Some(home) = dirs::home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return format!("~/{}", shown(rest));
+    }
+    shown(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn escapes_reach_the_terminal_as_text() {
+        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(
+            b"/tmp/\x1b]0;pwned\x07/\xff\xfeok \xc3\xbc",
+        ));
+        assert_eq!(shown(p), "/tmp/\\u{1b}]0;pwned\\u{7}/\\xff\\xfeok ü");
+    }
+}

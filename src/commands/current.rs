@@ -4,9 +4,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Context, print_json};
-use crate::activate::{self, Resolved, tilde};
+use crate::activate::{self, Resolved};
 use crate::cli::CurrentArgs;
 use crate::platform::Platform;
+use crate::ui::tilde;
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let cwd = Context::cwd();

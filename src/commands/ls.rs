@@ -5,9 +5,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Context, print_json};
-use crate::activate::{self, Resolved, tilde};
+use crate::activate::{self, Resolved};
 use crate::cli::LsArgs;
 use crate::platform::Platform;
+use crate::ui::tilde;
 use crate::version::GoVersion;
 
 #[derive(Serialize)]

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 
 use super::Context;
-use crate::activate::{self, tilde};
+use crate::activate;
 use crate::cli::UseArgs;
 use crate::install::{Outcome, install_request};
 use crate::platform::Platform;
 use crate::selection::{self, Request};
 use crate::ui;
+use crate::ui::tilde;
 use crate::version::VersionSpec;
 
 pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
