@@ -1,46 +1,89 @@
 # gopin shell hook for bash (3.2 and newer). Load it from ~/.bashrc with:
 #   eval "$(gopin init bash)"
-# Before each prompt the hook asks gopin for the environment only when something may have
-# changed: the directory, or a watched file or directory newer than this shell's stamp. When
-# nothing changed it runs a few builtin tests and spawns no process.
+# Before each prompt the hook checks, with builtins only, whether anything that decides this
+# directory's Go changed (the directory, a watched file, a new version file in a searched
+# directory, GOWORK or a GOPIN_* setting), or whether the environment drifted from what gopin
+# set (another tool or an rc file moved PATH or GOROOT). Only then does it start gopin, which
+# prints the difference to apply.
 
 _GOPIN_BIN=__GOPIN_BIN__
 _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
-# Tells `gopin doctor` the hook is loaded.
+# Tells `gopin doctor` the hook is loaded; _GOPIN_RAN tells it the hook has run.
 export _GOPIN_HOOK=bash
 
 _gopin_hook() {
-  local _gopin_status=$?
-  if [ "${_GOPIN_PWD-}" != "$PWD" ] || _gopin_stale; then
-    eval "$("$_GOPIN_BIN" hook-env bash --stamp "$_GOPIN_STAMP")"
+  local _gopin_status=$? _gopin_sig=__GOPIN_SIG__
+  if [ "${_GOPIN_PWD-}" != "$PWD" ] || [ "${_GOPIN_SIG-}" != "$_gopin_sig" ] \
+    || _gopin_drifted || _gopin_stale; then
+    _GOPIN_SIG=$_gopin_sig
+    _gopin_run
   fi
   return $_gopin_status
 }
 
-# True when a file or directory the current selection depends on changed since the last run.
+_gopin_run() {
+  if [ -x "$_GOPIN_BIN" ]; then
+    eval "$("$_GOPIN_BIN" hook-env bash --stamp "$_GOPIN_STAMP" --shown "${_GOPIN_SHOWN-}")"
+  elif [ -z "${_GOPIN_GONE-}" ]; then
+    _GOPIN_GONE=1
+    printf 'gopin: %s is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file\n' "$_GOPIN_BIN" >&2
+  fi
+}
+
+# True when the environment is no longer what gopin left: while a version is active, its bin
+# directories must lead PATH and GOROOT must be its own; while none is, nothing of the
+# store's may remain.
+_gopin_drifted() {
+  if [ -n "${_GOPIN_GOROOT-}" ]; then
+    [ "${GOROOT-}" = "$_GOPIN_GOROOT" ] || return 0
+    case "${PATH-}" in "$_GOPIN_FRONT" | "$_GOPIN_FRONT":*) return 1 ;; esac
+    return 0
+  fi
+  case ":${PATH-}:" in *":${_GOPIN_VERSIONS-/-}/"* | *":${_GOPIN_SHARED-/-}:"*) return 0 ;; esac
+  case "${GOROOT-}" in "${_GOPIN_VERSIONS-/-}"/*) return 0 ;; esac
+  return 1
+}
+
+# True when a file that decided changed or went away, or a version file appeared in a
+# searched directory (only directories modified since the last run are looked into).
 _gopin_stale() {
-  local _gopin_path
-  for _gopin_path in ${_GOPIN_WATCH[@]+"${_GOPIN_WATCH[@]}"}; do
-    if [ "$_gopin_path" -nt "$_GOPIN_STAMP" ]; then
+  local _gopin_f _gopin_d _gopin_n _gopin_k
+  for _gopin_f in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
+    if [ "$_gopin_f" -nt "$_GOPIN_STAMP" ] || [ ! -e "$_gopin_f" ]; then
       return 0
     fi
+  done
+  for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
+    [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue
+    for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
+      _gopin_n=${_gopin_d%/}/$_gopin_n
+      [ -e "$_gopin_n" ] || [ -L "$_gopin_n" ] || continue
+      for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
+        [ "$_gopin_k" = "$_gopin_n" ] && continue 2
+      done
+      return 0
+    done
   done
   return 1
 }
 
-# Run first among the prompt commands, so the user's own see the real $?. Works with the
-# string form of PROMPT_COMMAND and the array form of bash 5.1+, and only once per shell.
-# (The array test uses ${var@a}, which only bash 5.1+ reaches; no subshell at start-up.)
+# Run last among the prompt commands, so gopin has the final word over tools that change the
+# environment before it (direnv, mise); it returns the status it was given, so prompts that
+# show $? still see the command's. Works with the string form of PROMPT_COMMAND and the array
+# form of bash 5.1+, and only once per shell. (The array test uses ${var@a}, which only bash
+# 5.1+ reaches; no subshell at start-up.)
 case ";${PROMPT_COMMAND[*]-};" in
   *_gopin_hook*) ;;
   *)
     if [[ -n ${PROMPT_COMMAND+x} ]] \
       && ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) \
       && [[ ${PROMPT_COMMAND@a} == *a* ]]; then
-      PROMPT_COMMAND=(_gopin_hook "${PROMPT_COMMAND[@]}")
+      PROMPT_COMMAND+=(_gopin_hook)
     else
       # shellcheck disable=SC2128,SC2178 # the string form, by design
-      PROMPT_COMMAND="_gopin_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+      # A newline, not ';', so a PROMPT_COMMAND that ends in ';' stays valid.
+      PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND
+}_gopin_hook"
     fi
     ;;
 esac

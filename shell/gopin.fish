@@ -1,8 +1,10 @@
 # gopin shell hook for fish. Load it from ~/.config/fish/config.fish with:
 #   gopin init fish | source
-# Before each prompt (and right after each cd) the hook asks gopin for the environment only
-# when something may have changed: the directory, or a watched file or directory newer than
-# this shell's stamp. When nothing changed it runs a few builtin tests and spawns no process.
+# Before each prompt (and right after each cd) the hook checks, with builtins only, whether
+# anything that decides this directory's Go changed (the directory, a watched file, a new
+# version file in a searched directory, GOWORK or a GOPIN_* setting), or whether the
+# environment drifted from what gopin set (another tool or an rc file moved PATH or GOROOT).
+# Only then does it start gopin, which prints the difference to apply.
 
 set -g _gopin_bin __GOPIN_BIN__
 set -g _gopin_stamp __GOPIN_STAMP_DIR__/$fish_pid
@@ -12,17 +14,56 @@ set -gx _GOPIN_HOOK fish
 # Redefining the function replaces its event handlers, so loading this twice is harmless.
 function _gopin_hook --on-event fish_prompt --on-variable PWD
     set -l _gopin_status $status
-    if test "$_GOPIN_PWD" != "$PWD"; or _gopin_stale
-        $_gopin_bin hook-env fish --stamp $_gopin_stamp | source
+    set -l _gopin_sig __GOPIN_SIG__
+    if test "$_GOPIN_PWD" != "$PWD"; or test "$_GOPIN_SIG" != "$_gopin_sig"; or _gopin_drifted; or _gopin_stale
+        set -g _GOPIN_SIG $_gopin_sig
+        _gopin_run
     end
     return $_gopin_status
 end
 
-# True when a file or directory the current selection depends on changed since the last run.
+function _gopin_run
+    if test -x "$_gopin_bin"
+        $_gopin_bin hook-env fish --stamp $_gopin_stamp --shown "$_GOPIN_SHOWN" | source
+    else if not set -q _GOPIN_GONE
+        set -g _GOPIN_GONE 1
+        echo "gopin: $_gopin_bin is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file" >&2
+    end
+end
+
+# True when the environment is no longer what gopin left: while a version is active, its bin
+# directories must lead PATH and GOROOT must be its own; while none is, nothing of the
+# store's may remain.
+function _gopin_drifted
+    # Literal comparisons only (`string replace -q` without -r): store paths are not patterns.
+    set -l path (string join : -- $PATH)
+    if test -n "$_GOPIN_GOROOT"
+        test "$GOROOT" = "$_GOPIN_GOROOT"; or return 0
+        set -l front "$_GOPIN_FRONT:"
+        test (string sub -l (string length -- $front) -- "$path:") = $front; and return 1
+        return 0
+    end
+    test -n "$_GOPIN_VERSIONS"; or return 1
+    string replace -q -- ":$_GOPIN_VERSIONS/" "" ":$path:"; and return 0
+    string replace -q -- ":$_GOPIN_SHARED:" "" ":$path:"; and return 0
+    string replace -q -- ":$_GOPIN_VERSIONS/" "" ":$GOROOT"; and return 0
+    return 1
+end
+
+# True when a file that decided changed or went away, or a version file appeared in a
+# searched directory (only directories modified since the last run are looked into).
 function _gopin_stale
-    for _gopin_path in $_GOPIN_WATCH
-        if test "$_gopin_path" -nt "$_gopin_stamp"
+    for f in $_GOPIN_FILES
+        if test "$f" -nt "$_gopin_stamp"; or not test -e "$f"
             return 0
+        end
+    end
+    for d in $_GOPIN_DIRS
+        test "$d" -nt "$_gopin_stamp"; or continue
+        for n in $_GOPIN_NAMES
+            set -l p (string trim -r -c / -- $d)/$n
+            test -e "$p"; or test -L "$p"; or continue
+            contains -- "$p" $_GOPIN_KNOWN; or return 0
         end
     end
     return 1

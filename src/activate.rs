@@ -1,13 +1,15 @@
-//! From a directory's selection to the environment a Go version needs (SPEC §3). The hook,
-//! `env`, `exec`, `which`, `current` and `doctor` all go through here.
+//! From an installed Go to the environment it needs (SPEC §3), and the edits to `PATH`. The
+//! hook, `env`, `exec`, `which` and the doctor all build the environment here.
+//!
+//! Values are bytes (`OsString`), never text: a `PATH` entry that is not UTF-8 is the user's
+//! and survives every edit untouched.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, GobinMode, ToolchainMode};
-use crate::platform::Platform;
-use crate::selection::{self, Pin, Request, SelectionError};
-use crate::store::{Installed, Store, StoreError};
-use crate::ui::tilde;
+use crate::store::{Installed, Store};
 
 /// The variables gopin sets while a version is active (PATH is handled apart).
 pub const MANAGED_VARS: [&str; 5] = [
@@ -18,79 +20,11 @@ pub const MANAGED_VARS: [&str; 5] = [
     "GOPIN_SOURCE",
 ];
 
-/// The user default's file: `$GOPIN_HOME/default-version`, in `.go-version` format.
-pub fn default_file(store: &Store) -> PathBuf {
-    store.root().join("default-version")
-}
-
-/// A directory's selection, resolved against what is installed for the host.
-#[derive(Debug, Clone)]
-pub enum Resolved {
-    /// Nothing pinned and no default.
-    Nothing,
-    /// Pinned, but no installed version satisfies it.
-    Missing(Pin),
-    /// Pinned and installed.
-    Ready(Pin, Installed),
-}
-
-/// Resolves the selection for `dir`. Only installed versions are considered: no network.
-pub fn resolve_dir(
-    store: &Store,
-    platform: &Platform,
-    dir: &Path,
-) -> Result<Resolved, ResolveError> {
-    let Some(pin) = selection::select(dir, &default_file(store))? else {
-        return Ok(Resolved::Nothing);
-    };
-    Ok(resolve_pin(store, platform, pin)?)
-}
-
-/// Resolves one pin against the installed versions for `platform`.
-pub fn resolve_pin(store: &Store, platform: &Platform, pin: Pin) -> Result<Resolved, StoreError> {
-    Ok(match find_installed(store, platform, &pin.request)? {
-        Some(found) => Resolved::Ready(pin, found),
-        None => Resolved::Missing(pin),
-    })
-}
-
-/// The installed version for `platform` that best satisfies `request` (see
-/// [`Request::pick`]), if any. Every "is a matching Go installed?" question goes through here.
-pub fn find_installed(
-    store: &Store,
-    platform: &Platform,
-    request: &Request,
-) -> Result<Option<Installed>, StoreError> {
-    let installed = store.list_for(platform)?;
-    let picked = request.pick(installed.iter().map(|i| &i.version));
-    Ok(installed.into_iter().find(|i| Some(i.version) == picked))
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    #[error(transparent)]
-    Selection(#[from] SelectionError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// The one-line hint for a pinned version that is not installed.
-pub fn missing_hint(pin: &Pin) -> String {
-    let what = match pin.request.exact() {
-        Some(v) => v.to_string(),
-        None => format!("Go {}", pin.request),
-    };
-    format!(
-        "{what} is pinned by {} but not installed — run: gopin install",
-        tilde(&pin.source)
-    )
-}
-
 /// What activating a version sets: each managed variable's new value (`None`: leave it as
 /// the user has it), and the directories to put at the front of PATH.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activation {
-    pub vars: Vec<(&'static str, Option<String>)>,
+    pub vars: Vec<(&'static str, Option<OsString>)>,
     pub path_front: Vec<PathBuf>,
 }
 
@@ -108,62 +42,91 @@ impl Activation {
             GobinMode::Shared => Some(store.shared_gobin()),
             GobinMode::Off => None,
         };
-        let text = |p: &Path| p.to_string_lossy().into_owned();
-        let mut vars = vec![("GOROOT", Some(text(&goroot)))];
+        let mut vars = vec![("GOROOT", Some(goroot.clone().into_os_string()))];
         if let Some(dir) = &gobin {
-            vars.push(("GOBIN", Some(text(dir))));
+            vars.push(("GOBIN", Some(dir.clone().into_os_string())));
         }
         if config.settings.toolchain == ToolchainMode::Local {
-            vars.push(("GOTOOLCHAIN", Some("local".to_string())));
+            vars.push(("GOTOOLCHAIN", Some("local".into())));
         }
-        vars.push(("GOPIN_VERSION", Some(installed.version.to_string())));
-        vars.push(("GOPIN_SOURCE", source.map(text)));
+        vars.push(("GOPIN_VERSION", Some(installed.version.to_string().into())));
+        vars.push(("GOPIN_SOURCE", source.map(|s| s.as_os_str().to_owned())));
         let mut path_front = vec![goroot.join("bin")];
         path_front.extend(gobin);
         Activation { vars, path_front }
     }
 
-    /// `PATH` with `remove` taken out and this activation's directories put in front.
-    pub fn path_with(&self, current: &str, remove: &[PathBuf]) -> String {
-        let front = self
-            .path_front
+    /// The value this activation gives `name`, if it sets one.
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars
             .iter()
-            .map(|p| p.to_string_lossy().into_owned());
-        let rest = strip_path(current, remove);
-        front.chain(rest).collect::<Vec<_>>().join(":")
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// `PATH` with `remove` taken out and this activation's directories put in front.
+    pub fn path_with(&self, current: Option<&OsStr>, remove: &[PathBuf]) -> OsString {
+        let mut entries = self.path_front.clone();
+        entries.extend(strip_path(current, remove));
+        join_path(&entries)
     }
 }
 
+/// The entries of a PATH value, in order. Empty entries (which mean the current directory)
+/// are kept; an unset or empty PATH has no entries.
+pub fn split_path(path: Option<&OsStr>) -> Vec<PathBuf> {
+    match path {
+        None => Vec::new(),
+        Some(p) if p.is_empty() => Vec::new(),
+        Some(p) => p
+            .as_bytes()
+            .split(|&b| b == b':')
+            .map(|e| PathBuf::from(OsStr::from_bytes(e)))
+            .collect(),
+    }
+}
+
+/// Joins PATH entries with `:`, byte for byte.
+pub fn join_path(entries: &[PathBuf]) -> OsString {
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b':');
+        }
+        out.extend_from_slice(e.as_os_str().as_bytes());
+    }
+    OsString::from_vec(out)
+}
+
 /// The entries of `path` that gopin put there: those in `added` (the hook's record), and any
-/// inside the store (from an earlier `eval "$(gopin env)"`, say).
-pub fn gopin_path_entries(path: &str, store: &Store, added: &[PathBuf]) -> Vec<PathBuf> {
-    let versions = store.versions_dir();
-    let shared = store.shared_gobin();
+/// inside the store (from an earlier `eval "$(gopin env)"`, say, or a shell that inherited
+/// them).
+pub fn gopin_path_entries(path: Option<&OsStr>, store: &Store, added: &[PathBuf]) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = added.to_vec();
     found.extend(
-        path.split(':')
-            .map(PathBuf::from)
-            .filter(|p| p.starts_with(&versions) || *p == shared),
+        split_path(path)
+            .into_iter()
+            .filter(|p| store.owns_path_entry(p)),
     );
     found
 }
 
 /// PATH entries of `current` that are not in `remove`, in order (empty entries, which mean
 /// the current directory, are the user's and stay).
-pub fn strip_path(current: &str, remove: &[PathBuf]) -> Vec<String> {
-    if current.is_empty() {
-        return Vec::new();
-    }
-    current
-        .split(':')
-        .filter(|e| e.is_empty() || !remove.iter().any(|r| Path::new(e) == r))
-        .map(str::to_string)
+pub fn strip_path(current: Option<&OsStr>, remove: &[PathBuf]) -> Vec<PathBuf> {
+    split_path(current)
+        .into_iter()
+        .filter(|e| e.as_os_str().is_empty() || !remove.iter().any(|r| e == r))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn os(s: &[u8]) -> &OsStr {
+        OsStr::from_bytes(s)
+    }
 
     #[test]
     fn path_edits_keep_the_users_entries_in_order() {
@@ -177,12 +140,30 @@ mod tests {
         ];
         assert_eq!(
             act.path_with(
-                "/s/go1.21/go/bin:/s/go1.21/gobin:/usr/bin:/home/u/bin",
+                Some(os(b"/s/go1.21/go/bin:/s/go1.21/gobin:/usr/bin:/home/u/bin")),
                 &old
             ),
             "/s/go1.22/go/bin:/s/go1.22/gobin:/usr/bin:/home/u/bin"
         );
-        assert_eq!(strip_path("/a::/b:/c", &["/b".into()]), ["/a", "", "/c"]);
-        assert!(strip_path("", &[]).is_empty());
+        assert_eq!(
+            join_path(&strip_path(Some(os(b"/a::/b:/c")), &["/b".into()])),
+            "/a::/c"
+        );
+        assert!(strip_path(Some(os(b"")), &[]).is_empty());
+        assert!(strip_path(None, &[]).is_empty());
+        assert_eq!(act.path_with(None, &[]), "/s/go1.22/go/bin:/s/go1.22/gobin");
+    }
+
+    #[test]
+    fn entries_that_are_not_utf8_survive_byte_for_byte() {
+        let act = Activation {
+            vars: vec![],
+            path_front: vec!["/s/go/bin".into()],
+        };
+        let path = os(b"/usr/bin:/bin:/opt/\xffbin");
+        let new = act.path_with(Some(path), &[]);
+        assert_eq!(new.as_bytes(), b"/s/go/bin:/usr/bin:/bin:/opt/\xffbin");
+        let back = join_path(&strip_path(Some(&new), &["/s/go/bin".into()]));
+        assert_eq!(back, path);
     }
 }

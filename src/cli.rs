@@ -35,7 +35,9 @@ pub enum Command {
     LsRemote(LsRemoteArgs),
     /// Pin a version for this directory (writes .go-version), installing it if needed
     Use(UseArgs),
-    /// Show the version selected for this directory and the file that selected it
+    /// Show the version selected for this directory, the file that picked it and the file
+    /// that constrained it
+    #[command(long_about = CURRENT_LONG_ABOUT)]
     Current(CurrentArgs),
     /// Print the absolute path of `go` (or another tool) for this directory
     Which(WhichArgs),
@@ -56,13 +58,35 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct UseArgs {
-    /// The version to pin: 1.22.10, 1.22, latest, 1.23rc1
-    #[arg(value_name = "SPEC")]
-    pub spec: String,
-    /// Set the user default instead (used where no version file applies)
+    /// The version to pin: 1.22.10, 1.22, latest, 1.23rc1. The exact release it resolves to
+    /// is written, so every checkout runs the same Go
+    #[arg(value_name = "SPEC", required_unless_present = "unset")]
+    pub spec: Option<String>,
+    /// Set the user default instead (used where no version file picks)
     #[arg(long)]
     pub global: bool,
+    /// Write the spec as typed (`1.22` stays a prefix: the newest installed 1.22.x)
+    #[arg(long)]
+    pub prefix: bool,
+    /// Remove the pin instead (with --global: the user default)
+    #[arg(long, conflicts_with_all = ["spec", "prefix"])]
+    pub unset: bool,
 }
+
+/// The selection rule, in the words of SPEC §2.
+const CURRENT_LONG_ABOUT: &str = "\
+Show the Go version selected for this directory, the file that picked it, the file that
+constrained it, and whether it is installed. Exit 1 if nothing is selected.
+
+Version files pick a version; a `go` line only sets a minimum. From this directory up to /:
+pin files (.go-version, then .tool-versions, in each directory) pick; of Go's own files, the
+workspace comes first (GOWORK=off: none; GOWORK=/path: that file; else the nearest go.work),
+else the nearest go.mod: its `toolchain goX.Y.Z` line picks unless it is older than its `go`
+line or says `default`, and its `go` line is the minimum. The nearest pick wins. A `go` line
+without a toolchain line does not pick: the nearest pin file above it (or the user default)
+is used when it meets the minimum; when it does not, or there is none, the newest installed
+release of that minor that meets it, else the newest installed newer release. A pin older
+than the minimum is never used there.";
 
 #[derive(Debug, Args)]
 pub struct CurrentArgs {
@@ -135,6 +159,9 @@ pub struct HookEnvArgs {
     /// The shell's stamp file, re-dated after each run
     #[arg(long)]
     pub stamp: Option<std::path::PathBuf>,
+    /// The digest of the messages this shell has shown, so each is shown once
+    #[arg(long)]
+    pub shown: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -158,15 +158,9 @@ pub struct Config {
 impl Config {
     /// Loads the config file and applies environment overrides.
     pub fn load() -> Result<Config, ConfigError> {
-        let home = env_path("GOPIN_HOME")
-            .or_else(|| dirs::data_dir().map(|d| d.join("gopin")))
-            .ok_or(ConfigError::NoHome)?;
-        let cache_dir = env_path("GOPIN_CACHE_DIR")
-            .or_else(|| dirs::cache_dir().map(|d| d.join("gopin")))
-            .unwrap_or_else(|| home.join("cache"));
-        let config_file = env_path("GOPIN_CONFIG")
-            .or_else(|| dirs::config_dir().map(|d| d.join("gopin").join("config.toml")))
-            .unwrap_or_else(|| home.join("config.toml"));
+        let home = store_root()?;
+        let cache_dir = cache_dir().unwrap_or_else(|| home.join("cache"));
+        let config_file = config_file().unwrap_or_else(|| home.join("config.toml"));
         let settings = load_settings(&config_file, std::env::var_os)?;
         Ok(Config {
             settings,
@@ -175,6 +169,35 @@ impl Config {
             config_file,
         })
     }
+}
+
+/// `$GOPIN_CACHE_DIR`, else the platform cache directory's `gopin`.
+pub fn cache_dir() -> Option<PathBuf> {
+    env_path("GOPIN_CACHE_DIR").or_else(|| dirs::cache_dir().map(|d| d.join("gopin")))
+}
+
+/// `$GOPIN_CONFIG`, else `gopin/config.toml` in the platform config directory.
+pub fn config_file() -> Option<PathBuf> {
+    env_path("GOPIN_CONFIG")
+        .or_else(|| dirs::config_dir().map(|d| d.join("gopin").join("config.toml")))
+}
+
+/// `$GOPIN_HOME` or the platform data directory, made absolute: the store's directories go
+/// into GOROOT and PATH, where a relative path would change meaning with every `cd`.
+pub fn store_root() -> Result<PathBuf, ConfigError> {
+    let home = env_path("GOPIN_HOME")
+        .or_else(|| dirs::data_dir().map(|d| d.join("gopin")))
+        .ok_or(ConfigError::NoHome)?;
+    let bad = |message: &str| ConfigError::Variable {
+        var: "GOPIN_HOME",
+        value: home.clone().into_os_string(),
+        message: message.to_string(),
+    };
+    if home.as_os_str().as_encoded_bytes().contains(&b':') {
+        return Err(bad("it contains ':', which cannot be part of a PATH entry"));
+    }
+    std::path::absolute(&home)
+        .map_err(|_| bad("it is relative and the current directory is gone; use an absolute path"))
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {

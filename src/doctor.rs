@@ -6,12 +6,11 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::activate::{self, Resolved};
 use crate::config::{Config, ToolchainMode};
 use crate::goenv::GoEnv;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
-use crate::selection::{self, Request, SourceKind};
+use crate::resolve::{self, Resolution};
 use crate::shell::Shell;
 use crate::store::{Installed, Store};
 use crate::ui::tilde;
@@ -79,31 +78,18 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
             return checks;
         }
     };
-    match activate::resolve_dir(store, &platform, inputs.cwd) {
+    let os_env = |name: &str| env(name).map(std::ffi::OsString::from);
+    match resolve::resolve(store, &platform, inputs.cwd, &os_env) {
         Err(e) => checks.push(Check::problem(
             "selection",
             e.to_string(),
             "fix or remove the file it names",
         )),
-        Ok(Resolved::Nothing) => checks.push(Check::ok(
-            "selection",
-            format!(
-                "nothing is pinned for {} and there is no default, so gopin leaves Go alone here",
-                inputs.cwd.display()
-            ),
-        )),
-        Ok(Resolved::Missing(pin)) => checks.push(Check::problem(
-            "selection",
-            activate::missing_hint(&pin),
-            "gopin install",
-        )),
-        Ok(Resolved::Ready(pin, installed)) => {
-            checks.push(Check::ok(
-                "selection",
-                format!("{} selected by {}", installed.version, tilde(&pin.source)),
-            ));
-            checks.extend(active_checks(config, &installed, inputs));
-            checks.push(go_mod_check(inputs.cwd, &installed));
+        Ok(r) => {
+            checks.extend(selection_checks(&r, inputs.cwd));
+            if let Some(installed) = &r.installed {
+                checks.extend(active_checks(config, installed, inputs));
+            }
         }
     }
     checks.push(go_env_file_check(config, env));
@@ -115,7 +101,8 @@ fn hook_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
     match env("_GOPIN_HOOK") {
         Some(shell) => Check::ok("hook", format!("the {shell} hook is loaded in this shell")),
         None => {
-            let line = match Shell::from_login_shell(env("SHELL").as_deref()) {
+            let login = env("SHELL").map(std::ffi::OsString::from);
+            let line = match Shell::from_login_shell(login.as_deref()) {
                 Shell::Zsh => "add `eval \"$(gopin init zsh)\"` to ~/.zshrc",
                 Shell::Fish => "add `gopin init fish | source` to ~/.config/fish/config.fish",
                 Shell::Bash => "add `eval \"$(gopin init bash)\"` to ~/.bashrc",
@@ -271,46 +258,59 @@ fn active_checks(config: &Config, installed: &Installed, inputs: &Inputs) -> Vec
     checks
 }
 
-/// The pinned version must satisfy the nearest go.mod's `go` line.
-fn go_mod_check(cwd: &Path, installed: &Installed) -> Check {
-    let go_mod = cwd
-        .ancestors()
-        .map(|d| d.join("go.mod"))
-        .find(|p| p.is_file());
-    let Some(go_mod) = go_mod else {
-        return Check::ok("go.mod", "no go.mod here");
-    };
-    match selection::read_pin(&go_mod, SourceKind::GoMod) {
-        Ok(Some(Request::GoLine { min, major, minor })) => {
-            let needed = min.unwrap_or(crate::version::GoVersion::new(major, minor, 0));
-            if installed.version >= needed {
-                Check::ok(
-                    "go.mod",
-                    format!(
-                        "{} meets go {major}.{minor} in {}",
-                        installed.version,
-                        tilde(&go_mod)
-                    ),
-                )
-            } else {
-                Check::problem(
-                    "go.mod",
-                    format!(
-                        "{} requires {} or newer, but {} is pinned",
-                        tilde(&go_mod),
-                        needed,
-                        installed.version
-                    ),
-                    format!("pin a newer version: gopin use {major}.{minor}"),
-                )
-            }
-        }
-        Ok(_) => Check::ok(
-            "go.mod",
-            format!("{} names a toolchain or no go line", tilde(&go_mod)),
+/// What the directory selects, and whether the pick meets the module's (or workspace's)
+/// minimum: a pin older than the go line is named together with the go.mod that overrules it.
+fn selection_checks(r: &Resolution, cwd: &Path) -> Vec<Check> {
+    let mut checks = Vec::new();
+    checks.push(match (&r.request, &r.installed) {
+        (None, _) => Check::ok(
+            "selection",
+            format!(
+                "nothing is pinned for {} and there is no default, so gopin leaves Go alone here",
+                tilde(cwd)
+            ),
         ),
-        Err(e) => Check::problem("go.mod", e.to_string(), "fix the go.mod line it names"),
+        (Some(_), None) => Check::problem(
+            "selection",
+            r.missing_hint().unwrap_or_default(),
+            "gopin install",
+        ),
+        (Some(_), Some(installed)) => Check::ok(
+            "selection",
+            format!(
+                "{} selected by {}",
+                installed.version,
+                r.source().map(tilde).unwrap_or_default()
+            ),
+        ),
+    });
+    if let Some(minimum) = r.constrained_by() {
+        checks.push(match (&r.overridden, r.override_note()) {
+            (Some(pick), Some(note)) => Check::problem(
+                "go line",
+                note,
+                format!(
+                    "pin a version that meets go {} in {} (gopin use {}), or remove the pin",
+                    minimum.floor,
+                    tilde(&pick.source),
+                    minimum.floor
+                ),
+            ),
+            _ => Check::ok(
+                "go line",
+                match &r.installed {
+                    Some(i) => format!(
+                        "{} meets go {} in {}",
+                        i.version,
+                        minimum.floor,
+                        tilde(&minimum.source)
+                    ),
+                    None => format!("go {} in {}", minimum.floor, tilde(&minimum.source)),
+                },
+            ),
+        });
     }
+    checks
 }
 
 /// A `GOTOOLCHAIN` written with `go env -w` applies wherever the variable is not exported

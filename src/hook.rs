@@ -1,21 +1,32 @@
 //! What the shell hook does when something may have changed: resolve the directory, compare
-//! with what the shell already has, and print only the difference.
+//! the environment the shell has with the one it should have, and print only the difference.
+//!
+//! It reconciles rather than trusting its own bookkeeping, so a shell that inherited gopin's
+//! variables but rebuilt PATH in its rc file, or another tool (direnv, mise) that restored a
+//! stale snapshot, is put right. The invariant (SPEC §3, docs/shell.md): while a version is
+//! active, `$GOROOT/bin` and its GOBIN lead PATH and GOROOT is gopin's; while none is, no PATH
+//! entry inside the store remains and GOROOT is not one of gopin's.
 //!
 //! The shell carries gopin's bookkeeping in one exported variable, `_GOPIN_STATE` (JSON): the
-//! user's own values of the managed variables from before gopin first changed them, the PATH
-//! entries gopin added, and a key naming what is active. Restoring is therefore exact, and a
-//! nested shell inherits a consistent picture.
+//! user's own values of the managed variables from before gopin first changed them, the values
+//! gopin set, and the PATH entries it added. Restoring is therefore exact, and a value another
+//! tool set after gopin did is that tool's to keep.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::activate::{self, Activation, MANAGED_VARS, Resolved};
+use crate::activate::{self, Activation, MANAGED_VARS};
 use crate::config::Config;
 use crate::platform::Platform;
-use crate::selection::{self, Pin};
+use crate::request::Request;
+use crate::resolve;
+use crate::selection::{FILE_NAMES, Watch};
 use crate::shell::{Script, Shell};
 use crate::store::Store;
 
@@ -25,186 +36,314 @@ pub const STATE_VAR: &str = "_GOPIN_STATE";
 /// systems or shells that compare whole seconds) still counts as newer.
 const STAMP_MARGIN: Duration = Duration::from_secs(2);
 
+/// An environment value in the state: text when it is UTF-8, else its bytes in hex, so a
+/// value that is not UTF-8 comes back byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value(pub OsString);
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ValueRepr {
+    Text(String),
+    Bytes { hex: String },
+}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.to_str() {
+            Some(text) => ValueRepr::Text(text.to_string()),
+            None => ValueRepr::Bytes {
+                hex: crate::record::hex(self.0.as_bytes()),
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Value(match ValueRepr::deserialize(d)? {
+            ValueRepr::Text(t) => t.into(),
+            ValueRepr::Bytes { hex } => {
+                OsString::from_vec(unhex(&hex).ok_or_else(|| serde::de::Error::custom("bad hex"))?)
+            }
+        }))
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    s.len().is_multiple_of(2).then_some(())?;
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+type Values = BTreeMap<String, Option<Value>>;
+
+/// gopin's bookkeeping in the shell, present exactly while a version is active.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookState {
-    /// What the last run settled on; while it is unchanged nothing is printed.
-    pub key: String,
     /// The user's values of the managed variables from before gopin changed them (`None`
-    /// inside: unset). Present exactly while a version is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saved: Option<BTreeMap<String, Option<String>>>,
+    /// inside: unset).
+    #[serde(default)]
+    pub saved: Values,
+    /// The values gopin set: a variable whose value differs from this was changed by someone
+    /// else since, and is theirs.
+    #[serde(default)]
+    pub set: Values,
     /// The PATH entries gopin put in front.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub added: Vec<PathBuf>,
+    #[serde(default)]
+    pub added: Vec<Value>,
 }
 
 impl HookState {
-    pub fn parse(raw: Option<&str>) -> HookState {
-        raw.and_then(|s| serde_json::from_str(s).ok())
+    /// Reads the state; anything unreadable is no state (the environment is then reconciled
+    /// from what it holds).
+    pub fn parse(raw: Option<&OsStr>) -> HookState {
+        raw.and_then(|s| serde_json::from_slice(s.as_bytes()).ok())
             .unwrap_or_default()
+    }
+
+    fn added(&self) -> Vec<PathBuf> {
+        self.added.iter().map(|v| PathBuf::from(&v.0)).collect()
     }
 }
 
 /// What the hook decided for one directory.
+#[derive(Debug)]
 pub enum Target {
     /// Activate this environment.
     Active(Activation),
     /// Nothing applies: give the user back their own environment.
     Inactive,
+    /// gopin cannot tell (its config is broken): change nothing.
+    Unchanged,
 }
 
-/// The outcome of resolving a directory for the hook: a key that identifies it, the
-/// environment to apply, a message to show once, and the paths whose change invalidates it.
+/// The outcome of resolving a directory for the hook: the environment to apply, messages to
+/// show once, and what to watch.
+#[derive(Debug)]
 pub struct Decision {
-    pub key: String,
     pub target: Target,
-    pub message: Option<String>,
-    pub watch: Vec<PathBuf>,
+    pub messages: Vec<String>,
+    pub watch: Watch,
 }
 
 impl Decision {
-    /// Nothing to activate: the user's own environment, and maybe a message to show once.
-    fn inactive(key: String, message: Option<String>, watch: Vec<PathBuf>) -> Decision {
-        Decision {
-            key,
-            target: Target::Inactive,
-            message,
-            watch,
+    /// A digest of the messages, so the shell can show each set of them once.
+    pub fn messages_digest(&self) -> String {
+        if self.messages.is_empty() {
+            return String::new();
         }
+        let digest = Sha256::digest(self.messages.join("\n").as_bytes());
+        crate::record::hex(&digest[..8])
     }
 }
 
-/// Resolves `cwd` for the hook. Never fails: problems become a message and an inactive
-/// environment, so a broken version file cannot break the prompt. `install_missing` is
-/// called for a pinned version that is not installed when `auto_install` is on.
+/// Resolves `cwd` for the hook. Never fails: problems become a message (shown once) and the
+/// user's own environment, so a broken version file cannot break the prompt.
+/// `install_missing` is called for a selection that nothing installed satisfies when
+/// `auto_install` is on.
 pub fn decide(
     config: &Config,
     store: &Store,
+    platform: &Platform,
     cwd: &Path,
-    install_missing: &dyn Fn(&Pin, &Platform) -> anyhow::Result<()>,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    install_missing: &dyn Fn(&Request, &Path) -> anyhow::Result<()>,
 ) -> Decision {
-    let default_file = activate::default_file(store);
-    let platform = match Platform::host() {
-        Ok(p) => p,
-        Err(e) => return Decision::inactive(format!("error:{e}"), Some(e.to_string()), vec![]),
-    };
-    let mut resolved = activate::resolve_dir(store, &platform, cwd);
+    let mut messages = Vec::new();
+    let mut resolved = resolve::resolve(store, platform, cwd, env);
     if config.settings.auto_install
-        && let Ok(Resolved::Missing(pin)) = &resolved
+        && let Ok(r) = &resolved
+        && let (Some(request), None) = (&r.request, &r.installed)
     {
-        if let Err(e) = install_missing(pin, &platform) {
-            let watch = selection::watch_list(cwd, Some(pin), &default_file);
-            return Decision::inactive(format!("error:{e}"), Some(format!("{e:#}")), watch);
+        let source = r.source().unwrap_or(cwd).to_path_buf();
+        match install_missing(request, &source) {
+            Ok(()) => resolved = resolve::resolve(store, platform, cwd, env),
+            Err(e) => messages.push(format!("{e:#}")),
         }
-        resolved = activate::resolve_pin(store, &platform, pin.clone()).map_err(Into::into);
     }
-    // Installs and uninstalls change what a prefix resolves to.
-    let mut watch = vec![store.versions_dir()];
-    let pin = match &resolved {
-        Ok(Resolved::Missing(pin) | Resolved::Ready(pin, _)) => Some(pin),
-        _ => None,
-    };
-    watch.extend(selection::watch_list(cwd, pin, &default_file));
-    match resolved {
+    let mut decision = match resolved {
         Err(e) => {
+            messages.push(e.to_string());
+            let mut watch = Watch::around(cwd);
             // Editing the broken file in place must be noticed too.
-            if let activate::ResolveError::Selection(problem) = &e {
-                watch.push(problem.path().to_path_buf());
+            if let resolve::ResolveError::Selection(problem) = &e
+                && let Some(path) = problem.path()
+            {
+                watch.files.push(path.to_path_buf());
             }
-            Decision::inactive(format!("error:{e}"), Some(e.to_string()), watch)
-        }
-        Ok(Resolved::Nothing) => Decision::inactive(String::new(), None, watch),
-        Ok(Resolved::Missing(pin)) => Decision::inactive(
-            format!("missing:{}:{}", pin.request, pin.source.display()),
-            Some(activate::missing_hint(&pin)),
-            watch,
-        ),
-        Ok(Resolved::Ready(pin, installed)) => {
-            let activation = Activation::new(config, store, &installed, Some(&pin.source));
             Decision {
-                key: format!("{activation:?}"),
-                target: Target::Active(activation),
-                message: None,
+                target: Target::Inactive,
+                messages,
                 watch,
             }
         }
+        Ok(r) => {
+            messages.extend(r.override_note());
+            let target = match &r.installed {
+                None => {
+                    messages.extend(r.missing_hint());
+                    Target::Inactive
+                }
+                Some(installed) => match installed.go_binary_problem() {
+                    Some(problem) => {
+                        messages.push(problem);
+                        Target::Inactive
+                    }
+                    None => Target::Active(Activation::new(config, store, installed, r.source())),
+                },
+            };
+            let mut watch = r.selection.watch.clone();
+            if r.selection.pick.is_none() && store.root().exists() {
+                // `gopin use --global` would create the default here.
+                watch.files.push(store.root().to_path_buf());
+            }
+            Decision {
+                target,
+                messages,
+                watch,
+            }
+        }
+    };
+    // Installs and uninstalls change what a prefix or a go line resolves to; the config
+    // changes what an activation sets.
+    let versions = store.versions_dir();
+    if versions.exists() {
+        decision.watch.files.push(versions);
+    }
+    if config.config_file.exists() {
+        decision.watch.files.push(config.config_file.clone());
+    }
+    decision
+}
+
+/// Whether `value` of `name` is one gopin makes, and so never the user's.
+fn gopin_owned(store: &Store, name: &str, value: &OsStr) -> bool {
+    match name {
+        "GOPIN_VERSION" | "GOPIN_SOURCE" => true,
+        "GOROOT" | "GOBIN" => store.owns_path_entry(Path::new(value)),
+        _ => false,
     }
 }
 
-/// The script that takes the shell from `state` (and the environment `env` reads) to
-/// `decision`. Empty of assignments when nothing changed.
+/// The script that takes the shell from what it has (`env`, `state`) to `decision`, plus the
+/// bookkeeping the init script's fast checks read.
 pub fn render(
     shell: Shell,
+    store: &Store,
     state: &HookState,
     decision: &Decision,
     cwd: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Script {
     let mut script = Script::new(shell);
-    if state.key != decision.key {
-        let path = env("PATH").unwrap_or_default();
-        let next = match &decision.target {
-            Target::Active(activation) => {
-                let saved = state.saved.clone().unwrap_or_else(|| {
-                    MANAGED_VARS
-                        .iter()
-                        .map(|name| (name.to_string(), env(name)))
-                        .collect()
-                });
-                for name in MANAGED_VARS {
-                    let value = match activation.vars.iter().find(|(n, _)| *n == name) {
-                        Some((_, value)) => value.clone(),
-                        // A variable this configuration leaves alone gets the user's value.
-                        None => saved.get(name).cloned().flatten(),
-                    };
-                    script.set_or_unset(name, value.as_deref());
+    let path = env("PATH");
+    let ours = activate::gopin_path_entries(path.as_deref(), store, &state.added());
+    let current = |name: &str| env(name).map(Value);
+    let next = match &decision.target {
+        Target::Unchanged => None,
+        Target::Active(activation) => {
+            let saved = if state.saved.is_empty() {
+                MANAGED_VARS
+                    .iter()
+                    .map(|&name| {
+                        let mine = env(name).filter(|v| !gopin_owned(store, name, v));
+                        (name.to_string(), mine.map(Value))
+                    })
+                    .collect()
+            } else {
+                state.saved.clone()
+            };
+            let mut set = Values::new();
+            for name in MANAGED_VARS {
+                let value = match activation.vars.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => value.clone().map(Value),
+                    // A variable this configuration leaves alone keeps the user's value.
+                    None => saved.get(name).cloned().flatten(),
+                };
+                if current(name) != value {
+                    script.set_or_unset(name, value.as_ref().map(|v| v.0.as_os_str()));
                 }
-                let new_path = activation.path_with(&path, &state.added);
-                script.export_path(&split_path(&new_path));
-                HookState {
-                    key: decision.key.clone(),
-                    saved: Some(saved),
-                    added: activation.path_front.clone(),
-                }
+                set.insert(name.to_string(), value);
             }
-            Target::Inactive => {
-                if let Some(saved) = &state.saved {
-                    for name in MANAGED_VARS {
-                        script.set_or_unset(name, saved.get(name).cloned().flatten().as_deref());
-                    }
-                    script.export_path(&activate::strip_path(&path, &state.added));
-                }
-                HookState {
-                    key: decision.key.clone(),
-                    ..HookState::default()
-                }
+            let new_path = activation.path_with(path.as_deref(), &ours);
+            if Some(&new_path) != path.as_ref() {
+                script.export_path(&new_path);
             }
-        };
-        if next == HookState::default() {
-            script.unset(STATE_VAR);
-        } else {
-            script.export(
-                STATE_VAR,
-                &serde_json::to_string(&next).expect("state serialises"),
-            );
+            Some(HookState {
+                saved,
+                set,
+                added: activation
+                    .path_front
+                    .iter()
+                    .map(|p| Value(p.clone().into_os_string()))
+                    .collect(),
+            })
         }
+        Target::Inactive => {
+            for name in MANAGED_VARS {
+                let now = current(name);
+                let ours_now = now.as_ref().is_some_and(|v| gopin_owned(store, name, &v.0));
+                let unchanged = state.set.contains_key(name) && state.set.get(name) == Some(&now);
+                // A value someone else set after gopin did is theirs to keep.
+                if ours_now || unchanged {
+                    let saved = state.saved.get(name).cloned().flatten();
+                    if now != saved {
+                        script.set_or_unset(name, saved.as_ref().map(|v| v.0.as_os_str()));
+                    }
+                }
+            }
+            let stripped = activate::join_path(&activate::strip_path(path.as_deref(), &ours));
+            if path.is_some() && Some(&stripped) != path.as_ref() {
+                script.export_path(&stripped);
+            }
+            Some(HookState::default())
+        }
+    };
+    match next {
+        Some(next) if next == HookState::default() && env(STATE_VAR).is_some() => {
+            script.unset(STATE_VAR);
+        }
+        Some(next) if next == HookState::default() => {}
+        Some(next) => {
+            let json = serde_json::to_string(&next).expect("state serialises");
+            if env(STATE_VAR).as_deref() != Some(OsStr::new(&json)) {
+                script.export(STATE_VAR, OsStr::new(&json));
+            }
+        }
+        None => {}
     }
-    script.set_shell_var("_GOPIN_PWD", &cwd.to_string_lossy());
-    let watch: Vec<String> = decision
-        .watch
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    script.set_shell_list("_GOPIN_WATCH", &watch);
+    bookkeeping(&mut script, store, decision, cwd);
     script
 }
 
-fn split_path(path: &str) -> Vec<String> {
-    if path.is_empty() {
-        Vec::new()
-    } else {
-        path.split(':').map(str::to_string).collect()
+/// The shell variables the init script's checks read before each prompt (see `shell/`).
+fn bookkeeping(script: &mut Script, store: &Store, decision: &Decision, cwd: &Path) {
+    let expected = match &decision.target {
+        Target::Active(a) => Some((
+            a.get("GOROOT").map(OsStr::to_owned).unwrap_or_default(),
+            activate::join_path(&a.path_front),
+        )),
+        Target::Inactive => Some((OsString::new(), OsString::new())),
+        // What the last good run set stays in force, and so do its checks.
+        Target::Unchanged => None,
+    };
+    if let Some((goroot, front)) = expected {
+        script.set_shell_var("_GOPIN_GOROOT", &goroot);
+        script.set_shell_var("_GOPIN_FRONT", &front);
     }
+    script.set_shell_var("_GOPIN_PWD", cwd.as_os_str());
+    script.set_shell_var("_GOPIN_VERSIONS", store.versions_dir().as_os_str());
+    script.set_shell_var("_GOPIN_SHARED", store.shared_gobin().as_os_str());
+    script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
+    let w = &decision.watch;
+    script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
+    script.set_shell_list("_GOPIN_DIRS", w.dirs.iter().map(|p| p.as_os_str()));
+    script.set_shell_list("_GOPIN_KNOWN", w.known.iter().map(|p| p.as_os_str()));
+    script.set_shell_list("_GOPIN_NAMES", FILE_NAMES.iter().map(OsStr::new));
 }
 
 /// Marks "the hook looked at everything now": creates or re-dates the shell's stamp file.
@@ -244,108 +383,189 @@ pub fn prune_stamps(dir: &Path) {
 mod tests {
     use super::*;
 
-    fn env_from(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = vars
+    fn env_from(vars: &[(&str, &[u8])]) -> impl Fn(&str) -> Option<OsString> + use<> {
+        let map: BTreeMap<String, OsString> = vars
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), OsString::from_vec(v.to_vec())))
             .collect();
         move |name| map.get(name).cloned()
     }
 
-    fn active(key: &str) -> Decision {
+    fn store() -> Store {
+        Store::new("/s")
+    }
+
+    fn active() -> Decision {
         Decision {
-            key: key.to_string(),
             target: Target::Active(Activation {
                 vars: vec![
-                    ("GOROOT", Some("/s/go1.22/go".into())),
+                    ("GOROOT", Some("/s/versions/go1.22/go".into())),
                     ("GOPIN_VERSION", Some("go1.22.1".into())),
                 ],
-                path_front: vec!["/s/go1.22/go/bin".into()],
+                path_front: vec!["/s/versions/go1.22/go/bin".into()],
             }),
-            message: None,
-            watch: vec!["/w".into()],
+            messages: vec![],
+            watch: Watch {
+                files: vec!["/w".into()],
+                ..Watch::default()
+            },
         }
+    }
+
+    fn inactive() -> Decision {
+        Decision {
+            target: Target::Inactive,
+            messages: vec![],
+            watch: Watch::default(),
+        }
+    }
+
+    fn run(state: &HookState, d: &Decision, env: &dyn Fn(&str) -> Option<OsString>) -> String {
+        String::from_utf8(
+            render(Shell::Bash, &store(), state, d, Path::new("/p"), env).into_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn state_of(out: &str) -> HookState {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("export _GOPIN_STATE="))
+            .unwrap();
+        let quoted = line.trim_start_matches("export _GOPIN_STATE=");
+        let raw = quoted.trim_start_matches('$').trim_matches('\'');
+        HookState::parse(Some(OsStr::new(raw)))
     }
 
     #[test]
     fn activation_saves_and_leaving_restores() {
-        let env = env_from(&[("PATH", "/usr/bin"), ("GOROOT", "/usr/local/go")]);
-        let out = render(
-            Shell::Bash,
-            &HookState::default(),
-            &active("k1"),
-            Path::new("/p"),
-            &env,
-        )
-        .into_string();
-        assert!(out.contains("export GOROOT=/s/go1.22/go\n"), "{out}");
+        let env = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", b"/usr/local/go")]);
+        let out = run(&HookState::default(), &active(), &env);
         assert!(
-            out.contains("export PATH=/s/go1.22/go/bin:/usr/bin\n"),
+            out.contains("export GOROOT=/s/versions/go1.22/go\n"),
             "{out}"
         );
-        assert!(out.contains("unset GOBIN\n"), "{out}");
-        let state_line = out.lines().find(|l| l.contains(STATE_VAR)).unwrap();
-        assert!(state_line.contains("/usr/local/go"), "{state_line}");
+        assert!(
+            out.contains("export PATH=/s/versions/go1.22/go/bin:/usr/bin\n"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("export GOBIN") && !out.contains("unset GOBIN"),
+            "GOBIN was unset and stays so: {out}"
+        );
+        let state = state_of(&out);
+        assert_eq!(
+            state.saved["GOROOT"],
+            Some(Value("/usr/local/go".into())),
+            "{out}"
+        );
 
-        let state = HookState {
-            key: "k1".into(),
-            saved: Some(BTreeMap::from([
-                ("GOROOT".to_string(), Some("/usr/local/go".to_string())),
-                ("GOBIN".to_string(), None),
-            ])),
-            added: vec!["/s/go1.22/go/bin".into()],
-        };
-        let env = env_from(&[("PATH", "/s/go1.22/go/bin:/usr/bin:/added/later")]);
-        let leave = Decision {
-            key: String::new(),
-            target: Target::Inactive,
-            message: None,
-            watch: vec![],
-        };
-        let out = render(Shell::Bash, &state, &leave, Path::new("/"), &env).into_string();
+        // Later, the user added a PATH entry; leaving restores the rest exactly.
+        let env = env_from(&[
+            ("PATH", b"/s/versions/go1.22/go/bin:/usr/bin:/added/later"),
+            ("GOROOT", b"/s/versions/go1.22/go"),
+            ("GOPIN_VERSION", b"go1.22.1"),
+            ("_GOPIN_STATE", b"x"),
+        ]);
+        let out = run(&state, &inactive(), &env);
         assert!(out.contains("export GOROOT=/usr/local/go\n"), "{out}");
-        assert!(out.contains("unset GOBIN\n"), "{out}");
+        assert!(out.contains("unset GOPIN_VERSION\n"), "{out}");
         assert!(out.contains("export PATH=/usr/bin:/added/later\n"), "{out}");
         assert!(out.contains(&format!("unset {STATE_VAR}\n")), "{out}");
     }
 
     #[test]
-    fn a_broken_version_file_is_reported_and_watched() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config {
-            settings: crate::config::Settings::default(),
-            home: dir.path().join("store"),
-            cache_dir: dir.path().join("cache"),
-            config_file: dir.path().join("config.toml"),
+    fn a_value_another_tool_set_after_gopin_is_theirs() {
+        let state = HookState {
+            saved: Values::from([("GOROOT".into(), Some(Value("/mise/go".into())))]),
+            set: Values::from([("GOROOT".into(), Some(Value("/s/versions/go1.22/go".into())))]),
+            added: vec![],
         };
-        let store = Store::new(&config.home);
-        let project = dir.path().join("p");
-        std::fs::create_dir_all(project.join("sub")).unwrap();
-        std::fs::write(project.join(".go-version"), "1.22; rm -rf ~\n").unwrap();
-        let never = |_: &Pin, _: &Platform| -> anyhow::Result<()> { unreachable!() };
-        let decision = decide(&config, &store, &project.join("sub"), &never);
-        assert!(matches!(decision.target, Target::Inactive));
-        let message = decision.message.unwrap();
-        assert!(message.contains(".go-version line 1"), "{message}");
-        assert!(decision.watch.contains(&project.join(".go-version")));
-        assert!(decision.watch.contains(&store.versions_dir()));
+        // direnv/mise restored their own snapshot (GOROOT unset) before gopin ran.
+        let out = run(&state, &inactive(), &env_from(&[("PATH", b"/usr/bin")]));
+        assert!(
+            !out.contains("export GOROOT") && !out.contains("unset GOROOT"),
+            "{out}"
+        );
+        // A GOROOT inside the store is never left behind, whoever put it there.
+        let env = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", b"/s/versions/go1.21/go")]);
+        let out = run(&state, &inactive(), &env);
+        assert!(out.contains("export GOROOT=/mise/go\n"), "{out}");
+    }
+
+    #[test]
+    fn an_inherited_state_with_a_rebuilt_path_is_repaired() {
+        let first = run(
+            &HookState::default(),
+            &active(),
+            &env_from(&[("PATH", b"/usr/bin")]),
+        );
+        let state = state_of(&first);
+        // A child shell's rc put a system Go first; GOROOT is still gopin's.
+        let env = env_from(&[
+            ("PATH", b"/opt/sysgo/bin:/usr/bin:/s/versions/go1.22/go/bin"),
+            ("GOROOT", b"/s/versions/go1.22/go"),
+            ("GOPIN_VERSION", b"go1.22.1"),
+        ]);
+        let out = run(&state, &active(), &env);
+        assert!(
+            out.contains("export PATH=/s/versions/go1.22/go/bin:/opt/sysgo/bin:/usr/bin\n"),
+            "{out}"
+        );
+        assert!(!out.contains("export GOROOT"), "{out}");
+    }
+
+    #[test]
+    fn values_that_are_not_utf8_survive() {
+        let env = env_from(&[
+            ("PATH", b"/usr/bin:/opt/\xffbin"),
+            ("GOROOT", b"/opt/\xfego"),
+        ]);
+        let out = render(
+            Shell::Bash,
+            &store(),
+            &HookState::default(),
+            &active(),
+            Path::new("/p"),
+            &env,
+        )
+        .into_bytes();
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains("export PATH=$'/s/versions/go1.22/go/bin:/usr/bin:/opt/\\xFFbin'"),
+            "{text}"
+        );
+        let state = state_of(&text);
+        assert_eq!(
+            state.saved["GOROOT"].as_ref().unwrap().0.as_bytes(),
+            b"/opt/\xfego"
+        );
     }
 
     #[test]
     fn nothing_changed_prints_only_bookkeeping() {
-        let state = HookState {
-            key: "k1".into(),
-            saved: Some(BTreeMap::new()),
-            added: vec![],
-        };
-        let out = render(
-            Shell::Zsh,
-            &state,
-            &active("k1"),
-            Path::new("/p"),
-            &env_from(&[]),
-        )
-        .into_string();
-        assert_eq!(out, "_GOPIN_PWD=/p\n_GOPIN_WATCH=(/w)\n");
+        let env = env_from(&[("PATH", b"/usr/bin")]);
+        let first = run(&HookState::default(), &active(), &env);
+        let state = state_of(&first);
+        let json = serde_json::to_string(&state).unwrap();
+        let env = env_from(&[
+            ("PATH", b"/s/versions/go1.22/go/bin:/usr/bin"),
+            ("GOROOT", b"/s/versions/go1.22/go"),
+            ("GOPIN_VERSION", b"go1.22.1"),
+            ("_GOPIN_STATE", json.as_bytes()),
+        ]);
+        let out = run(&state, &active(), &env);
+        assert!(!out.contains("export"), "{out}");
+        assert!(!out.contains("unset"), "{out}");
+        assert!(out.contains("_GOPIN_PWD=/p\n"), "{out}");
+    }
+
+    #[test]
+    fn old_states_still_parse() {
+        let old =
+            r#"{"key":"k","saved":{"GOROOT":"/usr/local/go","GOBIN":null},"added":["/s/go/bin"]}"#;
+        let state = HookState::parse(Some(OsStr::new(old)));
+        assert_eq!(state.saved["GOROOT"], Some(Value("/usr/local/go".into())));
+        assert_eq!(state.added(), [PathBuf::from("/s/go/bin")]);
     }
 }

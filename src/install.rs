@@ -23,7 +23,7 @@ use crate::fetch::{self, FetchError, Location, Retryable};
 use crate::index::{Index, Release, ReleaseFile};
 use crate::platform::Platform;
 use crate::record::{InstallRecord, hex};
-use crate::selection::Request;
+use crate::request::Request;
 use crate::store::{Installed, Store, StoreError, entry_name};
 use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
@@ -146,8 +146,8 @@ pub fn resolve<'a>(index: &'a Index, spec: &VersionSpec) -> Result<&'a Release, 
 }
 
 /// Makes sure a version that `request` accepts is installed for `platform`: an installed one
-/// that satisfies it is used as is (no network), else the newest release it accepts is
-/// installed. This is what `use`, `exec --install`, argument-less `install` and the hook's
+/// that satisfies it is used as is (no network), else the release it chooses from the index
+/// is installed. This is what `use`, `exec --install`, argument-less `install` and the hook's
 /// `auto_install` call; an explicit `gopin install 1.22` goes to the index instead.
 pub fn install_request(
     config: &Config,
@@ -156,16 +156,16 @@ pub fn install_request(
     platform: &Platform,
     refresh: bool,
 ) -> Result<Outcome, InstallError> {
-    if let Some(found) = crate::activate::find_installed(store, platform, request)? {
+    if let Some(found) = store.find(platform, request)? {
         return Ok(Outcome::AlreadyInstalled(found));
     }
     let index = crate::index::load(config, crate::index::LoadOptions { refresh })?;
-    let release = match request {
-        Request::Spec(spec) => resolve(&index, spec)?,
-        Request::GoLine { .. } => {
+    let release = match (request.spec, request.floor) {
+        (Some(spec), None) => resolve(&index, &spec)?,
+        _ => {
             let versions: Vec<GoVersion> = index.releases.iter().map(|r| r.version).collect();
             request
-                .pick(&versions)
+                .choose(&versions)
                 .and_then(|v| index.find(&v))
                 .ok_or_else(|| InstallError::NoSuchVersion {
                     spec: request.to_string(),

@@ -12,6 +12,8 @@ mod index;
 mod install;
 mod platform;
 mod record;
+mod request;
+mod resolve;
 mod selection;
 mod shell;
 mod store;

@@ -1,23 +1,33 @@
-//! Which Go a directory selects: the version files, their precedence, and the user default.
+//! What the files around a directory say about its Go (SPEC §2): which file picks a version,
+//! and which `go` line sets a minimum. Files only: never the store, never the network. Turning
+//! this into an installed Go is `resolve`'s job.
 //!
-//! [`select`] is the one function the hook, `install`, `current`, `which`, `env`, `exec` and
-//! `doctor` all call. It reads files only (never the network); turning the request into an
-//! installed version is [`Request::pick`]'s job.
+//! The rule, as Go itself would honour it: **version files and toolchain lines pick; a `go`
+//! line only sets a minimum.** Walking from the directory up to `/`:
+//! - pin files (`.go-version`, then `.tool-versions`, in each directory) pick;
+//! - Go's own files: the workspace first (`GOWORK=off`: none; `GOWORK=/path`: that file; else
+//!   the nearest `go.work`), else the nearest `go.mod`. Its `toolchain` line picks unless it is
+//!   `default` or older than its `go` line (Go ignores such a line); its `go` line is the
+//!   minimum.
+//!
+//! The nearest pick wins (a pin file before Go's file in the same directory); without one, the
+//! user default picks.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::request::Floor;
+use crate::ui::shown;
 use crate::userfile;
 use crate::version::{GoVersion, VersionSpec};
 
-/// `.go-version` files larger than this are read only this far.
-const GO_VERSION_LIMIT: u64 = 4 * 1024;
-/// `.tool-versions`, `go.mod` and `go.work` are read at most this far.
-const MANIFEST_LIMIT: u64 = 1024 * 1024;
+/// Pin files are a line or two: anything larger is refused rather than half read.
+const PIN_FILE_LIMIT: u64 = 4 * 1024;
+/// `.tool-versions`, `go.mod` and `go.work` may be long, but not this long.
+pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 
-/// The kinds of file that pin a version, in precedence order within one directory.
+/// The kinds of file that take part in the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     GoVersion,
@@ -29,107 +39,127 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    /// The file names looked for in each directory, in precedence order.
-    pub const IN_DIRECTORY: [(&'static str, SourceKind); 4] = [
+    /// Pin files, in precedence order within one directory.
+    const PIN_FILES: [(&'static str, SourceKind); 2] = [
         (".go-version", SourceKind::GoVersion),
         (".tool-versions", SourceKind::ToolVersions),
-        ("go.work", SourceKind::GoWork),
-        ("go.mod", SourceKind::GoMod),
     ];
 }
 
-/// What a version file asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Request {
-    /// A spec, as typed in `.go-version`, `.tool-versions`, the default, or a `toolchain` line.
-    Spec(VersionSpec),
-    /// A `go` line in go.mod/go.work: the newest release of `major.minor` that is at least
-    /// `min` (any release of the line when `min` is `None`, as for `go 1.22`).
-    GoLine {
-        major: u32,
-        minor: u32,
-        min: Option<GoVersion>,
-    },
-}
+/// Every file name whose appearance in a searched directory could change the selection.
+pub const FILE_NAMES: [&str; 4] = [".go-version", ".tool-versions", "go.work", "go.mod"];
 
-impl Request {
-    /// Whether `v` satisfies the request.
-    pub fn matches(&self, v: &GoVersion) -> bool {
-        match self {
-            Request::Spec(spec) => spec.matches(v),
-            Request::GoLine { major, minor, min } => {
-                v.major == *major && v.minor == *minor && min.is_none_or(|m| *v >= m)
-            }
-        }
-    }
-
-    /// The best of `candidates` for this request: the newest match, preferring stable
-    /// releases for a `go` line.
-    pub fn pick<'a, I>(&self, candidates: I) -> Option<GoVersion>
-    where
-        I: IntoIterator<Item = &'a GoVersion>,
-    {
-        let matching: Vec<GoVersion> = candidates
-            .into_iter()
-            .filter(|v| self.matches(v))
-            .copied()
-            .collect();
-        let stable = matching.iter().filter(|v| v.is_stable()).max();
-        stable.or_else(|| matching.iter().max()).copied()
-    }
-
-    /// The exact version asked for, when there is one.
-    pub fn exact(&self) -> Option<GoVersion> {
-        match self {
-            Request::Spec(VersionSpec::Exact(v)) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Request {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Request::Spec(spec) => spec.fmt(f),
-            Request::GoLine {
-                major,
-                minor,
-                min: Some(min),
-            } => write!(f, "{major}.{minor}.x ≥ {min}"),
-            Request::GoLine {
-                major,
-                minor,
-                min: None,
-            } => write!(f, "{major}.{minor}"),
-        }
-    }
-}
-
-/// A request and the file it came from.
+/// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pin {
-    pub request: Request,
+pub struct Pick {
+    pub spec: VersionSpec,
     pub source: PathBuf,
     pub kind: SourceKind,
 }
 
+/// The minimum a `go` line sets, and the file it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minimum {
+    pub floor: Floor,
+    pub source: PathBuf,
+}
+
+/// Which workspace file applies, from `GOWORK` as `go` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workspace {
+    /// `GOWORK` unset or empty: the nearest `go.work` above.
+    Search,
+    /// `GOWORK=off`: none.
+    Off,
+    /// `GOWORK=/path/to/go.work`.
+    File(PathBuf),
+}
+
+impl Workspace {
+    /// From a `GOWORK` value (`None`: unset).
+    pub fn from_gowork(value: Option<std::ffi::OsString>) -> Result<Workspace, SelectionError> {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Ok(Workspace::Search);
+        };
+        if value == "off" {
+            return Ok(Workspace::Off);
+        }
+        let path = PathBuf::from(value);
+        if !path.is_absolute() {
+            return Err(SelectionError::Environment(format!(
+                "GOWORK={} is not an absolute path: set it to /path/to/go.work, off, or unset it",
+                shown(&path)
+            )));
+        }
+        Ok(Workspace::File(path))
+    }
+}
+
+/// What the files say for one directory, and what was looked at to find out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The nearest pick (else the user default's).
+    pub pick: Option<Pick>,
+    /// The `go` line of the governing go.work or go.mod.
+    pub minimum: Option<Minimum>,
+    pub watch: Watch,
+}
+
+/// What the answer depends on, for the shell hook to notice a change with builtins alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Watch {
+    /// Files whose content decided (edited or removed: look again).
+    pub files: Vec<PathBuf>,
+    /// The directories searched, nearest first: one of [`FILE_NAMES`] appearing in one of
+    /// them may decide instead.
+    pub dirs: Vec<PathBuf>,
+    /// The files of [`FILE_NAMES`] that already exist in those directories.
+    pub known: Vec<PathBuf>,
+}
+
+impl Watch {
+    /// Every directory from `dir` up to `/`, for when the search could not finish (a broken
+    /// file): whatever appears anywhere may decide.
+    pub fn around(dir: &Path) -> Watch {
+        let mut watch = Watch::default();
+        for d in dir.ancestors() {
+            watch.add_dir(d);
+        }
+        watch
+    }
+
+    fn add_dir(&mut self, d: &Path) {
+        self.dirs.push(d.to_path_buf());
+        for name in FILE_NAMES {
+            let path = d.join(name);
+            if std::fs::symlink_metadata(&path).is_ok() {
+                self.known.push(path);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SelectionError {
-    #[error("{path}{line}: {problem}; fix or delete the file", path = path.display(), line = line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    #[error("{}{}: {problem}; fix or delete the file", shown(path), line.map(|l| format!(" line {l}")).unwrap_or_default())]
     Invalid {
         path: PathBuf,
         line: Option<usize>,
         problem: String,
     },
-    #[error("{message}")]
-    Unreadable { path: PathBuf, message: String },
+    #[error(transparent)]
+    Unreadable(#[from] userfile::UserFileError),
+    #[error("{0}")]
+    Environment(String),
 }
 
 impl SelectionError {
-    /// The file the problem is in.
-    pub fn path(&self) -> &Path {
+    /// The file the problem is in, if a file is.
+    pub fn path(&self) -> Option<&Path> {
         match self {
-            SelectionError::Invalid { path, .. } | SelectionError::Unreadable { path, .. } => path,
+            SelectionError::Invalid { path, .. } => Some(path),
+            SelectionError::Unreadable(e) => Some(e.path()),
+            SelectionError::Environment(_) => None,
         }
     }
 }
@@ -142,82 +172,150 @@ fn invalid(path: &Path, line: Option<usize>, problem: impl Into<String>) -> Sele
     }
 }
 
-/// The selection for `dir`: the nearest directory (from `dir` up to `/`) holding a version
-/// file wins; within it the first of [`SourceKind::IN_DIRECTORY`] that pins something. Without
-/// one, the user default at `default_file`, if it exists.
-pub fn select(dir: &Path, default_file: &Path) -> Result<Option<Pin>, SelectionError> {
-    for d in dir.ancestors() {
-        for (name, kind) in SourceKind::IN_DIRECTORY {
-            let path = d.join(name);
-            if let Some(request) = read_pin(&path, kind)? {
-                return Ok(Some(Pin {
-                    request,
-                    source: path,
-                    kind,
-                }));
-            }
-        }
-    }
-    Ok(
-        read_pin(default_file, SourceKind::Default)?.map(|request| Pin {
-            request,
-            source: default_file.to_path_buf(),
-            kind: SourceKind::Default,
-        }),
-    )
+/// What a go.mod or go.work says: its `go` line and its `toolchain` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GoDirectives {
+    pub go: Option<Floor>,
+    /// `None` for no line and for `toolchain default`.
+    pub toolchain: Option<GoVersion>,
 }
 
-/// The directories and files whose change could change [`select`]'s answer for `dir`, given
-/// that it returned `pin`: every directory searched (a version file may appear in it), the
-/// file that pinned, and the default.
-pub fn watch_list(dir: &Path, pin: Option<&Pin>, default_file: &Path) -> Vec<PathBuf> {
-    let stop = pin
-        .filter(|p| p.kind != SourceKind::Default)
-        .and_then(|p| p.source.parent());
-    let mut paths = Vec::new();
-    for d in dir.ancestors() {
-        paths.push(d.to_path_buf());
-        if Some(d) == stop {
+impl GoDirectives {
+    /// The version the toolchain line picks: none when it is older than the go line, which
+    /// Go ignores.
+    pub fn toolchain_pick(&self) -> Option<GoVersion> {
+        self.toolchain
+            .filter(|t| self.go.is_none_or(|floor| floor.admits(t)))
+    }
+}
+
+/// The selection for `dir` (see the module docs). `default_file` holds the user default.
+pub fn select(
+    dir: &Path,
+    default_file: &Path,
+    workspace: &Workspace,
+) -> Result<Selection, SelectionError> {
+    let mut watch = Watch::default();
+    // The nearest pin file, by depth (0 is `dir`), read lazily: an error in it counts only
+    // if it is the one used.
+    let mut pin: Option<(usize, Result<Pick, SelectionError>)> = None;
+    let mut go_work = match workspace {
+        Workspace::File(path) => Some((usize::MAX, path.clone())),
+        _ => None,
+    };
+    let mut go_mod: Option<(usize, PathBuf)> = None;
+    for (depth, d) in dir.ancestors().enumerate() {
+        let work_pending = *workspace == Workspace::Search && go_work.is_none();
+        if pin.is_some() && !work_pending && (go_work.is_some() || go_mod.is_some()) {
             break;
         }
-    }
-    if let Some(p) = pin {
-        paths.push(p.source.clone());
-    }
-    if stop.is_none() {
-        paths.push(default_file.to_path_buf());
-        if let Some(parent) = default_file.parent() {
-            paths.push(parent.to_path_buf());
+        watch.add_dir(d);
+        if pin.is_none() {
+            pin = read_pin_files(d).map(|p| (depth, p));
+        }
+        if work_pending && d.join("go.work").exists() {
+            go_work = Some((depth, d.join("go.work")));
+        }
+        if go_mod.is_none() && d.join("go.mod").exists() {
+            go_mod = Some((depth, d.join("go.mod")));
         }
     }
-    paths.dedup();
-    paths
+    let governing = go_work.or(go_mod);
+    let mut selection = Selection::default();
+    let mut toolchain: Option<(usize, Pick)> = None;
+    if let Some((depth, path)) = governing {
+        let directives = read_go_directives(&path)?.ok_or_else(|| {
+            // Only GOWORK can name a file that is not there.
+            SelectionError::Environment(format!(
+                "GOWORK names {}, which does not exist: create it, or unset GOWORK",
+                shown(&path)
+            ))
+        })?;
+        selection.minimum = directives.go.map(|floor| Minimum {
+            floor,
+            source: path.clone(),
+        });
+        toolchain = directives.toolchain_pick().map(|v| {
+            let kind = if path.ends_with("go.mod") {
+                SourceKind::GoMod
+            } else {
+                SourceKind::GoWork
+            };
+            let pick = Pick {
+                spec: VersionSpec::Exact(v),
+                source: path.clone(),
+                kind,
+            };
+            (depth, pick)
+        });
+        watch.files.push(path);
+    }
+    selection.pick = match (pin, toolchain) {
+        // A pin file in the same directory as Go's file comes first.
+        (Some((pin_depth, pin)), Some((tc_depth, _))) if pin_depth <= tc_depth => Some(pin?),
+        (_, Some((_, toolchain))) => Some(toolchain),
+        (Some((_, pin)), None) => Some(pin?),
+        (None, None) => read_default(default_file)?,
+    };
+    if let Some(pick) = &selection.pick
+        && !watch.files.contains(&pick.source)
+    {
+        watch.files.push(pick.source.clone());
+    }
+    selection.watch = watch;
+    Ok(selection)
 }
 
-/// Reads one candidate file. `Ok(None)` when it does not exist or does not pin Go (a
-/// `.tool-versions` without a Go entry, a go.mod without `go`/`toolchain` lines).
-pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<Request>, SelectionError> {
+/// The first pin file in `dir` that pins Go, if any.
+fn read_pin_files(dir: &Path) -> Option<Result<Pick, SelectionError>> {
+    SourceKind::PIN_FILES.iter().find_map(|&(name, kind)| {
+        let path = dir.join(name);
+        match read_pin(&path, kind) {
+            Ok(None) => None,
+            Ok(Some(spec)) => Some(Ok(Pick {
+                spec,
+                source: path,
+                kind,
+            })),
+            Err(e) => Some(Err(e)),
+        }
+    })
+}
+
+fn read_default(path: &Path) -> Result<Option<Pick>, SelectionError> {
+    Ok(read_pin(path, SourceKind::Default)?.map(|spec| Pick {
+        spec,
+        source: path.to_path_buf(),
+        kind: SourceKind::Default,
+    }))
+}
+
+/// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
+/// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
+pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, SelectionError> {
     let limit = match kind {
-        SourceKind::GoVersion | SourceKind::Default => GO_VERSION_LIMIT,
-        _ => MANIFEST_LIMIT,
+        SourceKind::ToolVersions => MANIFEST_LIMIT,
+        _ => PIN_FILE_LIMIT,
     };
     let Some(text) = read_text(path, limit)? else {
         return Ok(None);
     };
     match kind {
-        SourceKind::GoVersion | SourceKind::Default => parse_go_version(&text, path).map(Some),
         SourceKind::ToolVersions => parse_tool_versions(&text, path),
-        SourceKind::GoWork | SourceKind::GoMod => parse_go_mod(&text, path),
+        _ => parse_go_version(&text, path).map(Some),
     }
+}
+
+/// Reads a go.mod or go.work's `go` and `toolchain` lines; `None` if the file does not exist.
+pub fn read_go_directives(path: &Path) -> Result<Option<GoDirectives>, SelectionError> {
+    read_text(path, MANIFEST_LIMIT)?
+        .map(|text| parse_go_mod(&text, path))
+        .transpose()
 }
 
 /// Reads a whole file as text; `None` if it does not exist (or is a directory).
 fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> {
-    let Some(bytes) = userfile::read(path, limit).map_err(|e| SelectionError::Unreadable {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?
-    else {
+    let Some(bytes) = userfile::read(path, limit)? else {
         return Ok(None);
     };
     if bytes.contains(&0) {
@@ -228,7 +326,7 @@ fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> 
 }
 
 /// `.go-version`: the first token of the first line that is neither blank nor a `#` comment.
-fn parse_go_version(text: &str, path: &Path) -> Result<Request, SelectionError> {
+fn parse_go_version(text: &str, path: &Path) -> Result<VersionSpec, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -237,7 +335,6 @@ fn parse_go_version(text: &str, path: &Path) -> Result<Request, SelectionError> 
         let token = line.split_whitespace().next().expect("line is not blank");
         return token
             .parse::<VersionSpec>()
-            .map(Request::Spec)
             .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
     Err(invalid(
@@ -248,7 +345,7 @@ fn parse_go_version(text: &str, path: &Path) -> Result<Request, SelectionError> 
 }
 
 /// `.tool-versions` (asdf): the first version on the `golang` (or `go`) line.
-fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<Request>, SelectionError> {
+fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         let mut tokens = line.split_whitespace();
@@ -264,38 +361,43 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<Request>, Selec
         };
         return version
             .parse::<VersionSpec>()
-            .map(|s| Some(Request::Spec(s)))
+            .map(Some)
             .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
     Ok(None)
 }
 
-/// `go.mod`/`go.work`: the `toolchain` line (exact; `default` means none), else the `go`
-/// line as a minimum within its minor.
-fn parse_go_mod(text: &str, path: &Path) -> Result<Option<Request>, SelectionError> {
-    let mut go_line = None;
+/// `go.mod`/`go.work`: the `go` line and the `toolchain` line.
+fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError> {
+    let mut found = GoDirectives::default();
+    let (mut seen_go, mut seen_toolchain) = (false, false);
     for (n, line) in text.lines().enumerate() {
         let line = line.split("//").next().unwrap_or("").trim();
         let mut tokens = line.split_whitespace();
-        let (directive, value) = (tokens.next(), tokens.next());
-        match (directive, value) {
-            (Some("toolchain"), Some("default")) => {}
-            (Some("toolchain"), Some(name)) => {
+        match (tokens.next(), tokens.next()) {
+            (Some("toolchain"), Some(name)) if !seen_toolchain => {
+                seen_toolchain = true;
+                if name == "default" {
+                    continue;
+                }
                 // Only `goX.Y.Z` is a toolchain gopin can provide; never a path or suffix.
-                let Some(version) = name
+                let version = name
                     .strip_prefix("go")
                     .and_then(|v| v.parse::<GoVersion>().ok())
-                else {
-                    return Err(invalid(
-                        path,
-                        Some(n + 1),
-                        format!("'toolchain {name}' does not name a Go release such as go1.22.10"),
-                    ));
-                };
-                return Ok(Some(Request::Spec(VersionSpec::Exact(version))));
+                    .ok_or_else(|| {
+                        invalid(
+                            path,
+                            Some(n + 1),
+                            format!(
+                                "'toolchain {name}' does not name a Go release such as go1.22.10"
+                            ),
+                        )
+                    })?;
+                found.toolchain = Some(version);
             }
-            (Some("go"), Some(value)) if go_line.is_none() => {
-                go_line = Some(parse_go_directive(value).ok_or_else(|| {
+            (Some("go"), Some(value)) if !seen_go => {
+                seen_go = true;
+                found.go = Some(Floor::parse(value).ok_or_else(|| {
                     invalid(
                         path,
                         Some(n + 1),
@@ -306,27 +408,7 @@ fn parse_go_mod(text: &str, path: &Path) -> Result<Option<Request>, SelectionErr
             _ => {}
         }
     }
-    Ok(go_line)
-}
-
-fn parse_go_directive(value: &str) -> Option<Request> {
-    let spec: VersionSpec = value.parse().ok()?;
-    match spec {
-        VersionSpec::Prefix {
-            major,
-            minor: Some(minor),
-        } => Some(Request::GoLine {
-            major,
-            minor,
-            min: None,
-        }),
-        VersionSpec::Exact(v) => Some(Request::GoLine {
-            major: v.major,
-            minor: v.minor,
-            min: Some(v),
-        }),
-        _ => None,
-    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -339,44 +421,56 @@ mod tests {
         fn new() -> Tree {
             Tree(tempfile::tempdir().unwrap())
         }
+        fn path(&self, rel: &str) -> PathBuf {
+            self.0.path().join(rel)
+        }
         fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
-            let path = self.0.path().join(rel);
+            let path = self.path(rel);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
             path
         }
         fn dir(&self, rel: &str) -> PathBuf {
-            let path = self.0.path().join(rel);
+            let path = self.path(rel);
             std::fs::create_dir_all(&path).unwrap();
             path
         }
-        fn default_file(&self) -> PathBuf {
-            self.0.path().join("default-version")
+        fn select_in(&self, rel: &str, ws: &Workspace) -> Result<Selection, SelectionError> {
+            select(&self.dir(rel), &self.path("default-version"), ws)
         }
-        fn select(&self, rel: &str) -> Result<Option<Pin>, SelectionError> {
-            select(&self.dir(rel), &self.default_file())
+        fn select(&self, rel: &str) -> Result<Selection, SelectionError> {
+            self.select_in(rel, &Workspace::Search)
         }
-        fn request(&self, rel: &str) -> Request {
-            self.select(rel).unwrap().unwrap().request
+        /// The pick as (spec, file relative to the tree).
+        fn pick(&self, rel: &str) -> Option<(String, String)> {
+            let pick = self.select(rel).unwrap().pick?;
+            Some((pick.spec.to_string(), self.rel(&pick.source)))
+        }
+        fn minimum(&self, rel: &str) -> Option<(String, String)> {
+            let m = self.select(rel).unwrap().minimum?;
+            Some((m.floor.to_string(), self.rel(&m.source)))
+        }
+        fn rel(&self, p: &Path) -> String {
+            p.strip_prefix(self.0.path()).unwrap().display().to_string()
         }
     }
 
-    fn spec(s: &str) -> Request {
-        Request::Spec(s.parse().unwrap())
+    fn some(a: &str, b: &str) -> Option<(String, String)> {
+        Some((a.to_string(), b.to_string()))
     }
 
     #[test]
     fn go_version_files() {
         let t = Tree::new();
         t.write("a/.go-version", "1.22.10\n");
-        assert_eq!(t.request("a"), spec("1.22.10"));
+        assert_eq!(t.pick("a"), some("go1.22.10", "a/.go-version"));
         t.write(
             "b/.go-version",
             "\r\n# pinned for CI\r\n  go1.21 extra words\r\n",
         );
-        assert_eq!(t.request("b"), spec("1.21"));
+        assert_eq!(t.pick("b"), some("1.21", "b/.go-version"));
         t.write("c/.go-version", "\u{feff}v1.20.3");
-        assert_eq!(t.request("c"), spec("1.20.3"));
+        assert_eq!(t.pick("c"), some("go1.20.3", "c/.go-version"));
     }
 
     #[test]
@@ -425,108 +519,143 @@ mod tests {
             "a/.tool-versions",
             "nodejs 20.1.0\ngolang 1.22.5 1.21.0 # fallback\n",
         );
-        assert_eq!(t.request("a"), spec("1.22.5"));
+        assert_eq!(t.pick("a"), some("go1.22.5", "a/.tool-versions"));
         t.write("b/.tool-versions", "go 1.21\n");
-        assert_eq!(t.request("b"), spec("1.21"));
-        // No Go entry: the directory pins nothing, so go.mod beside it decides.
+        assert_eq!(t.pick("b"), some("1.21", "b/.tool-versions"));
+        // No Go entry: it pins nothing, and go.mod beside it only sets a minimum.
         t.write("c/.tool-versions", "python 3.12.1\n");
         t.write("c/go.mod", "module x\n\ngo 1.20\n");
-        assert_eq!(
-            t.request("c"),
-            Request::GoLine {
-                major: 1,
-                minor: 20,
-                min: None
-            }
-        );
+        assert_eq!(t.pick("c"), None);
+        assert_eq!(t.minimum("c"), some("1.20", "c/go.mod"));
         t.write("d/.tool-versions", "golang ref:master\n");
         assert!(t.select("d").is_err());
     }
 
     #[test]
-    fn go_mod_and_go_work() {
+    fn toolchain_lines_pick_unless_older_than_the_go_line_or_default() {
         let t = Tree::new();
         t.write(
             "a/go.mod",
             "module example.com/a // the module\n\ngo 1.22.3\n\ntoolchain go1.23.4\n",
         );
-        assert_eq!(t.request("a"), spec("1.23.4"));
+        assert_eq!(t.pick("a"), some("go1.23.4", "a/go.mod"));
+        assert_eq!(t.minimum("a"), some("1.22.3", "a/go.mod"));
         t.write("b/go.mod", "module b\ngo 1.22.3\ntoolchain default\n");
-        let b = t.request("b");
-        assert_eq!(
-            b,
-            Request::GoLine {
-                major: 1,
-                minor: 22,
-                min: Some("1.22.3".parse().unwrap())
-            }
-        );
-        let have: Vec<GoVersion> = ["1.22.1", "1.22.5", "1.23.0", "1.22.2"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect();
-        assert_eq!(b.pick(&have), Some("1.22.5".parse().unwrap()));
-        t.write("c/go.mod", "module c\ngo 1.21\n");
-        t.write("c/go.work", "go 1.22\nuse .\n");
-        assert_eq!(
-            t.request("c"),
-            Request::GoLine {
-                major: 1,
-                minor: 22,
-                min: None
-            }
-        );
+        assert_eq!(t.pick("b"), None);
+        assert_eq!(t.minimum("b"), some("1.22.3", "b/go.mod"));
+        // Go ignores a toolchain line older than the go line.
+        t.write("old/go.mod", "module old\ngo 1.22\ntoolchain go1.21.13\n");
+        assert_eq!(t.pick("old"), None);
+        assert_eq!(t.minimum("old"), some("1.22", "old/go.mod"));
         t.write("d/go.mod", "module d\ntoolchain /usr/bin/evil\n");
         assert!(t.select("d").is_err());
         t.write("e/go.mod", "module e\ntoolchain go1.21.0+auto\n");
         assert!(t.select("e").is_err());
         t.write("f/go.mod", "module f\n");
-        assert_eq!(t.select("f").unwrap(), None);
+        assert_eq!(t.select("f").unwrap().pick, None);
+        assert_eq!(t.select("f").unwrap().minimum, None);
     }
 
     #[test]
-    fn precedence_within_and_across_directories() {
+    fn the_workspace_governs_the_modules_below_it() {
         let t = Tree::new();
-        t.write("p/go.mod", "module p\ngo 1.20\n");
-        t.write("p/.tool-versions", "golang 1.21.1\n");
-        assert_eq!(t.request("p"), spec("1.21.1"));
-        t.write("p/.go-version", "1.22.2\n");
-        let pin = t.select("p/sub/deeper").unwrap().unwrap();
-        assert_eq!(pin.request, spec("1.22.2"));
-        assert_eq!(pin.kind, SourceKind::GoVersion);
-        t.write("p/sub/go.mod", "module sub\ngo 1.19\n");
+        t.write("ws/go.work", "go 1.22\n\nuse ./mod\n");
+        t.write("ws/mod/go.mod", "module m\n\ngo 1.21\n");
+        assert_eq!(t.minimum("ws/mod/pkg"), some("1.22", "ws/go.work"));
+        // GOWORK=off: the module's own go.mod.
+        let off = t.select_in("ws/mod/pkg", &Workspace::Off).unwrap();
+        assert_eq!(off.minimum.unwrap().source, t.path("ws/mod/go.mod"));
+        // GOWORK=/path names another workspace, wherever we are.
+        let other = t.write("elsewhere/x.work", "go 1.23.1\ntoolchain go1.23.4\n");
+        let named = t
+            .select_in("ws/mod", &Workspace::File(other.clone()))
+            .unwrap();
+        assert_eq!(named.minimum.unwrap().source, other);
+        assert_eq!(named.pick.unwrap().kind, SourceKind::GoWork);
+        let missing = Workspace::File(t.path("nope/go.work"));
+        let err = t.select_in("ws", &missing).unwrap_err().to_string();
+        assert!(
+            err.contains("GOWORK names") && err.contains("nope/go.work"),
+            "{err}"
+        );
+        assert!(Workspace::from_gowork(Some("rel/go.work".into())).is_err());
         assert_eq!(
-            t.request("p/sub/deeper"),
-            Request::GoLine {
-                major: 1,
-                minor: 19,
-                min: None
-            }
+            Workspace::from_gowork(Some("".into())).unwrap(),
+            Workspace::Search
+        );
+        assert_eq!(
+            Workspace::from_gowork(Some("off".into())).unwrap(),
+            Workspace::Off
         );
     }
 
     #[test]
-    fn default_applies_only_when_nothing_is_pinned() {
+    fn the_nearest_pick_wins_and_a_go_line_does_not_pick() {
         let t = Tree::new();
-        assert_eq!(t.select("none").unwrap(), None);
+        // A repo-root pin and a nested module with only a go line: the pin picks, the
+        // module's go line is the minimum.
+        t.write("repo/.go-version", "1.22.10\n");
+        t.write("repo/svc/go.mod", "module svc\ngo 1.21\n");
+        assert_eq!(t.pick("repo/svc/x"), some("go1.22.10", "repo/.go-version"));
+        assert_eq!(t.minimum("repo/svc/x"), some("1.21", "repo/svc/go.mod"));
+        // A nearer toolchain line beats the farther pin.
+        t.write(
+            "repo/tc/go.mod",
+            "module tc\ngo 1.21\ntoolchain go1.21.13\n",
+        );
+        assert_eq!(t.pick("repo/tc"), some("go1.21.13", "repo/tc/go.mod"));
+        // In one directory, a pin file comes before Go's file.
+        t.write("repo/tc/.tool-versions", "golang 1.22.9\n");
+        assert_eq!(
+            t.pick("repo/tc"),
+            some("go1.22.9", "repo/tc/.tool-versions")
+        );
+        t.write("repo/tc/.go-version", "1.22.8\n");
+        assert_eq!(t.pick("repo/tc"), some("go1.22.8", "repo/tc/.go-version"));
+    }
+
+    #[test]
+    fn an_unused_broken_pin_does_not_matter() {
+        let t = Tree::new();
+        t.write("p/.go-version", "not a version\n");
+        t.write("p/m/go.mod", "module m\ngo 1.22\ntoolchain go1.22.10\n");
+        assert_eq!(t.pick("p/m"), some("go1.22.10", "p/m/go.mod"));
+        assert!(t.select("p").is_err());
+    }
+
+    #[test]
+    fn the_default_picks_only_when_no_file_does() {
+        let t = Tree::new();
+        assert_eq!(t.select("none").unwrap().pick, None);
         t.write("default-version", "1.21\n");
-        let pin = t.select("none").unwrap().unwrap();
-        assert_eq!(pin.kind, SourceKind::Default);
+        let pick = t.select("none").unwrap().pick.unwrap();
+        assert_eq!(pick.kind, SourceKind::Default);
+        // A go line alone does not pick, so the default still does (resolve checks the floor).
+        t.write("mod/go.mod", "module m\ngo 1.22\n");
+        assert_eq!(
+            t.select("mod").unwrap().pick.unwrap().kind,
+            SourceKind::Default
+        );
         t.write("pinned/.go-version", "1.22.1");
-        assert_eq!(t.request("pinned"), spec("1.22.1"));
+        assert_eq!(t.pick("pinned"), some("go1.22.1", "pinned/.go-version"));
     }
 
     #[test]
-    fn watch_list_covers_the_searched_directories() {
+    fn the_watch_covers_deciding_files_and_searched_directories() {
         let t = Tree::new();
         t.write("p/.go-version", "1.22.2\n");
+        t.write("p/go.mod", "module p\ngo 1.21\n");
         let dir = t.dir("p/a/b");
-        let pin = t.select("p/a/b").unwrap();
-        let watch = watch_list(&dir, pin.as_ref(), &t.default_file());
-        let p = t.0.path().join("p");
-        assert_eq!(
-            watch,
-            [dir.clone(), p.join("a"), p.clone(), p.join(".go-version")]
-        );
+        let w = t.select("p/a/b").unwrap().watch;
+        assert_eq!(w.files, [t.path("p/go.mod"), t.path("p/.go-version")]);
+        // Up to the root: a go.work above would govern.
+        assert_eq!(w.dirs[..3], [dir.clone(), t.path("p/a"), t.path("p")]);
+        assert_eq!(w.dirs.last().unwrap(), Path::new("/"));
+        assert!(w.known.contains(&t.path("p/.go-version")));
+        assert!(w.known.contains(&t.path("p/go.mod")));
+        // With a workspace found, the search stops there.
+        t.write("p/go.work", "go 1.22\n");
+        let w = t.select("p/a/b").unwrap().watch;
+        assert_eq!(w.dirs.last().unwrap(), &t.path("p"));
     }
 }

@@ -4,11 +4,11 @@
 //! Every value that reaches a shell goes through [`Shell::quote`]; nothing else builds shell
 //! syntax from data.
 
-use std::fmt::Write;
+use std::ffi::OsStr;
 use std::path::Path;
 
 use clap::ValueEnum;
-use shell_quote::{Bash, Fish, Quote};
+use shell_quote::{Bash, Fish};
 
 /// A shell gopin integrates with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,17 +23,17 @@ const ZSH_INIT: &str = include_str!("../shell/gopin.zsh");
 const FISH_INIT: &str = include_str!("../shell/gopin.fish");
 
 impl Shell {
-    /// `value` as one word of this shell's syntax, whatever it contains.
-    pub fn quote(self, value: &str) -> String {
+    /// `value` as one word of this shell's syntax, whatever bytes it holds.
+    pub fn quote(self, value: &OsStr) -> Vec<u8> {
         match self {
             // zsh reads bash's quoting ('…' and $'…') the same way.
-            Shell::Bash | Shell::Zsh => Bash::quote(value),
-            Shell::Fish => Fish::quote(value),
+            Shell::Bash | Shell::Zsh => Bash::quote_vec(value),
+            Shell::Fish => Fish::quote_vec(value),
         }
     }
 
     /// The shell a `$SHELL` value names (`/usr/bin/zsh`); bash when it is none of the three.
-    pub fn from_login_shell(shell: Option<&str>) -> Shell {
+    pub fn from_login_shell(shell: Option<&OsStr>) -> Shell {
         match shell
             .map(Path::new)
             .and_then(Path::file_name)
@@ -46,103 +46,155 @@ impl Shell {
     }
 
     /// The init script, with the absolute path of this gopin and the stamp directory.
-    pub fn init_script(self, gopin: &Path, stamp_dir: &Path) -> String {
+    pub fn init_script(self, gopin: &Path, stamp_dir: &Path) -> Vec<u8> {
         let template = match self {
             Shell::Bash => BASH_INIT,
             Shell::Zsh => ZSH_INIT,
             Shell::Fish => FISH_INIT,
         };
-        template
-            .replace("__GOPIN_BIN__", &self.quote(&gopin.to_string_lossy()))
-            .replace(
-                "__GOPIN_STAMP_DIR__",
-                &self.quote(&stamp_dir.to_string_lossy()),
-            )
+        let mut out = Vec::with_capacity(template.len() + 256);
+        let mut rest = template;
+        while let Some(at) = rest.find("__GOPIN_") {
+            out.extend_from_slice(&rest.as_bytes()[..at]);
+            let tail = &rest[at..];
+            let (value, len) = if tail.starts_with("__GOPIN_BIN__") {
+                (self.quote(gopin.as_os_str()), "__GOPIN_BIN__".len())
+            } else if tail.starts_with("__GOPIN_STAMP_DIR__") {
+                (
+                    self.quote(stamp_dir.as_os_str()),
+                    "__GOPIN_STAMP_DIR__".len(),
+                )
+            } else if tail.starts_with("__GOPIN_SIG__") {
+                (self.signature().into_bytes(), "__GOPIN_SIG__".len())
+            } else {
+                (b"__GOPIN_".to_vec(), "__GOPIN_".len())
+            };
+            out.extend_from_slice(&value);
+            rest = &tail[len..];
+        }
+        out.extend_from_slice(rest.as_bytes());
+        out
+    }
+
+    /// An expression of the variables that change what the hook decides (Go's GOWORK and
+    /// GOENV, gopin's settings), so the hook notices `export GOWORK=off` at the next prompt.
+    fn signature(self) -> String {
+        let mut names = vec![
+            "GOWORK",
+            "GOENV",
+            "GOPIN_HOME",
+            "GOPIN_CONFIG",
+            "GOPIN_OS",
+            "GOPIN_ARCH",
+        ];
+        names.extend(crate::config::ENV_OVERRIDES.iter().map(|(_, var, _)| *var));
+        let parts: Vec<String> = names
+            .iter()
+            .map(|n| match self {
+                Shell::Bash | Shell::Zsh => format!("${{{n}-}}"),
+                Shell::Fish => format!("${n}"),
+            })
+            .collect();
+        format!("\"{}\"", parts.join("|"))
     }
 }
 
-/// A script of variable assignments for one shell.
+/// A script of variable assignments for one shell, as bytes (values need not be UTF-8).
 #[derive(Debug)]
 pub struct Script {
     shell: Shell,
-    text: String,
+    text: Vec<u8>,
 }
 
 impl Script {
     pub fn new(shell: Shell) -> Script {
         Script {
             shell,
-            text: String::new(),
+            text: Vec::new(),
         }
     }
 
+    fn line(&mut self, parts: &[&[u8]]) {
+        for p in parts {
+            self.text.extend_from_slice(p);
+        }
+        self.text.push(b'\n');
+    }
+
     /// Exports `name=value` to the environment.
-    pub fn export(&mut self, name: &str, value: &str) {
+    pub fn export(&mut self, name: &str, value: &OsStr) {
         let v = self.shell.quote(value);
         match self.shell {
-            Shell::Bash | Shell::Zsh => writeln!(self.text, "export {name}={v}"),
-            Shell::Fish => writeln!(self.text, "set -gx {name} {v}"),
+            Shell::Bash | Shell::Zsh => self.line(&[b"export ", name.as_bytes(), b"=", &v]),
+            Shell::Fish => self.line(&[b"set -gx ", name.as_bytes(), b" ", &v]),
         }
-        .expect("writing to a String");
     }
 
     /// Removes `name` from the environment.
     pub fn unset(&mut self, name: &str) {
         match self.shell {
-            Shell::Bash | Shell::Zsh => writeln!(self.text, "unset {name}"),
-            Shell::Fish => writeln!(self.text, "set -e {name}"),
+            Shell::Bash | Shell::Zsh => self.line(&[b"unset ", name.as_bytes()]),
+            Shell::Fish => self.line(&[b"set -e ", name.as_bytes()]),
         }
-        .expect("writing to a String");
     }
 
     /// Exports `name`, or removes it when `value` is `None`.
-    pub fn set_or_unset(&mut self, name: &str, value: Option<&str>) {
+    pub fn set_or_unset(&mut self, name: &str, value: Option<&OsStr>) {
         match value {
             Some(v) => self.export(name, v),
             None => self.unset(name),
         }
     }
 
-    /// Exports PATH from its entries (fish keeps PATH as a list).
-    pub fn export_path(&mut self, entries: &[String]) {
+    /// Exports PATH (fish keeps PATH as a list, which cannot hold empty entries).
+    pub fn export_path(&mut self, path: &OsStr) {
         match self.shell {
-            Shell::Bash | Shell::Zsh => self.export("PATH", &entries.join(":")),
+            Shell::Bash | Shell::Zsh => self.export("PATH", path),
             Shell::Fish => {
-                let list = self.list(entries.iter().filter(|e| !e.is_empty()));
-                writeln!(self.text, "set -gx PATH{list}").expect("writing to a String");
+                let entries = crate::activate::split_path(Some(path));
+                let list = self.list(
+                    entries
+                        .iter()
+                        .map(|e| e.as_os_str())
+                        .filter(|e| !e.is_empty()),
+                );
+                self.line(&[b"set -gx PATH", &list]);
             }
         }
     }
 
-    /// Sets a shell variable that is not exported (bash/zsh: global; fish: `-g`).
-    pub fn set_shell_var(&mut self, name: &str, value: &str) {
+    /// Sets a global shell variable that is not exported.
+    pub fn set_shell_var(&mut self, name: &str, value: &OsStr) {
         let v = self.shell.quote(value);
         match self.shell {
-            Shell::Bash | Shell::Zsh => writeln!(self.text, "{name}={v}"),
-            Shell::Fish => writeln!(self.text, "set -g {name} {v}"),
+            Shell::Bash => self.line(&[name.as_bytes(), b"=", &v]),
+            // `typeset -g`: set from inside the hook function, without warn_create_global.
+            Shell::Zsh => self.line(&[b"typeset -g ", name.as_bytes(), b"=", &v]),
+            Shell::Fish => self.line(&[b"set -g ", name.as_bytes(), b" ", &v]),
         }
-        .expect("writing to a String");
     }
 
     /// Sets a non-exported array (bash/zsh) or list (fish) variable.
-    pub fn set_shell_list<'a>(&mut self, name: &str, values: impl IntoIterator<Item = &'a String>) {
+    pub fn set_shell_list<'a>(&mut self, name: &str, values: impl IntoIterator<Item = &'a OsStr>) {
         let list = self.list(values);
+        let inner = list.strip_prefix(b" ").unwrap_or(&list).to_vec();
         match self.shell {
-            Shell::Bash | Shell::Zsh => writeln!(self.text, "{name}=({})", list.trim_start()),
-            Shell::Fish => writeln!(self.text, "set -g {name}{list}"),
+            Shell::Bash => self.line(&[name.as_bytes(), b"=(", &inner, b")"]),
+            Shell::Zsh => self.line(&[b"typeset -ga ", name.as_bytes(), b"=(", &inner, b")"]),
+            Shell::Fish => self.line(&[b"set -g ", name.as_bytes(), &list]),
         }
-        .expect("writing to a String");
     }
 
-    fn list<'a>(&self, values: impl IntoIterator<Item = &'a String>) -> String {
-        values.into_iter().fold(String::new(), |mut s, v| {
-            s.push(' ');
-            s.push_str(&self.shell.quote(v));
-            s
-        })
+    fn list<'a>(&self, values: impl IntoIterator<Item = &'a OsStr>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in values {
+            out.push(b' ');
+            out.extend_from_slice(&self.shell.quote(v));
+        }
+        out
     }
 
-    pub fn into_string(self) -> String {
+    pub fn into_bytes(self) -> Vec<u8> {
         self.text
     }
 }
@@ -150,54 +202,56 @@ impl Script {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt;
 
     #[test]
     fn login_shell_names() {
-        assert_eq!(Shell::from_login_shell(Some("/usr/bin/zsh")), Shell::Zsh);
-        assert_eq!(
-            Shell::from_login_shell(Some("/opt/homebrew/bin/fish")),
-            Shell::Fish
-        );
-        assert_eq!(Shell::from_login_shell(Some("/bin/bash")), Shell::Bash);
-        assert_eq!(Shell::from_login_shell(Some("/bin/dash")), Shell::Bash);
+        let sh = |s: &str| Shell::from_login_shell(Some(OsStr::new(s)));
+        assert_eq!(sh("/usr/bin/zsh"), Shell::Zsh);
+        assert_eq!(sh("/opt/homebrew/bin/fish"), Shell::Fish);
+        assert_eq!(sh("/bin/bash"), Shell::Bash);
+        assert_eq!(sh("/bin/dash"), Shell::Bash);
         assert_eq!(Shell::from_login_shell(None), Shell::Bash);
     }
 
     /// Hostile values survive a round trip through each real shell (when it is installed).
     #[test]
     fn quoting_round_trips_through_real_shells() {
-        let hostile = [
-            "plain",
-            "with space",
-            "it's",
-            "\"double\"",
-            "$HOME",
-            "`id`",
-            "$(touch /tmp/gopin-pwned)",
-            "back\\slash",
-            "new\nline",
-            "tab\there",
-            "ünïcødé ✓",
-            "semi;colon&&amp|pipe",
-            "*glob?[x]",
-            "~tilde",
-            "{a,b}",
-            "-dash",
-            "",
+        let hostile: [&[u8]; 20] = [
+            b"plain",
+            b"with space",
+            b"it's",
+            b"\"double\"",
+            b"$HOME",
+            b"`id`",
+            b"$(touch /tmp/gopin-pwned)",
+            b"back\\slash",
+            b"new\nline",
+            b"tab\there",
+            "ünïcødé ✓".as_bytes(),
+            b"semi;colon&&amp|pipe",
+            b"*glob?[x]",
+            b"~tilde",
+            b"{a,b}",
+            b"-dash",
+            b"",
+            b"/opt/\xffbin",
+            b"cut \xc3",
+            b"\x1b]0;title\x07",
         ];
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let mut script = Script::new(shell);
             for (i, v) in hostile.iter().enumerate() {
-                script.set_shell_var(&format!("v{i}"), v);
+                script.set_shell_var(&format!("v{i}"), OsStr::from_bytes(v));
             }
-            let mut text = script.into_string();
+            let mut text = script.into_bytes();
             for i in 0..hostile.len() {
-                writeln!(text, "printf '%s\\0' \"$v{i}\"").unwrap();
+                text.extend_from_slice(format!("printf '%s\\0' \"$v{i}\"\n").as_bytes());
             }
             let name = format!("{shell:?}").to_lowercase();
             let out = match std::process::Command::new(name)
                 .arg("-c")
-                .arg(&text)
+                .arg(OsStr::from_bytes(&text))
                 .output()
             {
                 Ok(out) => out,
@@ -210,7 +264,7 @@ mod tests {
             );
             let got: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
             for (i, want) in hostile.iter().enumerate() {
-                assert_eq!(got[i], want.as_bytes(), "{shell:?} value {i}");
+                assert_eq!(got[i], *want, "{shell:?} value {i}");
             }
         }
     }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::platform::Platform;
+use crate::request::Request;
 use crate::version::GoVersion;
 
 #[derive(Debug, Error)]
@@ -74,6 +75,23 @@ impl Installed {
     /// This version's own GOBIN.
     pub fn gobin(&self) -> PathBuf {
         self.dir.join("gobin")
+    }
+
+    /// What is wrong with this version's `bin/go`, if it is missing or cannot run: a cheap
+    /// check the hook makes before it puts the version on PATH.
+    pub fn go_binary_problem(&self) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let go = self.goroot().join("bin/go");
+        let runnable = std::fs::metadata(&go)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+        (!runnable).then(|| {
+            format!(
+                "{} is missing or not executable, so {} cannot run: reinstall it with `gopin install --force {}`",
+                crate::ui::shown(&go),
+                self.version,
+                self.version
+            )
+        })
     }
 
     pub fn record_path(&self) -> PathBuf {
@@ -139,6 +157,29 @@ impl Store {
     /// The GOBIN shared by all versions.
     pub fn shared_gobin(&self) -> PathBuf {
         self.root.join("gobin")
+    }
+
+    /// Whether a PATH entry is one of gopin's: a directory inside a version, or the shared
+    /// GOBIN. (The shims directory is the user's to keep on PATH, so it is not.)
+    pub fn owns_path_entry(&self, entry: &Path) -> bool {
+        entry.starts_with(self.versions_dir()) || entry == self.shared_gobin()
+    }
+
+    /// The user default's file (`gopin use --global`), in `.go-version` format.
+    pub fn default_file(&self) -> PathBuf {
+        self.root.join("default-version")
+    }
+
+    /// The installed version for `platform` that best satisfies `request` (see
+    /// [`Request::choose`]), if any. Every "is a matching Go installed?" question comes here.
+    pub fn find(
+        &self,
+        platform: &Platform,
+        request: &Request,
+    ) -> Result<Option<Installed>, StoreError> {
+        let installed = self.list_for(platform)?;
+        let chosen = request.choose(installed.iter().map(|i| &i.version));
+        Ok(installed.into_iter().find(|i| Some(i.version) == chosen))
     }
 
     /// The installed version at exactly this version and platform.

@@ -32,6 +32,17 @@ pub enum UserFileError {
     Io { path: PathBuf, message: String },
 }
 
+impl UserFileError {
+    /// The file the problem is in.
+    pub fn path(&self) -> &Path {
+        match self {
+            UserFileError::NotRegular { path, .. }
+            | UserFileError::TooLarge { path, .. }
+            | UserFileError::Io { path, .. } => path,
+        }
+    }
+}
+
 /// What a non-regular file is, in words.
 fn kind_of(ft: std::fs::FileType) -> &'static str {
     if ft.is_fifo() {

@@ -32,10 +32,11 @@ fn use_pins_installs_and_current_reports() {
     let out = env.gopin(&["current"]).assert().code(1);
     assert!(stderr_of(out.get_output()).contains("no Go version is selected"));
 
+    // `use` writes the exact release it resolved, so every checkout runs the same Go.
     env.gopin(&["use", "1.22"]).assert().success();
     assert_eq!(
         std::fs::read_to_string(env.work().join(".go-version")).unwrap(),
-        "1.22\n"
+        "1.22.10\n"
     );
     assert!(env.goroot("go1.22.10.linux-amd64").is_dir(), "use installs");
     let out = env.gopin(&["current"]).assert().success();
@@ -48,7 +49,14 @@ fn use_pins_installs_and_current_reports() {
     let j = json(out.get_output());
     assert_eq!(j["version"], "go1.22.10");
     assert_eq!(j["installed"], true);
-    assert_eq!(j["request"], "1.22");
+    assert_eq!(j["request"], "go1.22.10");
+    assert_eq!(j["picked_by"]["spec"], "go1.22.10");
+    // --prefix keeps the spec as typed.
+    env.gopin(&["use", "--prefix", "go1.22"]).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(env.work().join(".go-version")).unwrap(),
+        "1.22\n"
+    );
 
     // A pinned but missing version is reported, with exit 0 (something is selected).
     std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
@@ -80,7 +88,7 @@ fn use_takes_an_installed_match_without_the_network() {
     mirror.set("/index.json", Reply::Status(500));
     let out = env.gopin(&["use", "1.22", "-v"]).assert().success();
     let err = stderr_of(out.get_output());
-    assert!(err.contains("pinned 1.22 (go1.22.9)"), "{err}");
+    assert!(err.contains("pinned 1.22.9 (go1.22.9)"), "{err}");
     assert_eq!(
         mirror.hits("/index.json"),
         1,
@@ -411,7 +419,11 @@ fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
     assert!(
         problems(&report)
             .iter()
-            .any(|p| p.contains("requires go1.23.0"))
+            .any(|p| p.contains("older than go 1.23")
+                && p.contains(".go-version")
+                && p.contains("go.mod")),
+        "{:?}",
+        problems(&report)
     );
     std::fs::write(proj.join("go.mod"), "module p\n\ngo 1.22.3\n").unwrap();
 
@@ -500,7 +512,7 @@ fn install_without_a_spec_installs_the_pinned_version() {
     assert_eq!(env.store_entries("versions"), ["go1.22.10.linux-amd64"]);
     std::fs::remove_file(env.work().join("go.mod")).unwrap();
     let out = env.gopin(&["install"]).assert().code(1);
-    assert!(stderr_of(out.get_output()).contains("none is pinned"));
+    assert!(stderr_of(out.get_output()).contains("none is selected"));
 }
 
 #[test]

@@ -4,59 +4,69 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Context, print_json};
-use crate::activate::{self, Resolved};
 use crate::cli::CurrentArgs;
 use crate::platform::Platform;
-use crate::ui::tilde;
+use crate::resolve::Resolution;
+use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
-    let cwd = Context::cwd();
-    let resolved = activate::resolve_dir(&ctx.store, &Platform::host()?, &cwd)?;
-    let (json, line, found) = match &resolved {
-        Resolved::Nothing => (
-            json!({"version": null, "source": null, "installed": false}),
-            format!(
-                "no Go version is selected for {}: pin one with `gopin use 1.22`",
-                cwd.display()
-            ),
-            false,
-        ),
-        Resolved::Missing(pin) => (
-            json!({
-                "version": pin.request.exact().map(|v| v.to_string()),
-                "request": pin.request.to_string(),
-                "source": pin.source,
-                "installed": false,
-            }),
-            format!(
-                "{}\t{} (not installed — run: gopin install)",
-                pin.request,
-                tilde(&pin.source)
-            ),
-            true,
-        ),
-        Resolved::Ready(pin, installed) => (
-            json!({
-                "version": installed.version.to_string(),
-                "request": pin.request.to_string(),
-                "source": pin.source,
-                "installed": true,
-                "goroot": installed.goroot(),
-            }),
-            format!("{}\t{}", installed.version, tilde(&pin.source)),
-            true,
-        ),
-    };
+    let r = ctx.resolve_here(&Platform::host()?)?;
+    let found = r.request.is_some();
     if args.json {
-        print_json(&json);
-    } else if found {
-        println!("{line}");
+        print_json(&describe(&r));
+    } else if !found {
+        eprintln!(
+            "gopin: no Go version is selected for {}: pin one with `gopin use 1.22`",
+            ui::shown(&Context::cwd())
+        );
     } else {
-        eprintln!("gopin: {line}");
+        println!("{}", line(&r));
+        if let Some(note) = r.override_note() {
+            ui::note(&format!("note: {note}"));
+        }
     }
     Ok(if found {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// `go1.22.10  ~/p/.go-version  (at least go 1.21: ~/p/svc/go.mod)`, tab-separated.
+fn line(r: &Resolution) -> String {
+    let version = match (&r.installed, &r.request) {
+        (Some(i), _) => i.version.to_string(),
+        (None, Some(request)) => request.to_string(),
+        (None, None) => String::new(),
+    };
+    let mut line = version;
+    match r.picked_by() {
+        Some(pick) => line.push_str(&format!("\t{}", tilde(&pick.source))),
+        None => line.push_str("\t-"),
+    }
+    if let Some(m) = r.constrained_by() {
+        line.push_str(&format!(
+            "\t(at least go {}: {})",
+            m.floor,
+            tilde(&m.source)
+        ));
+    }
+    if r.installed.is_none() {
+        line.push_str("\t(not installed — run: gopin install)");
+    }
+    line
+}
+
+fn describe(r: &Resolution) -> serde_json::Value {
+    json!({
+        "version": r.installed.as_ref().map(|i| i.version.to_string())
+            .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string())),
+        "request": r.request.map(|q| q.to_string()),
+        "source": r.source(),
+        "picked_by": r.picked_by().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
+        "constrained_by": r.constrained_by().map(|m| json!({"file": m.source, "minimum": m.floor.to_string()})),
+        "overridden": r.overridden.as_ref().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
+        "installed": r.installed.is_some(),
+        "goroot": r.installed.as_ref().map(|i| i.goroot()),
     })
 }

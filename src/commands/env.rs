@@ -11,6 +11,7 @@ use crate::activate::Activation;
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
 use crate::shell::{Script, Shell};
+use crate::ui::{shown, shown_bytes};
 
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     let platform = args.platform.resolve()?;
@@ -22,22 +23,34 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     let (installed, source) = ctx.choose(args.spec.as_deref(), &platform, false)?;
     let (activation, path) = ctx.environment(&installed, source.as_deref());
     if args.json {
-        let mut map: BTreeMap<&str, Option<String>> = activation.vars.into_iter().collect();
-        map.insert("PATH", Some(path));
+        let mut map: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        for (name, value) in activation.vars.iter().chain([("PATH", Some(path))].iter()) {
+            let text = value
+                .as_ref()
+                .map(|v| {
+                    v.to_str().map(str::to_string).ok_or_else(|| {
+                        anyhow!(
+                            "{name} holds bytes that are not UTF-8 ({}), which JSON cannot carry: use --shell instead",
+                            shown_bytes(v.as_encoded_bytes())
+                        )
+                    })
+                })
+                .transpose()?;
+            map.insert(name, text);
+        }
         print_json(&map);
     } else if args.github {
         write_github(&activation)?;
     } else {
         let shell = args
             .shell
-            .unwrap_or_else(|| Shell::from_login_shell(std::env::var("SHELL").ok().as_deref()));
+            .unwrap_or_else(|| Shell::from_login_shell(std::env::var_os("SHELL").as_deref()));
         let mut script = Script::new(shell);
         for (name, value) in &activation.vars {
             script.set_or_unset(name, value.as_deref());
         }
-        let entries: Vec<String> = path.split(':').map(str::to_string).collect();
-        script.export_path(&entries);
-        print!("{}", script.into_string());
+        script.export_path(&path);
+        std::io::stdout().write_all(&script.into_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -53,30 +66,34 @@ fn write_github(activation: &Activation) -> Result<()> {
             })
     };
     let (env_file, path_file) = (file("GITHUB_ENV")?, file("GITHUB_PATH")?);
-    let mut env_text = String::new();
+    let mut env_text = Vec::new();
     for (name, value) in &activation.vars {
         let Some(value) = value else { continue };
-        if value.contains('\n') {
+        let value = value.as_encoded_bytes();
+        if value.contains(&b'\n') {
             let delimiter = "GOPIN_EOF_7f3a9c";
-            env_text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
+            env_text.extend_from_slice(format!("{name}<<{delimiter}\n").as_bytes());
+            env_text.extend_from_slice(value);
+            env_text.extend_from_slice(format!("\n{delimiter}\n").as_bytes());
         } else {
-            env_text.push_str(&format!("{name}={value}\n"));
+            env_text.extend_from_slice(format!("{name}=").as_bytes());
+            env_text.extend_from_slice(value);
+            env_text.push(b'\n');
         }
     }
     // The runner puts each later line in front of the earlier ones: write the last first.
-    let path_text: String = activation
-        .path_front
-        .iter()
-        .rev()
-        .map(|p| format!("{}\n", p.display()))
-        .collect();
+    let mut path_text = Vec::new();
+    for p in activation.path_front.iter().rev() {
+        path_text.extend_from_slice(p.as_os_str().as_encoded_bytes());
+        path_text.push(b'\n');
+    }
     for (target, text) in [(env_file, env_text), (path_file, path_text)] {
         OpenOptions::new()
             .append(true)
             .create(true)
             .open(&target)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .with_context(|| format!("cannot append to {}", Path::new(&target).display()))?;
+            .and_then(|mut f| f.write_all(&text))
+            .with_context(|| format!("cannot append to {}", shown(Path::new(&target))))?;
     }
     Ok(())
 }

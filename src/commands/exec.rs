@@ -20,12 +20,12 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
         };
     }
     // Set before exec, so the program itself is looked up on the new PATH.
-    cmd.env("PATH", path);
+    cmd.env("PATH", &path);
     // On success exec never returns: the command's exit status and signals are its own.
     let err = cmd.exec();
     eprintln!(
         "gopin: error: cannot run '{}' with {}: {err}",
-        program.to_string_lossy(),
+        crate::ui::shown(std::path::Path::new(program)),
         installed.version
     );
     Ok(ExitCode::from(

@@ -1,60 +1,201 @@
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
 use super::Context;
 use crate::cli::{HookEnvArgs, InitArgs};
-use crate::hook::{self, HookState};
+use crate::config;
+use crate::hook::{self, Decision, HookState, Target};
 use crate::install::install_request;
 use crate::platform::Platform;
-use crate::selection::Pin;
+use crate::request::Request;
+use crate::selection::Watch;
+use crate::shell::{Script, Shell};
+use crate::store::Store;
 use crate::ui;
+
+/// How long the hook may take to decide before it gives up, so the prompt always returns
+/// (a file on a hung network mount, say). An `auto_install` download is not counted: it has
+/// its own network timeouts.
+const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Where each shell's stamp file lives: the per-login runtime dir when there is one (memory,
 /// cleaned at logout), else the cache.
-fn stamp_dir(ctx: &Context) -> PathBuf {
+fn stamp_dir() -> PathBuf {
     std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|d| !d.is_empty())
         .map(|d| PathBuf::from(d).join("gopin"))
-        .unwrap_or_else(|| ctx.config.cache_dir.join("stamps"))
+        .or_else(|| config::cache_dir().map(|d| d.join("stamps")))
+        .unwrap_or_else(|| std::env::temp_dir().join("gopin-stamps"))
 }
 
-pub fn run(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
+pub fn run(args: InitArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of the gopin binary")?;
-    let stamps = stamp_dir(ctx);
+    let stamps = stamp_dir();
     hook::prune_stamps(&stamps);
-    print!("{}", args.shell.init_script(&exe, &stamps));
+    std::io::stdout().write_all(&args.shell.init_script(&exe, &stamps))?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn hook_env(ctx: &Context, args: HookEnvArgs) -> Result<ExitCode> {
+/// The hook's worker: print what changed for the shell to eval.
+pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
     let cwd = Context::cwd();
-    let env = |name: &str| std::env::var(name).ok();
+    let watchdog = Watchdog::arm(args.shell, cwd.clone());
+    let env = |name: &str| std::env::var_os(name);
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
-    let install_missing = |pin: &Pin, platform: &Platform| -> Result<()> {
-        ui::note(&format!(
-            "gopin: installing Go {} (pinned by {}; auto_install is on)",
-            pin.request,
-            pin.source.display()
-        ));
-        install_request(&ctx.config, &ctx.store, &pin.request, platform, false)?;
-        Ok(())
+    let (store, decision) = match Context::load() {
+        Ok(ctx) => {
+            let decision = decide(&ctx, &cwd, &watchdog);
+            (ctx.store, decision)
+        }
+        Err(e) => (
+            Store::new(config::store_root().unwrap_or_default()),
+            broken_config(e),
+        ),
     };
-    let decision = hook::decide(&ctx.config, &ctx.store, &cwd, &install_missing);
-    if decision.key != state.key
-        && let Some(message) = &decision.message
-    {
-        eprintln!("gopin: {message}");
+    let script = hook::render(args.shell, &store, &state, &decision, &cwd, &env);
+    if !watchdog.finish() {
+        // The watchdog is answering the shell and ends the process.
+        loop {
+            std::thread::park();
+        }
     }
-    let script = hook::render(args.shell, &state, &decision, &cwd, &env);
-    print!("{}", script.into_string());
+    if decision.messages_digest() != args.shown.unwrap_or_default() {
+        for message in &decision.messages {
+            eprintln!("gopin: {message}");
+        }
+    }
+    std::io::stdout().write_all(&script.into_bytes())?;
     if let Some(stamp) = &args.stamp
         && let Err(e) = hook::touch_stamp(stamp)
     {
-        ui::verbose(&format!("cannot write {}: {e}", stamp.display()));
+        ui::verbose(&format!("cannot write {}: {e}", ui::shown(stamp)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
+    let platform = match Platform::host() {
+        Ok(p) => p,
+        Err(e) => return broken_config(e.into()),
+    };
+    let install_missing = |request: &Request, source: &Path| -> Result<()> {
+        ui::note(&format!(
+            "gopin: installing {} (selected by {}; auto_install is on)",
+            request
+                .exact()
+                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
+            ui::tilde(source)
+        ));
+        watchdog.pause();
+        let outcome = install_request(&ctx.config, &ctx.store, request, &platform, false);
+        watchdog.resume();
+        outcome?;
+        Ok(())
+    };
+    let env = |name: &str| std::env::var_os(name);
+    hook::decide(
+        &ctx.config,
+        &ctx.store,
+        &platform,
+        cwd,
+        &env,
+        &install_missing,
+    )
+}
+
+/// gopin cannot read its settings: say so once, change nothing, and look again when the
+/// config file changes.
+fn broken_config(e: anyhow::Error) -> Decision {
+    let files = config::config_file()
+        .filter(|f| std::fs::symlink_metadata(f).is_ok())
+        .into_iter()
+        .collect();
+    Decision {
+        target: Target::Unchanged,
+        messages: vec![format!("{e:#}")],
+        watch: Watch {
+            files,
+            ..Watch::default()
+        },
+    }
+}
+
+/// Answers the shell itself if deciding takes longer than [`HOOK_DEADLINE`]: one line on
+/// stderr, and only the bookkeeping that keeps the hook from trying again before the
+/// directory changes.
+struct Watchdog {
+    state: Arc<AtomicU8>,
+}
+
+const RUNNING: u8 = 0;
+const PAUSED: u8 = 1;
+const DONE: u8 = 2;
+const FIRED: u8 = 3;
+
+impl Watchdog {
+    fn arm(shell: Shell, cwd: PathBuf) -> Watchdog {
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let watched = Arc::clone(&state);
+        std::thread::spawn(move || {
+            let step = Duration::from_millis(100);
+            let mut waited = Duration::ZERO;
+            loop {
+                std::thread::sleep(step);
+                match watched.load(Ordering::SeqCst) {
+                    DONE => return,
+                    PAUSED => continue,
+                    _ => waited += step,
+                }
+                if waited >= HOOK_DEADLINE
+                    && watched
+                        .compare_exchange(RUNNING, FIRED, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                {
+                    give_up(shell, &cwd);
+                }
+            }
+        });
+        Watchdog { state }
+    }
+
+    fn pause(&self) {
+        let _ = self
+            .state
+            .compare_exchange(RUNNING, PAUSED, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    fn resume(&self) {
+        let _ = self
+            .state
+            .compare_exchange(PAUSED, RUNNING, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    /// Claims the answer for the main thread; false if the watchdog has given it already.
+    fn finish(&self) -> bool {
+        self.state.swap(DONE, Ordering::SeqCst) != FIRED
+    }
+}
+
+fn give_up(shell: Shell, cwd: &Path) -> ! {
+    eprintln!(
+        "gopin: gave up after {} s deciding the Go for {} (a file it reads did not answer); the environment is unchanged",
+        HOOK_DEADLINE.as_secs(),
+        ui::shown(cwd)
+    );
+    let mut script = Script::new(shell);
+    script.set_shell_var("_GOPIN_PWD", cwd.as_os_str());
+    script.set_shell_list("_GOPIN_FILES", std::iter::empty::<&OsStr>());
+    script.set_shell_list("_GOPIN_DIRS", std::iter::empty::<&OsStr>());
+    let _ = std::io::stdout().write_all(&script.into_bytes());
+    let _ = std::io::stdout().flush();
+    std::process::exit(0)
 }

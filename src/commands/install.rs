@@ -3,12 +3,10 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use super::Context;
-use crate::activate;
 use crate::cli::InstallArgs;
 use crate::index::{self, Index, LoadOptions};
 use crate::install::{self, Outcome};
 use crate::platform::Platform;
-use crate::selection;
 use crate::ui;
 use crate::version::VersionSpec;
 
@@ -60,28 +58,30 @@ fn report(outcome: &Outcome) {
             "installed {} ({}) in {}",
             i.version,
             i.platform,
-            i.goroot().display()
+            ui::tilde(&i.goroot())
         )),
         Outcome::AlreadyInstalled(_) => ui::note(&format!(
             "{} ({}) is already installed in {}",
             i.version,
             i.platform,
-            i.goroot().display()
+            ui::tilde(&i.goroot())
         )),
     }
 }
 
 /// `gopin install` with no version: whatever the current directory selects.
 fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result<ExitCode> {
-    let cwd = Context::cwd();
-    let Some(pin) = selection::select(&cwd, &activate::default_file(&ctx.store))? else {
+    let r = ctx.resolve_here(platform)?;
+    let Some(request) = r.request else {
         bail!(
-            "no version given and none is pinned for {}: run `gopin install 1.22`, or pin one with `gopin use`",
-            cwd.display()
+            "no version given and none is selected for {}: run `gopin install 1.22`, or pin one with `gopin use`",
+            ui::shown(&Context::cwd())
         );
     };
-    let outcome =
-        install::install_request(&ctx.config, &ctx.store, &pin.request, platform, refresh)?;
+    if let Some(note) = r.override_note() {
+        ui::note(&format!("note: {note}"));
+    }
+    let outcome = install::install_request(&ctx.config, &ctx.store, &request, platform, refresh)?;
     report(&outcome);
     Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,6 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Context, print_json};
-use crate::activate::{self, Resolved};
 use crate::cli::LsArgs;
 use crate::platform::Platform;
 use crate::ui::tilde;
@@ -19,34 +18,35 @@ struct Row {
     goroot: PathBuf,
     /// Whether the current directory selects this one.
     active: bool,
-    /// The file that selected it, when active.
+    /// The file that picked it (or whose go line chose it), when active.
     source: Option<PathBuf>,
+    /// The go.mod or go.work whose go line constrained the choice, when active.
+    constrained_by: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
     // A broken version file must not stop `ls`: it just marks nothing.
-    let active = Platform::host().ok().and_then(|host| {
-        match activate::resolve_dir(&ctx.store, &host, &Context::cwd()) {
-            Ok(Resolved::Ready(pin, installed)) => Some((installed.dir, pin.source)),
-            _ => None,
-        }
-    });
+    let here = Platform::host()
+        .ok()
+        .and_then(|host| ctx.resolve_here(&host).ok());
     let rows: Vec<Row> = ctx
         .store
         .list()?
         .into_iter()
         .map(|i| {
-            let source = active
+            let active = here
                 .as_ref()
-                .filter(|(dir, _)| *dir == i.dir)
-                .map(|(_, source)| source.clone());
+                .filter(|r| r.installed.as_ref().is_some_and(|a| a.dir == i.dir));
             Row {
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
                 arch: i.platform.arch,
-                active: source.is_some(),
-                source,
+                active: active.is_some(),
+                source: active.and_then(|r| r.source()).map(PathBuf::from),
+                constrained_by: active
+                    .and_then(|r| r.constrained_by())
+                    .map(|m| m.source.clone()),
             }
         })
         .collect();
@@ -59,7 +59,13 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
             let mark = if row.active { "*" } else { " " };
             let mut line = format!("{mark} {}  {}/{}", row.version, row.os, row.arch);
             if let Some(source) = &row.source {
-                line.push_str(&format!("  (selected by {})", tilde(source)));
+                line.push_str(&format!("  (selected by {}", tilde(source)));
+                match &row.constrained_by {
+                    Some(c) if c != source => {
+                        line.push_str(&format!("; at least {}'s go line)", tilde(c)))
+                    }
+                    _ => line.push(')'),
+                }
             }
             println!("{line}");
         }

@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -8,6 +9,7 @@ use super::{Context, print_json};
 use crate::cli::LsRemoteArgs;
 use crate::index::{self, LoadOptions};
 use crate::platform::Platform;
+use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
 
 #[derive(Serialize)]
@@ -47,15 +49,35 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
     if filter == Some(VersionSpec::Latest) {
         rows.truncate(1);
     }
+    if rows.is_empty() {
+        let pre_releases = !args.all
+            && index
+                .releases
+                .iter()
+                .any(|r| !r.stable && filter.is_none_or(|spec| spec.covers(&r.version)));
+        let what = args.prefix.as_deref().unwrap_or("the index");
+        if pre_releases {
+            ui::note(&format!(
+                "{what} has only pre-releases (betas, release candidates): use --all to list them"
+            ));
+        } else {
+            ui::note(&format!(
+                "no release matches {what} in {}: run `gopin ls-remote` to see them all",
+                index.url
+            ));
+        }
+    }
     if args.json {
         print_json(&rows);
     } else {
+        // Annotations are for people; a pipe gets bare versions, one a line.
+        let annotate = std::io::stdout().is_terminal();
         for row in &rows {
             let mut line = row.version.to_string();
-            if !row.stable {
+            if annotate && !row.stable {
                 line.push_str("  (pre-release)");
             }
-            if row.installed {
+            if annotate && row.installed {
                 line.push_str("  (installed)");
             }
             println!("{line}");

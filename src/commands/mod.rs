@@ -13,19 +13,22 @@ mod uninstall;
 mod use_;
 mod which;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 
-use crate::activate::{self, Activation, Resolved};
+use crate::activate::{self, Activation};
 use crate::cli::{Command, PlatformArgs};
 use crate::config::Config;
 use crate::hook::{self, HookState};
 use crate::install::install_request;
 use crate::platform::Platform;
-use crate::selection::Request;
+use crate::request::Request;
+use crate::resolve::{self, Resolution};
 use crate::store::{Installed, Store};
+use crate::ui;
 use crate::version::VersionSpec;
 
 /// What every command needs: settings and the store.
@@ -41,11 +44,22 @@ impl Context {
         Ok(Context { config, store })
     }
 
-    /// The working directory; when it has been deleted under the shell, `$PWD` as a string.
+    /// The working directory; when it has been deleted under the shell, `$PWD`.
     pub fn cwd() -> PathBuf {
         std::env::current_dir()
-            .or_else(|_| std::env::var("PWD").map(PathBuf::from))
-            .unwrap_or_else(|_| PathBuf::from("/"))
+            .ok()
+            .or_else(|| std::env::var_os("PWD").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("/"))
+    }
+
+    /// Which Go the current directory selects for `platform` (see `resolve`).
+    pub fn resolve_here(&self, platform: &Platform) -> Result<Resolution> {
+        Ok(resolve::resolve(
+            &self.store,
+            platform,
+            &Self::cwd(),
+            &|name: &str| std::env::var_os(name),
+        )?)
     }
 
     /// What `env` and `exec` apply: the activation for `installed`, and the PATH it gives
@@ -55,12 +69,13 @@ impl Context {
         &self,
         installed: &Installed,
         source: Option<&Path>,
-    ) -> (Activation, String) {
+    ) -> (Activation, OsString) {
         let activation = Activation::new(&self.config, &self.store, installed, source);
-        let path = std::env::var("PATH").unwrap_or_default();
-        let state = HookState::parse(std::env::var(hook::STATE_VAR).ok().as_deref());
-        let ours = activate::gopin_path_entries(&path, &self.store, &state.added);
-        let new_path = activation.path_with(&path, &ours);
+        let path = std::env::var_os("PATH");
+        let state = HookState::parse(std::env::var_os(hook::STATE_VAR).as_deref());
+        let added: Vec<PathBuf> = state.added.iter().map(|v| PathBuf::from(&v.0)).collect();
+        let ours = activate::gopin_path_entries(path.as_deref(), &self.store, &added);
+        let new_path = activation.path_with(path.as_deref(), &ours);
         (activation, new_path)
     }
 
@@ -73,32 +88,34 @@ impl Context {
         install: bool,
     ) -> Result<(Installed, Option<PathBuf>)> {
         let (request, source) = match spec {
-            Some(raw) => (Request::Spec(raw.parse::<VersionSpec>()?), None),
+            Some(raw) => (Request::spec(raw.parse::<VersionSpec>()?), None),
             None => {
-                let cwd = Self::cwd();
-                match activate::resolve_dir(&self.store, platform, &cwd)? {
-                    Resolved::Ready(pin, installed) => return Ok((installed, Some(pin.source))),
-                    Resolved::Nothing => {
-                        return Err(anyhow!(
-                            "no Go version is selected for {}: pin one with `gopin use 1.22`, or name one",
-                            cwd.display()
-                        ));
-                    }
-                    Resolved::Missing(pin) if !install => {
-                        return Err(anyhow!(
-                            "{} (or pass --install)",
-                            activate::missing_hint(&pin)
-                        ));
-                    }
-                    Resolved::Missing(pin) => (pin.request, Some(pin.source)),
+                let r = self.resolve_here(platform)?;
+                if let Some(note) = r.override_note() {
+                    ui::note(&format!("gopin: {note}"));
                 }
+                let source = r.source().map(Path::to_path_buf);
+                if let Some(installed) = r.installed.clone() {
+                    return Ok((installed, source));
+                }
+                let Some(request) = r.request else {
+                    return Err(anyhow!(
+                        "no Go version is selected for {}: pin one with `gopin use 1.22`, or name one",
+                        ui::shown(&Self::cwd())
+                    ));
+                };
+                if !install {
+                    let hint = r.missing_hint().unwrap_or_default();
+                    return Err(anyhow!("{hint} (or pass --install)"));
+                }
+                (request, source)
             }
         };
         if install {
             let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
             return Ok((outcome.installed().clone(), source));
         }
-        match activate::find_installed(&self.store, platform, &request)? {
+        match self.store.find(platform, &request)? {
             Some(found) => Ok((found, source)),
             None => Err(anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
@@ -108,6 +125,13 @@ impl Context {
 }
 
 pub fn run(command: Command) -> Result<ExitCode> {
+    // These two run in every shell at start-up and before prompts: a broken config must not
+    // stop them (the hook reports it once instead).
+    match command {
+        Command::Init(args) => return init::run(args),
+        Command::HookEnv(args) => return init::hook_env(args),
+        _ => {}
+    }
     let ctx = Context::load()?;
     match command {
         Command::Install(args) => install::run(&ctx, args),
@@ -120,8 +144,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
-        Command::Init(args) => init::run(&ctx, args),
-        Command::HookEnv(args) => init::hook_env(&ctx, args),
+        Command::Init(_) | Command::HookEnv(_) => unreachable!("handled above"),
         Command::Completions(args) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "gopin", &mut std::io::stdout());

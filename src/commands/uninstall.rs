@@ -4,14 +4,15 @@ use anyhow::{Result, bail};
 
 use super::Context;
 use crate::cli::UninstallArgs;
-use crate::ui;
+use crate::store::Installed;
+use crate::ui::{self, tilde};
 use crate::version::VersionSpec;
 
 pub fn run(ctx: &Context, args: UninstallArgs) -> Result<ExitCode> {
     let platform = args.platform.resolve()?;
     let installed = ctx.store.list_for(&platform)?;
     // Check every spec before removing anything, so a typo in the second one removes nothing.
-    let mut doomed = Vec::new();
+    let mut doomed: Vec<Installed> = Vec::new();
     for raw in &args.specs {
         let spec: VersionSpec = raw.parse()?;
         let matching: Vec<_> = installed
@@ -32,12 +33,48 @@ pub fn run(ctx: &Context, args: UninstallArgs) -> Result<ExitCode> {
                 );
             }
         }
-        doomed.extend(matching.into_iter().cloned());
+        for i in matching {
+            if !doomed.iter().any(|d| d.dir == i.dir) {
+                doomed.push(i.clone());
+            }
+        }
     }
-    doomed.dedup_by(|a, b| a.dir == b.dir);
     for i in doomed {
+        warn_what_goes(ctx, &i);
         ctx.store.remove(&i)?;
         ui::note(&format!("removed {} ({})", i.version, i.platform));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says so when the version is in use here, and what goes with it (the tools `go install`
+/// put in its own GOBIN).
+fn warn_what_goes(ctx: &Context, i: &Installed) {
+    let active_here =
+        std::env::var_os("GOROOT").is_some_and(|g| std::path::Path::new(&g) == i.goroot());
+    if active_here {
+        ui::warn(&format!(
+            "{} is the active Go in this shell: the hook switches away at the next prompt",
+            i.version
+        ));
+    }
+    if let Ok(r) = ctx.resolve_here(&i.platform)
+        && r.installed.as_ref().is_some_and(|a| a.dir == i.dir)
+        && let Some(source) = r.source()
+    {
+        ui::warn(&format!(
+            "{} is selected by {}: run `gopin install` there to get it back",
+            i.version,
+            tilde(source)
+        ));
+    }
+    let tools = std::fs::read_dir(i.gobin())
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    if tools > 0 {
+        ui::warn(&format!(
+            "{tools} tool(s) that `go install` put in {} go with it",
+            tilde(&i.gobin())
+        ));
+    }
 }

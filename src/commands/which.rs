@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -10,7 +11,10 @@ use crate::platform::Platform;
 pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
     let tool = &args.tool;
     if tool.is_empty() || tool.contains('/') || tool == "." || tool == ".." {
-        bail!("'{tool}' is not a tool name: give a name such as go or gofmt");
+        bail!(
+            "'{}' is not a tool name: give a name such as go or gofmt",
+            crate::ui::shown_bytes(tool.as_bytes())
+        );
     }
     let (installed, source) = ctx.choose(None, &Platform::host()?, false)?;
     // The directories the hook puts on PATH, in the same order.
@@ -18,7 +22,9 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
     for dir in &activation.path_front {
         let path = dir.join(tool);
         if path.is_file() {
-            println!("{}", path.display());
+            let mut out = std::io::stdout();
+            out.write_all(path.as_os_str().as_encoded_bytes())?;
+            out.write_all(b"\n")?;
             return Ok(ExitCode::SUCCESS);
         }
     }

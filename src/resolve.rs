@@ -1,0 +1,251 @@
+//! Which Go for this directory: the selection (what the files say) met with the store (what
+//! is installed). This is the one answer the hook, `current`, `ls`, `which`, `env`, `exec`,
+//! `doctor` and `install` with no argument all ask for. No network: a version that is not
+//! installed is reported as missing, and only commands that may install act on that.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use thiserror::Error;
+
+use crate::goenv::GoEnv;
+use crate::platform::Platform;
+use crate::request::Request;
+use crate::selection::{self, Minimum, Pick, Selection, SelectionError, SourceKind, Workspace};
+use crate::store::{Installed, Store, StoreError};
+use crate::ui::tilde;
+
+#[derive(Debug, Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The answer for one directory.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub selection: Selection,
+    /// What must be satisfied; `None` when nothing picks and nothing constrains.
+    pub request: Option<Request>,
+    /// A pick older than the minimum, which is never used here.
+    pub overridden: Option<Pick>,
+    /// The installed Go that satisfies the request.
+    pub installed: Option<Installed>,
+}
+
+/// Resolves `dir` for `platform`, reading `GOWORK` the way `go` does through `env`.
+pub fn resolve(
+    store: &Store,
+    platform: &Platform,
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Resolution, ResolveError> {
+    let workspace = Workspace::from_gowork(GoEnv::new(env).get("GOWORK"))?;
+    let selection = selection::select(dir, &store.default_file(), &workspace)?;
+    let floor = selection.minimum.as_ref().map(|m| m.floor);
+    let (request, overridden) = match (&selection.pick, floor) {
+        (None, None) => (None, None),
+        (Some(pick), Some(floor)) if !floor.reachable_by(&pick.spec) => (
+            Some(Request {
+                spec: None,
+                floor: Some(floor),
+            }),
+            Some(pick.clone()),
+        ),
+        (pick, floor) => (
+            Some(Request {
+                spec: pick.as_ref().map(|p| p.spec),
+                floor,
+            }),
+            None,
+        ),
+    };
+    let installed = match &request {
+        Some(request) => store.find(platform, request)?,
+        None => None,
+    };
+    Ok(Resolution {
+        selection,
+        request,
+        overridden,
+        installed,
+    })
+}
+
+impl Resolution {
+    /// The pick that decided, if one did (not one that was overridden).
+    pub fn picked_by(&self) -> Option<&Pick> {
+        self.selection
+            .pick
+            .as_ref()
+            .filter(|_| self.overridden.is_none())
+    }
+
+    /// The `go` line that constrained the choice, if any.
+    pub fn constrained_by(&self) -> Option<&Minimum> {
+        self.selection.minimum.as_ref()
+    }
+
+    /// The file that selected the version (`GOPIN_SOURCE`): the one that picked, else the
+    /// one whose `go` line decided.
+    pub fn source(&self) -> Option<&Path> {
+        self.picked_by()
+            .map(|p| p.source.as_path())
+            .or_else(|| self.constrained_by().map(|m| m.source.as_path()))
+    }
+
+    /// A line for a pin that is older than the minimum, naming both files. The user default
+    /// being older than a project's `go` line is normal and gets no line.
+    pub fn override_note(&self) -> Option<String> {
+        let pick = self
+            .overridden
+            .as_ref()
+            .filter(|p| p.kind != SourceKind::Default)?;
+        let minimum = self.constrained_by()?;
+        let using = match &self.installed {
+            Some(i) => format!("using {}", i.version),
+            None => "it is not used here".to_string(),
+        };
+        Some(format!(
+            "{} in {} is older than go {} in {}: {using}",
+            pick.spec,
+            tilde(&pick.source),
+            minimum.floor,
+            tilde(&minimum.source)
+        ))
+    }
+
+    /// The one-line hint for a selection that nothing installed satisfies.
+    pub fn missing_hint(&self) -> Option<String> {
+        let request = self.request.as_ref().filter(|_| self.installed.is_none())?;
+        let source = self.source().map(tilde).unwrap_or_default();
+        Some(match (request.exact(), request.spec) {
+            (Some(v), _) => {
+                format!("{v} is pinned by {source} but not installed — run: gopin install")
+            }
+            (None, Some(_)) => format!(
+                "no installed Go matches {request}, pinned by {source} — run: gopin install"
+            ),
+            (None, None) => {
+                format!("{source} requires {request}, and none is installed — run: gopin install")
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::GoVersion;
+
+    /// A store with fake installed trees and a project tree beside it.
+    struct World {
+        dir: tempfile::TempDir,
+        store: Store,
+    }
+
+    impl World {
+        fn new(installed: &[&str]) -> World {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::new(dir.path().join("store"));
+            for v in installed {
+                let name = format!("go{v}.linux-amd64");
+                std::fs::create_dir_all(store.versions_dir().join(name).join("go")).unwrap();
+            }
+            World { dir, store }
+        }
+        fn write(&self, rel: &str, text: &str) {
+            let path = self.dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        fn resolve_with(&self, rel: &str, gowork: Option<&str>) -> Resolution {
+            let dir = self.dir.path().join(rel);
+            std::fs::create_dir_all(&dir).unwrap();
+            let env = |name: &str| match (name, gowork) {
+                ("GOWORK", Some(v)) => Some(OsString::from(v)),
+                ("GOENV", _) => Some("off".into()),
+                _ => None,
+            };
+            resolve(&self.store, &"linux/amd64".parse().unwrap(), &dir, &env).unwrap()
+        }
+        fn chosen(&self, rel: &str) -> Option<String> {
+            self.resolve_with(rel, None)
+                .installed
+                .map(|i| i.version.to_string())
+        }
+    }
+
+    #[test]
+    fn a_workspace_minimum_beats_the_nearer_module() {
+        let w = World::new(&["1.21.13", "1.22.10"]);
+        w.write("ws/go.work", "go 1.22\nuse ./mod\n");
+        w.write("ws/mod/go.mod", "module m\ngo 1.21\n");
+        assert_eq!(w.chosen("ws/mod").as_deref(), Some("go1.22.10"));
+        let off = w.resolve_with("ws/mod", Some("off")).installed.unwrap();
+        assert_eq!(off.version, "1.21.13".parse::<GoVersion>().unwrap());
+    }
+
+    #[test]
+    fn a_go_line_is_met_by_another_minor_when_its_own_is_missing() {
+        let w = World::new(&["1.22.10"]);
+        w.write("m/go.mod", "module m\ngo 1.21\n");
+        assert_eq!(w.chosen("m").as_deref(), Some("go1.22.10"));
+        let w = World::new(&["1.21.13"]);
+        w.write("m/go.mod", "module m\ngo 1.22\n");
+        let r = w.resolve_with("m", None);
+        assert!(r.installed.is_none());
+        assert!(
+            r.missing_hint()
+                .unwrap()
+                .contains("requires Go 1.22 or newer")
+        );
+    }
+
+    #[test]
+    fn pins_meet_the_minimum_or_are_overridden_with_a_note() {
+        let w = World::new(&["1.21.13", "1.22.10"]);
+        w.write("repo/.go-version", "1.22.10\n");
+        w.write("repo/svc/go.mod", "module svc\ngo 1.21\n");
+        assert_eq!(w.chosen("repo/svc").as_deref(), Some("go1.22.10"));
+        // A pin older than the module's minimum is never used there.
+        w.write("old/.go-version", "1.21.13\n");
+        w.write("old/mod/go.mod", "module m\ngo 1.22\n");
+        let r = w.resolve_with("old/mod", None);
+        assert_eq!(
+            r.installed.as_ref().unwrap().version.to_string(),
+            "go1.22.10"
+        );
+        let note = r.override_note().unwrap();
+        assert!(
+            note.contains("old/.go-version") && note.contains("old/mod/go.mod"),
+            "{note}"
+        );
+        assert_eq!(r.source().unwrap(), w.dir.path().join("old/mod/go.mod"));
+        // The default is a pick too: used when it meets the minimum, silently passed over
+        // when it does not.
+        w.write("store/default-version", "1.21.13\n");
+        w.write("d/go.mod", "module d\ngo 1.21\n");
+        assert_eq!(w.chosen("d").as_deref(), Some("go1.21.13"));
+        w.write("e/go.mod", "module e\ngo 1.22\n");
+        let r = w.resolve_with("e", None);
+        assert_eq!(
+            r.installed.as_ref().unwrap().version.to_string(),
+            "go1.22.10"
+        );
+        assert_eq!(r.override_note(), None);
+    }
+
+    #[test]
+    fn toolchain_lines_older_or_newer() {
+        let w = World::new(&["1.21.13", "1.22.10"]);
+        w.write("a/go.mod", "module a\ngo 1.22\ntoolchain go1.21.13\n");
+        assert_eq!(w.chosen("a").as_deref(), Some("go1.22.10"));
+        w.write("b/go.mod", "module b\ngo 1.21\ntoolchain go1.22.10\n");
+        assert_eq!(w.chosen("b").as_deref(), Some("go1.22.10"));
+        w.write("c/go.mod", "module c\ngo 1.21\ntoolchain default\n");
+        assert_eq!(w.chosen("c").as_deref(), Some("go1.21.13"));
+    }
+}
