@@ -327,7 +327,11 @@ fn ls_and_ls_remote_json() {
         .gopin(&["ls-remote", "1.23", "--all"])
         .assert()
         .success();
-    assert_eq!(stdout_of(out.get_output()), "go1.23rc1  (pre-release)\n");
+    // Piped: bare versions, one a line (annotations are for a terminal, or --json).
+    assert_eq!(stdout_of(out.get_output()), "go1.23rc1\n");
+    let out = env.gopin(&["ls-remote", "1.23"]).assert().success();
+    assert_eq!(stdout_of(out.get_output()), "");
+    assert!(stderr_of(out.get_output()).contains("only pre-releases"));
     let out = env.gopin(&["ls-remote", "1.20"]).assert().success();
     assert_eq!(stdout_of(out.get_output()), "go1.20.14\ngo1.20\n");
 }
