@@ -23,10 +23,16 @@ mod version;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
+
+/// Exit status for a usage error (a bad flag, a malformed version spec), as clap uses.
+const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     ui::set_level(match (cli.quiet, cli.verbose) {
         (true, _) => -1,
         (_, true) => 1,
@@ -36,9 +42,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{} {}", ui::paint("gopin: error:", "31"), describe(&e));
-            ExitCode::FAILURE
+            // A version spec the user typed that is not one is a usage error.
+            if e.downcast_ref::<version::ParseVersionError>().is_some() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// clap's own report, with one hint it cannot give: `gopin exec go version` needs `--`.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let is_exec =
+        args.iter().find(|a| !a.to_string_lossy().starts_with('-')) == Some(&"exec".into());
+    let has_dashes = args.iter().any(|a| a == "--");
+    if is_exec && !has_dashes && e.kind() != clap::error::ErrorKind::DisplayHelp {
+        eprintln!(
+            "gopin: error: put `--` before the command to run: gopin exec [SPEC] -- CMD [ARGS...] (for example: gopin exec -- go version)"
+        );
+        return ExitCode::from(USAGE);
+    }
+    e.exit()
 }
 
 /// The error as one line: the outermost message, then causes that add information.

@@ -23,6 +23,10 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         print_json(&checks);
     } else {
         for check in &checks {
+            if check.ok && ui::is_quiet() {
+                // `doctor -q`: problems only.
+                continue;
+            }
             if check.ok {
                 println!(
                     "{} {}: {}",

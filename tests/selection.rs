@@ -1,0 +1,315 @@
+//! SPEC §2 through the real binary: version files and toolchain lines pick, a `go` line only
+//! sets a minimum, the workspace governs the modules below it, and the settings and command
+//! line around it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+/// go1.21.13, go1.22.9 and go1.22.10 published; `installed` of them installed.
+fn world(installed: &[&str]) -> (Mirror, Env) {
+    let mirror = Mirror::start();
+    publish(
+        &mirror,
+        &[
+            Release::linux("go1.22.10"),
+            Release::linux("go1.22.9"),
+            Release::linux("go1.21.13"),
+        ],
+    );
+    let env = Env::new(&mirror);
+    if !installed.is_empty() {
+        let mut args = vec!["install"];
+        args.extend(installed);
+        env.gopin(&args).assert().success();
+    }
+    (mirror, env)
+}
+
+fn write(env: &Env, rel: &str, text: &str) -> PathBuf {
+    let path = env.work().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `gopin current --json` in `rel` (with extra environment), as JSON.
+fn current(env: &Env, rel: &str, vars: &[(&str, &str)]) -> serde_json::Value {
+    let dir = env.work().join(rel);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = env.gopin(&["current", "--json"]);
+    cmd.current_dir(&dir);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr_of(&out)))
+}
+
+/// The version `rel` resolves to (installed), or the request when none is installed.
+fn chosen(env: &Env, rel: &str) -> String {
+    let j = current(env, rel, &[]);
+    j["version"]
+        .as_str()
+        .or(j["request"].as_str())
+        .unwrap_or("none")
+        .to_string()
+}
+
+fn file_of(j: &serde_json::Value, key: &str) -> String {
+    Path::new(j[key]["file"].as_str().unwrap_or("-"))
+        .components()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<PathBuf>()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_workspace_governs_its_modules_unless_gowork_says_otherwise() {
+    let (_m, env) = world(&["1.21.13", "1.22.10"]);
+    write(&env, "ws/go.work", "go 1.22\n\nuse ./mod\n");
+    write(&env, "ws/mod/go.mod", "module example.com/m\n\ngo 1.21\n");
+    let j = current(&env, "ws/mod", &[]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    assert_eq!(file_of(&j, "constrained_by"), "ws/go.work");
+    // GOWORK=off: the module's own go.mod decides.
+    let j = current(&env, "ws/mod", &[("GOWORK", "off")]);
+    assert_eq!(j["version"], "go1.21.13", "{j}");
+    assert_eq!(file_of(&j, "constrained_by"), "mod/go.mod");
+    // GOWORK=/path names another workspace, wherever we are.
+    let other = write(&env, "other/ws.work", "go 1.22\ntoolchain go1.22.9\n");
+    env.gopin(&["install", "1.22.9"]).assert().success();
+    let j = current(&env, "ws/mod", &[("GOWORK", other.to_str().unwrap())]);
+    assert_eq!(j["version"], "go1.22.9", "{j}");
+    assert_eq!(file_of(&j, "picked_by"), "other/ws.work");
+    // GOWORK from `go env -w`, read from Go's env file as go does.
+    let goenv = write(&env, "goenv", "GOWORK=off\n");
+    let j = current(&env, "ws/mod", &[("GOENV", goenv.to_str().unwrap())]);
+    assert_eq!(j["version"], "go1.21.13", "{j}");
+    // A relative GOWORK is refused, as go refuses it.
+    let dir = env.work().join("ws/mod");
+    let out = env
+        .gopin(&["current"])
+        .current_dir(&dir)
+        .env("GOWORK", "rel/go.work")
+        .assert()
+        .code(1);
+    assert!(stderr_of(out.get_output()).contains("GOWORK=rel/go.work is not an absolute path"));
+}
+
+#[test]
+fn toolchain_lines_older_newer_and_default() {
+    let (_m, env) = world(&["1.21.13", "1.22.10"]);
+    // Go ignores a toolchain line older than the go line.
+    write(
+        &env,
+        "old/go.mod",
+        "module o\ngo 1.22\ntoolchain go1.21.13\n",
+    );
+    let j = current(&env, "old", &[]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    assert!(j["picked_by"].is_null(), "{j}");
+    write(
+        &env,
+        "new/go.mod",
+        "module n\ngo 1.21\ntoolchain go1.22.10\n",
+    );
+    let j = current(&env, "new", &[]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    assert_eq!(file_of(&j, "picked_by"), "new/go.mod");
+    write(
+        &env,
+        "dflt/go.mod",
+        "module d\ngo 1.21\ntoolchain default\n",
+    );
+    assert_eq!(chosen(&env, "dflt"), "go1.21.13");
+}
+
+#[test]
+fn a_go_line_is_met_by_a_pin_the_default_or_another_minor() {
+    let (_m, env) = world(&["1.21.13", "1.22.10"]);
+    // The team's pin at the repo root meets a nested module's minimum: the pin is used.
+    write(&env, "repo/.go-version", "1.22.10\n");
+    write(&env, "repo/svc/go.mod", "module svc\ngo 1.21\n");
+    let j = current(&env, "repo/svc", &[]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    assert_eq!(file_of(&j, "picked_by"), "repo/.go-version");
+    assert_eq!(file_of(&j, "constrained_by"), "svc/go.mod");
+    // The user default meets it: used.
+    env.gopin(&["use", "--global", "1.21.13"])
+        .assert()
+        .success();
+    write(&env, "m21/go.mod", "module m\ngo 1.21\n");
+    assert_eq!(chosen(&env, "m21"), "go1.21.13");
+    // The default does not meet it: the newest installed release of that minor.
+    write(&env, "m22/go.mod", "module m\ngo 1.22\n");
+    assert_eq!(chosen(&env, "m22"), "go1.22.10");
+    env.gopin(&["use", "--global", "--unset"])
+        .assert()
+        .success();
+    assert!(!env.store().join("default-version").exists());
+    // Only a newer minor installed: it builds the module, so it is used.
+    let (_m2, env) = world(&["1.22.10"]);
+    write(&env, "m21/go.mod", "module m\ngo 1.21\n");
+    assert_eq!(chosen(&env, "m21"), "go1.22.10");
+    // Nothing installed meets it: not installed, and `gopin install` fetches the newest of
+    // the minor.
+    write(&env, "m23/go.mod", "module m\ngo 1.22.11\n");
+    let j = current(&env, "m23", &[]);
+    assert_eq!(j["installed"], false, "{j}");
+    let dir = env.work().join("m21");
+    let (_m3, env) = world(&[]);
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&env, "m21/go.mod", "module m\ngo 1.21\n");
+    env.gopin(&["install"])
+        .current_dir(env.work().join("m21"))
+        .assert()
+        .success();
+    assert_eq!(env.store_entries("versions"), ["go1.21.13.linux-amd64"]);
+}
+
+#[test]
+fn a_pin_older_than_the_minimum_is_never_used_and_is_named() {
+    let (_m, env) = world(&["1.21.13", "1.22.10"]);
+    write(&env, "p/.go-version", "1.21.13\n");
+    write(&env, "p/mod/go.mod", "module m\ngo 1.22\n");
+    let j = current(&env, "p/mod", &[]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    assert_eq!(file_of(&j, "overridden"), "p/.go-version");
+    let out = env
+        .gopin(&["exec", "--", "go", "version"])
+        .current_dir(env.work().join("p/mod"))
+        .assert()
+        .success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        "go version go1.22.10 linux/amd64\n"
+    );
+    assert!(stderr_of(out.get_output()).contains("older than go 1.22"));
+    // The hook says so once.
+    let dir = env.work().join("p/mod");
+    let hook = |shown: &str| {
+        let out = env
+            .gopin(&["hook-env", "bash", "--shown", shown])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (stdout_of(&out), stderr_of(&out))
+    };
+    let (script, err) = hook("");
+    assert_eq!(err.matches("older than go 1.22").count(), 1, "{err}");
+    let digest = script
+        .lines()
+        .find_map(|l| l.strip_prefix("_GOPIN_SHOWN="))
+        .unwrap()
+        .to_string();
+    let (_, err) = hook(&digest);
+    assert_eq!(err, "", "a message already shown is not shown again");
+}
+
+#[test]
+fn use_writes_the_exact_release_readable_by_everyone() {
+    let (_m, env) = world(&[]);
+    let mirror = Mirror::start();
+    publish(&mirror, &[Release::linux("go1.20")]);
+    let env20 = Env::new(&mirror);
+    env20.gopin(&["use", "1.20.0"]).assert().success();
+    let text = std::fs::read_to_string(env20.work().join(".go-version")).unwrap();
+    assert_eq!(
+        text, "1.20.0\n",
+        "three numbers read back as exact, never as the prefix 1.20"
+    );
+    assert_eq!(chosen(&env20, ""), "go1.20");
+
+    // A usual umask gives the usual mode, so teammates and CI users can read the pin.
+    use std::os::unix::fs::PermissionsExt;
+    env.gopin(&["use", "1.22"]).assert().success();
+    let mode = std::fs::metadata(env.work().join(".go-version"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o044, 0o044, "mode {mode:o}");
+    env.gopin(&["use", "--unset"]).assert().success();
+    assert!(!env.work().join(".go-version").exists());
+}
+
+#[test]
+fn usage_errors_exit_2_with_the_fix() {
+    let (_m, env) = world(&["1.22.10"]);
+    for args in [
+        &["install", "1.22.x"][..],
+        &["use", "banana"],
+        &["uninstall", "1..2"],
+        &["exec", "1.2.3.4", "--", "true"],
+    ] {
+        let out = env.gopin(args).assert().code(2);
+        let err = stderr_of(out.get_output());
+        assert!(
+            err.contains("expected a version such as 1.22.10, 1.22"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let out = env.gopin(&["exec", "go", "version"]).assert().code(2);
+    assert!(stderr_of(out.get_output()).contains("gopin exec [SPEC] -- CMD"));
+}
+
+#[test]
+fn settings_parse_as_their_type_and_errors_name_the_variable() {
+    let (_m, env) = world(&[]);
+    for ttl in ["0", "1", "60"] {
+        env.gopin(&["ls-remote"])
+            .env("GOPIN_INDEX_TTL", ttl)
+            .assert()
+            .success();
+    }
+    let out = env
+        .gopin(&["ls"])
+        .env("GOPIN_AUTO_INSTALL", "maybe")
+        .assert()
+        .code(1);
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("GOPIN_AUTO_INSTALL=maybe is not valid"),
+        "{err}"
+    );
+    assert!(!err.contains("config.toml"), "{err}");
+}
+
+#[test]
+fn uninstall_says_what_goes_and_removes_each_once() {
+    let (_m, env) = world(&["1.22.10", "1.21.13"]);
+    write(&env, ".go-version", "1.22.10\n");
+    let gobin = env.store().join("versions/go1.22.10.linux-amd64/gobin");
+    std::fs::create_dir_all(&gobin).unwrap();
+    std::fs::write(gobin.join("stringer"), "").unwrap();
+    let out = env
+        .gopin(&["uninstall", "1.22.10", "1.21.13", "go1.22.10"])
+        .assert()
+        .success();
+    let err = stderr_of(out.get_output());
+    assert!(err.contains("go1.22.10 is selected by"), "{err}");
+    assert!(err.contains("1 tool(s)"), "{err}");
+    assert_eq!(err.matches("removed go1.22.10").count(), 1, "{err}");
+    assert!(env.store_entries("versions").is_empty());
+}
+
+#[test]
+fn doctor_quiet_prints_only_problems() {
+    let (_m, env) = world(&["1.22.10"]);
+    write(&env, ".go-version", "1.22.10\n");
+    let out = env.gopin(&["doctor", "-q"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(!text.lines().any(|l| l.starts_with("ok")), "{text}");
+    assert!(
+        text.contains("PROBLEM"),
+        "the hook is not loaded here: {text}"
+    );
+}
