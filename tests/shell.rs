@@ -265,6 +265,12 @@ fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
         }
         for c in commands {
             writeln!(stdin, "{c}").unwrap();
+            if sh == Sh::Fish {
+                // fish reads a terminal: the kernel keeps only 4 KiB of typed-ahead input for
+                // it (and drops the rest), so type at a human-ish pace.
+                stdin.flush().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
         }
         writeln!(stdin, "exit").unwrap();
     }
@@ -654,4 +660,152 @@ fn strict_interactive_shell(sh: Sh, strict: &str) {
     assert_eq!(reports.len(), 2, "{sh:?}: the shell exited early:\n{text}");
     assert_eq!(reports[0].version, "go1.22.10");
     assert_eq!(reports[1].goroot, "/opt/user-goroot");
+}
+
+per_shell!(churn_starts_no_process:
+    bash_starts_gopin_only_when_a_pin_changes => Sh::Bash,
+    zsh_starts_gopin_only_when_a_pin_changes => Sh::Zsh,
+    fish_starts_gopin_only_when_a_pin_changes => Sh::Fish,
+);
+
+/// Points the hook at a wrapper that counts each start of gopin (one line in `$COUNT`).
+fn counting_wrapper(dir: &std::path::Path, sh: Sh) -> (PathBuf, String) {
+    let wrapper = dir.join("gopin-counting");
+    let count = dir.join("count");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            gopin_bin().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let line = match sh {
+        Sh::Fish => format!("set -g _gopin_bin '{}'\n", wrapper.display()),
+        _ => format!("_GOPIN_BIN='{}'\n", wrapper.display()),
+    };
+    (count, line)
+}
+
+/// Files come and go in the project, in `$HOME` and in `/tmp` every tenth prompt (a build's
+/// output, an editor's swap file, zsh's shared history): gopin must not start for that, but
+/// creating, editing or deleting a file that decides still takes effect at the next prompt.
+fn churn_starts_no_process(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let home = w.env.dir.path().join("home");
+    std::fs::create_dir_all(home.join("unpinned/deep")).unwrap();
+    std::fs::write(w.root.join("proj/go.mod"), "module p\n\ngo 1.21\n").unwrap();
+    // Nothing that decides may look freshly changed (the hook re-checks for two seconds).
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(w.root.join("proj/.go-version"))
+        .arg(w.root.join("proj/go.mod"))
+        .arg(w.env.store().join("versions"))
+        .arg(w.env.store())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tmp = tempfile::tempdir().unwrap();
+    let (count, wrap) = counting_wrapper(tmp.path(), sh);
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    if sh == Sh::Zsh {
+        rc.push_str("HISTFILE=$HOME/.zsh_history\nsetopt share_history inc_append_history\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    rc.push_str(&wrap);
+    let mark = |label: &str| match sh {
+        Sh::Fish => format!("echo \"{label} $(starts)\" >> $OUT"),
+        _ => format!("echo \"{label} $(starts)\" >> \"$OUT\""),
+    };
+    let count_fn = format!(
+        "{}\n",
+        match sh {
+            Sh::Fish => format!(
+                "function starts; test -f '{0}'; and wc -l < '{0}'; or echo 0; end",
+                count.display()
+            ),
+            _ => format!(
+                "starts() {{ if [ -f '{0}' ]; then wc -l < '{0}'; else echo 0; fi; }}",
+                count.display()
+            ),
+        }
+    );
+    rc.push_str(&count_fn);
+    let mut commands: Vec<String> = vec!["cd \"$W/proj/sub\"".into(), mark("pinned-before")];
+    let churn = |commands: &mut Vec<String>, dir: &str| {
+        for i in 1..=100 {
+            commands.push(if i % 10 == 0 {
+                format!(
+                    "touch {dir}/junk{i} $HOME/h{i} /tmp/gopin-churn-{i}; rm -f {dir}/junk{}",
+                    i - 10
+                )
+            } else {
+                "true".into()
+            });
+        }
+    };
+    churn(&mut commands, "\"$W/proj/sub\"");
+    commands.push(mark("pinned-after"));
+    // Editing, creating and deleting the files that decide still take effect at once.
+    commands.extend([
+        "echo 1.21.13 > \"$W/proj/.go-version\"".into(),
+        "report edited".into(),
+        "echo 1.22.9 > \"$W/proj/sub/.go-version\"".into(),
+        "report created".into(),
+        "rm \"$W/proj/sub/.go-version\"".into(),
+        "report deleted".into(),
+        "echo 'go 1.22' > \"$W/proj/go.work\"".into(),
+        "report workspace".into(),
+        "cd \"$HOME/unpinned/deep\"".into(),
+        mark("unpinned-before"),
+    ]);
+    churn(&mut commands, "\"$HOME/unpinned/deep\"");
+    commands.push(mark("unpinned-after"));
+    let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+    let text = session(&w, sh, &rc, &refs);
+    let n = |label: &str| -> usize {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{label} ")))
+            .unwrap_or_else(|| panic!("{sh:?}: no {label} in:\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let pinned = n("pinned-after") - n("pinned-before");
+    let unpinned = n("unpinned-after") - n("unpinned-before");
+    assert!(
+        pinned <= 1,
+        "{sh:?}: {pinned} starts in 100 prompts in a pinned project"
+    );
+    assert!(
+        unpinned <= 1,
+        "{sh:?}: {unpinned} starts in 100 prompts under $HOME"
+    );
+    let reports = parse_reports(&text);
+    let version = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .version
+            .clone()
+    };
+    assert_eq!(version("edited"), "go1.21.13", "{sh:?}");
+    assert_eq!(version("created"), "go1.22.9", "{sh:?}");
+    assert_eq!(version("deleted"), "go1.21.13", "{sh:?}");
+    // The workspace's go 1.22 overrules the go1.21.13 pin.
+    assert_eq!(version("workspace"), "go1.22.10", "{sh:?}");
+    eprintln!(
+        "{sh:?}: {pinned} start(s) in a pinned project, {unpinned} under $HOME, per 100 prompts"
+    );
 }
