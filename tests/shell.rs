@@ -212,8 +212,44 @@ fn parse_reports(text: &str) -> Vec<Report> {
 /// Runs an interactive `sh` session: `rc` first (as the user's rc file would), then each
 /// command at its own prompt. Returns everything written to `$OUT`.
 fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
+    let t = session_with(world, sh, rc, commands, &[]);
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    assert!(
+        !text.is_empty(),
+        "{sh:?} session wrote nothing; stderr: {}",
+        t.err
+    );
+    text
+}
+
+/// What a session left: the bytes written to `$OUT`, and what the shell printed on stderr
+/// (for fish, which runs on a terminal, the whole terminal transcript).
+struct Transcript {
+    dir: tempfile::TempDir,
+    out: Vec<u8>,
+    err: String,
+}
+
+impl Transcript {
+    /// The bytes the session wrote to `$OUT.<suffix>`.
+    fn file(&self, suffix: &str) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(format!("out.{suffix}")))
+            .unwrap_or_else(|_| panic!("no $OUT.{suffix}; stderr:\n{}", self.err))
+    }
+}
+
+/// A session with extra environment for the shell. It is killed (and the test fails) if it
+/// does not finish within two minutes: a hook must never hang a shell.
+fn session_with(
+    world: &World,
+    sh: Sh,
+    rc: &str,
+    commands: &[&str],
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> Transcript {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
+    let typescript = dir.path().join("typescript");
     let rc_file = dir.path().join("rc");
     std::fs::write(&rc_file, rc).unwrap();
     let mut cmd = match sh {
@@ -233,8 +269,8 @@ fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
             c.args([
                 "-qec",
                 "fish -i --no-config --init-command 'source $GOPIN_TEST_RC'",
-                "/dev/null",
-            ]);
+            ])
+            .arg(&typescript);
             c
         }
     };
@@ -257,7 +293,21 @@ fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
         .env("LC_ALL", "C.UTF-8")
         .env("GOROOT", "/opt/user-goroot")
         .env_remove("GOBIN");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
     let mut child = cmd.spawn().unwrap();
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pid = child.id() as i32;
+    {
+        let finished = std::sync::Arc::clone(&finished);
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(120));
+            if !finished.load(std::sync::atomic::Ordering::SeqCst) {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        });
+    }
     {
         let stdin = child.stdin.as_mut().unwrap();
         if sh == Sh::Zsh {
@@ -275,13 +325,22 @@ fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
         writeln!(stdin, "exit").unwrap();
     }
     let output = child.wait_with_output().unwrap();
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
     assert!(
-        !text.is_empty(),
-        "{sh:?} session wrote nothing; stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
+        output.status.code().is_some(),
+        "{sh:?}: the shell hung and was killed"
     );
-    text
+    let err = match sh {
+        Sh::Fish => {
+            String::from_utf8_lossy(&std::fs::read(&typescript).unwrap_or_default()).into_owned()
+        }
+        _ => String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    Transcript {
+        out: std::fs::read(&out).unwrap_or_default(),
+        err,
+        dir,
+    }
 }
 
 fn init_line(sh: Sh) -> String {
@@ -808,4 +867,195 @@ fn churn_starts_no_process(sh: Sh) {
     eprintln!(
         "{sh:?}: {pinned} start(s) in a pinned project, {unpinned} under $HOME, per 100 prompts"
     );
+}
+
+per_shell!(hostile_environment:
+    bash_keeps_bytes_and_never_hangs => Sh::Bash,
+    zsh_keeps_bytes_and_never_hangs => Sh::Zsh,
+    fish_keeps_bytes_and_never_hangs => Sh::Fish,
+);
+
+per_shell!(quiet_failures:
+    bash_reports_each_failure_once => Sh::Bash,
+    zsh_reports_each_failure_once => Sh::Zsh,
+    fish_reports_each_failure_once => Sh::Fish,
+);
+
+/// `printf` of a variable's bytes into a file (fish keeps PATH as a list).
+fn dump(sh: Sh, var: &str, file: &str) -> String {
+    match (sh, var) {
+        (Sh::Fish, "PATH") => format!("printf '%s' (string join : -- $PATH) > $OUT.{file}"),
+        (Sh::Fish, _) => format!("printf '%s' \"${var}\" > $OUT.{file}"),
+        _ => format!("printf '%s' \"${{{var}-}}\" > \"$OUT.{file}\""),
+    }
+}
+
+/// A PATH entry and a GOROOT that are not UTF-8, a project directory whose name is not
+/// UTF-8, and a FIFO where a version file should be: the user's bytes come back exactly, the
+/// hook settles (no start at every prompt), and the prompt always returns.
+fn hostile_environment(sh: Sh) {
+    use std::os::unix::ffi::OsStrExt;
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let odd = w.root.join(std::ffi::OsStr::from_bytes(b"odd-\xff-dir"));
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join(".go-version"), "1.21.13\n").unwrap();
+    let fifo = w.root.join("fifo");
+    std::fs::create_dir_all(&fifo).unwrap();
+    let c = std::ffi::CString::new(fifo.join(".go-version").as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let touched = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(odd.join(".go-version"))
+        .arg(w.env.store().join("versions"))
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    let tmp = tempfile::tempdir().unwrap();
+    let (count, wrap) = counting_wrapper(tmp.path(), sh);
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(&init_line(sh));
+    rc.push_str(&wrap);
+    let mut path = w.user_path().into_bytes();
+    path.extend_from_slice(b":/opt/\xffbin");
+    let path = std::ffi::OsStr::from_bytes(&path);
+    let goroot = std::ffi::OsStr::from_bytes(b"/opt/\xfego");
+    let cd_odd = match sh {
+        Sh::Fish => "cd $ODD",
+        _ => "cd \"$ODD\"",
+    };
+    let commands = [
+        dump(sh, "PATH", "path0"),
+        dump(sh, "GOROOT", "goroot0"),
+        "cd \"$W/proj\"".to_string(),
+        dump(sh, "PATH", "path1"),
+        cd_odd.to_string(),
+        dump(sh, "GOPIN_VERSION", "odd"),
+        format!("cp '{}' \"$OUT.count\"", count.display()),
+        "true".into(),
+        "true".into(),
+        "true".into(),
+        format!("cp '{}' \"$OUT.count2\"", count.display()),
+        "cd \"$W/fifo\"".into(),
+        dump(sh, "GOPIN_VERSION", "fifo"),
+        "cd /".into(),
+        dump(sh, "PATH", "path2"),
+        dump(sh, "GOROOT", "goroot2"),
+    ];
+    let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &refs,
+        &[("PATH", path), ("GOROOT", goroot), ("ODD", odd.as_os_str())],
+    );
+    let read = |suffix: &str| t.file(suffix);
+    let front = format!(
+        "{0}/bin:{1}:",
+        w.goroot("go1.22.10.linux-amd64"),
+        w.env
+            .store()
+            .join("versions/go1.22.10.linux-amd64/gobin")
+            .display()
+    );
+    assert_eq!(read("path0"), path.as_bytes(), "{sh:?}");
+    assert_eq!(read("goroot0"), goroot.as_bytes(), "{sh:?}");
+    assert_eq!(
+        read("path1"),
+        [front.as_bytes(), path.as_bytes()].concat(),
+        "{sh:?}: entering a project keeps every entry"
+    );
+    assert_eq!(
+        read("odd"),
+        b"go1.21.13",
+        "{sh:?}: a directory name that is not UTF-8"
+    );
+    let lines = |suffix: &str| String::from_utf8_lossy(&read(suffix)).lines().count();
+    assert!(
+        lines("count2") <= lines("count") + 1,
+        "{sh:?}: gopin started at every prompt in a directory whose name is not UTF-8"
+    );
+    assert_eq!(
+        read("path2"),
+        path.as_bytes(),
+        "{sh:?}: leaving restores PATH byte for byte"
+    );
+    assert_eq!(read("goroot2"), goroot.as_bytes(), "{sh:?}: and GOROOT");
+    assert_eq!(
+        t.err.matches("is a FIFO (named pipe)").count(),
+        1,
+        "{sh:?}: {}",
+        t.err
+    );
+}
+
+/// A broken config, a bad GOPIN_* variable and a vanished gopin binary are each reported
+/// once, not at every prompt, and the shell keeps the environment it had.
+fn quiet_failures(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(&init_line(sh));
+    let (export_bad, unset_bad, lose_binary) = match sh {
+        Sh::Fish => (
+            "set -gx GOPIN_INDEX_TTL soon",
+            "set -e GOPIN_INDEX_TTL",
+            "set -g _gopin_bin /nonexistent/gopin",
+        ),
+        _ => (
+            "export GOPIN_INDEX_TTL=soon",
+            "unset GOPIN_INDEX_TTL",
+            "_GOPIN_BIN=/nonexistent/gopin",
+        ),
+    };
+    let commands = [
+        "cd \"$W/proj\"",
+        "echo 'gobin = ' > \"$GOPIN_CONFIG\"",
+        "true",
+        "cd sub",
+        "cd ..",
+        "true",
+        &dump(sh, "GOPIN_VERSION", "kept"),
+        "rm \"$GOPIN_CONFIG\"",
+        "true",
+        export_bad,
+        "true",
+        "cd sub",
+        "true",
+        unset_bad,
+        lose_binary,
+        "cd /",
+        "true",
+        "cd \"$W/proj\"",
+        "true",
+    ];
+    let t = session_with(&w, sh, &rc, &commands, &[]);
+    assert_eq!(
+        t.file("kept"),
+        b"go1.22.10",
+        "{sh:?}: a broken config keeps the environment"
+    );
+    for needle in [
+        "is not valid TOML",
+        "GOPIN_INDEX_TTL=soon is not valid",
+        "/nonexistent/gopin is gone",
+    ] {
+        assert_eq!(
+            t.err.matches(needle).count(),
+            1,
+            "{sh:?}: {needle}:\n{}",
+            t.err
+        );
+    }
 }
