@@ -1,11 +1,17 @@
 //! `gopin doctor`: checks the whole chain from the shell to the Go that runs (SPEC §6) and
-//! says how to fix each problem.
+//! says how to fix each problem. It judges outcomes (which `go` this PATH runs, which GOROOT
+//! it uses, whether both agree with the directory's selection), not mechanisms, and names
+//! the tool or startup-file line responsible where it can tell.
 
+mod culprits;
+
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Serialize;
 
+use crate::activate;
 use crate::config::{Config, ToolchainMode};
 use crate::goenv::GoEnv;
 use crate::platform::Platform;
@@ -13,7 +19,7 @@ use crate::record::InstallRecord;
 use crate::resolve::{self, Resolution};
 use crate::shell::Shell;
 use crate::store::{Installed, Store};
-use crate::ui::tilde;
+use crate::ui::{shown, tilde};
 
 /// One check's result.
 #[derive(Debug, Clone, Serialize)]
@@ -49,24 +55,43 @@ impl Check {
 /// What the checks read from the outside world, so tests can stage it.
 pub struct Inputs<'a> {
     pub cwd: &'a Path,
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a dyn Fn(&str) -> Option<OsString>,
+}
+
+impl Inputs<'_> {
+    /// The shell to give advice for: the one whose hook is loaded, else the login shell.
+    fn shell(&self) -> Shell {
+        match (self.env)("_GOPIN_HOOK")
+            .as_deref()
+            .and_then(|s| s.to_str())
+        {
+            Some("zsh") => Shell::Zsh,
+            Some("fish") => Shell::Fish,
+            Some(_) => Shell::Bash,
+            None => Shell::from_login_shell((self.env)("SHELL").as_deref()),
+        }
+    }
+
+    fn rc_file(&self) -> &'static str {
+        match self.shell() {
+            Shell::Zsh => "~/.zshrc",
+            Shell::Fish => "~/.config/fish/config.fish",
+            Shell::Bash => "~/.bashrc",
+        }
+    }
 }
 
 /// Runs every check.
 pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
-    let env = inputs.env;
     let config_state = if config.config_file.exists() {
         "loaded"
     } else {
         "not present; defaults apply"
     };
-    let mut checks = vec![
-        Check::ok(
-            "config",
-            format!("{} ({config_state})", tilde(&config.config_file)),
-        ),
-        hook_check(env),
-    ];
+    let mut checks = vec![Check::ok(
+        "config",
+        format!("{} ({config_state})", tilde(&config.config_file)),
+    )];
     let platform = match Platform::host() {
         Ok(p) => p,
         Err(e) => {
@@ -78,50 +103,85 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
             return checks;
         }
     };
-    let os_env = |name: &str| env(name).map(std::ffi::OsString::from);
-    match resolve::resolve(store, &platform, inputs.cwd, &os_env) {
-        Err(e) => checks.push(Check::problem(
-            "selection",
-            e.to_string(),
-            "fix or remove the file it names",
-        )),
+    match resolve::resolve(store, &platform, inputs.cwd, inputs.env) {
+        Err(e) => {
+            checks.push(hook_check(inputs, None));
+            checks.push(Check::problem(
+                "selection",
+                e.to_string(),
+                "fix or remove the file it names",
+            ));
+        }
         Ok(r) => {
+            checks.push(hook_check(inputs, r.installed.as_ref()));
             checks.extend(selection_checks(&r, inputs.cwd));
             if let Some(installed) = &r.installed {
-                checks.extend(active_checks(config, installed, inputs));
+                checks.extend(outcome_checks(config, store, installed, inputs));
             }
         }
     }
-    checks.push(go_env_file_check(config, env));
+    checks.push(go_env_file_check(config, inputs.env));
     checks.extend(store_checks(store));
     checks
 }
 
-fn hook_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
-    match env("_GOPIN_HOOK") {
-        Some(shell) => Check::ok("hook", format!("the {shell} hook is loaded in this shell")),
-        None => {
-            let login = env("SHELL").map(std::ffi::OsString::from);
-            let line = match Shell::from_login_shell(login.as_deref()) {
-                Shell::Zsh => "add `eval \"$(gopin init zsh)\"` to ~/.zshrc",
-                Shell::Fish => "add `gopin init fish | source` to ~/.config/fish/config.fish",
-                Shell::Bash => "add `eval \"$(gopin init bash)\"` to ~/.bashrc",
-            };
-            Check::problem(
+/// Is the hook loaded, and did it run for this directory? Where `gopin env`/`exec` applied
+/// the environment (CI, scripts, containers), no hook is needed.
+fn hook_check(inputs: &Inputs, selected: Option<&Installed>) -> Check {
+    let env = inputs.env;
+    let Some(shell) = env("_GOPIN_HOOK") else {
+        let applied = selected.is_some_and(|i| {
+            env("GOPIN_VERSION").is_some()
+                && env("GOROOT").is_some_and(|g| Path::new(&g) == i.goroot())
+        });
+        if applied {
+            return Check::ok(
                 "hook",
-                "the gopin hook is not loaded in this shell",
-                format!("{line}, then open a new shell"),
-            )
+                "no hook here; the environment was applied by `gopin env` or `gopin exec`",
+            );
         }
+        let line = match inputs.shell() {
+            Shell::Zsh => "eval \"$(gopin init zsh)\"",
+            Shell::Fish => "gopin init fish | source",
+            Shell::Bash => "eval \"$(gopin init bash)\"",
+        };
+        return Check::problem(
+            "hook",
+            "the gopin hook is not loaded in this shell",
+            format!(
+                "add `{line}` to {}, then open a new shell (scripts and IDE tasks: use `gopin exec -- …`)",
+                inputs.rc_file()
+            ),
+        );
+    };
+    let shell = shell.to_string_lossy();
+    let ran_here = env("_GOPIN_PWD").is_some_and(|p| Path::new(&p) == inputs.cwd);
+    if ran_here {
+        return Check::ok(
+            "hook",
+            format!("the {shell} hook is loaded and ran for this directory"),
+        );
     }
+    Check::problem(
+        "hook",
+        format!(
+            "the {shell} hook is loaded but has not run for {}: something replaced it after gopin's line (a later `PROMPT_COMMAND=…` assignment, say), or this shell shows no prompt (`{shell} -c`, scripts, IDE tasks)",
+            tilde(inputs.cwd)
+        ),
+        format!(
+            "keep gopin's line last in {} and add to PROMPT_COMMAND rather than assign it (PROMPT_COMMAND+=…); for scripts use `gopin exec -- …`",
+            inputs.rc_file()
+        ),
+    )
 }
 
-/// The first executable `name` on `path`.
-fn find_on_path(path: &str, name: &str) -> Vec<PathBuf> {
+/// The executables called `name` on `path`, in order.
+fn find_on_path(path: Option<&std::ffi::OsStr>, name: &str) -> Vec<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    path.split(':')
-        .filter(|d| !d.is_empty())
-        .map(|d| Path::new(d).join(name))
+    activate::split_path(path)
+        .into_iter()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(name))
         .filter(|p| {
             p.metadata()
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -153,109 +213,177 @@ fn run_go(go: &Path, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Checks that need the active version: PATH, GOROOT, `go env`, the tree itself.
-fn active_checks(config: &Config, installed: &Installed, inputs: &Inputs) -> Vec<Check> {
+/// What actually runs here, judged against the selection: the first `go` on PATH, GOROOT,
+/// what that `go` says of itself, GOTOOLCHAIN, and the tree.
+fn outcome_checks(
+    config: &Config,
+    store: &Store,
+    installed: &Installed,
+    inputs: &Inputs,
+) -> Vec<Check> {
     let env = inputs.env;
     let goroot = installed.goroot();
-    let expected_go = goroot.join("bin/go");
-    let mut checks = Vec::new();
-
-    let on_path = find_on_path(&env("PATH").unwrap_or_default(), "go");
-    let path_ok = on_path.first().is_some_and(|g| same_file(g, &expected_go));
-    checks.push(match on_path.first() {
-        _ if path_ok => Check::ok(
-            "go on PATH",
-            format!("{} is first on PATH", expected_go.display()),
-        ),
-        Some(other) => Check::problem(
-            "go on PATH",
-            format!(
-                "{} comes before {} on PATH, so it runs instead of the pinned {}",
-                other.display(),
-                expected_go.display(),
-                installed.version
-            ),
-            "remove that directory from PATH in your rc file (or load the gopin hook after it)",
-        ),
-        None => Check::problem(
-            "go on PATH",
-            format!(
-                "no go is on PATH; the pinned one is {}",
-                expected_go.display()
-            ),
-            "load the gopin hook in this shell, or use `gopin exec -- go …`",
-        ),
-    });
-
-    let env_goroot = env("GOROOT");
-    checks.push(match &env_goroot {
-        Some(g) if Path::new(g) == goroot => {
-            Check::ok("GOROOT", format!("GOROOT is {}", goroot.display()))
-        }
-        Some(g) => Check::problem(
-            "GOROOT",
-            format!(
-                "GOROOT is {g}, not the pinned {}'s {}",
-                installed.version,
-                goroot.display()
-            ),
-            "remove `export GOROOT=…` from your rc files; the gopin hook sets it",
-        ),
-        None => Check::problem(
-            "GOROOT",
-            "GOROOT is not set",
-            "load the gopin hook in this shell",
-        ),
-    });
-
-    // Ask the go that actually runs.
+    let on_path = find_on_path(env("PATH").as_deref(), "go");
+    let mut checks = vec![go_on_path_check(store, installed, on_path.first(), inputs)];
+    checks.push(goroot_check(installed, inputs));
+    // Ask the go that actually runs (without letting it fetch anything).
     if let Some(go) = on_path.first() {
+        let ours = same_file(go, &goroot.join("bin/go"));
+        let reinstall = format!("reinstall: gopin install --force {}", installed.version);
+        let fix_for = |ours: bool| {
+            if ours {
+                reinstall.clone()
+            } else {
+                "make the selected go first on PATH (see above)".to_string()
+            }
+        };
         checks.push(match run_go(go, &["env", "GOROOT"]) {
             Ok(reported) if Path::new(&reported) == goroot => {
                 Check::ok("go env GOROOT", format!("`go env GOROOT` is {reported}"))
             }
             Ok(reported) => Check::problem(
                 "go env GOROOT",
-                format!("`go env GOROOT` says {reported}, not {}", goroot.display()),
-                "unset GOROOT in your rc files and let the gopin hook set it",
+                format!(
+                    "`{} env GOROOT` says {reported}, not {}",
+                    shown(go),
+                    shown(&goroot)
+                ),
+                if ours {
+                    "unset GOROOT in your startup files and let the gopin hook set it".to_string()
+                } else {
+                    fix_for(false)
+                },
             ),
-            Err(e) => Check::problem("go env GOROOT", e, "reinstall with `gopin install --force`"),
+            Err(e) => Check::problem("go env GOROOT", e, fix_for(ours)),
         });
         checks.push(match run_go(go, &["version"]) {
             Ok(v) if v.contains(&format!("{} ", installed.version)) => Check::ok("go version", v),
             Ok(v) => Check::problem(
                 "go version",
                 format!("`go version` says {v:?}, expected {}", installed.version),
-                "make the pinned go first on PATH (see above)",
+                fix_for(ours),
             ),
-            Err(e) => Check::problem("go version", e, "reinstall with `gopin install --force`"),
+            Err(e) => Check::problem("go version", e, fix_for(ours)),
         });
-        if config.settings.toolchain == ToolchainMode::Local {
-            checks.push(match run_go(go, &["env", "GOTOOLCHAIN"]) {
-                Ok(v) if v == "local" => {
-                    Check::ok("GOTOOLCHAIN", "GOTOOLCHAIN is local: go never fetches another toolchain")
-                }
-                Ok(v) => Check::problem(
-                    "GOTOOLCHAIN",
-                    format!("`go env GOTOOLCHAIN` is {v:?}, so go may download and run another toolchain"),
-                    "load the gopin hook (it exports GOTOOLCHAIN=local) and run `go env -u GOTOOLCHAIN`",
-                ),
-                Err(e) => Check::problem("GOTOOLCHAIN", e, "reinstall with `gopin install --force`"),
-            });
-        }
     }
-
+    if config.settings.toolchain == ToolchainMode::Local {
+        checks.push(toolchain_check(inputs));
+    }
     let runtime = goroot.join("src/runtime");
     checks.push(if runtime.is_dir() {
-        Check::ok("GOROOT tree", format!("{} exists", runtime.display()))
+        Check::ok("GOROOT tree", format!("{} exists", shown(&runtime)))
     } else {
         Check::problem(
             "GOROOT tree",
-            format!("{} is missing", runtime.display()),
+            format!("{} is missing", shown(&runtime)),
             format!("reinstall: gopin install --force {}", installed.version),
         )
     });
     checks
+}
+
+/// The first `go` on PATH must be the selected one; anything before it is named, with who
+/// put it there.
+fn go_on_path_check(
+    store: &Store,
+    installed: &Installed,
+    first: Option<&PathBuf>,
+    inputs: &Inputs,
+) -> Check {
+    let expected = installed.goroot().join("bin/go");
+    match first {
+        Some(go) if same_file(go, &expected) => Check::ok(
+            "go on PATH",
+            format!("{} is first on PATH", shown(&expected)),
+        ),
+        Some(other) => {
+            let dir = other.parent().unwrap_or(other);
+            let stale = store.owns_path_entry(dir);
+            let who = culprits::responsible(inputs.shell(), inputs.env, &culprits::needle(dir));
+            let detail = if stale {
+                format!(
+                    "{} (an old gopin entry) comes before {} on PATH{who}: something put back a PATH from before the switch",
+                    shown(other),
+                    shown(&expected)
+                )
+            } else {
+                format!(
+                    "{} comes before {} on PATH{who}, so it runs instead of the selected {}",
+                    shown(other),
+                    shown(&expected),
+                    installed.version
+                )
+            };
+            Check::problem(
+                "go on PATH",
+                detail,
+                format!(
+                    "the hook puts it right at the next prompt; if it comes back, remove that directory from PATH where it is set, or load gopin's line after that tool's in {}",
+                    inputs.rc_file()
+                ),
+            )
+        }
+        None => Check::problem(
+            "go on PATH",
+            format!("no go is on PATH; the selected one is {}", shown(&expected)),
+            "load the gopin hook in this shell, or use `gopin exec -- go …`",
+        ),
+    }
+}
+
+/// GOROOT must be the selected version's.
+fn goroot_check(installed: &Installed, inputs: &Inputs) -> Check {
+    let goroot = installed.goroot();
+    match (inputs.env)("GOROOT") {
+        Some(g) if Path::new(&g) == goroot => {
+            Check::ok("GOROOT", format!("GOROOT is {}", shown(&goroot)))
+        }
+        Some(g) => {
+            let who = culprits::responsible(inputs.shell(), inputs.env, "GOROOT=");
+            Check::problem(
+                "GOROOT",
+                format!(
+                    "GOROOT is {}{who}, not the selected {}'s {}",
+                    shown(Path::new(&g)),
+                    installed.version,
+                    shown(&goroot)
+                ),
+                "remove that `export GOROOT=…`; the gopin hook sets GOROOT (and puts it right at the next prompt)",
+            )
+        }
+        None => Check::problem(
+            "GOROOT",
+            "GOROOT is not set",
+            "load the gopin hook in this shell",
+        ),
+    }
+}
+
+/// The user's own GOTOOLCHAIN (not what `go` would say under the doctor's probes): anything
+/// but `local` lets `go` fetch another toolchain behind the pin.
+fn toolchain_check(inputs: &Inputs) -> Check {
+    match (inputs.env)("GOTOOLCHAIN") {
+        Some(v) if v == "local" => Check::ok(
+            "GOTOOLCHAIN",
+            "GOTOOLCHAIN is local: go never fetches another toolchain",
+        ),
+        Some(v) => {
+            let who = culprits::responsible(inputs.shell(), inputs.env, "GOTOOLCHAIN=");
+            Check::problem(
+                "GOTOOLCHAIN",
+                format!(
+                    "GOTOOLCHAIN={} is set in this shell{who}, so go may download and run another toolchain",
+                    shown(Path::new(&v))
+                ),
+                "unset GOTOOLCHAIN and remove its export from your startup files; the hook exports GOTOOLCHAIN=local",
+            )
+        }
+        None => Check::problem(
+            "GOTOOLCHAIN",
+            "GOTOOLCHAIN is not set, so go uses its default (auto) and may fetch another toolchain",
+            "load the gopin hook (it exports GOTOOLCHAIN=local), or use `gopin exec -- go …`",
+        ),
+    }
 }
 
 /// What the directory selects, and whether the pick meets the module's (or workspace's)
@@ -315,15 +443,14 @@ fn selection_checks(r: &Resolution, cwd: &Path) -> Vec<Check> {
 
 /// A `GOTOOLCHAIN` written with `go env -w` applies wherever the variable is not exported
 /// (IDEs, cron, scripts), and would fetch another toolchain behind the pin.
-fn go_env_file_check(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Check {
+fn go_env_file_check(config: &Config, env: &dyn Fn(&str) -> Option<OsString>) -> Check {
     if config.settings.toolchain != ToolchainMode::Local {
         return Check::ok(
             "go env file",
             "toolchain = \"inherit\": GOTOOLCHAIN is yours to set",
         );
     }
-    let os_env = |name: &str| env(name).map(std::ffi::OsString::from);
-    let go_env = GoEnv::new(&os_env);
+    let go_env = GoEnv::new(env);
     let Some(file) = go_env.file() else {
         return Check::ok("go env file", "no go env file");
     };

@@ -335,7 +335,8 @@ fn bookkeeping(script: &mut Script, store: &Store, decision: &Decision, cwd: &Pa
         script.set_shell_var("_GOPIN_GOROOT", &goroot);
         script.set_shell_var("_GOPIN_FRONT", &front);
     }
-    script.set_shell_var("_GOPIN_PWD", cwd.as_os_str());
+    // Exported: `gopin doctor` reads it to tell whether the hook ran for its directory.
+    script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_var("_GOPIN_VERSIONS", store.versions_dir().as_os_str());
     script.set_shell_var("_GOPIN_SHARED", store.shared_gobin().as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
@@ -555,9 +556,14 @@ mod tests {
             ("_GOPIN_STATE", json.as_bytes()),
         ]);
         let out = run(&state, &active(), &env);
-        assert!(!out.contains("export"), "{out}");
-        assert!(!out.contains("unset"), "{out}");
-        assert!(out.contains("_GOPIN_PWD=/p\n"), "{out}");
+        let changes: Vec<&str> = out
+            .lines()
+            .filter(|l| {
+                (l.starts_with("export") || l.starts_with("unset")) && !l.contains("_GOPIN_PWD")
+            })
+            .collect();
+        assert!(changes.is_empty(), "{out}");
+        assert!(out.contains("export _GOPIN_PWD=/p\n"), "{out}");
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn use_takes_an_installed_match_without_the_network() {
 #[test]
 fn use_rejects_bad_specs_and_writes_nothing() {
     let (_m, env) = world();
-    env.gopin(&["use", "1.22;id"]).assert().code(1);
+    env.gopin(&["use", "1.22;id"]).assert().code(2);
     env.gopin(&["use", "1.99"]).assert().code(1);
     assert!(!env.work().join(".go-version").exists());
 }
@@ -333,6 +333,7 @@ fn doctor(env: &Env, dir: &Path, extra: &[(&str, String)]) -> (bool, serde_json:
     let mut cmd = env.gopin(&["doctor", "--json"]);
     cmd.current_dir(dir)
         .env("_GOPIN_HOOK", "bash")
+        .env("_GOPIN_PWD", dir)
         .env("GOROOT", &goroot)
         .env("GOTOOLCHAIN", "local")
         .env(
@@ -426,6 +427,36 @@ fn doctor_is_clean_when_all_is_well_and_finds_each_problem() {
         problems(&report)
     );
     std::fs::write(proj.join("go.mod"), "module p\n\ngo 1.22.3\n").unwrap();
+
+    // The hook loaded, but it has not run here (PROMPT_COMMAND replaced, or `bash -c`).
+    let (ok, report) = doctor(&env, &proj, &[("_GOPIN_PWD", "/elsewhere".into())]);
+    assert!(!ok);
+    assert!(
+        problems(&report)
+            .iter()
+            .any(|p| p.contains("loaded but has not run")),
+        "{:?}",
+        problems(&report)
+    );
+    // No hook, but the environment was applied by `gopin exec`: not a problem.
+    let out = env
+        .gopin(&[
+            "exec",
+            "--",
+            env!("CARGO_BIN_EXE_gopin"),
+            "doctor",
+            "--json",
+        ])
+        .current_dir(&proj)
+        .env_remove("_GOPIN_HOOK")
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert!(
+        !problems(&report).iter().any(|p| p.contains("hook")),
+        "{:?}",
+        problems(&report)
+    );
 
     // The hook not loaded.
     let mut cmd = env.gopin(&["doctor"]);

@@ -9,7 +9,7 @@ use crate::ui;
 
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     let cwd = Context::cwd();
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| std::env::var_os(name);
     let checks = doctor::run(
         &ctx.config,
         &ctx.store,

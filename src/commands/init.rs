@@ -192,7 +192,7 @@ fn give_up(shell: Shell, cwd: &Path) -> ! {
         ui::shown(cwd)
     );
     let mut script = Script::new(shell);
-    script.set_shell_var("_GOPIN_PWD", cwd.as_os_str());
+    script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_list("_GOPIN_FILES", std::iter::empty::<&OsStr>());
     script.set_shell_list("_GOPIN_DIRS", std::iter::empty::<&OsStr>());
     let _ = std::io::stdout().write_all(&script.into_bytes());
