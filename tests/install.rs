@@ -88,7 +88,8 @@ fn unknown_and_malformed_versions_are_clear_errors() {
     assert!(err.contains("no Go release matches 'go1.22.99'"), "{err}");
     assert!(err.contains("go1.22.10"), "suggests the newest 1.22: {err}");
     assert_eq!(err.lines().count(), 1, "one sentence: {err}");
-    let out = env.gopin(&["install", "1.22;rm -rf /"]).assert().code(1);
+    // A malformed spec is a usage error (exit 2).
+    let out = env.gopin(&["install", "1.22;rm -rf /"]).assert().code(2);
     assert!(stderr_of(out.get_output()).contains("is not a Go version"));
     assert!(env.store_entries("versions").is_empty());
 }
