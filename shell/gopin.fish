@@ -11,15 +11,53 @@ set -g _gopin_stamp __GOPIN_STAMP_DIR__/$fish_pid
 # Tells `gopin doctor` the hook is loaded.
 set -gx _GOPIN_HOOK fish
 
-# Redefining the function replaces its event handlers, so loading this twice is harmless.
-function _gopin_hook --on-event fish_prompt --on-variable PWD
+# Redefining a function replaces its event handlers, so loading this twice is harmless.
+function _gopin_hook --on-event fish_prompt
     set -l _gopin_status $status
+    _gopin_check
+    _gopin_keep_last
+    return $_gopin_status
+end
+
+function _gopin_on_pwd --on-variable PWD
+    set -l _gopin_status $status
+    _gopin_check
+    return $_gopin_status
+end
+
+function _gopin_check
     set -l _gopin_sig __GOPIN_SIG__
     if test "$_GOPIN_PWD" != "$PWD"; or test "$_GOPIN_SIG" != "$_gopin_sig"; or _gopin_drifted; or _gopin_stale
         set -g _GOPIN_SIG $_gopin_sig
         _gopin_run
     end
-    return $_gopin_status
+end
+
+# fish runs an event's handlers in the order they were defined, and redefining a function
+# moves its handlers to the end. gopin's must come last, after tools that change the
+# environment (direnv, mise) whatever the order of their lines in config.fish, and direnv
+# defines its directory-change handler anew at every prompt: so at each prompt, gopin's
+# handlers move back to the end when something was defined after them.
+function _gopin_keep_last
+    set -l pwd_handlers (string match -- 'PWD *' (functions --handlers-type variable))
+    if test "$pwd_handlers[-1]" != "PWD _gopin_on_pwd"
+        function _gopin_on_pwd --on-variable PWD
+            set -l _gopin_status $status
+            _gopin_check
+            return $_gopin_status
+        end
+    end
+    set -l prompt_handlers (string match -- 'fish_prompt *' (functions --handlers-type generic))
+    if test "$prompt_handlers[-1]" != "fish_prompt _gopin_hook"
+        function _gopin_hook --on-event fish_prompt
+            set -l _gopin_status $status
+            _gopin_check
+            _gopin_keep_last
+            return $_gopin_status
+        end
+        # Handlers after this one in this prompt have run by the next one.
+        _gopin_check
+    end
 end
 
 function _gopin_run

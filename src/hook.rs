@@ -95,7 +95,15 @@ pub struct HookState {
     /// The PATH entries gopin put in front.
     #[serde(default)]
     pub added: Vec<Value>,
+    /// For values gopin set before (`GOROOT` of an earlier version, say), what was
+    /// underneath each: a tool that puts back a snapshot taken while gopin was active (direnv
+    /// leaving its directory) restores one of them, and this says what the user's was then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<(String, Value, Option<Value>)>,
 }
+
+/// How many earlier values the state remembers.
+const HISTORY: usize = 16;
 
 impl HookState {
     /// Reads the state; anything unreadable is no state (the environment is then reconciled
@@ -220,6 +228,37 @@ pub fn decide(
     decision
 }
 
+/// The value `name` would have if gopin had not touched it, given its value `now`: what gopin
+/// saved if `now` is what gopin set; if another tool has changed it since, that tool's value
+/// (theirs to keep); and if that tool put back one of gopin's own earlier values, what was
+/// underneath that one.
+///
+/// The second value says whether it is another tool's (set over gopin's).
+fn underneath(
+    store: &Store,
+    state: &HookState,
+    name: &str,
+    now: Option<Value>,
+) -> (Option<Value>, bool) {
+    let saved = || state.saved.get(name).cloned().flatten();
+    let ours = now.as_ref().is_some_and(|v| gopin_owned(store, name, &v.0));
+    match state.set.get(name) {
+        Some(set) if *set == now => (saved(), false),
+        _ if ours => {
+            let earlier = state
+                .history
+                .iter()
+                .find(|(n, v, _)| n == name && Some(v) == now.as_ref());
+            (
+                earlier.map_or_else(saved, |(_, _, under)| under.clone()),
+                false,
+            )
+        }
+        Some(_) => (now, true),
+        None => (now, false),
+    }
+}
+
 /// Whether `value` of `name` is one gopin makes, and so never the user's.
 fn gopin_owned(store: &Store, name: &str, value: &OsStr) -> bool {
     match name {
@@ -246,17 +285,18 @@ pub fn render(
     let next = match &decision.target {
         Target::Unchanged => None,
         Target::Active(activation) => {
-            let saved = if state.saved.is_empty() {
-                MANAGED_VARS
-                    .iter()
-                    .map(|&name| {
-                        let mine = env(name).filter(|v| !gopin_owned(store, name, v));
-                        (name.to_string(), mine.map(Value))
-                    })
-                    .collect()
-            } else {
-                state.saved.clone()
-            };
+            let mut theirs = Vec::new();
+            let saved: Values = MANAGED_VARS
+                .iter()
+                .map(|&name| {
+                    let (under, tool) = underneath(store, state, name, current(name));
+                    if tool {
+                        theirs.push(name);
+                    }
+                    (name.to_string(), under)
+                })
+                .collect();
+            let mut history = state.history.clone();
             let mut set = Values::new();
             for name in MANAGED_VARS {
                 let value = match activation.vars.iter().find(|(n, _)| *n == name) {
@@ -264,11 +304,27 @@ pub fn render(
                     // A variable this configuration leaves alone keeps the user's value.
                     None => saved.get(name).cloned().flatten(),
                 };
-                if current(name) != value {
+                let changes = current(name) != value;
+                if changes {
                     script.set_or_unset(name, value.as_ref().map(|v| v.0.as_os_str()));
+                }
+                // What was under this value when gopin set it over the user's stays: a
+                // snapshot another tool took then is what it will put back.
+                let known = |h: &(String, Value, Option<Value>)| {
+                    h.0 == name && Some(&h.1) == value.as_ref()
+                };
+                if let Some(v) = &value
+                    && changes
+                    && !(theirs.contains(&name) && history.iter().any(known))
+                {
+                    history.retain(|h| !known(h));
+                    let under = saved.get(name).cloned().flatten();
+                    history.push((name.to_string(), v.clone(), under));
                 }
                 set.insert(name.to_string(), value);
             }
+            let excess = history.len().saturating_sub(HISTORY);
+            history.drain(..excess);
             let new_path = activation.path_with(path.as_deref(), &ours);
             if Some(&new_path) != path.as_ref() {
                 script.export_path(&new_path);
@@ -276,6 +332,7 @@ pub fn render(
             Some(HookState {
                 saved,
                 set,
+                history,
                 added: activation
                     .path_front
                     .iter()
@@ -286,21 +343,23 @@ pub fn render(
         Target::Inactive => {
             for name in MANAGED_VARS {
                 let now = current(name);
-                let ours_now = now.as_ref().is_some_and(|v| gopin_owned(store, name, &v.0));
-                let unchanged = state.set.contains_key(name) && state.set.get(name) == Some(&now);
-                // A value someone else set after gopin did is theirs to keep.
-                if ours_now || unchanged {
-                    let saved = state.saved.get(name).cloned().flatten();
-                    if now != saved {
-                        script.set_or_unset(name, saved.as_ref().map(|v| v.0.as_os_str()));
-                    }
+                let (under, _) = underneath(store, state, name, now.clone());
+                if now != under {
+                    script.set_or_unset(name, under.as_ref().map(|v| v.0.as_os_str()));
                 }
             }
             let stripped = activate::join_path(&activate::strip_path(path.as_deref(), &ours));
             if path.is_some() && Some(&stripped) != path.as_ref() {
                 script.export_path(&stripped);
             }
-            Some(HookState::default())
+            // The history stays: a tool that puts back its snapshot after gopin's prompt
+            // hook (direnv in fish restores at the prompt, after gopin has left at the
+            // directory change) may still restore one of gopin's values, and this says what
+            // was underneath it.
+            Some(HookState {
+                history: state.history.clone(),
+                ..HookState::default()
+            })
         }
     };
     match next {
@@ -472,7 +531,11 @@ mod tests {
         assert!(out.contains("export GOROOT=/usr/local/go\n"), "{out}");
         assert!(out.contains("unset GOPIN_VERSION\n"), "{out}");
         assert!(out.contains("export PATH=/usr/bin:/added/later\n"), "{out}");
-        assert!(out.contains(&format!("unset {STATE_VAR}\n")), "{out}");
+        assert!(
+            out.contains("export _GOPIN_STATE="),
+            "only the history stays: {out}"
+        );
+        assert!(state_of(&out).saved.is_empty());
     }
 
     #[test]
@@ -480,7 +543,7 @@ mod tests {
         let state = HookState {
             saved: Values::from([("GOROOT".into(), Some(Value("/mise/go".into())))]),
             set: Values::from([("GOROOT".into(), Some(Value("/s/versions/go1.22/go".into())))]),
-            added: vec![],
+            ..HookState::default()
         };
         // direnv/mise restored their own snapshot (GOROOT unset) before gopin ran.
         let out = run(&state, &inactive(), &env_from(&[("PATH", b"/usr/bin")]));
@@ -492,6 +555,37 @@ mod tests {
         let env = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", b"/s/versions/go1.21/go")]);
         let out = run(&state, &inactive(), &env);
         assert!(out.contains("export GOROOT=/mise/go\n"), "{out}");
+    }
+
+    #[test]
+    fn a_snapshot_restored_by_another_tool_gives_back_what_was_underneath() {
+        let goroot = |v: &str| format!("/s/versions/{v}/go");
+        let decision = |v: &str| Decision {
+            target: Target::Active(Activation {
+                vars: vec![("GOROOT", Some(goroot(v).into()))],
+                path_front: vec![format!("{}/bin", goroot(v)).into()],
+            }),
+            messages: vec![],
+            watch: Watch::default(),
+        };
+        // Project A: gopin active, the user had no GOROOT.
+        let a = state_of(&run(
+            &HookState::default(),
+            &decision("a"),
+            &env_from(&[("PATH", b"/usr/bin")]),
+        ));
+        // Project B: direnv (first in the prompt) exported its own GOROOT over gopin's.
+        let env_b = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", b"/opt/direnv")]);
+        let b = state_of(&run(&a, &decision("b"), &env_b));
+        assert_eq!(b.saved["GOROOT"], Some(Value("/opt/direnv".into())));
+        // Leaving B for an unpinned directory, direnv puts back its snapshot: A's GOROOT.
+        let ga = goroot("a");
+        let env_c = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", ga.as_bytes())]);
+        let out = run(&b, &inactive(), &env_c);
+        assert!(
+            out.contains("unset GOROOT\n"),
+            "what was under A's GOROOT: {out}"
+        );
     }
 
     #[test]

@@ -1059,3 +1059,238 @@ fn quiet_failures(sh: Sh) {
         );
     }
 }
+
+per_shell!(child_shell_with_a_rebuilt_path:
+    bash_child_shell_puts_gopin_back_in_front => Sh::Bash,
+    zsh_child_shell_puts_gopin_back_in_front => Sh::Zsh,
+    fish_child_shell_puts_gopin_back_in_front => Sh::Fish,
+);
+
+/// A shell started inside a pinned project inherits gopin's variables, but its rc file puts a
+/// system Go first on PATH (Debian's /etc/profile under `bash -l`, a tmux window, a nested
+/// shell): at its first prompt the hook puts the pinned Go back in front, so `command -v go`,
+/// `go env GOROOT` and GOROOT agree.
+fn child_shell_with_a_rebuilt_path(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let sysgo = w.root.join("sysgo/bin");
+    let mut child_rc = match sh {
+        Sh::Fish => format!("set -gx PATH '{}' $PATH\n", sysgo.display()),
+        _ => format!("export PATH='{}':$PATH\n", sysgo.display()),
+    };
+    child_rc.push_str(report_fn(sh));
+    child_rc.push_str(&init_line(sh));
+    let child_rc_file = tmp.path().join("child-rc");
+    std::fs::write(&child_rc_file, &child_rc).unwrap();
+    let child_in = tmp.path().join("child-in");
+    let first_prompt = match sh {
+        Sh::Bash => {
+            std::fs::write(&child_in, "report child\nexit\n").unwrap();
+            format!(
+                "bash --noprofile --rcfile '{}' -i < '{}' 2>/dev/null",
+                child_rc_file.display(),
+                child_in.display()
+            )
+        }
+        Sh::Zsh => {
+            std::fs::write(&child_in, format!("{child_rc}report child\nexit\n")).unwrap();
+            format!("zsh -f -i < '{}' 2>/dev/null", child_in.display())
+        }
+        // A fish that reads a file fires no prompt events: emit the first prompt's.
+        Sh::Fish => format!(
+            "fish --no-config -c 'source {}; emit fish_prompt; report child'",
+            child_rc_file.display()
+        ),
+    };
+    let mut rc = String::new();
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &["cd \"$W/proj\"", "report parent", &first_prompt],
+    );
+    let reports = parse_reports(&text);
+    let goroot = w.goroot("go1.22.10.linux-amd64");
+    for label in ["parent", "child"] {
+        let r = reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no {label}:\n{text}"));
+        assert_eq!(
+            r.go_version, "go version go1.22.10 linux/amd64",
+            "{sh:?} {label}"
+        );
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
+        assert!(
+            r.path.starts_with(&format!("{goroot}/bin:")),
+            "{sh:?} {label}: {}",
+            r.path
+        );
+    }
+}
+
+/// A later `PROMPT_COMMAND=…` replaces the hook: doctor says the hook did not run, instead of
+/// "hook loaded".
+#[test]
+fn doctor_notices_a_replaced_prompt_command() {
+    if !Sh::Bash.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = init_line(Sh::Bash);
+    rc.push_str("PROMPT_COMMAND='history -a'\n");
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[&format!(
+            "cd \"$W/proj\"; '{}' doctor > \"$OUT\"",
+            gopin_bin().display()
+        )],
+    );
+    assert!(text.contains("loaded but has not run"), "{text}");
+}
+
+/// Whether a tool the tests drive alongside gopin is installed; CI installs it.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+        eprintln!("skipping: {tool} is not installed");
+    }
+    ok
+}
+
+macro_rules! per_shell_and_order {
+    ($scenario:ident: $($name:ident => $sh:expr, $first:expr),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $scenario($sh, $first);
+            }
+        )+
+    };
+}
+
+per_shell_and_order!(with_direnv:
+    bash_with_direnv_loaded_first => Sh::Bash, true,
+    bash_with_direnv_loaded_last => Sh::Bash, false,
+    zsh_with_direnv_loaded_first => Sh::Zsh, true,
+    zsh_with_direnv_loaded_last => Sh::Zsh, false,
+    fish_with_direnv_loaded_first => Sh::Fish, true,
+    fish_with_direnv_loaded_last => Sh::Fish, false,
+);
+
+/// Checks that in each labelled report the pinned Go runs (`Some(version)`), or that the
+/// user's own environment is back exactly (`None`).
+fn check_reports(w: &World, sh: Sh, text: &str, expect: &[(&str, Option<(&str, &str)>)]) {
+    let reports = parse_reports(text);
+    for (label, want) in expect {
+        let r = reports
+            .iter()
+            .find(|r| r.label == *label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"));
+        match want {
+            Some((name, version)) => {
+                let goroot = w.goroot(name);
+                assert_eq!(
+                    r.go_version,
+                    format!("go version {version} linux/amd64"),
+                    "{sh:?} {label}: {r:?}"
+                );
+                assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+                assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
+            }
+            None => {
+                assert_eq!(r.goroot, "/opt/user-goroot", "{sh:?} {label}: {r:?}");
+                assert_eq!(r.path, w.user_path(), "{sh:?} {label}: PATH");
+                assert_eq!(r.go_version, "go version system", "{sh:?} {label}");
+            }
+        }
+    }
+}
+
+/// direnv alongside, in either order, with an `.envrc` that adds a `bin` (holding a `go` of
+/// its own) to PATH and exports GOROOT: inside, gopin's Go runs and GOROOT is its own; after
+/// leaving, the user's PATH and GOROOT are back exactly, with nothing of gopin's left behind,
+/// and no stale entry follows into another project.
+fn with_direnv(sh: Sh, direnv_first: bool) {
+    if !sh.available() || !have("direnv") {
+        return;
+    }
+    let w = World::new();
+    let proj = w.root.join("proj");
+    std::fs::write(
+        proj.join(".envrc"),
+        "PATH_add bin\nexport GOROOT=/opt/direnv-goroot\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(proj.join("bin")).unwrap();
+    std::fs::write(proj.join("bin/go"), "#!/bin/sh\necho go version direnv\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(proj.join("bin/go"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let direnv = match sh {
+        Sh::Fish => "direnv hook fish | source\n",
+        Sh::Bash => "eval \"$(direnv hook bash)\"\n",
+        Sh::Zsh => "eval \"$(direnv hook zsh)\"\n",
+    };
+    let mut rc = String::from(report_fn(sh));
+    if direnv_first {
+        rc.push_str(direnv);
+        rc.push_str(&init_line(sh));
+    } else {
+        rc.push_str(&init_line(sh));
+        rc.push_str(direnv);
+    }
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "direnv allow \"$W/proj\"",
+            "cd \"$W/proj\"",
+            "report in",
+            "cd \"$W/plain\"",
+            "report out",
+            "cd \"$W/proj\"",
+            "report in2",
+            "cd \"$W/toolproj\"",
+            "report other",
+            "cd \"$W/plain\"",
+            "report out2",
+        ],
+        &[("DIRENV_LOG_FORMAT", std::ffi::OsStr::new(""))],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let v22 = Some(("go1.22.10.linux-amd64", "go1.22.10"));
+    check_reports(
+        &w,
+        sh,
+        &text,
+        &[
+            ("in", v22),
+            ("out", None),
+            ("in2", v22),
+            ("other", Some(("go1.22.9.linux-amd64", "go1.22.9"))),
+            ("out2", None),
+        ],
+    );
+    let other = parse_reports(&text)
+        .into_iter()
+        .find(|r| r.label == "other")
+        .unwrap();
+    assert!(
+        !other.path.contains("go1.22.10") && !other.path.contains("proj/bin"),
+        "{sh:?}: a stale entry followed into another project: {}",
+        other.path
+    );
+}
