@@ -1294,3 +1294,138 @@ fn with_direnv(sh: Sh, direnv_first: bool) {
         other.path
     );
 }
+
+/// The mise binary for the mise tests: `$GOPIN_TEST_MISE`, else `mise` on PATH (CI installs
+/// one from npm, see .ci/run).
+fn mise_bin() -> Option<PathBuf> {
+    let found = std::env::var_os("GOPIN_TEST_MISE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join("mise"))
+                .find(|p| p.is_file())
+        });
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "mise is required in CI");
+        eprintln!("skipping: mise is not installed");
+    }
+    found
+}
+
+per_shell_and_order!(with_mise:
+    bash_with_mise_activated_first => Sh::Bash, true,
+    bash_with_mise_activated_last => Sh::Bash, false,
+    zsh_with_mise_activated_first => Sh::Zsh, true,
+    zsh_with_mise_activated_last => Sh::Zsh, false,
+    fish_with_mise_activated_first => Sh::Fish, true,
+    fish_with_mise_activated_last => Sh::Fish, false,
+);
+
+/// mise activated alongside, in either order, in a project whose `mise.toml` asks for
+/// go1.21.13 (a linked install: mise works offline with it) and whose `.go-version` pins
+/// go1.22.10: inside, gopin's Go runs and GOROOT is its own; after leaving, GOROOT is the
+/// user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
+fn with_mise(sh: Sh, mise_first: bool) {
+    let Some(mise) = mise_bin() else { return };
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let miseroot = w.root.join("mise-go");
+    std::fs::create_dir_all(miseroot.join("bin")).unwrap();
+    std::fs::write(
+        miseroot.join("bin/go"),
+        "#!/bin/sh\ncase \"$1\" in version) echo go version mise;; env) echo \"$GOROOT\";; esac\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        miseroot.join("bin/go"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(w.root.join("proj/mise.toml"), "[tools]\ngo = \"1.21.13\"\n").unwrap();
+    let mise_dir = w.env.dir.path().join("mise");
+    let mise_env = [
+        ("MISE_DATA_DIR", mise_dir.join("data")),
+        ("MISE_CONFIG_DIR", mise_dir.join("config")),
+        ("MISE_CACHE_DIR", mise_dir.join("cache")),
+        ("MISE_STATE_DIR", mise_dir.join("state")),
+        ("MISE_TRUSTED_CONFIG_PATHS", w.root.clone()),
+    ];
+    let link = Command::new(&mise)
+        .args(["link", "go@1.21.13"])
+        .arg(&miseroot)
+        .envs(mise_env.iter().map(|(k, v)| (k, v)))
+        .env("MISE_YES", "1")
+        .output()
+        .unwrap();
+    assert!(link.status.success(), "mise link: {}", stderr_of(&link));
+    let activate = match sh {
+        Sh::Fish => format!("'{}' activate fish | source\n", mise.display()),
+        _ => format!("eval \"$('{}' activate {})\"\n", mise.display(), sh.name()),
+    };
+    let mut rc = String::from(report_fn(sh));
+    if mise_first {
+        rc.push_str(&activate);
+        rc.push_str(&init_line(sh));
+    } else {
+        rc.push_str(&init_line(sh));
+        rc.push_str(&activate);
+    }
+    let mut vars: Vec<(&str, &std::ffi::OsStr)> =
+        mise_env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    vars.push(("MISE_OFFLINE", std::ffi::OsStr::new("1")));
+    vars.push(("MISE_YES", std::ffi::OsStr::new("1")));
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report in",
+            "cd \"$W/plain\"",
+            "report out",
+            "cd \"$W/proj\"",
+            "report in2",
+            "cd \"$W/toolproj\"",
+            "report other",
+            "cd /",
+            "report out2",
+        ],
+        &vars,
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}\n{}", t.err))
+            .clone()
+    };
+    for (label, name, version) in [
+        ("in", "go1.22.10.linux-amd64", "go1.22.10"),
+        ("in2", "go1.22.10.linux-amd64", "go1.22.10"),
+        ("other", "go1.22.9.linux-amd64", "go1.22.9"),
+    ] {
+        let r = by(label);
+        let goroot = w.goroot(name);
+        assert_eq!(
+            r.go_version,
+            format!("go version {version} linux/amd64"),
+            "{sh:?} {label}: {r:?}"
+        );
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
+    }
+    for label in ["out", "out2"] {
+        let r = by(label);
+        assert_eq!(r.goroot, "/opt/user-goroot", "{sh:?} {label}: {r:?}");
+        assert!(
+            !r.path.contains(&w.env.store().display().to_string()),
+            "{sh:?} {label}: {}",
+            r.path
+        );
+    }
+}
