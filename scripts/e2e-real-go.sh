@@ -74,6 +74,31 @@ expect_eq "$(sed -n 2p "$out")" "doctor=0" "gopin doctor in a healthy setup (out
 expect_eq "$(sed -n 3p "$out")" "unset|none" "leaving the project"
 echo "ok: the hook switches, doctor is clean, leaving restores"
 
+step "a workspace under the hook: go.work's go line governs the module below it"
+ws=$WORK/ws
+mkdir -p "$ws/mod"
+printf 'go 1.22\n\nuse ./mod\n' > "$ws/go.work"
+printf 'module example.com/wsmod\n\ngo 1.21\n' > "$ws/mod/go.mod"
+printf 'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println(runtime.Version()) }\n' > "$ws/mod/main.go"
+# The repository's pin is older than the workspace's minimum: it must not be used there.
+echo "$OLD" > "$ws/.go-version"
+wsout=$WORK/ws.out
+bash --noprofile --norc -i >/dev/null 2>"$WORK/ws.err" <<EOS || true
+eval "\$("$GOPIN" init bash)"
+cd "$ws/mod"
+go build -o "$WORK/wsbin" . ; echo "build=\$?" >> "$wsout"
+echo "\$GOPIN_VERSION" >> "$wsout"
+cd "$ws"
+echo "\$GOPIN_VERSION" >> "$wsout"
+EOS
+cat "$wsout" "$WORK/ws.err"
+expect_eq "$(sed -n 1p "$wsout")" "build=0" "go build in a workspace module under the hook"
+expect_eq "$(sed -n 2p "$wsout")" "go$NEW" "the version the workspace requires"
+expect_eq "$("$WORK/wsbin")" "go$NEW" "the workspace binary's Go"
+expect_eq "$(sed -n 3p "$wsout")" "go$NEW" "the workspace root (go.work's go 1.22 over the older pin)"
+grep -q "older than go 1.22" "$WORK/ws.err" || fail "the hook did not say the pin is older than the workspace"
+echo "ok: the workspace builds with go$NEW, and the older pin is named"
+
 step "doctor catches a damaged GOROOT"
 echo "// tampered" >> "$goroot/src/fmt/print.go"
 rm "$goroot/src/strings/builder.go"
