@@ -67,6 +67,25 @@ _gopin_stale() {
   return 1
 }
 
+# bash has no chpwd hook. So that `cd p && go build` runs p's Go, as in zsh and fish, cd,
+# pushd and popd switch right away in interactive shells (the prompt check stays for every
+# other change). A cd function of yours defined before this line is kept and called; one
+# defined after it replaces this wrapper, and the switch then waits for the prompt. Loading
+# this twice wraps once.
+if [[ $- == *i* && -z ${_GOPIN_WRAPPED-} ]]; then
+  for _gopin_cmd in cd pushd popd; do
+    _gopin_inner="builtin $_gopin_cmd"
+    if declare -F "$_gopin_cmd" >/dev/null; then
+      _gopin_def=$(declare -f "$_gopin_cmd")
+      eval "_gopin_user_$_gopin_cmd () ${_gopin_def#*$'\n'}"
+      _gopin_inner=_gopin_user_$_gopin_cmd
+    fi
+    eval "$_gopin_cmd() { $_gopin_inner \"\$@\" || return; _gopin_hook; }"
+  done
+  _GOPIN_WRAPPED=1
+  unset _gopin_cmd _gopin_inner _gopin_def
+fi
+
 # Run last among the prompt commands, so gopin has the final word over tools that change the
 # environment before it (direnv, mise); it returns the status it was given, so prompts that
 # show $? still see the command's. Works with the string form of PROMPT_COMMAND and the array

@@ -1429,3 +1429,51 @@ fn with_mise(sh: Sh, mise_first: bool) {
         );
     }
 }
+
+/// bash has no chpwd hook: `cd p && go version` on one line must still run p's Go, through
+/// the user's own `cd` function, autocd, pushd/popd, CDPATH, `set -eu`, and keep `$?`.
+#[test]
+fn bash_switches_at_cd_not_one_command_late() {
+    if !Sh::Bash.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::from("set -u\n");
+    rc.push_str("cd() { builtin cd \"$@\" && echo user-cd >> \"$OUT\"; }\n");
+    rc.push_str("shopt -s autocd\nCDPATH=$W\n");
+    rc.push_str(report_fn(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            "cd \"$W/proj\" && report one-line",
+            "cd \"$W/plain\"; report left",
+            "\"$W/toolproj\"",
+            "report autocd",
+            "cd modproj >/dev/null && report cdpath",
+            "pushd \"$W/proj\" >/dev/null && report pushd",
+            "popd >/dev/null && report popd",
+            "cd /nonexistent 2>/dev/null; echo \"status=$?\" >> \"$OUT\"",
+        ],
+    );
+    let reports = parse_reports(&text);
+    let version = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("no report {label}:\n{text}"))
+            .go_version
+            .clone()
+    };
+    assert_eq!(version("one-line"), "go version go1.22.10 linux/amd64", "{text}");
+    assert_eq!(version("left"), "go version system", "{text}");
+    assert_eq!(version("autocd"), "go version go1.22.9 linux/amd64", "{text}");
+    assert_eq!(version("cdpath"), "go version go1.21.13 linux/amd64", "{text}");
+    assert_eq!(version("pushd"), "go version go1.22.10 linux/amd64", "{text}");
+    assert_eq!(version("popd"), "go version go1.21.13 linux/amd64", "{text}");
+    assert!(text.contains("status=1"), "{text}");
+    assert!(text.matches("user-cd").count() >= 4, "the user's cd function still runs: {text}");
+}
