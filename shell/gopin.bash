@@ -67,6 +67,21 @@ _gopin_stale() {
   return 1
 }
 
+# `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
+# parent shell: this function evals what the binary prints, then switches at once. Every
+# other command, and `gopin shell --help`, goes to the binary untouched.
+gopin() {
+  if [ "${1-}" = shell ] && [[ " $* " != *" -h "* && " $* " != *" --help "* ]]; then
+    shift
+    local _gopin_out
+    _gopin_out=$("$_GOPIN_BIN" shell --eval bash "$@") || return
+    eval "$_gopin_out"
+    _gopin_hook
+  else
+    "$_GOPIN_BIN" "$@"
+  fi
+}
+
 # bash has no chpwd hook. So that `cd p && go build` runs p's Go, as in zsh and fish, cd,
 # pushd and popd switch right away in interactive shells (the prompt check stays for every
 # other change). A cd function of yours defined before this line is kept and called; one

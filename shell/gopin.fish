@@ -60,6 +60,19 @@ function _gopin_keep_last
     end
 end
 
+# `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
+# parent shell: this function sources what the binary prints, then switches at once. Every
+# other command, and `gopin shell --help`, goes to the binary untouched.
+function gopin
+    if test "$argv[1]" = shell; and not contains -- --help $argv; and not contains -- -h $argv
+        set -l _gopin_out ($_gopin_bin shell --eval fish $argv[2..-1]); or return
+        string join \n -- $_gopin_out | source
+        _gopin_check
+    else
+        $_gopin_bin $argv
+    end
+end
+
 function _gopin_run
     if test -x "$_gopin_bin"
         $_gopin_bin hook-env fish --stamp $_gopin_stamp --shown "$_GOPIN_SHOWN" | source

@@ -67,6 +67,21 @@ _gopin_stale() {
   return 1
 }
 
+# `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
+# parent shell: this function evals what the binary prints, then switches at once. Every
+# other command, and `gopin shell --help`, goes to the binary untouched.
+gopin() {
+  if [[ "${1-}" == shell && " $* " != *" -h "* && " $* " != *" --help "* ]]; then
+    shift
+    local _gopin_out
+    _gopin_out=$("$_GOPIN_BIN" shell --eval zsh "$@") || return
+    eval "$_gopin_out"
+    _gopin_hook
+  else
+    "$_GOPIN_BIN" "$@"
+  fi
+}
+
 # Last among the prompt hooks (add-zsh-hook appends), so gopin has the final word over tools
 # that change the environment before it; add-zsh-hook never adds the same function twice.
 autoload -Uz add-zsh-hook

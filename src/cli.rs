@@ -35,6 +35,9 @@ pub enum Command {
     LsRemote(LsRemoteArgs),
     /// Pin a version for this directory (writes .go-version), installing it if needed
     Use(UseArgs),
+    /// Use a version in this shell only, over every pin, until `gopin shell --unset`
+    #[command(name = "shell")]
+    ShellOverride(ShellArgs),
     /// Show the version selected for this directory, the file that picked it and the file
     /// that constrained it
     #[command(long_about = CURRENT_LONG_ABOUT)]
@@ -71,6 +74,20 @@ pub struct UseArgs {
     /// Remove the pin instead (with --global: the user default)
     #[arg(long, conflicts_with_all = ["spec", "prefix"])]
     pub unset: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The version for this shell: 1.22.10, 1.22, latest (installed first if missing)
+    #[arg(value_name = "SPEC", required_unless_present = "unset")]
+    pub spec: Option<String>,
+    /// Go back to what the directory's files select
+    #[arg(long, conflicts_with = "spec")]
+    pub unset: bool,
+    /// Print the assignment for this shell to eval (the init script's `gopin` function
+    /// passes it; a program cannot change its parent shell's environment)
+    #[arg(long, value_enum, hide = true)]
+    pub eval: Option<Shell>,
 }
 
 /// The selection rule, in the words of SPEC §2.

@@ -4,7 +4,7 @@
 //! installed is reported as missing, and only commands that may install act on that.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -43,7 +43,11 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Resolution, ResolveError> {
     let workspace = Workspace::from_gowork(GoEnv::new(env).get("GOWORK"))?;
-    let selection = selection::select(dir, &store.default_file(), &workspace)?;
+    let mut selection = selection::select(dir, &store.default_file(), &workspace)?;
+    // `gopin shell` picks over every file, for this shell only (the go line still applies).
+    if let Some(pick) = shell_pick(env)? {
+        selection.pick = Some(pick);
+    }
     let floor = selection.minimum.as_ref().map(|m| m.floor);
     let (request, overridden) = match (&selection.pick, floor) {
         (None, None) => (None, None),
@@ -74,6 +78,37 @@ pub fn resolve(
     })
 }
 
+/// The variable `gopin shell` sets.
+pub const SHELL_VAR: &str = "GOPIN_SHELL_VERSION";
+
+/// The pick `gopin shell` made, if it made one.
+fn shell_pick(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Option<Pick>, SelectionError> {
+    let Some(raw) = env(SHELL_VAR).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let spec = raw.to_str().and_then(|v| v.parse().ok()).ok_or_else(|| {
+        SelectionError::Environment(format!(
+            "{SHELL_VAR}={} is not a Go version: run `gopin shell --unset`, or `gopin shell 1.22`",
+            crate::ui::shown_bytes(raw.as_encoded_bytes())
+        ))
+    })?;
+    Ok(Some(Pick {
+        spec,
+        source: PathBuf::from(SHELL_VAR),
+        kind: SourceKind::Shell,
+    }))
+}
+
+impl Pick {
+    /// Where the pick came from, for messages: a file, or `gopin shell`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            SourceKind::Shell => "gopin shell".to_string(),
+            _ => tilde(&self.source),
+        }
+    }
+}
+
 impl Resolution {
     /// The pick that decided, if one did (not one that was overridden).
     pub fn picked_by(&self) -> Option<&Pick> {
@@ -91,9 +126,19 @@ impl Resolution {
     /// The file that selected the version (`GOPIN_SOURCE`): the one that picked, else the
     /// one whose `go` line decided.
     pub fn source(&self) -> Option<&Path> {
-        self.picked_by()
-            .map(|p| p.source.as_path())
-            .or_else(|| self.constrained_by().map(|m| m.source.as_path()))
+        match self.picked_by() {
+            Some(pick) if pick.kind == SourceKind::Shell => None,
+            Some(pick) => Some(&pick.source),
+            None => self.constrained_by().map(|m| m.source.as_path()),
+        }
+    }
+
+    /// What selected the version, for messages: a file, or `gopin shell`.
+    pub fn source_label(&self) -> String {
+        match self.picked_by() {
+            Some(pick) => pick.label(),
+            None => self.source().map(tilde).unwrap_or_default(),
+        }
     }
 
     /// A line for a pin that is older than the minimum, naming both files. The user default
@@ -111,7 +156,7 @@ impl Resolution {
         Some(format!(
             "{} in {} is older than go {} in {}: {using}",
             pick.spec,
-            tilde(&pick.source),
+            pick.label(),
             minimum.floor,
             tilde(&minimum.source)
         ))
@@ -120,7 +165,7 @@ impl Resolution {
     /// The one-line hint for a selection that nothing installed satisfies.
     pub fn missing_hint(&self) -> Option<String> {
         let request = self.request.as_ref().filter(|_| self.installed.is_none())?;
-        let source = self.source().map(tilde).unwrap_or_default();
+        let source = self.source_label();
         Some(match (request.exact(), request.spec) {
             (Some(v), _) => {
                 format!("{v} is pinned by {source} but not installed — run: gopin install")

@@ -32,22 +32,43 @@ pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 pub enum SourceKind {
     GoVersion,
     ToolVersions,
+    /// `mise.toml` and the other names mise reads its project config from.
+    Mise,
     GoWork,
     GoMod,
     /// The user default (`gopin use --global`).
     Default,
+    /// `gopin shell` (`GOPIN_SHELL_VERSION`): this shell only, over every file.
+    Shell,
 }
 
 impl SourceKind {
     /// Pin files, in precedence order within one directory.
-    const PIN_FILES: [(&'static str, SourceKind); 2] = [
+    /// Pin files, in precedence order within one directory: gopin's own, then mise's (its
+    /// local file over its project file, as mise orders them), then asdf's.
+    pub const PIN_FILES: [(&'static str, SourceKind); 7] = [
         (".go-version", SourceKind::GoVersion),
+        ("mise.local.toml", SourceKind::Mise),
+        (".mise.local.toml", SourceKind::Mise),
+        ("mise.toml", SourceKind::Mise),
+        (".mise.toml", SourceKind::Mise),
+        (".config/mise.toml", SourceKind::Mise),
         (".tool-versions", SourceKind::ToolVersions),
     ];
 }
 
 /// Every file name whose appearance in a searched directory could change the selection.
-pub const FILE_NAMES: [&str; 4] = [".go-version", ".tool-versions", "go.work", "go.mod"];
+pub const FILE_NAMES: [&str; 9] = [
+    ".go-version",
+    "mise.local.toml",
+    ".mise.local.toml",
+    "mise.toml",
+    ".mise.toml",
+    ".config/mise.toml",
+    ".tool-versions",
+    "go.work",
+    "go.mod",
+];
 
 /// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,7 +315,7 @@ fn read_default(path: &Path) -> Result<Option<Pick>, SelectionError> {
 /// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
 pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, SelectionError> {
     let limit = match kind {
-        SourceKind::ToolVersions => MANIFEST_LIMIT,
+        SourceKind::ToolVersions | SourceKind::Mise => MANIFEST_LIMIT,
         _ => PIN_FILE_LIMIT,
     };
     let Some(text) = read_text(path, limit)? else {
@@ -302,6 +323,7 @@ pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, Se
     };
     match kind {
         SourceKind::ToolVersions => parse_tool_versions(&text, path),
+        SourceKind::Mise => parse_mise(&text, path),
         _ => parse_go_version(&text, path).map(Some),
     }
 }
@@ -365,6 +387,39 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, S
             .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
     Ok(None)
+}
+
+/// mise's config: the `go` entry of `[tools]`: a version string, the first of a list, or a
+/// table's `version`. mise's `prefix:` form is a prefix; other forms (`ref:`, `path:`) are
+/// not releases gopin can install.
+fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        invalid(path, None, format!("is not valid TOML ({})", e.message()))
+    })?;
+    let Some(tools) = table.get("tools").and_then(|t| t.as_table()) else {
+        return Ok(None);
+    };
+    let Some(entry) = tools.get("go").or_else(|| tools.get("golang")) else {
+        return Ok(None);
+    };
+    let first = match entry {
+        toml::Value::Array(list) => list.first(),
+        other => Some(other),
+    };
+    let version = match first {
+        Some(toml::Value::String(v)) => Some(v.as_str()),
+        Some(toml::Value::Table(t)) => t.get("version").and_then(|v| v.as_str()),
+        _ => None,
+    }
+    .ok_or_else(|| invalid(path, None, "its [tools] go entry holds no version string"))?;
+    let spec = version.strip_prefix("prefix:").unwrap_or(version);
+    spec.parse::<VersionSpec>().map(Some).map_err(|e| {
+        invalid(
+            path,
+            None,
+            format!("[tools] go = \"{version}\" is not a Go version gopin can install: {e}"),
+        )
+    })
 }
 
 /// `go.mod`/`go.work`: the `go` line and the `toolchain` line.
@@ -529,6 +584,46 @@ mod tests {
         assert_eq!(t.minimum("c"), some("1.20", "c/go.mod"));
         t.write("d/.tool-versions", "golang ref:master\n");
         assert!(t.select("d").is_err());
+    }
+
+    #[test]
+    fn mise_config_files_pick() {
+        let t = Tree::new();
+        t.write(
+            "a/mise.toml",
+            "[env]\nX = \"1\"\n\n[tools]\nnode = \"20\"\ngo = \"1.21\"\n",
+        );
+        assert_eq!(t.pick("a"), some("1.21", "a/mise.toml"));
+        t.write(
+            "b/.mise.toml",
+            "[tools]\n\"go\" = [\"1.21.13\", \"1.22\"]\n",
+        );
+        assert_eq!(t.pick("b"), some("go1.21.13", "b/.mise.toml"));
+        t.write(
+            "c/.config/mise.toml",
+            "[tools]\ngo = { version = \"prefix:1.22\" }\n",
+        );
+        assert_eq!(t.pick("c"), some("1.22", "c/.config/mise.toml"));
+        // mise.local.toml over mise.toml; .go-version over both; both over .tool-versions.
+        t.write("d/.tool-versions", "golang 1.20.1\n");
+        t.write("d/mise.toml", "[tools]\ngo = \"1.21\"\n");
+        assert_eq!(t.pick("d"), some("1.21", "d/mise.toml"));
+        t.write("d/mise.local.toml", "[tools]\ngo = \"1.22\"\n");
+        assert_eq!(t.pick("d"), some("1.22", "d/mise.local.toml"));
+        t.write("d/.go-version", "1.23.1\n");
+        assert_eq!(t.pick("d"), some("go1.23.1", "d/.go-version"));
+        // No go entry: it pins nothing.
+        t.write("e/mise.toml", "[tools]\npython = \"3.12\"\n");
+        assert_eq!(t.pick("e"), None);
+        for bad in [
+            "[tools]\ngo = \"ref:master\"\n",
+            "[tools]\ngo = 5\n",
+            "tools = [\n",
+        ] {
+            let path = t.write("f/mise.toml", bad);
+            let err = t.select("f").unwrap_err().to_string();
+            assert!(err.contains(&*path.to_string_lossy()), "{err}");
+        }
     }
 
     #[test]

@@ -1468,12 +1468,114 @@ fn bash_switches_at_cd_not_one_command_late() {
             .go_version
             .clone()
     };
-    assert_eq!(version("one-line"), "go version go1.22.10 linux/amd64", "{text}");
+    assert_eq!(
+        version("one-line"),
+        "go version go1.22.10 linux/amd64",
+        "{text}"
+    );
     assert_eq!(version("left"), "go version system", "{text}");
-    assert_eq!(version("autocd"), "go version go1.22.9 linux/amd64", "{text}");
-    assert_eq!(version("cdpath"), "go version go1.21.13 linux/amd64", "{text}");
-    assert_eq!(version("pushd"), "go version go1.22.10 linux/amd64", "{text}");
-    assert_eq!(version("popd"), "go version go1.21.13 linux/amd64", "{text}");
+    assert_eq!(
+        version("autocd"),
+        "go version go1.22.9 linux/amd64",
+        "{text}"
+    );
+    assert_eq!(
+        version("cdpath"),
+        "go version go1.21.13 linux/amd64",
+        "{text}"
+    );
+    assert_eq!(
+        version("pushd"),
+        "go version go1.22.10 linux/amd64",
+        "{text}"
+    );
+    assert_eq!(
+        version("popd"),
+        "go version go1.21.13 linux/amd64",
+        "{text}"
+    );
     assert!(text.contains("status=1"), "{text}");
-    assert!(text.matches("user-cd").count() >= 4, "the user's cd function still runs: {text}");
+    assert!(
+        text.matches("user-cd").count() >= 4,
+        "the user's cd function still runs: {text}"
+    );
+}
+
+per_shell!(gopin_shell_overrides_pins:
+    bash_gopin_shell_sets_a_version_for_this_shell => Sh::Bash,
+    zsh_gopin_shell_sets_a_version_for_this_shell => Sh::Zsh,
+    fish_gopin_shell_sets_a_version_for_this_shell => Sh::Fish,
+);
+
+/// `gopin shell 1.22.9` overrides every pin in this shell until `--unset`, at once; other
+/// commands, their arguments and their exit status pass through the `gopin` function.
+fn gopin_shell_overrides_pins(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let status = match sh {
+        Sh::Fish => "echo \"status=$status\" >> $OUT",
+        _ => "echo \"status=$?\" >> \"$OUT\"",
+    };
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "gopin shell 1.22.9 2>/dev/null; report shell",
+            "gopin current >> \"$OUT\"",
+            "cd \"$W/modproj\"",
+            "report elsewhere",
+            "gopin shell 1.x 2>/dev/null",
+            status,
+            "report after-error",
+            "gopin shell --unset 2>/dev/null; report unset",
+            "cd \"$W/plain\"",
+            "gopin current 2>/dev/null",
+            status,
+        ],
+    );
+    let reports = parse_reports(&text);
+    let version = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .version
+            .clone()
+    };
+    assert_eq!(
+        version("shell"),
+        "go1.22.9",
+        "{sh:?}: at once, over .go-version"
+    );
+    assert!(
+        text.contains("go1.22.9\tset by gopin shell"),
+        "{sh:?}: {text}"
+    );
+    assert_eq!(
+        version("elsewhere"),
+        "go1.22.9",
+        "{sh:?}: in every directory"
+    );
+    assert_eq!(
+        version("after-error"),
+        "go1.22.9",
+        "{sh:?}: a bad spec changes nothing"
+    );
+    assert_eq!(
+        version("unset"),
+        "go1.21.13",
+        "{sh:?}: back to modproj's go.mod"
+    );
+    let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
+    assert_eq!(statuses, ["status=2", "status=1"], "{sh:?}: {text}");
 }

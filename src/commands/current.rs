@@ -7,6 +7,7 @@ use super::{Context, print_json};
 use crate::cli::CurrentArgs;
 use crate::platform::Platform;
 use crate::resolve::Resolution;
+use crate::selection::SourceKind;
 use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
@@ -41,6 +42,7 @@ fn line(r: &Resolution) -> String {
     };
     let mut line = version;
     match r.picked_by() {
+        Some(pick) if pick.kind == SourceKind::Shell => line.push_str("\tset by gopin shell"),
         Some(pick) => line.push_str(&format!("\t{}", tilde(&pick.source))),
         None => line.push_str("\t-"),
     }
@@ -63,7 +65,11 @@ fn describe(r: &Resolution) -> serde_json::Value {
             .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string())),
         "request": r.request.map(|q| q.to_string()),
         "source": r.source(),
-        "picked_by": r.picked_by().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
+        "picked_by": r.picked_by().map(|p| json!({
+            "file": (p.kind != SourceKind::Shell).then_some(&p.source),
+            "by": p.label(),
+            "spec": p.spec.to_string(),
+        })),
         "constrained_by": r.constrained_by().map(|m| json!({"file": m.source, "minimum": m.floor.to_string()})),
         "overridden": r.overridden.as_ref().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
         "installed": r.installed.is_some(),

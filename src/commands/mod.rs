@@ -9,6 +9,7 @@ mod init;
 mod install;
 mod ls;
 mod ls_remote;
+mod shell_override;
 mod uninstall;
 mod use_;
 mod which;
@@ -139,6 +140,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Ls(args) => ls::run(&ctx, args),
         Command::LsRemote(args) => ls_remote::run(&ctx, args),
         Command::Use(args) => use_::run(&ctx, args),
+        Command::ShellOverride(args) => shell_override::run(&ctx, args),
         Command::Current(args) => current::run(&ctx, args),
         Command::Which(args) => which::run(&ctx, args),
         Command::Env(args) => env::run(&ctx, args),
