@@ -1136,7 +1136,7 @@ fn child_shell_with_a_rebuilt_path(sh: Sh) {
 }
 
 /// A later `PROMPT_COMMAND=…` replaces the hook: doctor says the hook did not run, instead of
-/// "hook loaded".
+/// "hook loaded". (`builtin cd`, since gopin's `cd` would switch by itself.)
 #[test]
 fn doctor_notices_a_replaced_prompt_command() {
     if !Sh::Bash.available() {
@@ -1150,7 +1150,7 @@ fn doctor_notices_a_replaced_prompt_command() {
         Sh::Bash,
         &rc,
         &[&format!(
-            "cd \"$W/proj\"; '{}' doctor > \"$OUT\"",
+            "builtin cd \"$W/proj\"; '{}' doctor > \"$OUT\"",
             gopin_bin().display()
         )],
     );
