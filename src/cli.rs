@@ -74,6 +74,10 @@ pub struct UseArgs {
     /// Remove the pin instead (with --global: the user default)
     #[arg(long, conflicts_with_all = ["spec", "prefix"])]
     pub unset: bool,
+    /// The file to write: .go-version, .tool-versions or a mise file (default: the file that
+    /// already pins Go here, else .go-version)
+    #[arg(long, value_name = "FILE", conflicts_with = "global")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -313,3 +313,56 @@ fn doctor_quiet_prints_only_problems() {
         "the hook is not loaded here: {text}"
     );
 }
+
+#[test]
+fn use_edits_the_file_that_already_pins_in_place() {
+    let (_m, env) = world(&["1.21.13"]);
+    let tv = "# asdf\nnodejs 20.1.0\ngolang 1.21.13 # keep this comment\npython 3.12.1\n";
+    let path = write(&env, "a/.tool-versions", tv);
+    let dir = env.work().join("a");
+    env.gopin(&["use", "1.22"])
+        .current_dir(&dir)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        tv.replace("1.21.13 #", "1.22.10 #"),
+        "byte for byte but the Go entry"
+    );
+    assert!(
+        !dir.join(".go-version").exists(),
+        "no second, conflicting pin"
+    );
+    assert_eq!(chosen(&env, "a"), "go1.22.10");
+
+    let toml = "# tools for this repo\n[tools]\nnode = \"20\"\ngo = [\"1.21\", \"1.22\"]  # first wins\n\n[env]\nGOFLAGS = \"-mod=mod\"\n";
+    let path = write(&env, "b/mise.toml", toml);
+    let dir = env.work().join("b");
+    env.gopin(&["use", "1.21.13"])
+        .current_dir(&dir)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        toml.replace("[\"1.21\",", "[\"1.21.13\",")
+    );
+    assert!(!dir.join(".go-version").exists());
+    // --file chooses; --unset takes just the Go entry out of a shared file.
+    env.gopin(&["use", "--file", ".go-version", "1.22.10"])
+        .current_dir(&dir)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".go-version")).unwrap(),
+        "1.22.10\n"
+    );
+    env.gopin(&["use", "--unset", "--file", "mise.toml"])
+        .current_dir(&dir)
+        .assert()
+        .success();
+    let left = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !left.contains("go =") && left.contains("node = \"20\"") && left.contains("GOFLAGS"),
+        "{left}"
+    );
+}
