@@ -184,7 +184,8 @@ pub struct LsArgs {
 
 #[derive(Debug, Args)]
 pub struct LsRemoteArgs {
-    /// Only versions matching this prefix (1.22, 1) or version
+    /// Only versions matching this prefix (1.22, 1) or spec (1.22.10, latest, stable,
+    /// oldstable)
     #[arg(value_name = "PREFIX")]
     pub prefix: Option<String>,
     /// Include betas and release candidates
@@ -193,6 +194,13 @@ pub struct LsRemoteArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Only the newest release of each minor (go1.22.10, go1.21.13, …), for a CI matrix
+    #[arg(long)]
+    pub latest_patch: bool,
+    /// Start at the `go` line of this go.mod/go.work file, or at a version (1.21: all of 1.21
+    /// and newer; 1.21.3: that release and newer; oldstable)
+    #[arg(long, value_name = "GO.MOD|VERSION")]
+    pub since: Option<std::ffi::OsString>,
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
