@@ -47,6 +47,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the shell hook: eval "$(gopin init bash)"
     Init(InitArgs),
+    /// Check which Go built each binary, against this directory's pin (or --against)
+    #[command(
+        after_help = "Exit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
+    )]
+    Audit(AuditArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// The hook's worker: print what changed for the shell to eval
@@ -204,4 +209,22 @@ pub struct LsRemoteArgs {
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Go binaries to check: ELF, Mach-O or PE, for any platform
+    #[arg(value_name = "BINARY", required = true)]
+    pub binaries: Vec<std::path::PathBuf>,
+    /// Judge against this version instead of the directory's selection (1.22.10; a prefix,
+    /// latest, stable or oldstable means its newest installed match)
+    #[arg(long, value_name = "SPEC")]
+    pub against: Option<String>,
+    /// Pass a binary built with a newer minor release than the pinned one (default: warn
+    /// and fail)
+    #[arg(long)]
+    pub allow_newer_minor: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each is a thin layer: parse its arguments into the types of the
 //! core modules, call them, and print.
 
+mod audit;
 mod current;
 mod doctor;
 mod env;
@@ -121,6 +122,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Init(args) => init::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
         Command::HookEnv(args) => init::hook_env(&ctx, args),
         Command::Completions(args) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
