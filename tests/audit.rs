@@ -178,7 +178,7 @@ fn the_policy_and_its_flag() {
     // --against replaces the pin: exact needs no store, and a newer patch passes.
     let (code, j, _) = audit(&env, &["fips", "--against", "1.22.3"]);
     assert_eq!(code, 0);
-    assert_eq!(j["against"], "go1.22.3");
+    assert_eq!(j["against"], "1.22.3");
     assert_eq!(j["source"], serde_json::Value::Null);
     assert_eq!(j["binaries"][0]["verdict"], "newer-patch");
     let (code, _, _) = audit(&env, &["fips", "--against", "1.22.11"]);

@@ -155,6 +155,11 @@ fn stable_and_oldstable_wherever_a_spec_is_accepted() {
         .output()
         .unwrap();
     assert_eq!(stdout_of(&out).trim(), "go version go1.22.10 linux/amd64");
+    let out = env
+        .gopin(&["exec", "oldstable", "--install", "--", "go", "version"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out).trim(), "go version go1.21.13 linux/amd64");
     let out = env.gopin(&["install", "stablest"]).output().unwrap();
     assert!(
         stderr_of(&out).contains("latest, stable, oldstable"),

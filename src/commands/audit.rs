@@ -26,7 +26,8 @@ struct Expected {
 enum Origin {
     /// The file that pins it.
     Pin(PathBuf),
-    Against(VersionSpec),
+    /// `--against`, as typed (it parsed as a spec, so it is safe to print).
+    Against(String),
 }
 
 impl Origin {
@@ -34,7 +35,7 @@ impl Origin {
     fn phrase(&self) -> String {
         match self {
             Origin::Pin(source) => format!("pinned by {}", tilde(source)),
-            Origin::Against(spec) => format!("asked for by --against {spec}"),
+            Origin::Against(raw) => format!("asked for by --against {raw}"),
         }
     }
 }
@@ -190,7 +191,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
             })?;
             Expected {
                 version,
-                origin: Origin::Against(spec),
+                origin: Origin::Against(raw.clone()),
             }
         }
         None => {
@@ -214,7 +215,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
     if args.json {
         let (source, against) = match &expected.origin {
             Origin::Pin(source) => (Some(source.to_string_lossy().into_owned()), None),
-            Origin::Against(spec) => (None, Some(spec.to_string())),
+            Origin::Against(raw) => (None, Some(raw.clone())),
         };
         print_json(&serde_json::json!({
             "expected": expected.version,
