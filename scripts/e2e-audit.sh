@@ -220,8 +220,11 @@ expect_eq "$list" "[\"go$NEW\",\"go$OLD\"]" "the version list for go 1.21"
 if command -v jq >/dev/null; then
   expect_eq "$("$GOPIN" ls-remote --json --latest-patch --since go.mod | jq -c 'map(.version)')" "$list" "the jq form in docs/ci.md"
 fi
-expect_eq "$("$GOPIN" ls-remote stable)" "go$NEW  (installed)" "stable"
-expect_eq "$("$GOPIN" ls-remote oldstable)" "go$OLD  (installed)" "oldstable"
+for spec in stable oldstable; do
+  "$GOPIN" ls-remote "$spec" --json >"$WORK/$spec.json"
+done
+expect_eq "$(field "$WORK/stable.json" '[r["version"] for r in j]')" "[\"go$NEW\"]" "stable"
+expect_eq "$(field "$WORK/oldstable.json" '[r["version"] for r in j]')" "[\"go$OLD\"]" "oldstable"
 for go in $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])))' "$list"); do
   "$GOPIN" exec "$go" --install -- go build -o "$bin/matrix-$go" .
   "$GOPIN" audit --against "$go" "$bin/matrix-$go"

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Context, print_json};
@@ -181,27 +181,7 @@ impl Details {
 }
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
-    let expected = match &args.against {
-        Some(raw) => {
-            let spec: VersionSpec = raw.parse()?;
-            let version = newest_installed(ctx, &Request::Spec(spec))?.ok_or_else(|| {
-                anyhow!(
-                    "no installed Go matches {spec}: run `gopin install {spec}`, or pass --against an exact version such as 1.22.10"
-                )
-            })?;
-            Expected {
-                version,
-                origin: Origin::Against(raw.clone()),
-            }
-        }
-        None => {
-            let (version, source) = selected(ctx)?;
-            Expected {
-                version,
-                origin: Origin::Pin(source),
-            }
-        }
-    };
+    let expected = expected(ctx, args.against.as_deref())?;
     let reports: Vec<Report> = args
         .binaries
         .iter()
@@ -231,10 +211,30 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(worst.exit_code()))
 }
 
-/// The version the current directory selects and the file that selects it: an exact pin as
-/// it is (installed or not); a prefix or a `go` line as its newest installed match, the
-/// version the hook would activate. The one place audit asks which Go a directory wants.
-fn selected(ctx: &Context) -> Result<(GoVersion, PathBuf)> {
+/// The release to judge against: `--against` if given, else what the current directory
+/// selects. An exact version is taken as it is, installed or not (a CI gate needs no Go); a
+/// prefix, `latest`/`stable`/`oldstable` or a `go` line means its newest installed match,
+/// the version the hook would activate. The one place audit asks the resolver.
+fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
+    let platform = Platform::host()?;
+    let installed = |request: &Request| -> Result<Option<GoVersion>> {
+        if let Some(v) = request.exact() {
+            return Ok(Some(v));
+        }
+        Ok(activate::find_installed(&ctx.store, &platform, request)?.map(|i| i.version))
+    };
+    if let Some(raw) = against {
+        let spec: VersionSpec = raw.parse()?;
+        let Some(version) = installed(&Request::Spec(spec))? else {
+            bail!(
+                "no installed Go matches {spec}: run `gopin install {spec}`, or pass --against an exact version such as 1.22.10"
+            );
+        };
+        return Ok(Expected {
+            version,
+            origin: Origin::Against(raw.to_string()),
+        });
+    }
     let cwd = Context::cwd();
     let Some(pin) = selection::select(&cwd, &activate::default_file(&ctx.store))? else {
         bail!(
@@ -242,22 +242,16 @@ fn selected(ctx: &Context) -> Result<(GoVersion, PathBuf)> {
             shown(&cwd)
         );
     };
-    let Some(version) = newest_installed(ctx, &pin.request)? else {
+    let Some(version) = installed(&pin.request)? else {
         bail!(
             "{} (or pass --against an exact version)",
             activate::missing_hint(&pin)
         );
     };
-    Ok((version, pin.source))
-}
-
-/// The exact version `request` names, else its newest installed match for this host.
-fn newest_installed(ctx: &Context, request: &Request) -> Result<Option<GoVersion>> {
-    if let Some(v) = request.exact() {
-        return Ok(Some(v));
-    }
-    let platform = Platform::host()?;
-    Ok(activate::find_installed(&ctx.store, &platform, request)?.map(|i| i.version))
+    Ok(Expected {
+        version,
+        origin: Origin::Pin(pin.source),
+    })
 }
 
 /// Reads one binary and judges it.
