@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end check of `gopin audit` and the CI-matrix listing against real Go: builds a small
 # module with the real go1.21.13 and go1.22.10 (cgo on and off, with and without -trimpath,
-# linux/arm64 cross-built, stripped, with a dirty work tree), audits each binary against
-# pins and --against, compares what audit reads with `go version -m`, and checks the files
-# that are not Go binaries. Then it runs the CI recipe of docs/ci.md: the version list from
-# one `ls-remote` call, a build per version, and the audit gate.
+# linux/arm64 cross-built, stripped, with a dirty work tree; darwin/arm64 and windows/amd64
+# for the Mach-O and PE readers), audits each binary against pins and --against, compares
+# what audit reads with `go version -m`, and checks the files that are not Go binaries. Then
+# it runs the CI recipe of docs/ci.md: the version list from one `ls-remote` call, a build
+# per version, and the audit gate.
 #
 # usage: scripts/e2e-audit.sh     (E2E_DIR, default target/e2e, caches wheels and archives;
 #                                  the release binary is taken from CARGO_TARGET_DIR or target/)
@@ -120,6 +121,12 @@ echo "// dirty" >>"$app/main.go"
 build "dirty-$NEW" "$NEW" CGO_ENABLED=0 --
 git -C "$app" checkout -q main.go
 
+step "cross-building with go$NEW for darwin/arm64 (Mach-O) and windows/amd64 (PE)"
+build "darwin-$NEW" "$NEW" GOOS=darwin GOARCH=arm64 --
+build "windows-$NEW.exe" "$NEW" GOOS=windows GOARCH=amd64 --
+expect_eq "$(od -An -tx1 -N4 "$bin/darwin-$NEW" | tr -d ' ')" "cffaedfe" "a 64-bit Mach-O"
+expect_eq "$(od -An -tc -N2 "$bin/windows-$NEW.exe" | tr -d ' ')" "MZ" "a PE file"
+
 step "auditing in a directory pinned to $NEW"
 proj=$WORK/proj
 mkdir -p "$proj"
@@ -132,6 +139,15 @@ for kind in cgo nocgo arm64 stripped; do
   expect_eq "$(field "$WORK/audit.out" 'j["binaries"][0]["verdict"]')" '"older"' "$kind-$OLD verdict"
 done
 ok "every go$NEW build passes, every go$OLD build fails"
+
+audit_status 0 --json "$bin/darwin-$NEW" "$bin/windows-$NEW.exe"
+expect_eq "$(field "$WORK/audit.out" '[b["goos"] + "/" + b["goarch"] for b in j["binaries"]]')" \
+  '["darwin/arm64", "windows/amd64"]' "GOOS/GOARCH of the Mach-O and PE builds"
+expect_eq "$(field "$WORK/audit.out" '[b["vcs_revision"] for b in j["binaries"]]')" \
+  "[\"$revision\", \"$revision\"]" "vcs.revision of the Mach-O and PE builds"
+audit_status 1 --json --against 1.23.0 "$bin/darwin-$NEW" "$bin/windows-$NEW.exe"
+expect_eq "$(field "$WORK/audit.out" '[b["verdict"] for b in j["binaries"]]')" '["older", "older"]' "judged"
+ok "real Mach-O (darwin/arm64) and PE (windows/amd64) binaries read and judged"
 
 for v in "$NEW" "$OLD"; do
   audit_status "$([ "$v" = "$NEW" ] && echo 0 || echo 1)" --json "$bin/cgo-$v" "$bin/nocgo-$v" "$bin/arm64-$v" "$bin/dirty-$NEW"
