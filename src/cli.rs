@@ -52,6 +52,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print the shell hook: eval "$(gopin init bash)"
     Init(InitArgs),
+    /// Check which Go built each binary, against this directory's pin (or --against)
+    #[command(
+        after_help = "Exit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
+    )]
+    Audit(AuditArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// The hook's worker: print what changed for the shell to eval
@@ -232,7 +237,8 @@ pub struct LsArgs {
 
 #[derive(Debug, Args)]
 pub struct LsRemoteArgs {
-    /// Only versions matching this prefix (1.22, 1) or version
+    /// Only versions matching this prefix (1.22, 1) or spec (1.22.10, latest, stable,
+    /// oldstable)
     #[arg(value_name = "PREFIX")]
     pub prefix: Option<String>,
     /// Include betas and release candidates
@@ -241,7 +247,32 @@ pub struct LsRemoteArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Only the newest release of each minor (go1.22.10, go1.21.13, …), for a CI matrix
+    #[arg(long)]
+    pub latest_patch: bool,
+    /// Start at the `go` line of this go.mod/go.work file, or at a version (1.21: all of 1.21
+    /// and newer; 1.21.3: that release and newer; oldstable)
+    #[arg(long, value_name = "GO.MOD|VERSION")]
+    pub since: Option<std::ffi::OsString>,
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Go binaries to check: ELF, Mach-O or PE, for any platform
+    #[arg(value_name = "BINARY", required = true)]
+    pub binaries: Vec<std::path::PathBuf>,
+    /// Judge against this version instead of the directory's selection (1.22.10; a prefix,
+    /// latest, stable or oldstable means its newest installed match)
+    #[arg(long, value_name = "SPEC")]
+    pub against: Option<String>,
+    /// Pass a binary built with a newer minor release than the pinned one (default: warn
+    /// and fail)
+    #[arg(long)]
+    pub allow_newer_minor: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }

@@ -179,11 +179,16 @@ impl Index {
         })
     }
 
-    /// The newest release `spec` selects. Prefixes and `latest` pick stable releases only.
+    /// The release `spec` selects ([`VersionSpec::best`] over this index). Every spec but an
+    /// exact one picks among the releases the index marks stable.
     pub fn resolve(&self, spec: &VersionSpec) -> Option<&Release> {
-        self.releases
+        let candidates: Vec<GoVersion> = self
+            .releases
             .iter()
-            .find(|r| spec.matches(&r.version) && (r.stable || !spec_wants_stable(spec)))
+            .filter(|r| r.stable || !spec_wants_stable(spec))
+            .map(|r| r.version)
+            .collect();
+        self.find(&spec.best(&candidates)?)
     }
 
     pub fn find(&self, version: &GoVersion) -> Option<&Release> {
@@ -352,6 +357,8 @@ mod tests {
         assert_eq!(pick("1.18beta1"), None);
         assert_eq!(pick("1.17rc1").as_deref(), Some("go1.17rc1"));
         assert_eq!(pick("1.99"), None);
+        assert_eq!(pick("stable").as_deref(), Some("go1.17.3"));
+        assert_eq!(pick("oldstable").as_deref(), Some("go1.16.10"));
         let linux = Platform::new("linux", "amd64").unwrap();
         let r = index.resolve(&"1.17.3".parse().unwrap()).unwrap();
         assert_eq!(

@@ -59,7 +59,8 @@ impl Floor {
                 major: m,
                 minor: None,
             } => m >= major,
-            VersionSpec::Latest => true,
+            // Decided over the candidates: whether one meets the floor shows in `choose`.
+            VersionSpec::Latest | VersionSpec::Stable | VersionSpec::OldStable => true,
         }
     }
 }
@@ -94,9 +95,9 @@ impl Request {
         }
     }
 
-    /// Whether `v` satisfies the request.
-    pub fn admits(&self, v: &GoVersion) -> bool {
-        self.spec.is_none_or(|s| s.matches(v)) && self.floor.is_none_or(|f| f.admits(v))
+    /// Whether `v` meets the floor.
+    fn meets_floor(&self, v: &GoVersion) -> bool {
+        self.floor.is_none_or(|f| f.admits(v))
     }
 
     /// The best of `candidates`. For a spec: the newest version it matches that meets the
@@ -108,7 +109,7 @@ impl Request {
     {
         let admitted: Vec<GoVersion> = candidates
             .into_iter()
-            .filter(|v| self.admits(v))
+            .filter(|v| self.meets_floor(v))
             .copied()
             .collect();
         let newest = |vs: &mut dyn Iterator<Item = &GoVersion>| {
@@ -124,7 +125,9 @@ impl Request {
                 newest(&mut admitted.iter().filter(same_minor))
                     .or_else(|| newest(&mut admitted.iter()))
             }
-            _ => newest(&mut admitted.iter()),
+            // The spec decides among what meets the floor (`oldstable` over that set).
+            (Some(spec), _) => spec.best(&admitted),
+            (None, None) => newest(&mut admitted.iter()),
         }
     }
 

@@ -450,6 +450,13 @@ fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError>
                     })?;
                 found.toolchain = Some(version);
             }
+            (Some(directive @ ("go" | "toolchain")), None) => {
+                return Err(invalid(
+                    path,
+                    Some(n + 1),
+                    format!("the '{directive}' line has no version"),
+                ));
+            }
             (Some("go"), Some(value)) if !seen_go => {
                 seen_go = true;
                 found.go = Some(Floor::parse(value).ok_or_else(|| {

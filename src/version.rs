@@ -32,7 +32,7 @@ pub struct GoVersion {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error(
-    "'{input}' is not a Go version: expected a version such as 1.22.10, 1.22, 1, latest or 1.23rc1"
+    "'{input}' is not a Go version: expected a version such as 1.22.10, 1.22, 1, latest, stable, oldstable or 1.23rc1"
 )]
 pub struct ParseVersionError {
     pub input: String,
@@ -187,7 +187,8 @@ impl<'de> serde::Deserialize<'de> for GoVersion {
     }
 }
 
-/// What a user asks for: an exact version, a prefix, or the newest stable release.
+/// What a user asks for: an exact version, a prefix, or a release named by its place among
+/// the others (`latest`, `stable`, `oldstable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VersionSpec {
     /// Three numbers, or any pre-release: `1.22.10`, `1.20.0` (= `go1.20`), `1.23rc1`.
@@ -196,6 +197,11 @@ pub enum VersionSpec {
     Prefix { major: u32, minor: Option<u32> },
     /// The newest stable release.
     Latest,
+    /// setup-go's `stable`: the newest release of the newest minor (the same as `latest`,
+    /// under the name CI files use).
+    Stable,
+    /// setup-go's `oldstable`: the newest release of the minor before the newest one.
+    OldStable,
 }
 
 impl VersionSpec {
@@ -210,16 +216,46 @@ impl VersionSpec {
         }
     }
 
-    /// Whether `v` is a candidate for this spec. Prefixes and `latest` only ever match stable
-    /// releases; pre-releases must be named exactly.
+    /// Whether `v` is a candidate for this spec, judged on `v` alone. Prefixes, `latest` and
+    /// `stable` only ever match stable releases (the newest match is the one meant);
+    /// pre-releases must be named exactly. `oldstable` matches nothing here, because no
+    /// version is `oldstable` by itself: a caller that picks with `matches` finds nothing
+    /// rather than the wrong release, and [`VersionSpec::best`] decides it.
     pub fn matches(&self, v: &GoVersion) -> bool {
         match *self {
             VersionSpec::Exact(want) => want == *v,
             VersionSpec::Prefix { major, minor } => {
                 v.is_stable() && v.major == major && minor.is_none_or(|m| m == v.minor)
             }
-            VersionSpec::Latest => v.is_stable(),
+            VersionSpec::Latest | VersionSpec::Stable => v.is_stable(),
+            VersionSpec::OldStable => false,
         }
+    }
+
+    /// The version this spec picks out of `candidates` (in any order, duplicates allowed):
+    /// the exact one, or the newest stable release that matches; `oldstable` is decided
+    /// over the candidates themselves (the newest stable release of the second-newest minor
+    /// among them), as setup-go decides it over the release manifest.
+    pub fn best(&self, candidates: &[GoVersion]) -> Option<GoVersion> {
+        let newest = |keep: &dyn Fn(&GoVersion) -> bool| {
+            candidates.iter().filter(|v| keep(v)).max().copied()
+        };
+        match self {
+            VersionSpec::OldStable => {
+                let stable = VersionSpec::Stable.best(candidates)?;
+                newest(&|v| v.is_stable() && (v.major, v.minor) < (stable.major, stable.minor))
+            }
+            _ => newest(&|v| self.matches(v)),
+        }
+    }
+
+    /// Whether the version this spec names depends on which others exist (`latest`,
+    /// `stable`, `oldstable`), rather than on the version alone.
+    pub fn is_relative(&self) -> bool {
+        matches!(
+            self,
+            VersionSpec::Latest | VersionSpec::Stable | VersionSpec::OldStable
+        )
     }
 }
 
@@ -227,8 +263,11 @@ impl FromStr for VersionSpec {
     type Err = ParseVersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "latest" {
-            return Ok(VersionSpec::Latest);
+        match s {
+            "latest" => return Ok(VersionSpec::Latest),
+            "stable" => return Ok(VersionSpec::Stable),
+            "oldstable" => return Ok(VersionSpec::OldStable),
+            _ => {}
         }
         if s.len() > MAX_SPEC_LEN {
             return Err(ParseVersionError::new(s));
@@ -262,6 +301,8 @@ impl fmt::Display for VersionSpec {
             } => write!(f, "{major}.{minor}"),
             VersionSpec::Prefix { major, minor: None } => write!(f, "{major}"),
             VersionSpec::Latest => f.write_str("latest"),
+            VersionSpec::Stable => f.write_str("stable"),
+            VersionSpec::OldStable => f.write_str("oldstable"),
         }
     }
 }
@@ -370,6 +411,22 @@ mod tests {
             }
         );
         assert_eq!(spec("latest"), Latest);
+        assert_eq!(spec("stable"), Stable);
+        assert_eq!(spec("oldstable"), OldStable);
+        for name in [
+            "latest",
+            "stable",
+            "oldstable",
+            "1.22",
+            "1",
+            "go1.22.10",
+            "go1.23rc1",
+        ] {
+            assert_eq!(spec(name).to_string(), name);
+        }
+        for bad in ["Stable", "old-stable", "gostable", "vlatest", "stable1"] {
+            assert!(bad.parse::<VersionSpec>().is_err(), "{bad:?} parsed");
+        }
         assert_eq!(spec("1.23rc1"), Exact(v("go1.23rc1")));
         assert_eq!(spec("1.20.0"), Exact(v("go1.20")));
     }
@@ -377,7 +434,7 @@ mod tests {
     #[test]
     fn prefixes_compare_numbers_not_strings() {
         let have = [v("1.20.1"), v("1.20.14"), v("1.2.9"), v("1.21rc1")];
-        let best = |spec: &VersionSpec| have.iter().filter(|v| spec.matches(v)).max().copied();
+        let best = |spec: &VersionSpec| spec.best(&have);
         let exact: VersionSpec = "1.20.1".parse().unwrap();
         assert_eq!(best(&exact), Some(v("1.20.1")));
         let prefix: VersionSpec = "1.20".parse().unwrap();
@@ -388,5 +445,47 @@ mod tests {
         assert_eq!(best(&rc_line), None, "prefixes skip pre-releases");
         assert!(rc_line.covers(&v("1.21rc1")), "but cover them when listing");
         assert!(!minor2.covers(&v("1.20.1")));
+    }
+
+    #[test]
+    fn best_picks_for_every_kind_of_spec() {
+        let spec = |s: &str| s.parse::<VersionSpec>().unwrap();
+        // Unsorted, with duplicates and pre-releases, as a store listing or an index may be.
+        let have = [
+            v("1.21.13"),
+            v("1.22.10"),
+            v("1.23rc1"),
+            v("1.22.2"),
+            v("1.20.14"),
+            v("1.22.10"),
+            v("1.21.0"),
+        ];
+        let pick = |s: &str| spec(s).best(&have).map(|v| v.to_string());
+        assert_eq!(pick("stable").as_deref(), Some("go1.22.10"));
+        assert_eq!(pick("latest").as_deref(), Some("go1.22.10"));
+        assert_eq!(
+            pick("oldstable").as_deref(),
+            Some("go1.21.13"),
+            "the newest minor is 1.22: a 1.23 pre-release is not a release of it"
+        );
+        assert_eq!(pick("1.21").as_deref(), Some("go1.21.13"));
+        assert_eq!(pick("1").as_deref(), Some("go1.22.10"));
+        assert_eq!(pick("1.23rc1").as_deref(), Some("go1.23rc1"));
+        assert_eq!(pick("1.22.2").as_deref(), Some("go1.22.2"));
+        assert_eq!(pick("1.22.3"), None);
+        assert_eq!(pick("1.19"), None);
+        // oldstable needs two minors; it crosses a major boundary like any other.
+        assert_eq!(spec("oldstable").best(&[v("1.22.1"), v("1.22.0")]), None);
+        assert_eq!(spec("oldstable").best(&[]), None);
+        assert_eq!(spec("stable").best(&[v("1.23rc1")]), None);
+        assert_eq!(
+            spec("oldstable").best(&[v("2.0.1"), v("1.99.3"), v("1.99.4")]),
+            Some(v("1.99.4"))
+        );
+        assert!(spec("oldstable").is_relative() && !spec("1.22").is_relative());
+        assert!(
+            have.iter().all(|v| !spec("oldstable").matches(v)),
+            "no version is oldstable on its own"
+        );
     }
 }

@@ -78,7 +78,7 @@ fn use_global_sets_the_default() {
     );
     std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
     let out = env.gopin(&["use", "--global", "1.22.9"]).assert().success();
-    assert!(stderr_of(out.get_output()).contains("takes precedence over the default"));
+    assert!(stderr_of(out.get_output()).contains("which takes precedence"));
 }
 
 #[test]

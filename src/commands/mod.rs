@@ -1,6 +1,7 @@
 //! One module per subcommand. Each is a thin layer: parse its arguments into the types of the
 //! core modules, call them, and print.
 
+mod audit;
 mod current;
 mod doctor;
 mod env;
@@ -146,6 +147,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
         Command::Init(_) | Command::HookEnv(_) => unreachable!("handled above"),
         Command::Completions(args) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();

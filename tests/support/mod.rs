@@ -423,3 +423,177 @@ pub fn stderr_of(out: &std::process::Output) -> String {
 pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Go build info as `go build` embeds it (SPEC's `gopin audit`): module information framed by
+/// Go's two 16-byte sentinels.
+pub fn go_modinfo(text: &str) -> Vec<u8> {
+    const START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
+    const END: &[u8; 16] = b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2";
+    [&START[..], text.as_bytes(), &END[..]].concat()
+}
+
+/// The `\xff Go buildinf:` header with the pointer size and flags bytes, padded to 32 bytes.
+fn go_blob_header(ptr_size: u8, flags: u8) -> Vec<u8> {
+    let mut blob = b"\xff Go buildinf:".to_vec();
+    blob.extend([ptr_size, flags]);
+    blob.resize(32, 0);
+    blob
+}
+
+/// A Go 1.18+ build-info blob: the header, then the version and module information inline,
+/// each behind a varint length.
+pub fn go_blob_inline(version: &str, modinfo: &[u8]) -> Vec<u8> {
+    let mut blob = go_blob_header(8, 2);
+    for s in [version.as_bytes(), modinfo] {
+        let mut n = s.len();
+        while n >= 0x80 {
+            blob.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        blob.push(n as u8);
+        blob.extend_from_slice(s);
+    }
+    blob
+}
+
+/// A Go 1.13–1.17 blob for 64-bit little-endian, loaded at virtual address `base`: the
+/// header holds the addresses of two Go string headers (address, length), which follow it,
+/// and then the bytes they point at.
+pub fn go_blob_pointers(base: u64, version: &str, modinfo: &[u8]) -> Vec<u8> {
+    let mut blob = go_blob_header(8, 0);
+    let strings = base + 64;
+    blob[16..24].copy_from_slice(&(base + 32).to_le_bytes());
+    blob[24..32].copy_from_slice(&(base + 48).to_le_bytes());
+    for (addr, len) in [
+        (strings, version.len()),
+        (strings + version.len() as u64, modinfo.len()),
+    ] {
+        blob.extend(addr.to_le_bytes());
+        blob.extend((len as u64).to_le_bytes());
+    }
+    blob.extend_from_slice(version.as_bytes());
+    blob.extend_from_slice(modinfo);
+    blob
+}
+
+/// A minimal ELF64 x86-64 executable whose one writable PT_LOAD segment holds `make(vaddr)`
+/// (the blob, given the address it is loaded at). With `section`, the data is also a section
+/// of that name (`.go.buildinfo` as Go's linker writes it, `.data` as older or other tools
+/// do); without, the file has no section headers at all, like an `sstrip`ped binary.
+pub fn elf_exe(section: Option<&str>, make: impl Fn(u64) -> Vec<u8>) -> Vec<u8> {
+    use object::elf;
+    use object::write::elf::{FileHeader, ProgramHeader, SectionHeader, Writer};
+    const BASE: u64 = 0x40_0000;
+    let len = make(0).len() as u64;
+    let mut bytes = Vec::new();
+    let mut w = Writer::new(object::Endianness::Little, true, &mut bytes);
+    w.reserve_file_header();
+    w.reserve_program_headers(1);
+    let offset = w.reserve(len, 16);
+    let name = section.map(|s| w.add_section_name(s.as_bytes()));
+    if name.is_some() {
+        w.reserve_null_section_index();
+        w.reserve_section_index();
+        w.reserve_shstrtab_section_index();
+        w.reserve_shstrtab().unwrap();
+        w.reserve_section_headers();
+    }
+    let vaddr = BASE + offset;
+    w.write_file_header(&FileHeader {
+        os_abi: elf::ELFOSABI_SYSV,
+        abi_version: 0,
+        e_type: elf::ET_EXEC,
+        e_machine: elf::EM_X86_64,
+        e_entry: vaddr,
+        e_flags: elf::FileFlags(0),
+    })
+    .unwrap();
+    w.write_align_program_headers();
+    w.write_program_header(&ProgramHeader {
+        p_type: elf::PT_LOAD,
+        p_flags: elf::PF_R | elf::PF_W,
+        p_offset: offset,
+        p_vaddr: vaddr,
+        p_paddr: vaddr,
+        p_filesz: len,
+        p_memsz: len,
+        p_align: 16,
+    });
+    w.pad_until(offset);
+    w.write(&make(vaddr));
+    if let Some(name) = name {
+        w.write_shstrtab();
+        w.write_null_section_header();
+        w.write_section_header(&SectionHeader {
+            sh_name: w.section_name_offset(Some(name)),
+            sh_type: elf::SHT_PROGBITS,
+            sh_flags: elf::SHF_ALLOC | elf::SHF_WRITE,
+            sh_addr: vaddr,
+            sh_offset: offset,
+            sh_size: len,
+            sh_link: 0,
+            sh_info: 0,
+            sh_addralign: 16,
+            sh_entsize: 0,
+        });
+        w.write_shstrtab_section_header();
+    }
+    bytes
+}
+
+/// A minimal 64-bit Windows executable whose `.data` section starts with `blob`, where Go's
+/// linker puts it on Windows.
+pub fn pe_exe(blob: &[u8]) -> Vec<u8> {
+    use object::pe;
+    use object::write::pe::{NtHeaders, Writer};
+    let mut bytes = Vec::new();
+    let mut w = Writer::new(true, 0x1000, 0x200, &mut bytes);
+    w.reserve_dos_header_and_stub();
+    w.reserve_nt_headers(16);
+    w.reserve_section_headers(1);
+    let data = w.reserve_data_section(blob.len() as u32, blob.len() as u32);
+    w.write_dos_header_and_stub().unwrap();
+    w.write_nt_headers(NtHeaders {
+        machine: pe::IMAGE_FILE_MACHINE_AMD64,
+        time_date_stamp: 0,
+        characteristics: pe::IMAGE_FILE_EXECUTABLE_IMAGE | pe::IMAGE_FILE_LARGE_ADDRESS_AWARE,
+        major_linker_version: 3,
+        minor_linker_version: 0,
+        address_of_entry_point: 0,
+        image_base: 0x1_4000_0000,
+        major_operating_system_version: 6,
+        minor_operating_system_version: 1,
+        major_image_version: 0,
+        minor_image_version: 0,
+        major_subsystem_version: 6,
+        minor_subsystem_version: 1,
+        subsystem: pe::IMAGE_SUBSYSTEM_WINDOWS_CUI,
+        dll_characteristics: pe::DllFlags(0),
+        size_of_stack_reserve: 0x10_0000,
+        size_of_stack_commit: 0x1000,
+        size_of_heap_reserve: 0x10_0000,
+        size_of_heap_commit: 0x1000,
+    });
+    w.write_section_headers();
+    w.write_section(data.file_offset, blob);
+    bytes
+}
+
+/// A Mach-O (arm64) file with `blob` in `__DATA,__go_buildinfo`, the section Go's linker
+/// uses on macOS.
+pub fn macho_with_blob(blob: &[u8]) -> Vec<u8> {
+    use object::write::Object;
+    use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+    let mut obj = Object::new(
+        BinaryFormat::MachO,
+        Architecture::Aarch64,
+        Endianness::Little,
+    );
+    let section = obj.add_section(
+        b"__DATA".to_vec(),
+        b"__go_buildinfo".to_vec(),
+        SectionKind::Data,
+    );
+    obj.append_section_data(section, blob, 16);
+    obj.write().unwrap()
+}

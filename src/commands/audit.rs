@@ -1,0 +1,400 @@
+//! `gopin audit`: which Go built each binary, judged against the version the directory pins
+//! (or `--against`). Reading the binary is `buildinfo`'s job; this file is the policy and the
+//! report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use super::{Context, print_json};
+use crate::buildinfo::{self, BuildInfo};
+use crate::cli::AuditArgs;
+use crate::platform::Platform;
+use crate::request::Request;
+use crate::ui::{self, shown, shown_bytes, tilde};
+use crate::version::{GoVersion, VersionSpec};
+
+/// The release a binary is judged against, and who asked for it.
+struct Expected {
+    version: GoVersion,
+    origin: Origin,
+}
+
+enum Origin {
+    /// The file that pins it.
+    Pin(PathBuf),
+    /// `--against`, as typed (it parsed as a spec, so it is safe to print).
+    Against(String),
+}
+
+impl Origin {
+    /// "pinned by ~/p/.go-version", "asked for by --against 1.22".
+    fn phrase(&self) -> String {
+        match self {
+            Origin::Pin(source) => format!("pinned by {}", tilde(source)),
+            Origin::Against(raw) => format!("asked for by --against {raw}"),
+        }
+    }
+}
+
+/// How the release that built a binary compares with the expected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Verdict {
+    Same,
+    NewerPatch,
+    NewerMinor,
+    Older,
+    /// A development build or a name that is no release: nothing to compare.
+    NotARelease,
+}
+
+fn judge(built: Option<GoVersion>, expected: GoVersion) -> Verdict {
+    let Some(built) = built else {
+        return Verdict::NotARelease;
+    };
+    if built == expected {
+        Verdict::Same
+    } else if built < expected {
+        Verdict::Older
+    } else if (built.major, built.minor) == (expected.major, expected.minor) {
+        Verdict::NewerPatch
+    } else {
+        Verdict::NewerMinor
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Status {
+    fn exit_code(self) -> u8 {
+        match self {
+            Status::Pass => 0,
+            Status::Warn | Status::Fail => 1,
+            Status::Error => 2,
+        }
+    }
+}
+
+/// One binary's line in the report (and its object in `--json`).
+#[derive(Serialize)]
+struct Report {
+    #[serde(skip)]
+    path: PathBuf,
+    /// The path as JSON can carry it (bytes that are not UTF-8 become U+FFFD).
+    file: String,
+    status: Status,
+    message: String,
+    #[serde(flatten)]
+    details: Option<Details>,
+}
+
+/// What the binary says about its build, for `--json`.
+#[derive(Serialize)]
+struct Details {
+    go_version: String,
+    release: Option<GoVersion>,
+    verdict: Verdict,
+    path: Option<String>,
+    main_module: Option<MainModule>,
+    goos: Option<String>,
+    goarch: Option<String>,
+    cgo_enabled: Option<bool>,
+    /// `None` for binaries from before Go 1.18, which recorded no build settings.
+    trimpath: Option<bool>,
+    vcs_revision: Option<String>,
+    vcs_modified: Option<bool>,
+    settings: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct MainModule {
+    path: String,
+    version: String,
+}
+
+impl Details {
+    fn new(info: &BuildInfo, verdict: Verdict) -> Details {
+        let text = |key: &str| info.setting(key).map(str::to_string);
+        let flag = |key: &str| info.setting(key).map(|v| matches!(v, "1" | "true"));
+        Details {
+            go_version: info.go_version.clone(),
+            release: info.release(),
+            verdict,
+            path: info.path.clone(),
+            main_module: info
+                .main
+                .clone()
+                .map(|(path, version)| MainModule { path, version }),
+            goos: text("GOOS"),
+            goarch: text("GOARCH"),
+            cgo_enabled: flag("CGO_ENABLED"),
+            trimpath: (!info.settings.is_empty()).then(|| flag("-trimpath") == Some(true)),
+            vcs_revision: text("vcs.revision"),
+            vcs_modified: flag("vcs.modified"),
+            settings: info
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect(),
+        }
+    }
+
+    /// The build facts worth a glance: `example.com/app linux/arm64, CGO_ENABLED=0,
+    /// -trimpath, vcs.revision=0123456789ab (modified)`. Escaped for the terminal.
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some(os), Some(arch)) = (&self.goos, &self.goarch) {
+            parts.push(format!("{os}/{arch}"));
+        }
+        if let Some(cgo) = self.cgo_enabled {
+            parts.push(format!("CGO_ENABLED={}", u8::from(cgo)));
+        }
+        if self.trimpath == Some(true) {
+            parts.push("-trimpath".to_string());
+        }
+        if let Some(rev) = &self.vcs_revision {
+            let short: String = rev.chars().take(12).collect();
+            let dirty = if self.vcs_modified == Some(true) {
+                " (modified)"
+            } else {
+                ""
+            };
+            parts.push(format!("vcs.revision={short}{dirty}"));
+        }
+        let mut line = parts.join(", ");
+        if let Some(path) = &self.path {
+            line = format!("{path}  {line}");
+        }
+        shown_bytes(line.trim_end().as_bytes())
+    }
+}
+
+pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
+    let expected = expected(ctx, args.against.as_deref())?;
+    let reports: Vec<Report> = args
+        .binaries
+        .iter()
+        .map(|path| audit(path, &expected, args.allow_newer_minor))
+        .collect();
+    let worst = reports
+        .iter()
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(Status::Pass);
+    if args.json {
+        let (source, against) = match &expected.origin {
+            Origin::Pin(source) => (Some(source.to_string_lossy().into_owned()), None),
+            Origin::Against(raw) => (None, Some(raw.clone())),
+        };
+        print_json(&serde_json::json!({
+            "expected": expected.version,
+            "source": source,
+            "against": against,
+            "allow_newer_minor": args.allow_newer_minor,
+            "status": worst,
+            "binaries": reports,
+        }));
+    } else {
+        reports.iter().for_each(print_report);
+    }
+    Ok(ExitCode::from(worst.exit_code()))
+}
+
+/// The release to judge against: `--against` if given, else what the current directory
+/// selects. An exact version is taken as it is, installed or not (a CI gate needs no Go); a
+/// prefix, `latest`/`stable`/`oldstable` or a `go` line means its newest installed match,
+/// the version the hook would activate. The one place audit asks the resolver.
+fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
+    let platform = Platform::host()?;
+    let installed = |request: &Request| -> Result<Option<GoVersion>> {
+        if let Some(v) = request.exact() {
+            return Ok(Some(v));
+        }
+        Ok(ctx.store.find(&platform, request)?.map(|i| i.version))
+    };
+    if let Some(raw) = against {
+        let spec: VersionSpec = raw.parse()?;
+        let Some(version) = installed(&Request::spec(spec))? else {
+            bail!(
+                "no installed Go matches {spec}: run `gopin install {spec}`, or pass --against an exact version such as 1.22.10"
+            );
+        };
+        return Ok(Expected {
+            version,
+            origin: Origin::Against(raw.to_string()),
+        });
+    }
+    let r = ctx.resolve_here(&platform)?;
+    let Some(request) = r.request else {
+        bail!(
+            "no Go version is selected for {} to audit against: pin one with `gopin use 1.22`, or pass --against 1.22.10",
+            shown(&Context::cwd())
+        );
+    };
+    let version = match (&r.installed, request.exact()) {
+        (Some(i), _) => i.version,
+        (None, Some(v)) => v,
+        (None, None) => bail!(
+            "{} (or pass --against an exact version)",
+            r.missing_hint().unwrap_or_default()
+        ),
+    };
+    Ok(Expected {
+        version,
+        origin: Origin::Pin(r.source().map(Path::to_path_buf).unwrap_or_default()),
+    })
+}
+
+/// Reads one binary and judges it.
+fn audit(path: &Path, expected: &Expected, allow_newer_minor: bool) -> Report {
+    let file = path.to_string_lossy().into_owned();
+    let info = match buildinfo::read(path) {
+        Ok(info) => info,
+        Err(e) => {
+            return Report {
+                path: path.to_path_buf(),
+                file,
+                status: Status::Error,
+                message: e.to_string(),
+                details: None,
+            };
+        }
+    };
+    let verdict = judge(info.release(), expected.version);
+    let (status, message) = verdict_message(&info, verdict, expected, allow_newer_minor);
+    Report {
+        path: path.to_path_buf(),
+        file,
+        status,
+        message,
+        details: Some(Details::new(&info, verdict)),
+    }
+}
+
+/// The status and the sentence for one verdict.
+fn verdict_message(
+    info: &BuildInfo,
+    verdict: Verdict,
+    expected: &Expected,
+    allow_newer_minor: bool,
+) -> (Status, String) {
+    let built = shown_bytes(info.go_version.as_bytes());
+    let (want, origin) = (expected.version, expected.origin.phrase());
+    match verdict {
+        Verdict::Same => (
+            Status::Pass,
+            format!("built with {built}, the release {origin}"),
+        ),
+        Verdict::NewerPatch => (
+            Status::Pass,
+            format!("built with {built}, a newer patch of {want} {origin}"),
+        ),
+        Verdict::NewerMinor if allow_newer_minor => (
+            Status::Pass,
+            format!(
+                "built with {built}, a newer minor than {want} {origin} (allowed by --allow-newer-minor)"
+            ),
+        ),
+        Verdict::NewerMinor => (
+            Status::Warn,
+            format!(
+                "built with {built}, a newer minor than {want} {origin}: rebuild it with {want}, or pass --allow-newer-minor"
+            ),
+        ),
+        Verdict::Older => (
+            Status::Fail,
+            format!("built with {built}, older than {want} {origin}: rebuild it with {want}"),
+        ),
+        Verdict::NotARelease => (
+            Status::Fail,
+            format!(
+                "built with '{built}', which is not a Go release: rebuild it with {want} {origin}"
+            ),
+        ),
+    }
+}
+
+fn print_report(report: &Report) {
+    let file = shown(&report.path);
+    let (label, colour) = match report.status {
+        Status::Pass => ("ok", "32"),
+        Status::Warn => ("WARN", "33"),
+        Status::Fail => ("FAIL", "31"),
+        Status::Error => {
+            eprintln!("{} {}", ui::paint("gopin: error:", "31"), report.message);
+            return;
+        }
+    };
+    println!(
+        "{file}: {}: {}",
+        ui::paint_out(label, colour),
+        report.message
+    );
+    if let Some(summary) = report.details.as_ref().map(Details::summary)
+        && !summary.is_empty()
+    {
+        println!("    {summary}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> GoVersion {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_policy() {
+        let want = v("1.22.10");
+        assert_eq!(judge(Some(v("1.22.10")), want), Verdict::Same);
+        assert_eq!(judge(Some(v("1.22.12")), want), Verdict::NewerPatch);
+        assert_eq!(judge(Some(v("1.22.9")), want), Verdict::Older);
+        assert_eq!(judge(Some(v("1.21.13")), want), Verdict::Older);
+        assert_eq!(judge(Some(v("1.23.0")), want), Verdict::NewerMinor);
+        assert_eq!(judge(Some(v("1.23rc1")), want), Verdict::NewerMinor);
+        assert_eq!(judge(Some(v("2.0.0")), want), Verdict::NewerMinor);
+        assert_eq!(judge(None, want), Verdict::NotARelease);
+        // Against a pre-release, its own release is a newer patch of the same minor.
+        assert_eq!(judge(Some(v("1.23.0")), v("1.23rc2")), Verdict::NewerPatch);
+        assert_eq!(judge(Some(v("1.23rc1")), v("1.23rc2")), Verdict::Older);
+        // Numbers, never strings: 1.22.9 is older than 1.22.10.
+        assert_eq!(judge(Some(v("1.22.9")), v("1.22.10")), Verdict::Older);
+    }
+
+    #[test]
+    fn statuses_and_exit_codes() {
+        let info = BuildInfo {
+            go_version: "go1.23.1".into(),
+            path: None,
+            main: None,
+            settings: vec![],
+        };
+        let expected = Expected {
+            version: v("1.22.10"),
+            origin: Origin::Pin(PathBuf::from("/p/.go-version")),
+        };
+        let (status, msg) = verdict_message(&info, Verdict::NewerMinor, &expected, false);
+        assert_eq!(status, Status::Warn);
+        assert_eq!(status.exit_code(), 1);
+        assert!(
+            msg.contains("/p/.go-version") && msg.contains("--allow-newer-minor"),
+            "{msg}"
+        );
+        let (status, _) = verdict_message(&info, Verdict::NewerMinor, &expected, true);
+        assert_eq!(status.exit_code(), 0);
+        assert!(Status::Error > Status::Fail && Status::Fail > Status::Warn);
+        assert_eq!(Status::Error.exit_code(), 2);
+    }
+}
