@@ -30,6 +30,12 @@ use clap::Parser as _;
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    // Like any Unix filter: `gopin ls-remote | head` ends quietly when the reader goes away,
+    // rather than report a broken pipe (Rust ignores SIGPIPE by default).
+    // SAFETY: setting a signal's disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
