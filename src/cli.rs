@@ -25,39 +25,94 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Download, verify and install Go versions
+    #[command(
+        after_help = "Examples:\n  gopin install 1.22            # the newest 1.22.x
+  gopin install             # whatever this directory selects
+  gopin install 1.22.10 --os linux --arch arm64"
+    )]
     Install(InstallArgs),
     /// Remove installed versions
+    #[command(after_help = "Examples:\n  gopin uninstall go1.21.13
+  gopin rm 1.21 --all       # every installed 1.21.x")]
+    #[command(alias = "rm")]
     Uninstall(UninstallArgs),
     /// List installed versions
     #[command(alias = "list")]
+    #[command(after_help = "Examples:\n  gopin ls
+  gopin ls --json")]
     Ls(LsArgs),
     /// List versions available from the release index, newest first
+    #[command(after_help = "Examples:\n  gopin ls-remote 1.22
+  gopin ls-remote --all 1.23          # with betas and release candidates
+  gopin ls-remote --json --latest-patch --since go.mod   # a CI matrix")]
     LsRemote(LsRemoteArgs),
     /// Pin a version for this directory (writes .go-version), installing it if needed
+    #[command(
+        after_help = "Examples:\n  gopin use 1.22                  # writes 1.22.10 to the file that pins here
+  gopin use --global 1.22
+  gopin use --unset"
+    )]
     Use(UseArgs),
     /// Use a version in this shell only, over every pin, until `gopin shell --unset`
     #[command(name = "shell")]
+    #[command(
+        after_help = "Examples:\n  gopin shell 1.21                # this shell only, over every pin
+  gopin shell --unset"
+    )]
     ShellOverride(ShellArgs),
     /// Show the version selected for this directory, the file that picked it and the file
     /// that constrained it
     #[command(long_about = CURRENT_LONG_ABOUT)]
+    #[command(after_help = "Examples:\n  gopin current
+  gopin current --json | jq -r .version")]
     Current(CurrentArgs),
     /// Print the absolute path of `go` (or another tool) for this directory
+    #[command(after_help = "Examples:\n  gopin which
+  gopin which gofmt
+  gopin which stringer      # a tool `go install` put in this version's GOBIN")]
     Which(WhichArgs),
     /// Print the environment for a version, for eval, as JSON, or for GitHub Actions
+    #[command(after_help = "Examples:\n  eval \"$(gopin env)\"
+  gopin env 1.22 --json
+  gopin env --github        # in a GitHub Actions step")]
     Env(EnvArgs),
     /// Run a command with a version's environment
+    #[command(after_help = "Examples:\n  gopin exec -- go test ./...
+  gopin exec 1.21 --install -- go build ./...")]
     Exec(ExecArgs),
     /// Check the whole chain (hook, PATH, GOROOT, go.mod, the store) and say how to fix it
+    #[command(after_help = "Examples:\n  gopin doctor
+  gopin doctor -q           # problems only")]
     Doctor(DoctorArgs),
     /// Print the shell hook: eval "$(gopin init bash)"
+    #[command(
+        after_help = "Examples:\n  eval \"$(gopin init bash)\"     # in ~/.bashrc (zsh alike)
+  gopin init fish | source      # in ~/.config/fish/config.fish"
+    )]
     Init(InitArgs),
+    /// Installed versions with a newer patch out, and what selects each
+    #[command(after_help = "Examples:\n  gopin outdated
+  gopin outdated --json")]
+    Outdated(OutdatedArgs),
+    /// Install the newest patch of each installed minor (or of SPEC's)
+    #[command(after_help = "Examples:\n  gopin upgrade
+  gopin upgrade 1.22 --pin  # and move this directory's pin")]
+    Upgrade(UpgradeArgs),
+    /// Remove versions nothing needs: not the newest of their minor, not the default, not
+    /// selected here, not active
+    #[command(after_help = "Examples:\n  gopin prune --dry-run
+  gopin prune")]
+    Prune(PruneArgs),
     /// Check which Go built each binary, against this directory's pin (or --against)
     #[command(
-        after_help = "Exit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
+        after_help = "Examples:\n  gopin audit ./bin/server\n  gopin audit --against 1.22.10 --json dist/*\n\nExit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
     )]
     Audit(AuditArgs),
     /// Print shell completions
+    #[command(
+        after_help = "Examples:\n  gopin completions bash > ~/.local/share/bash-completion/completions/gopin
+  gopin completions zsh > \"${fpath[1]}/_gopin\""
+    )]
     Completions(CompletionsArgs),
     /// The hook's worker: print what changed for the shell to eval
     #[command(hide = true)]
@@ -97,6 +152,36 @@ pub struct ShellArgs {
     /// passes it; a program cannot change its parent shell's environment)
     #[arg(long, value_enum, hide = true)]
     pub eval: Option<Shell>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Fetch the release index even if the cached copy is fresh
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Only this minor: 1.22 (or any spec of it)
+    #[arg(value_name = "SPEC")]
+    pub spec: Option<String>,
+    /// Also move this directory's pin to the new patch
+    #[arg(long)]
+    pub pin: bool,
+    /// Fetch the release index even if the cached copy is fresh
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// List what would be removed, remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The selection rule, in the words of SPEC §2.

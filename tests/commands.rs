@@ -569,3 +569,37 @@ fn hook_env_auto_installs_when_configured() {
     assert!(!stdout_of(out.get_output()).contains("export GOROOT"));
     assert!(!env.goroot("go1.22.9.linux-amd64").exists());
 }
+
+#[test]
+fn every_command_shows_examples_and_rm_removes() {
+    let (_m, env) = world();
+    for cmd in [
+        "install",
+        "uninstall",
+        "ls",
+        "ls-remote",
+        "use",
+        "shell",
+        "current",
+        "which",
+        "env",
+        "exec",
+        "doctor",
+        "init",
+        "audit",
+        "outdated",
+        "upgrade",
+        "prune",
+        "completions",
+    ] {
+        let out = env.gopin(&[cmd, "--help"]).assert().success();
+        let text = stdout_of(out.get_output());
+        assert!(
+            text.contains("Examples:\n"),
+            "{cmd} --help has no examples:\n{text}"
+        );
+    }
+    env.gopin(&["install", "1.21.13"]).assert().success();
+    env.gopin(&["rm", "1.21.13"]).assert().success();
+    assert!(env.store_entries("versions").is_empty());
+}

@@ -10,6 +10,7 @@ mod init;
 mod install;
 mod ls;
 mod ls_remote;
+mod outdated;
 mod shell_override;
 mod uninstall;
 mod use_;
@@ -148,6 +149,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::Outdated(args) => outdated::outdated(&ctx, args),
+        Command::Upgrade(args) => outdated::upgrade(&ctx, args),
+        Command::Prune(args) => outdated::prune(&ctx, args),
         Command::Init(_) | Command::HookEnv(_) => unreachable!("handled above"),
         Command::Completions(args) => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();

@@ -67,14 +67,20 @@ fn target(ctx: &Context, args: &UseArgs) -> Result<(PathBuf, SourceKind)> {
         let path = cwd.join(file);
         return Ok((path.clone(), kind_of(&path)));
     }
+    Ok(pin_file_here(&cwd))
+}
+
+/// The file in `dir` that pins Go (the first of the pin files that does), else a new
+/// `.go-version` there.
+pub(super) fn pin_file_here(cwd: &Path) -> (PathBuf, SourceKind) {
     for (name, kind) in SourceKind::PIN_FILES {
         let path = cwd.join(name);
         // A file that exists but does not pin Go (a .tool-versions without golang) is not it.
         if let Ok(Some(_)) = selection::read_pin(&path, kind) {
-            return Ok((path, kind));
+            return (path, kind);
         }
     }
-    Ok((cwd.join(".go-version"), SourceKind::GoVersion))
+    (cwd.join(".go-version"), SourceKind::GoVersion)
 }
 
 /// What a file named by `--file` is, by its name.
@@ -117,7 +123,7 @@ fn nothing_to_unset(file: &Path) -> Result<ExitCode> {
 }
 
 /// Writes `text` as the pin in `file`, editing a `.tool-versions` or mise file in place.
-fn write_pin(file: &Path, kind: SourceKind, text: &str) -> Result<()> {
+pub(super) fn write_pin(file: &Path, kind: SourceKind, text: &str) -> Result<()> {
     let content = match kind {
         SourceKind::ToolVersions | SourceKind::Mise => {
             let old = read_existing(file)?.unwrap_or_default();

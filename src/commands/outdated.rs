@@ -1,0 +1,228 @@
+//! Keeping installed versions current: `outdated` reports, `upgrade` installs the newest patch
+//! of each installed minor, `prune` removes what nothing needs any more.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, print_json};
+use crate::cli::{OutdatedArgs, PruneArgs, UpgradeArgs};
+use crate::index::{self, Index, LoadOptions};
+use crate::install;
+use crate::platform::Platform;
+use crate::request::Request;
+use crate::selection::SourceKind;
+use crate::store::Installed;
+use crate::ui::{self, tilde};
+use crate::version::{GoVersion, VersionSpec};
+
+/// The newest stable release of `v`'s minor in the index.
+fn newest_patch(index: &Index, v: &GoVersion) -> Option<GoVersion> {
+    let minor = VersionSpec::Prefix {
+        major: v.major,
+        minor: Some(v.minor),
+    };
+    index.resolve(&minor).map(|r| r.version)
+}
+
+/// What selects each installed version: this directory's selection and the user default.
+fn selected_by(ctx: &Context, platform: &Platform) -> BTreeMap<PathBuf, Vec<String>> {
+    let mut by: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    if let Ok(r) = ctx.resolve_here(platform)
+        && let Some(i) = &r.installed
+    {
+        by.entry(i.dir.clone()).or_default().push(r.source_label());
+    }
+    let default = ctx.store.default_file();
+    if let Ok(Some(spec)) = crate::selection::read_pin(&default, SourceKind::Default)
+        && let Ok(Some(i)) = ctx.store.find(platform, &Request::spec(spec))
+    {
+        by.entry(i.dir).or_default().push(tilde(&default));
+    }
+    by
+}
+
+#[derive(Serialize)]
+struct Row {
+    version: GoVersion,
+    newest: Option<GoVersion>,
+    outdated: bool,
+    selected_by: Vec<String>,
+}
+
+pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
+    let platform = Platform::host()?;
+    let index = index::load(
+        &ctx.config,
+        LoadOptions {
+            refresh: args.refresh,
+        },
+    )?;
+    let by = selected_by(ctx, &platform);
+    let rows: Vec<Row> = ctx
+        .store
+        .list_for(&platform)?
+        .into_iter()
+        .map(|i| {
+            let newest = newest_patch(&index, &i.version);
+            Row {
+                outdated: newest.is_some_and(|n| n > i.version),
+                version: i.version,
+                newest,
+                selected_by: by.get(&i.dir).cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    if args.json {
+        print_json(&rows);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        ui::note("no Go versions are installed: run `gopin install latest`");
+    }
+    for row in &rows {
+        let state = match (row.outdated, row.newest) {
+            (true, Some(n)) => format!("{n} is out"),
+            (false, Some(_)) => "up to date".to_string(),
+            (_, None) => "not in the index".to_string(),
+        };
+        let by = if row.selected_by.is_empty() {
+            String::new()
+        } else {
+            format!("  (selected by {})", row.selected_by.join(", "))
+        };
+        println!("{}  {state}{by}", row.version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
+    let platform = Platform::host()?;
+    let spec: Option<VersionSpec> = args.spec.as_deref().map(str::parse).transpose()?;
+    let index = index::load(
+        &ctx.config,
+        LoadOptions {
+            refresh: args.refresh,
+        },
+    )?;
+    // The minors to bring up to date: SPEC's, else every installed one.
+    let minors: BTreeSet<(u32, u32)> = match spec {
+        Some(spec) => {
+            let release = install::resolve(&index, &spec)?;
+            BTreeSet::from([(release.version.major, release.version.minor)])
+        }
+        None => ctx
+            .store
+            .list_for(&platform)?
+            .iter()
+            .map(|i| (i.version.major, i.version.minor))
+            .collect(),
+    };
+    if minors.is_empty() {
+        ui::note("no Go versions are installed: nothing to upgrade");
+    }
+    let mut upgraded = Vec::new();
+    for (major, minor) in minors {
+        let spec = VersionSpec::Prefix {
+            major,
+            minor: Some(minor),
+        };
+        let release = install::resolve(&index, &spec)?;
+        match install::install(&ctx.config, &ctx.store, release, &platform, false)? {
+            install::Outcome::Installed(i) => {
+                ui::note(&format!("installed {} ({})", i.version, i.platform));
+                upgraded.push(i.version);
+            }
+            install::Outcome::AlreadyInstalled(i) => {
+                ui::note(&format!("{} is the newest {major}.{minor}", i.version));
+                upgraded.push(i.version);
+            }
+        }
+    }
+    if args.pin {
+        repin(&upgraded)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.
+fn repin(newest: &[GoVersion]) -> Result<()> {
+    let cwd = Context::cwd();
+    let (file, kind) = super::use_::pin_file_here(&cwd);
+    let Ok(Some(VersionSpec::Exact(pinned))) = crate::selection::read_pin(&file, kind) else {
+        ui::note(&format!(
+            "nothing to re-pin: {} does not pin an exact version here",
+            tilde(&file)
+        ));
+        return Ok(());
+    };
+    let Some(new) = newest
+        .iter()
+        .find(|n| (n.major, n.minor) == (pinned.major, pinned.minor) && **n > pinned)
+    else {
+        ui::note(&format!(
+            "{} already pins the newest {pinned}",
+            tilde(&file)
+        ));
+        return Ok(());
+    };
+    let text = super::use_::pin_text(new);
+    super::use_::write_pin(&file, kind, &text)?;
+    ui::note(&format!("pinned {text} ({new}) in {}", tilde(&file)));
+    Ok(())
+}
+
+pub fn prune(ctx: &Context, args: PruneArgs) -> Result<ExitCode> {
+    let platform = Platform::host()?;
+    let installed = ctx.store.list_for(&platform)?;
+    let keep = keepers(ctx, &platform, &installed);
+    let doomed: Vec<&Installed> = installed
+        .iter()
+        .filter(|i| !keep.contains(&i.dir))
+        .collect();
+    if doomed.is_empty() {
+        ui::note("nothing to prune: every installed version is the newest of its minor or in use");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for i in &doomed {
+        if args.dry_run {
+            println!("would remove {}", i.version);
+        } else {
+            println!("removing {}", i.version);
+        }
+    }
+    if !args.dry_run {
+        for i in doomed {
+            ctx.store.remove(i)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What prune keeps: the newest installed patch of each minor, what the default and this
+/// directory select, and the version active in this shell.
+fn keepers(ctx: &Context, platform: &Platform, installed: &[Installed]) -> BTreeSet<PathBuf> {
+    let mut keep: BTreeSet<PathBuf> = selected_by(ctx, platform).into_keys().collect();
+    let mut newest: BTreeMap<(u32, u32), &Installed> = BTreeMap::new();
+    for i in installed {
+        let slot = newest
+            .entry((i.version.major, i.version.minor))
+            .or_insert(i);
+        if i.version > slot.version {
+            *slot = i;
+        }
+    }
+    keep.extend(newest.values().map(|i| i.dir.clone()));
+    if let Some(goroot) = std::env::var_os("GOROOT") {
+        keep.extend(
+            installed
+                .iter()
+                .filter(|i| i.goroot() == std::path::Path::new(&goroot))
+                .map(|i| i.dir.clone()),
+        );
+    }
+    keep
+}
