@@ -16,8 +16,8 @@ DIRENV_PROMPTS=300
 SWITCHES=200      # directory switches per loop
 VERSION=1.22.10
 OTHER=1.21.13
-for tool in hyperfine direnv zsh curl /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench.sh needs $tool (apt-get install hyperfine direnv zsh curl time)" >&2; exit 2; }
+for tool in hyperfine direnv zsh fish curl /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench.sh needs $tool (apt-get install hyperfine direnv zsh fish curl time)" >&2; exit 2; }
 done
 
 OUT=$PWD/target/bench
@@ -83,6 +83,24 @@ S
 cat > "$L/bash-empty" <<S
 $INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do :; done
 S
+# Churn: a file created in the project after the last hook run leaves the directory newer than
+# the stamp, so every prompt looks into it (for the version-file names only; no gopin start).
+cat > "$L/bash-churn" <<S
+$INIT_BASH; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
+S
+# A cd that changes nothing, through gopin's cd (interactive bash) and through the builtin.
+cat > "$L/bash-cd-noop" <<S
+$INIT_BASH; cd '$P/sub'; for ((i=0;i<$PROMPTS;i++)); do cd .; done
+S
+cat > "$L/bash-cd-noop-builtin" <<S
+$INIT_BASH; cd '$P/sub'; for ((i=0;i<$PROMPTS;i++)); do builtin cd .; done
+S
+cat > "$L/fish-hook" <<S
+'$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $PROMPTS); _gopin_hook; end
+S
+cat > "$L/fish-empty" <<S
+'$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $PROMPTS); true; end
+S
 cat > "$L/bash-direnv" <<S
 eval "\$(direnv hook bash)"; cd '$E'; _direnv_hook; for ((i=0;i<$DIRENV_PROMPTS;i++)); do _direnv_hook; done
 S
@@ -97,6 +115,9 @@ for ((i=0;i<$SWITCHES/2;i++)); do cd '$P'; :; cd '$Q'; :; done
 S
 cat > "$L/zsh-hook" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS _gopin_hook
+S
+cat > "$L/zsh-churn" <<S
+$INIT_ZSH; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; repeat $PROMPTS _gopin_hook
 S
 cat > "$L/zsh-empty" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS :
@@ -113,6 +134,9 @@ B="bash --norc --noprofile"
 hf hook-bash -N -w 2 -r 10 \
   -n "bash: gopin hook x$PROMPTS" "$B $L/bash-hook" \
   -n "bash: empty loop x$PROMPTS" "$B $L/bash-empty" \
+  -n "bash: gopin hook, churned dir x$PROMPTS" "$B $L/bash-churn" \
+  -n "bash: no-op cd x$PROMPTS" "$B -i $L/bash-cd-noop" \
+  -n "bash: no-op builtin cd x$PROMPTS" "$B -i $L/bash-cd-noop-builtin" \
   -n "bash: direnv hook x$DIRENV_PROMPTS" "$B $L/bash-direnv" \
   -n "bash: direnv empty loop" "$B $L/bash-direnv-empty" \
   -n "bash: switch x$SWITCHES" "$B $L/bash-switch" \
@@ -120,8 +144,13 @@ hf hook-bash -N -w 2 -r 10 \
 hf hook-zsh -N -w 2 -r 10 \
   -n "zsh: gopin hook x$PROMPTS" "zsh -f $L/zsh-hook" \
   -n "zsh: empty loop x$PROMPTS" "zsh -f $L/zsh-empty" \
+  -n "zsh: gopin hook, churned dir x$PROMPTS" "zsh -f $L/zsh-churn" \
   -n "zsh: switch x$SWITCHES" "zsh -f $L/zsh-switch" \
   -n "zsh: cd loop x$SWITCHES" "zsh -f $L/zsh-cd"
+
+command -v fish >/dev/null && hf hook-fish -N -w 2 -r 10 \
+  -n "fish: gopin hook x$PROMPTS" "fish --no-config $L/fish-hook" \
+  -n "fish: empty loop x$PROMPTS" "fish --no-config $L/fish-empty"
 
 echo "== 4. go version: through gopin's PATH vs the binary itself"
 GOROOT_V=$GOPIN_HOME/versions/go$VERSION.linux-amd64/go
@@ -159,6 +188,10 @@ per = lambda loop, empty, n: (g(loop) - g(empty)) / n * 1000
 bash_hook = per("bash: gopin hook", "bash: empty loop", prompts)
 zsh_hook = per("zsh: gopin hook", "zsh: empty loop", prompts)
 direnv = per("bash: direnv hook", "bash: direnv empty", direnv_prompts)
+bash_churn = per("bash: gopin hook, churned", "bash: empty loop", prompts)
+zsh_churn = per("zsh: gopin hook, churned", "zsh: empty loop", prompts)
+cd_noop = per("bash: no-op cd", "bash: no-op builtin cd", prompts)
+fish_hook = per("fish: gopin hook", "fish: empty loop", prompts) if any(k.startswith("fish:") for k in t) else None
 bash_sw = per("bash: switch", "bash: cd loop", switches)
 zsh_sw = per("zsh: switch", "zsh: cd loop", switches)
 rows = [
@@ -168,6 +201,10 @@ rows = [
     ("install peak RSS", f"{rss_kb/1024:.1f} MB", "target ≤ 32 MB", "ok" if rss_kb <= 32 * 1024 else "MISSED"),
     ("bash hook, nothing changed", f"{bash_hook*1000:.0f} µs/prompt", f"direnv hook {direnv:.2f} ms/prompt", f"**{direnv/bash_hook:.0f}× cheaper** (target ≥ 10×; ≤ 0.2 ms)"),
     ("zsh hook, nothing changed", f"{zsh_hook*1000:.0f} µs/prompt", f"mise hook ~7.6 ms (issue #5, not measured here)", f"~{7.6/zsh_hook:.0f}× cheaper (target ≥ 30×)"),
+    ("bash hook, files coming and going in the project", f"{bash_churn*1000:.0f} µs/prompt", f"nothing changed {bash_hook*1000:.0f} µs", "no gopin start (tests/shell.rs)"),
+    ("zsh hook, files coming and going in the project", f"{zsh_churn*1000:.0f} µs/prompt", f"nothing changed {zsh_hook*1000:.0f} µs", "no gopin start"),
+    ("fish hook, nothing changed", f"{fish_hook*1000:.0f} µs/prompt" if fish_hook else "(fish not installed)", "", ""),
+    ("bash: a cd that changes nothing, over the builtin", f"{cd_noop*1000:.0f} µs", "target: tens of µs", "ok" if cd_noop < 0.1 else "MISSED"),
     ("bash directory switch", f"{bash_sw:.2f} ms", "target ≤ 3 ms", "ok" if bash_sw <= 3 else "MISSED"),
     ("zsh directory switch", f"{zsh_sw:.2f} ms", "target ≤ 3 ms", "ok" if zsh_sw <= 3 else "MISSED"),
     ("go version via gopin's PATH", f"{g('go version (PATH')*1000:.2f} ms", f"absolute path {g('go version (abs')*1000:.2f} ms", f"{g('go version (PATH')/g('go version (abs'):.2f}× (no shim)"),
