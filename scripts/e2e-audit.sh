@@ -20,10 +20,7 @@ E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
 mkdir -p "$E2E_DIR"
 passed=0
 
-step() { printf '\n== %s\n' "$*"; }
-fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
-expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # audit_status EXPECTED_EXIT ARGS... : runs gopin audit, checks its exit status, keeps output.
 audit_status() {
   local want=$1 got=0

