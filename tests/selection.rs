@@ -366,3 +366,46 @@ fn use_edits_the_file_that_already_pins_in_place() {
         "{left}"
     );
 }
+
+#[test]
+fn small_breaks_stay_fixed() {
+    let (_m, env) = world(&["1.22.10"]);
+    // A relative GOPIN_HOME is made absolute: GOROOT and PATH never change meaning with cd.
+    let out = env
+        .gopin(&["env", "1.22.10", "--json"])
+        .env("GOPIN_HOME", "store")
+        .current_dir(env.dir.path())
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let goroot = j["GOROOT"].as_str().unwrap();
+    assert!(goroot.starts_with('/'), "{goroot}");
+
+    // A directory name holding a terminal escape sequence reaches the terminal escaped.
+    let evil = "evil\u{1b}]0;pwned\u{7}dir";
+    write(&env, &format!("{evil}/.go-version"), "not-a-version\n");
+    let out = env
+        .gopin(&["current"])
+        .current_dir(env.work().join(evil))
+        .assert()
+        .code(1);
+    let err = stderr_of(out.get_output());
+    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}]0;pwned"), "{err:?}");
+
+    // A GOROOT whose bin/go is gone is not put on PATH: one line says how to repair it.
+    write(&env, "p/.go-version", "1.22.10\n");
+    let go = env.goroot("go1.22.10.linux-amd64").join("bin/go");
+    std::fs::remove_file(&go).unwrap();
+    let out = env
+        .gopin(&["hook-env", "bash"])
+        .current_dir(env.work().join("p"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&out).contains("bin/go is missing or not executable")
+            && stderr_of(&out).contains("gopin install --force go1.22.10"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!stdout_of(&out).contains("export GOROOT"), "{}", stdout_of(&out));
+}

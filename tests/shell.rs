@@ -558,7 +558,7 @@ fn init_scripts_run_clean_under_strict_modes() {
             Sh::Zsh,
             &["-eu", "-c"],
             format!(
-                "eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
+                "setopt warn_create_global; eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
                 gopin.display()
             ),
         ),
