@@ -7,6 +7,7 @@ mod config;
 mod doctor;
 mod fetch;
 mod goenv;
+mod goproxy;
 mod hook;
 mod index;
 mod install;

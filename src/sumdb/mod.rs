@@ -375,4 +375,6 @@ impl<'a> Client<'a> {
 }
 
 #[cfg(test)]
+pub mod testdb;
+#[cfg(test)]
 mod tests;

@@ -1,81 +1,25 @@
 //! The client against an in-memory checksum database that can misbehave.
 
-use super::note::tests::{real_key_and_notes, sign, test_key};
-use super::tiles::tests::publish;
-use super::tlog::tests::MemoryLog;
+use super::note::tests::{real_key_and_notes, test_key};
+use super::testdb::TestDb;
 use super::*;
-use crate::remote::InMemory;
-use std::cell::RefCell;
 
 const MODULE: &str = "golang.org/toolchain";
 const BASE: &str = "http://127.0.0.1:1/db";
 
-/// A database: a key, a log of go.sum records, and what it serves.
-struct TestDb {
-    name: &'static str,
-    key: RefCell<ed25519_dalek::SigningKey>,
-    vkey: String,
-    records: RefCell<Vec<Vec<u8>>>,
-    remote: InMemory,
+/// A database at BASE whose records are toolchain versions.
+fn test_db() -> TestDb {
+    TestDb::new("sum.test", BASE)
 }
 
-fn record_text(version: &str, h1: &str) -> String {
-    format!(
-        "{MODULE} {version} {h1}\n{MODULE} {version}/go.mod h1:8wlg68NqwW7eMnI1aABk/C2pDYXj8mrMY4TyRfiLeS0=\n"
-    )
-}
-
-impl TestDb {
-    fn new() -> TestDb {
-        let (key, vkey) = test_key("sum.test", 7);
-        TestDb {
-            name: "sum.test",
-            key: RefCell::new(key),
-            vkey,
-            records: RefCell::default(),
-            remote: InMemory::default(),
-        }
-    }
-
-    fn database(&self) -> Database {
-        Database {
-            verifier: Verifier::parse(&self.vkey).unwrap(),
-            url: None,
-        }
-    }
-
-    /// Appends `count` records for versions `v0.0.1-go1.<first+i>.0.linux-amd64`.
-    fn append(&self, first: usize, count: usize) {
-        for i in first..first + count {
-            let version = format!("v0.0.1-go1.{i}.0.linux-amd64");
-            let h1 = format!("h1:{}", tlog::to_base64(&[i as u8; 32]));
-            self.records
-                .borrow_mut()
-                .push(record_text(&version, &h1).into_bytes());
-        }
-    }
-
-    /// The signed note for the first `size` records.
-    fn note(&self, size: u64) -> String {
-        let log = MemoryLog::new(&self.records.borrow()[..size as usize]);
-        let root = tlog::tree_hash(&log, size).unwrap();
-        let text = format!("go.sum database tree\n{size}\n{}\n", tlog::to_base64(&root));
-        sign(&text, self.name, &self.key.borrow())
-    }
-
-    /// Serves the log at `size` records: tiles, and a lookup for every record in it.
-    fn serve(&self, size: u64) {
-        let log = MemoryLog::new(&self.records.borrow()[..size as usize]);
-        publish(&self.remote, BASE, &log, size);
-        let note = self.note(size);
-        for (id, text) in self.records.borrow()[..size as usize].iter().enumerate() {
-            let text = std::str::from_utf8(text).unwrap();
-            let version = text.split(' ').nth(1).unwrap();
-            self.remote.put(
-                &format!("{BASE}/lookup/{MODULE}@{version}"),
-                format!("{id}\n{text}\n{note}"),
-            );
-        }
+/// Appends records for versions `version(first)` … with made-up hashes.
+fn append(db: &TestDb, first: usize, count: usize) {
+    for i in first..first + count {
+        db.add(
+            MODULE,
+            &version(i),
+            &format!("h1:{}", tlog::to_base64(&[i as u8; 32])),
+        );
     }
 }
 
@@ -85,8 +29,8 @@ fn version(i: usize) -> String {
 
 #[test]
 fn a_served_record_is_proved() {
-    let db = TestDb::new();
-    db.append(0, 300);
+    let db = test_db();
+    append(&db, 0, 300);
     db.serve(300);
     let cache = tempfile::tempdir().unwrap();
     let database = db.database();
@@ -115,8 +59,8 @@ fn a_served_record_is_proved() {
 
 #[test]
 fn a_record_changed_after_signing_is_refused() {
-    let db = TestDb::new();
-    db.append(0, 20);
+    let db = test_db();
+    append(&db, 0, 20);
     db.serve(20);
     let url = format!("{BASE}/lookup/{MODULE}@{}", version(5));
     let body = String::from_utf8(db.remote.bodies.lock().unwrap()[&url].clone()).unwrap();
@@ -140,8 +84,8 @@ fn a_record_changed_after_signing_is_refused() {
 
 #[test]
 fn a_tree_signed_by_another_key_is_refused() {
-    let db = TestDb::new();
-    db.append(0, 10);
+    let db = test_db();
+    append(&db, 0, 10);
     db.serve(10);
     let (other, _) = test_key("sum.test", 8);
     db.key.replace(other);
@@ -156,8 +100,8 @@ fn a_tree_signed_by_another_key_is_refused() {
 
 #[test]
 fn a_tree_without_the_record_is_refused() {
-    let db = TestDb::new();
-    db.append(0, 10);
+    let db = test_db();
+    append(&db, 0, 10);
     db.serve(10);
     // The lookup claims record 9 but comes with the tree of the first 9 records.
     let url = format!("{BASE}/lookup/{MODULE}@{}", version(9));
@@ -176,8 +120,8 @@ fn a_tree_without_the_record_is_refused() {
 
 #[test]
 fn a_rewritten_log_is_refused_but_an_older_state_of_the_same_log_is_not() {
-    let db = TestDb::new();
-    db.append(0, 40);
+    let db = test_db();
+    append(&db, 0, 40);
     db.serve(40);
     let cache = tempfile::tempdir().unwrap();
     let database = db.database();
@@ -193,14 +137,14 @@ fn a_rewritten_log_is_refused_but_an_older_state_of_the_same_log_is_not() {
     assert_eq!(latest.load(&database.verifier).unwrap().unwrap().0.size, 40);
     // The server rolls back and rewrites history from record 10 on.
     db.records.borrow_mut().truncate(10);
-    db.append(100, 25);
+    append(&db, 100, 25);
     db.serve(35);
     let err = client.prove(MODULE, &version(3)).unwrap_err();
     assert!(matches!(err, SumdbError::Inconsistent { .. }), "{err}");
     let msg = err.to_string();
     assert!(msg.contains("#40") && msg.contains("#35"), "{msg}");
     // And later grows past the old size: still not the history this machine saw.
-    db.append(200, 20);
+    append(&db, 200, 20);
     db.serve(55);
     let err = client.prove(MODULE, &version(3)).unwrap_err();
     assert!(matches!(err, SumdbError::Inconsistent { .. }), "{err}");
@@ -209,14 +153,14 @@ fn a_rewritten_log_is_refused_but_an_older_state_of_the_same_log_is_not() {
 
 #[test]
 fn a_growing_log_moves_the_kept_tree_forward() {
-    let db = TestDb::new();
-    db.append(0, 10);
+    let db = test_db();
+    append(&db, 0, 10);
     db.serve(10);
     let cache = tempfile::tempdir().unwrap();
     let database = db.database();
     let client = Client::new(&database, &db.remote, BASE.into(), cache.path());
     client.prove(MODULE, &version(2)).unwrap();
-    db.append(10, 290);
+    append(&db, 10, 290);
     db.serve(300);
     let proof = client.prove(MODULE, &version(2)).unwrap();
     assert_eq!(proof.tree_size, 300);
@@ -229,8 +173,8 @@ fn a_growing_log_moves_the_kept_tree_forward() {
 
 #[test]
 fn missing_and_malformed_answers_fail_closed() {
-    let db = TestDb::new();
-    db.append(0, 5);
+    let db = test_db();
+    append(&db, 0, 5);
     db.serve(5);
     let cache = tempfile::tempdir().unwrap();
     let database = db.database();
@@ -273,14 +217,8 @@ fn gosumdb_in_every_form_go_accepts() {
     assert_eq!(db.verifier.text(), SUM_GOLANG_ORG);
     assert_eq!(db.direct_url(), "https://sum.golang.org");
     assert_eq!(parse("off").unwrap(), Gosumdb::Off);
-    assert_eq!(
-        parse("sum.golang.org").unwrap(),
-        Gosumdb::On(db.clone())
-    );
-    assert_eq!(
-        parse(SUM_GOLANG_ORG).unwrap(),
-        Gosumdb::On(db.clone())
-    );
+    assert_eq!(parse("sum.golang.org").unwrap(), Gosumdb::On(db.clone()));
+    assert_eq!(parse(SUM_GOLANG_ORG).unwrap(), Gosumdb::On(db.clone()));
     let Gosumdb::On(cn) = parse("sum.golang.google.cn").unwrap() else {
         panic!()
     };
