@@ -70,14 +70,7 @@ pub struct Network;
 impl Remote for Network {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
         let location = Location::parse(url, true)?;
-        let body = location.read_small(limit.saturating_add(1))?;
-        if body.len() as u64 > limit {
-            return Err(RemoteError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        Ok(body)
+        within(url, location.read_small(limit.saturating_add(1))?, limit)
     }
 
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
@@ -85,18 +78,51 @@ impl Remote for Network {
         fetch::with_retries(|_| {
             let body = location.open()?;
             if body.len.is_some_and(|len| len > limit) {
-                return Err(RemoteError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
+                return Err(too_large(url, limit));
             }
             copy_hashed(body.reader, dest, limit, url, |e| location.read_error(e))
         })
     }
 }
 
-/// Copies at most `limit` bytes from `reader` into a new file `dest` (truncating what is
-/// there), hashing them; more is an error.
+/// Why [`copy_hashing`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+    /// More than the limit came.
+    TooLarge,
+}
+
+/// Copies `reader` into `out`, hashing what passes; more than `limit` bytes is an error.
+/// Returns the byte count and the lowercase hex SHA-256.
+pub fn copy_hashing(
+    reader: &mut impl Read,
+    out: &mut impl Write,
+    limit: u64,
+    buf: &mut [u8],
+) -> Result<(u64, String), CopyError> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        size += n as u64;
+        if size > limit {
+            return Err(CopyError::TooLarge);
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Downloads into a new file `dest` (truncating what is there): [`copy_hashing`] with errors
+/// that name the URL and the file.
 pub fn copy_hashed(
     mut reader: impl Read,
     dest: &Path,
@@ -110,31 +136,30 @@ pub fn copy_hashed(
         source,
     };
     let mut out = File::create(dest).map_err(write_err)?;
-    let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e).into()),
-        };
-        size += n as u64;
-        if size > limit {
-            return Err(RemoteError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(write_err)?;
-    }
+    let (size, sha256) =
+        copy_hashing(&mut reader, &mut out, limit, &mut buf).map_err(|e| match e {
+            CopyError::Read(e) => read_error(e).into(),
+            CopyError::Write(e) => write_err(e),
+            CopyError::TooLarge => too_large(url, limit),
+        })?;
     out.sync_all().map_err(write_err)?;
-    Ok(Downloaded {
-        size,
-        sha256: hex(&hasher.finalize()),
-    })
+    Ok(Downloaded { size, sha256 })
+}
+
+fn too_large(url: &str, limit: u64) -> RemoteError {
+    RemoteError::TooLarge {
+        url: url.to_string(),
+        limit,
+    }
+}
+
+/// `body`, unless it is larger than `limit`.
+fn within(url: &str, body: Vec<u8>, limit: u64) -> Result<Vec<u8>, RemoteError> {
+    if body.len() as u64 > limit {
+        return Err(too_large(url, limit));
+    }
+    Ok(body)
 }
 
 /// A map from URL to body, for tests: any other URL answers 404.
@@ -187,14 +212,7 @@ impl InMemory {
 #[cfg(test)]
 impl Remote for InMemory {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
-        let body = self.body(url)?;
-        if body.len() as u64 > limit {
-            return Err(RemoteError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        Ok(body)
+        within(url, self.body(url)?, limit)
     }
 
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {

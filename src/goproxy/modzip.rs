@@ -30,6 +30,7 @@ use zip::{CompressionMethod, System, ZipArchive};
 use super::dirhash;
 use super::patterns::path_match;
 use crate::record::{ManifestEntry, hex};
+use crate::remote::{CopyError, copy_hashing};
 use crate::ui::shown;
 
 /// Bounds on what a zip may hold.
@@ -504,25 +505,18 @@ fn inflate_one(
         .mode(item.mode)
         .open(&path)
         .map_err(write_err(&path))?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    loop {
-        let n = match entry.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(corrupt(&e)),
-        };
-        size += n as u64;
-        if size > item.size {
-            return Err(unsafe_entry(
-                &item.rel,
-                format!("inflates to more than the {} bytes it declares", item.size),
-            ));
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(write_err(&path))?;
-    }
+    let more = || {
+        unsafe_entry(
+            &item.rel,
+            format!("inflates to more than the {} bytes it declares", item.size),
+        )
+    };
+    let (size, sha256) =
+        copy_hashing(&mut entry, &mut out, item.size, buf).map_err(|e| match e {
+            CopyError::Read(e) => corrupt(&e),
+            CopyError::Write(e) => write_err(&path)(e),
+            CopyError::TooLarge => more(),
+        })?;
     if size != item.size {
         return Err(unsafe_entry(
             &item.rel,
@@ -532,7 +526,7 @@ fn inflate_one(
             ),
         ));
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(sha256)
 }
 
 /// Copies every `_go.mod` to `go.mod` beside it (the plan made sure none is there), recording

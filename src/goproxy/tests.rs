@@ -98,6 +98,18 @@ impl World {
         }
     }
 
+    /// Whether any URL asked for so far contains `part`.
+    fn asked_for(&self, part: &str) -> bool {
+        self.db.remote.asked().iter().any(|u| u.contains(part))
+    }
+
+    /// Proxy B says it proxies the checksum database.
+    fn b_proxies_the_database(&self) {
+        self.db
+            .remote
+            .put(&format!("{PROXY_B}/sumdb/sum.test/supported"), "");
+    }
+
     fn set(&mut self, var: &'static str, value: &str) {
         self.env.insert(var, value.into());
     }
@@ -134,10 +146,7 @@ impl World {
 fn a_release_is_listed_proved_fetched_and_confirmed() {
     let mut world = World::new();
     // B also proxies the checksum database.
-    world
-        .db
-        .remote
-        .put(&format!("{PROXY_B}/sumdb/sum.test/supported"), "");
+    world.b_proxies_the_database();
     let proxied_db = TestDb::new("sum.test", &format!("{PROXY_B}/sumdb/sum.test"));
     *proxied_db.records.borrow_mut() = world.db.records.borrow().clone();
     proxied_db.serve(proxied_db.size());
@@ -257,14 +266,7 @@ fn gosumdb_off_and_gonosumdb_refuse_unless_allowed() {
         );
         assert!(dir.path().join("go/bin/go").is_file());
         // No checksum database was asked.
-        assert!(
-            !world
-                .db
-                .remote
-                .asked()
-                .iter()
-                .any(|u| u.contains("/lookup/"))
-        );
+        assert!(!world.asked_for("/lookup/"));
     }
 }
 
@@ -391,10 +393,7 @@ fn direct_goes_to_the_origin_the_go_import_tag_names() {
 #[test]
 fn a_gosumdb_url_bypasses_the_proxies() {
     let mut world = World::new();
-    world
-        .db
-        .remote
-        .put(&format!("{PROXY_B}/sumdb/sum.test/supported"), "");
+    world.b_proxies_the_database();
     let (_, vkey) = crate::sumdb::note::tests::test_key("sum.test", 7);
     world.set("GOSUMDB", &format!("{vkey} {DB}"));
     let source = world.source(|_| {});
@@ -403,14 +402,7 @@ fn a_gosumdb_url_bypasses_the_proxies() {
         panic!()
     };
     assert!(proof.url.starts_with(DB));
-    assert!(
-        !world
-            .db
-            .remote
-            .asked()
-            .iter()
-            .any(|u| u.ends_with("/supported"))
-    );
+    assert!(!world.asked_for("/supported"));
 }
 
 #[test]
@@ -422,7 +414,7 @@ fn a_version_the_database_does_not_know_is_refused_before_downloading() {
         matches!(err, GoproxyError::Sumdb(SumdbError::NoRecord { .. })),
         "{err}"
     );
-    assert!(!world.db.remote.asked().iter().any(|u| u.ends_with(".zip")));
+    assert!(!world.asked_for(".zip"));
 }
 
 #[test]

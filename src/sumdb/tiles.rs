@@ -126,6 +126,13 @@ pub mod tests {
     use super::*;
     use crate::remote::InMemory;
 
+    fn server(remote: &InMemory) -> Server<'_> {
+        Server {
+            remote,
+            base: "http://db".into(),
+        }
+    }
+
     #[test]
     fn tile_paths() {
         assert_eq!(path(0, 0, 256), "tile/8/0/000");
@@ -177,10 +184,7 @@ pub mod tests {
         let log = MemoryLog::with_leaves(size);
         let remote = InMemory::default();
         publish(&remote, "http://db", &log, size);
-        let server = Server {
-            remote: &remote,
-            base: "http://db".into(),
-        };
+        let server = server(&remote);
         let cache = TileCache::default();
         let tiles = TileHashes {
             server: &server,
@@ -214,10 +218,7 @@ pub mod tests {
         // The server has grown to 600 leaves (tiles 000 and 001 full); the client checks the
         // tree of 300, whose level-0 tile 001 was partial (44 hashes) and now exists only whole.
         publish(&remote, "http://db", &log, 600);
-        let server = Server {
-            remote: &remote,
-            base: "http://db".into(),
-        };
+        let server = server(&remote);
         let cache = TileCache::default();
         let tiles = TileHashes {
             server: &server,
@@ -239,10 +240,7 @@ pub mod tests {
         let remote = InMemory::default();
         publish(&remote, "http://db", &log, 10);
         remote.put("http://db/tile/8/0/000.p/10", vec![0u8; 9 * 32]);
-        let server = Server {
-            remote: &remote,
-            base: "http://db".into(),
-        };
+        let server = server(&remote);
         let cache = TileCache::default();
         let tiles = TileHashes {
             server: &server,

@@ -302,53 +302,57 @@ fn unsafe_names_are_refused_before_anything_is_written() {
     refused(&[raw([p(""), vec![0xff]].concat(), b"")], "UTF-8");
 }
 
+/// Entries (name below the prefix, content), and why they are refused.
+type Clash = (&'static [(&'static str, &'static [u8])], &'static str);
+
 #[test]
 fn names_that_clash_are_refused() {
-    refused(
-        &[raw(p("src/A.go"), b""), raw(p("src/a.go"), b"")],
-        "differs only in case",
-    );
-    refused(
-        &[raw(p("SRC/a.go"), b""), raw(p("src/b.go"), b"")],
-        "differs only in case",
-    );
-    refused(
-        &[raw(p("src"), b""), raw(p("src/a.go"), b"")],
-        "both a file and a directory",
-    );
-    refused(
-        &[raw(p("src/a.go"), b""), raw(p("src"), b"")],
-        "both a file and a directory",
-    );
-    refused(&[raw(p("a"), b"1"), raw(p("a"), b"2")], "twice");
-    refused(
-        &[raw(p("src/go.mod"), b"module std\n")],
-        "go.mod below the module root",
-    );
-    refused(&[raw(p("GO.MOD"), b"module x\n")], "another case");
-    refused(
-        &[
-            raw(p("go.mod"), b"module x\n"),
-            raw(p("_go.mod"), b"module y\n"),
-        ],
-        "restored over",
-    );
+    let cases: [Clash; 8] = [
+        (
+            &[("src/A.go", b""), ("src/a.go", b"")],
+            "differs only in case",
+        ),
+        (
+            &[("SRC/a.go", b""), ("src/b.go", b"")],
+            "differs only in case",
+        ),
+        (
+            &[("src", b""), ("src/a.go", b"")],
+            "both a file and a directory",
+        ),
+        (
+            &[("src/a.go", b""), ("src", b"")],
+            "both a file and a directory",
+        ),
+        (&[("a", b"1"), ("a", b"2")], "twice"),
+        (
+            &[("src/go.mod", b"module std\n")],
+            "go.mod below the module root",
+        ),
+        (&[("GO.MOD", b"module x\n")], "another case"),
+        (
+            &[("go.mod", b"module x\n"), ("_go.mod", b"module y\n")],
+            "restored over",
+        ),
+    ];
+    for (entries, reason) in cases {
+        let entries: Vec<Raw> = entries.iter().map(|(n, d)| raw(p(n), d)).collect();
+        refused(&entries, reason);
+    }
 }
 
 #[test]
 fn links_and_special_files_are_refused() {
-    let mut link = raw(p("bin/go"), b"/bin/sh");
-    link.mode = 0o120777;
-    refused(&[link], "is a symlink");
-    let mut fifo = raw(p("fifo"), b"");
-    fifo.mode = 0o010644;
-    refused(&[fifo], "special file");
-    let mut dev = raw(p("dev"), b"");
-    dev.mode = 0o020644;
-    refused(&[dev], "special file");
-    let mut full_dir = raw(p("dir/"), b"data");
-    full_dir.mode = 0o040755;
-    refused(&[full_dir], "directory with content");
+    for (name, data, mode, reason) in [
+        ("bin/go", &b"/bin/sh"[..], 0o120777, "is a symlink"),
+        ("fifo", b"", 0o010644, "special file"),
+        ("dev", b"", 0o020644, "special file"),
+        ("dir/", b"data", 0o040755, "directory with content"),
+    ] {
+        let mut entry = raw(p(name), data);
+        entry.mode = mode;
+        refused(&[entry], reason);
+    }
 }
 
 #[test]
