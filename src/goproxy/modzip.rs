@@ -103,46 +103,9 @@ pub fn extract(
     limits: &Limits,
     threads: usize,
 ) -> Result<Extracted, ZipError> {
-    let file = File::open(zip).map_err(|e| ZipError::Corrupt(e.to_string()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| ZipError::Corrupt(e.to_string()))?
-        .len();
-    if len > limits.zip_size {
-        return Err(ZipError::TooLarge {
-            what: format!("the zip ({len} bytes)"),
-            limit: limits.zip_size,
-        });
-    }
-    let reader = SharedFile {
-        file: Arc::new(file),
-        pos: 0,
-        len,
-    };
-    let mut archive = ZipArchive::new(reader).map_err(|e| ZipError::Corrupt(e.to_string()))?;
-    if archive.len() > limits.entries {
-        return Err(ZipError::TooManyEntries(limits.entries));
-    }
-    if archive.has_duplicate_names() {
-        return Err(ZipError::Corrupt("it lists a name twice".into()));
-    }
-    // Local headers that disagree with the directory, overlapping entries, hidden entries.
-    archive
-        .validate_header_consistency()
-        .map_err(|e| ZipError::Corrupt(e.to_string()))?;
+    let mut archive = open(zip, limits)?;
     let plan = Plan::make(&mut archive, prefix, limits)?;
-    DirBuilder::new()
-        .mode(0o755)
-        .create(root)
-        .map_err(write_err(root))?;
-    for dir in &plan.dirs {
-        let path = root.join(dir);
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&path)
-            .map_err(write_err(&path))?;
-    }
+    create_dirs(root, &plan.dirs)?;
     let hashes = inflate_all(&archive, root, &plan.files, threads)?;
     let mut files = BTreeMap::new();
     let mut named: Vec<(String, String)> = plan.dir_entries;
@@ -161,6 +124,53 @@ pub fn extract(
     Ok(Extracted { h1, files })
 }
 
+/// Opens the zip and checks it as a whole: its size, its number of entries, no name twice,
+/// local headers that agree with the central directory, no overlapping or hidden entries.
+fn open(zip: &Path, limits: &Limits) -> Result<ZipArchive<SharedFile>, ZipError> {
+    let corrupt = |e: &dyn std::fmt::Display| ZipError::Corrupt(e.to_string());
+    let file = File::open(zip).map_err(|e| corrupt(&e))?;
+    let len = file.metadata().map_err(|e| corrupt(&e))?.len();
+    if len > limits.zip_size {
+        return Err(ZipError::TooLarge {
+            what: format!("the zip ({len} bytes)"),
+            limit: limits.zip_size,
+        });
+    }
+    let reader = SharedFile {
+        file: Arc::new(file),
+        pos: 0,
+        len,
+    };
+    let mut archive = ZipArchive::new(reader).map_err(|e| corrupt(&e))?;
+    if archive.len() > limits.entries {
+        return Err(ZipError::TooManyEntries(limits.entries));
+    }
+    if archive.has_duplicate_names() {
+        return Err(ZipError::Corrupt("it lists a name twice".into()));
+    }
+    archive
+        .validate_header_consistency()
+        .map_err(|e| corrupt(&e))?;
+    Ok(archive)
+}
+
+/// Creates `root` (which must be new) and the directories below it.
+fn create_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), ZipError> {
+    DirBuilder::new()
+        .mode(0o755)
+        .create(root)
+        .map_err(write_err(root))?;
+    for dir in dirs {
+        let path = root.join(dir);
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&path)
+            .map_err(write_err(&path))?;
+    }
+    Ok(())
+}
+
 /// A file to inflate.
 struct Planned {
     index: usize,
@@ -171,6 +181,7 @@ struct Planned {
 }
 
 /// Every entry checked, before anything is written.
+#[derive(Default)]
 struct Plan {
     files: Vec<Planned>,
     /// Directories to create, parents first.
@@ -185,65 +196,38 @@ impl Plan {
         prefix: &str,
         limits: &Limits,
     ) -> Result<Plan, ZipError> {
-        let mut plan = Plan {
-            files: Vec::new(),
-            dirs: BTreeSet::new(),
-            dir_entries: Vec::new(),
-        };
+        let mut plan = Plan::default();
         let mut names = Collisions::default();
         let mut total = 0u64;
-        let empty = hex(&Sha256::digest([]));
         for index in 0..archive.len() {
             let entry = archive
                 .by_index_raw(index)
                 .map_err(|e| ZipError::Corrupt(e.to_string()))?;
-            let name = std::str::from_utf8(entry.name_raw()).map_err(|_| {
-                unsafe_entry(
-                    &String::from_utf8_lossy(entry.name_raw()),
-                    "is not a UTF-8 name",
-                )
-            })?;
-            let rel = name
-                .strip_prefix(prefix)
-                .ok_or_else(|| unsafe_entry(name, format!("is outside {prefix}")))?;
-            if entry.encrypted() {
-                return Err(unsafe_entry(name, "is encrypted"));
-            }
-            if !matches!(
-                entry.compression(),
-                CompressionMethod::Stored | CompressionMethod::Deflated
-            ) {
-                return Err(unsafe_entry(
-                    name,
-                    format!(
-                        "uses compression {}, never used in module zips",
-                        entry.compression()
-                    ),
-                ));
-            }
+            let name = checked_name(&entry, prefix)?;
+            let refuse = |reason: String| unsafe_entry(name, reason);
             let is_dir = name.ends_with('/');
+            let rel = &name[prefix.len()..];
             let path = rel.strip_suffix('/').unwrap_or(rel);
             let unix_mode = (entry.system() == System::Unix)
                 .then(|| entry.unix_mode())
                 .flatten();
             check_kind(name, unix_mode, is_dir)?;
+            if !path.is_empty() {
+                check_file_path(path).map_err(refuse)?;
+                names.check(path, is_dir).map_err(refuse)?;
+            }
             if is_dir {
                 if entry.size() != 0 {
-                    return Err(unsafe_entry(name, "is a directory with content"));
+                    return Err(refuse("is a directory with content".into()));
                 }
                 if !path.is_empty() {
-                    check_file_path(path).map_err(|r| unsafe_entry(name, r))?;
-                    names.check(path, true).map_err(|r| unsafe_entry(name, r))?;
                     plan.dirs.insert(path.to_string());
                 }
-                plan.dir_entries.push((name.to_string(), empty.clone()));
+                plan.dir_entries
+                    .push((name.to_string(), hex(&Sha256::digest([]))));
                 continue;
             }
-            check_file_path(path).map_err(|r| unsafe_entry(name, r))?;
-            names
-                .check(path, false)
-                .map_err(|r| unsafe_entry(name, r))?;
-            check_go_mod(path).map_err(|r| unsafe_entry(name, r))?;
+            check_go_mod(path).map_err(refuse)?;
             total = total.saturating_add(entry.size());
             if total > limits.total_size {
                 return Err(ZipError::TooLarge {
@@ -284,6 +268,33 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The entry's name: UTF-8, under `prefix`, stored or deflated, not encrypted.
+fn checked_name<'a, R: Read>(
+    entry: &'a zip::read::ZipFile<'_, R>,
+    prefix: &str,
+) -> Result<&'a str, ZipError> {
+    let raw = entry.name_raw();
+    let name = std::str::from_utf8(raw)
+        .map_err(|_| unsafe_entry(&String::from_utf8_lossy(raw), "is not a UTF-8 name"))?;
+    if !name.starts_with(prefix) {
+        return Err(unsafe_entry(name, format!("is outside {prefix}")));
+    }
+    if entry.encrypted() {
+        return Err(unsafe_entry(name, "is encrypted"));
+    }
+    let method = entry.compression();
+    if !matches!(
+        method,
+        CompressionMethod::Stored | CompressionMethod::Deflated
+    ) {
+        return Err(unsafe_entry(
+            name,
+            format!("uses compression {method}, never used in module zips"),
+        ));
+    }
+    Ok(name)
 }
 
 /// Only files and directories: a symlink, device, FIFO or socket in the zip is refused (Go's
