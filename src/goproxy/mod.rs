@@ -302,7 +302,7 @@ impl<'a> ProxySource<'a> {
             Gosumdb::Off => self.unverified(&module_version, "GOSUMDB=off".into())?,
             Gosumdb::On(db) => match &self.settings.nosumdb {
                 Some((var, globs)) if match_prefix_patterns(globs, MODULE) => {
-                    let reason = format!("{var}={globs} covers {MODULE}");
+                    let reason = format!("{var}={} covers {MODULE}", shown_bytes(globs.as_bytes()));
                     self.unverified(&module_version, reason)?
                 }
                 _ => {

@@ -88,7 +88,8 @@ fn proxy_url(raw: &str) -> Result<String, BadList> {
             "'{raw}' is not an https://, http:// or file:// URL"
         )));
     }
-    Ok(full.trim_end_matches('/').to_string())
+    // The parsed form: canonical, with anything unprintable percent-encoded.
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Whether `list` is Go's default (however it is spelled).
@@ -119,7 +120,7 @@ pub fn origin(remote: &dyn Remote, page: &str, module: &str) -> Result<String, O
         ([one], _) => &one[2],
         ([], Some([_, vcs, _])) => {
             return Err(OriginError::Page(format!(
-                "it names a {vcs} repository for {module}, not a module proxy (mod)"
+                "it names a {vcs:?} repository for {module}, not a module proxy (mod)"
             )));
         }
         ([], None) => {
@@ -134,11 +135,11 @@ pub fn origin(remote: &dyn Remote, page: &str, module: &str) -> Result<String, O
         }
     };
     // The origin must be https (plain http only on this machine, for tests).
-    Location::parse(url, false)
-        .ok()
-        .filter(|l| l.is_remote())
-        .ok_or_else(|| OriginError::Page(format!("its origin '{url}' is not an https URL")))?;
-    Ok(url.trim_end_matches('/').to_string())
+    let not_https = || OriginError::Page(format!("its origin {url:?} is not an https URL"));
+    match Location::parse(url, false) {
+        Ok(Location::Http(parsed)) => Ok(parsed.as_str().trim_end_matches('/').to_string()),
+        _ => Err(not_https()),
+    }
 }
 
 /// The `content` of every `<meta name="go-import" content="prefix vcs url">` in the page's
@@ -334,7 +335,7 @@ mod tests {
         let cases = [
             (
                 r#"<meta name="go-import" content="golang.org/toolchain git https://go.googlesource.com/toolchain">"#,
-                "git repository",
+                "\"git\" repository",
             ),
             (r#"<html><head></head></html>"#, "no go-import tag"),
             (

@@ -157,16 +157,17 @@ pub fn parse_gosumdb(value: Option<&OsStr>) -> Result<Gosumdb, SumdbError> {
     };
     let verifier = Verifier::parse(key).map_err(|e| bad(&e.to_string()))?;
     check_name(verifier.name()).map_err(&bad)?;
-    if let Some(url) = url {
-        let parsed = url::Url::parse(url).map_err(|_| bad("its URL is not a URL"))?;
-        if !["https", "http", "file"].contains(&parsed.scheme()) {
-            return Err(bad("its URL is not https://, http:// or file://"));
+    let url = match url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url).map_err(|_| bad("its URL is not a URL"))?;
+            if !["https", "http", "file"].contains(&parsed.scheme()) {
+                return Err(bad("its URL is not https://, http:// or file://"));
+            }
+            Some(parsed.as_str().trim_end_matches('/').to_string())
         }
-    }
-    Ok(Gosumdb::On(Box::new(Database {
-        verifier,
-        url: url.map(|u| u.trim_end_matches('/').to_string()),
-    })))
+    };
+    Ok(Gosumdb::On(Box::new(Database { verifier, url })))
 }
 
 /// A database name must be `host[/path]`, so that `https://<name>` is its URL and nothing
