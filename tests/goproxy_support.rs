@@ -259,6 +259,24 @@ fn misbehaviour_changes_what_is_served() {
     other.rewrite_history(1);
     assert_eq!(other.tree_size(), 3);
     assert_ne!(latest(&other), old);
+    // An earlier state of the rewritten log: its first two records, no lookup of the third.
+    other.serve_earlier_tree(2);
+    let latest_text = String::from_utf8(latest(&other)).unwrap();
+    assert!(
+        latest_text.starts_with("go.sum database tree\n2\n"),
+        "{latest_text}"
+    );
+    let lookup = |mv: &str| get(&format!("{}/lookup/{MODULE}@{mv}", other.sumdb_url())).0;
+    assert_eq!(lookup("v0.0.1-go1.22.9.linux-amd64"), 200);
+    assert_eq!(lookup("v0.0.1-go1.22.10.linux-amd64"), 404);
+    assert_eq!(
+        get(&format!("{}/tile/8/0/000.p/3", other.sumdb_url())).0,
+        404
+    );
+    assert_eq!(
+        get(&format!("{}/tile/8/0/000.p/2", other.sumdb_url())).0,
+        200
+    );
     other.set_proxies_sumdb(false);
     let supported = format!(
         "{}/sumdb/{}/supported",

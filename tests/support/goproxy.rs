@@ -14,7 +14,8 @@
 //! ([`GoProxy::tamper_record`]), tree heads signed by another key ([`GoProxy::sign_with`]),
 //! a lookup answered with a tree that does not contain the record
 //! ([`GoProxy::answer_with_tree_before`]), a log rolled back and rewritten
-//! ([`GoProxy::rewrite_history`]). A proxy that answers 404 to everything, so that the next
+//! ([`GoProxy::rewrite_history`]); and it can lag without lying, serving an earlier state of
+//! its log ([`GoProxy::serve_earlier_tree`]), which a client must accept. A proxy that answers 404 to everything, so that the next
 //! one in GOPROXY must answer, is a bare `Mirror::start()`.
 //!
 //! Everything here is written independently of gopin's own code (tests cannot import it), so
@@ -443,6 +444,17 @@ impl GoProxy {
         self.serve();
     }
 
+    /// Serves the log as it was at `size` records: an earlier state of the same history, as a
+    /// lagging mirror or cache would (consistent with every later tree, so a client accepts
+    /// it); releases recorded after it have no lookup.
+    pub fn serve_earlier_tree(&self, size: u64) {
+        let mut state = self.state.lock().unwrap();
+        assert!(size <= state.log.size(), "an earlier state of the log");
+        state.size = size;
+        drop(state);
+        self.serve_fresh();
+    }
+
     /// Whether the proxy says it proxies the database (`/sumdb/<name>/supported`).
     pub fn set_proxies_sumdb(&self, yes: bool) {
         self.state.lock().unwrap().proxies_sumdb = yes;
@@ -452,6 +464,23 @@ impl GoProxy {
     /// The size of the tree the database serves now.
     pub fn tree_size(&self) -> u64 {
         self.state.lock().unwrap().size
+    }
+
+    /// Like [`GoProxy::serve`], first removing the lookups and tiles of a larger tree.
+    fn serve_fresh(&self) {
+        let state = self.state.lock().unwrap();
+        for base in ["/sumdb".to_string(), format!("/proxy/sumdb/{SUMDB_NAME}")] {
+            for (path, _) in state.log.tiles(state.log.size()) {
+                self.mirror
+                    .set(&format!("{base}/{path}"), Reply::Status(404));
+            }
+            for mv in state.releases.keys() {
+                self.mirror
+                    .set(&format!("{base}/lookup/{MODULE}@{mv}"), Reply::Status(404));
+            }
+        }
+        drop(state);
+        self.serve();
     }
 
     /// Puts every route in place for the current state.
