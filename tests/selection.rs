@@ -390,7 +390,10 @@ fn small_breaks_stay_fixed() {
         .assert()
         .code(1);
     let err = stderr_of(out.get_output());
-    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}]0;pwned"), "{err:?}");
+    assert!(
+        !err.contains('\u{1b}') && err.contains("\\u{1b}]0;pwned"),
+        "{err:?}"
+    );
 
     // A GOROOT whose bin/go is gone is not put on PATH: one line says how to repair it.
     write(&env, "p/.go-version", "1.22.10\n");
@@ -407,5 +410,9 @@ fn small_breaks_stay_fixed() {
         "{}",
         stderr_of(&out)
     );
-    assert!(!stdout_of(&out).contains("export GOROOT"), "{}", stdout_of(&out));
+    assert!(
+        !stdout_of(&out).contains("export GOROOT"),
+        "{}",
+        stdout_of(&out)
+    );
 }

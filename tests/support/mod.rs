@@ -2,6 +2,8 @@
 //! archives and release indexes, and an isolated environment for running the gopin binary.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod goproxy;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

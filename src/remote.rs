@@ -1,0 +1,273 @@
+//! Reading from servers as one small trait, so that everything that talks to a module proxy or
+//! a checksum database (listing, lookups, tiles, zips) can be tested against bytes held in
+//! memory, and runs for real over [`crate::fetch::Location`] (https, http, `file://`, paths)
+//! with its timeouts and retries.
+#![allow(dead_code)] // wired into install in phase 2
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::fetch::{self, FetchError, Location, Retryable};
+use crate::record::hex;
+use crate::ui::shown;
+
+#[derive(Debug, Error)]
+pub enum RemoteError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(
+        "{url} sent more than {limit} bytes, more than any genuine answer to this request; the server is broken or hostile"
+    )]
+    TooLarge { url: String, limit: u64 },
+    #[error("cannot write the download from {url} to {}: {source}", shown(path))]
+    Write {
+        url: String,
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+impl RemoteError {
+    /// 404 or 410 (or a missing local file): the one answer a comma-separated GOPROXY list
+    /// falls through on.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RemoteError::Fetch(e) if e.is_not_found())
+    }
+}
+
+impl Retryable for RemoteError {
+    fn is_transient(&self) -> bool {
+        matches!(self, RemoteError::Fetch(e) if e.is_transient())
+    }
+}
+
+/// A downloaded file: its length and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Where bytes come from, by URL (or path).
+pub trait Remote {
+    /// The whole body at `url`; more than `limit` bytes is an error, never a silent cut.
+    fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError>;
+
+    /// Streams the body at `url` into a new file `dest` (replacing what a failed attempt
+    /// wrote), at most `limit` bytes.
+    fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError>;
+}
+
+/// The real thing: [`Location`]s with fetch's retries. Plain http is accepted for any host,
+/// as `go` accepts it in GOPROXY: what comes from a proxy is trusted only after the checksum
+/// database has proved it (see docs/sources.md).
+pub struct Network;
+
+impl Remote for Network {
+    fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
+        let location = Location::parse(url, true)?;
+        within(url, location.read_small(limit.saturating_add(1))?, limit)
+    }
+
+    fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
+        let location = Location::parse(url, true)?;
+        fetch::with_retries(|_| {
+            let body = location.open()?;
+            if body.len.is_some_and(|len| len > limit) {
+                return Err(too_large(url, limit));
+            }
+            copy_hashed(body.reader, dest, limit, url, |e| location.read_error(e))
+        })
+    }
+}
+
+/// Why [`copy_hashing`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+    /// More than the limit came.
+    TooLarge,
+}
+
+/// Copies `reader` into `out`, hashing what passes; more than `limit` bytes is an error.
+/// Returns the byte count and the lowercase hex SHA-256.
+pub fn copy_hashing(
+    reader: &mut impl Read,
+    out: &mut impl Write,
+    limit: u64,
+    buf: &mut [u8],
+) -> Result<(u64, String), CopyError> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        size += n as u64;
+        if size > limit {
+            return Err(CopyError::TooLarge);
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Downloads into a new file `dest` (truncating what is there): [`copy_hashing`] with errors
+/// that name the URL and the file.
+pub fn copy_hashed(
+    mut reader: impl Read,
+    dest: &Path,
+    limit: u64,
+    url: &str,
+    read_error: impl Fn(io::Error) -> FetchError,
+) -> Result<Downloaded, RemoteError> {
+    let write_err = |source| RemoteError::Write {
+        url: url.to_string(),
+        path: dest.to_path_buf(),
+        source,
+    };
+    let mut out = File::create(dest).map_err(write_err)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let (size, sha256) =
+        copy_hashing(&mut reader, &mut out, limit, &mut buf).map_err(|e| match e {
+            CopyError::Read(e) => read_error(e).into(),
+            CopyError::Write(e) => write_err(e),
+            CopyError::TooLarge => too_large(url, limit),
+        })?;
+    out.sync_all().map_err(write_err)?;
+    Ok(Downloaded { size, sha256 })
+}
+
+fn too_large(url: &str, limit: u64) -> RemoteError {
+    RemoteError::TooLarge {
+        url: url.to_string(),
+        limit,
+    }
+}
+
+/// `body`, unless it is larger than `limit`.
+fn within(url: &str, body: Vec<u8>, limit: u64) -> Result<Vec<u8>, RemoteError> {
+    if body.len() as u64 > limit {
+        return Err(too_large(url, limit));
+    }
+    Ok(body)
+}
+
+/// A map from URL to body, for tests: any other URL answers 404.
+#[cfg(test)]
+#[derive(Default)]
+pub struct InMemory {
+    pub bodies: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Every URL asked for, in order.
+    pub asked: std::sync::Mutex<Vec<String>>,
+    /// URLs that answer this status instead.
+    pub statuses: std::sync::Mutex<std::collections::HashMap<String, u16>>,
+}
+
+#[cfg(test)]
+impl InMemory {
+    pub fn put(&self, url: &str, body: impl Into<Vec<u8>>) {
+        self.bodies
+            .lock()
+            .unwrap()
+            .insert(url.to_string(), body.into());
+    }
+
+    pub fn fail(&self, url: &str, status: u16) {
+        self.statuses
+            .lock()
+            .unwrap()
+            .insert(url.to_string(), status);
+    }
+
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+
+    fn body(&self, url: &str) -> Result<Vec<u8>, RemoteError> {
+        self.asked.lock().unwrap().push(url.to_string());
+        let status = self.statuses.lock().unwrap().get(url).copied();
+        let body = self.bodies.lock().unwrap().get(url).cloned();
+        match (status, body) {
+            (None, Some(body)) => Ok(body),
+            (status, _) => Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.unwrap_or(404),
+                hint: "",
+            }
+            .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Remote for InMemory {
+    fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
+        within(url, self.body(url)?, limit)
+    }
+
+    fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
+        let body = self.body(url)?;
+        copy_hashed(&body[..], dest, limit, url, |e| FetchError::Network {
+            url: url.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_files_are_read_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list");
+        std::fs::write(&path, "v0.0.1-go1.22.10.linux-amd64\n").unwrap();
+        let url = path.to_str().unwrap();
+        assert_eq!(Network.get(url, 100).unwrap().len(), 29);
+        assert!(matches!(
+            Network.get(url, 10),
+            Err(RemoteError::TooLarge { limit: 10, .. })
+        ));
+        let missing = dir.path().join("none");
+        assert!(
+            Network
+                .get(missing.to_str().unwrap(), 10)
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+
+    #[test]
+    fn downloads_replace_what_was_there_and_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.zip");
+        std::fs::write(&src, b"abc").unwrap();
+        let dest = dir.path().join("download.zip");
+        std::fs::write(&dest, b"leftover from a failed attempt").unwrap();
+        let got = Network.download(src.to_str().unwrap(), &dest, 10).unwrap();
+        assert_eq!(got.size, 3);
+        assert_eq!(
+            got.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), b"abc");
+        let err = Network
+            .download(src.to_str().unwrap(), &dest, 2)
+            .unwrap_err();
+        assert!(
+            matches!(err, RemoteError::TooLarge { limit: 2, .. }),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,381 @@
+//! The checksum database client: what makes a module proxy trustworthy without trusting it.
+//!
+//! For a module version, the database answers a lookup with the record (its go.sum lines),
+//! the record's number in an append-only Merkle log, and a signed tree head. gopin accepts the
+//! record only when, as `go` does:
+//! 1. the tree head is signed by the key named in `GOSUMDB` ([`note`]);
+//! 2. the record is provably leaf number `id` of that tree ([`tlog`], from [`tiles`]);
+//! 3. the tree is consistent with the latest tree this machine verified before: it extends
+//!    it, or is an earlier state of it ([`latest`]); a rewritten or forked log is refused.
+//!
+//! Everything fails closed: a missing record, a malformed answer, a bad signature, a failed
+//! proof or an unreadable state file is an error, never a skipped check.
+#![allow(dead_code)] // wired into install in phase 2
+
+pub mod latest;
+pub mod note;
+pub mod tiles;
+pub mod tlog;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::remote::{Remote, RemoteError};
+use crate::store::StoreError;
+use crate::ui::{shown, shown_bytes};
+use latest::Latest;
+use note::{NoteError, Verifier};
+use tiles::{TileCache, TileHashes};
+use tlog::{Record, Tree};
+
+/// The key built into the go command for its default database.
+pub const SUM_GOLANG_ORG: &str =
+    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+/// A lookup answer is a few hundred bytes.
+const LOOKUP_LIMIT: u64 = 64 * 1024;
+
+#[derive(Debug, Error)]
+pub enum SumdbError {
+    #[error(
+        "GOSUMDB={} is not valid: {reason}; set it to sum.golang.org (the default), off, or name+hash+key [URL]",
+        shown_bytes(value.as_bytes())
+    )]
+    BadGosumdb { value: String, reason: String },
+    #[error(
+        "the checksum database {db} has no record of {module}@{version} ({url} answered not found); nothing was installed"
+    )]
+    NoRecord {
+        db: String,
+        module: String,
+        version: String,
+        url: String,
+    },
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    #[error(
+        "{url} did not answer as a checksum database ({reason}); check GOSUMDB and GOPROXY; nothing was installed"
+    )]
+    Malformed { url: String, reason: String },
+    #[error(
+        "the tree head from {url} does not verify against the key {key}: {source}; nothing was installed (check the key in GOSUMDB, or whether {url} is the database it claims to be)"
+    )]
+    Signature {
+        url: String,
+        key: String,
+        source: NoteError,
+    },
+    #[error(
+        "SECURITY ERROR: {db} did not prove {what} ({url}); nothing was installed: the checksum database, or something between it and you, is misbehaving (retry later; report it if it persists)"
+    )]
+    NotProved {
+        db: String,
+        url: String,
+        what: String,
+    },
+    #[error(
+        "SECURITY ERROR: {db} served tree #{new_size} ({new_hash}), which is not consistent with tree #{old_size} ({old_hash}) verified earlier and kept in {}: its log was rewritten or forked; nothing was installed (report it; delete that file only if you knowingly moved to a new log under the same key)",
+        shown(path)
+    )]
+    Inconsistent {
+        db: String,
+        old_size: u64,
+        old_hash: String,
+        new_size: u64,
+        new_hash: String,
+        path: PathBuf,
+    },
+    #[error(
+        "the checksum database state {} is damaged ({reason}): delete it, and gopin starts again from the next tree the database serves",
+        shown(path)
+    )]
+    BadLatest { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `GOSUMDB` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gosumdb {
+    /// `GOSUMDB=off`: nothing is verified.
+    Off,
+    On(Box<Database>),
+}
+
+/// A checksum database: its key, and the URL `GOSUMDB` gives for it, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    pub verifier: Verifier,
+    /// `GOSUMDB="key URL"`: reach the database there, never through a proxy.
+    pub url: Option<String>,
+}
+
+impl Database {
+    /// `https://<name>`: where the database is when no proxy serves it.
+    pub fn direct_url(&self) -> String {
+        self.url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", self.verifier.name()))
+    }
+
+    pub fn name(&self) -> &str {
+        self.verifier.name()
+    }
+}
+
+/// Parses `GOSUMDB` in every form `go` accepts: unset (sum.golang.org), `off`, a known name
+/// (`sum.golang.org`; `sum.golang.google.cn` is the same database at another URL),
+/// `name+hash+key`, and any of these followed by a URL.
+pub fn parse_gosumdb(value: Option<&OsStr>) -> Result<Gosumdb, SumdbError> {
+    let raw = value.map_or(Some("sum.golang.org"), OsStr::to_str);
+    let bad = |reason: &str| SumdbError::BadGosumdb {
+        value: value.map_or_else(String::new, |v| v.to_string_lossy().into_owned()),
+        reason: reason.to_string(),
+    };
+    let raw = raw.ok_or_else(|| bad("it is not valid UTF-8"))?;
+    let raw = if raw == "sum.golang.google.cn" {
+        "sum.golang.org https://sum.golang.google.cn"
+    } else {
+        raw
+    };
+    if raw == "off" {
+        return Ok(Gosumdb::Off);
+    }
+    let fields: Vec<&str> = raw.split_whitespace().collect();
+    let (key, url) = match fields[..] {
+        [key] => (key, None),
+        [key, url] => (key, Some(url)),
+        [] => return Err(bad("it is empty")),
+        _ => return Err(bad("it has more than two fields")),
+    };
+    let key = if key == "sum.golang.org" {
+        SUM_GOLANG_ORG
+    } else {
+        key
+    };
+    let verifier = Verifier::parse(key).map_err(|e| bad(&e.to_string()))?;
+    check_name(verifier.name()).map_err(&bad)?;
+    let url = match url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url).map_err(|_| bad("its URL is not a URL"))?;
+            if !["https", "http", "file"].contains(&parsed.scheme()) {
+                return Err(bad("its URL is not https://, http:// or file://"));
+            }
+            Some(parsed.as_str().trim_end_matches('/').to_string())
+        }
+    };
+    Ok(Gosumdb::On(Box::new(Database { verifier, url })))
+}
+
+/// A database name must be `host[/path]`, so that `https://<name>` is its URL and nothing
+/// else (no user, port tricks, query or `..`).
+fn check_name(name: &str) -> Result<(), &'static str> {
+    let bad = "the database name must be host[/path]";
+    let url = url::Url::parse(&format!("https://{name}")).map_err(|_| bad)?;
+    let plain = url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.host_str().is_some_and(|h| !h.is_empty());
+    let segments_ok = name
+        .split('/')
+        .skip(1)
+        .all(|s| !s.is_empty() && s != "." && s != "..");
+    let same = url.as_str().trim_end_matches('/') == format!("https://{name}");
+    if plain && segments_ok && same && !name.ends_with('/') {
+        Ok(())
+    } else {
+        Err(bad)
+    }
+}
+
+/// A checksum database at one base URL: directly, or `<proxy>/sumdb/<name>`.
+pub struct Server<'a> {
+    pub remote: &'a dyn Remote,
+    pub base: String,
+}
+
+impl Server<'_> {
+    /// The URL of `path` (`lookup/…`, `tile/…`) on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base.trim_end_matches('/'))
+    }
+
+    pub fn get(&self, path: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
+        self.remote.get(&self.url(path), limit)
+    }
+}
+
+/// What the database proved about a module version: kept in the install record so the
+/// proof can be shown, and its signature checked again, later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// The database's name (`sum.golang.org`) and key id (`sum.golang.org+033de0ae`).
+    pub database: String,
+    pub key: String,
+    /// The lookup's URL (which says whether a proxy served it).
+    pub url: String,
+    /// The record's number in the log.
+    pub record: u64,
+    /// The module zip's hash as recorded.
+    pub h1: String,
+    /// The signed tree the record was proved in.
+    pub tree_size: u64,
+    pub tree_hash: String,
+    pub tree_note: String,
+}
+
+/// Looks records up in one database and proves them.
+pub struct Client<'a> {
+    db: &'a Database,
+    server: Server<'a>,
+    latest: Latest,
+}
+
+impl<'a> Client<'a> {
+    /// A client for `db` reached at `base`, keeping its state below `cache_dir`.
+    pub fn new(db: &'a Database, remote: &'a dyn Remote, base: String, cache_dir: &Path) -> Self {
+        Client {
+            db,
+            server: Server { remote, base },
+            latest: Latest::new(cache_dir, &db.verifier),
+        }
+    }
+
+    /// The base URL this client reads from.
+    pub fn base(&self) -> &str {
+        &self.server.base
+    }
+
+    /// Looks `module version` up and proves the record, or fails.
+    pub fn prove(&self, module: &str, version: &str) -> Result<Proof, SumdbError> {
+        let path = format!("lookup/{module}@{version}");
+        let url = self.server.url(&path);
+        let body = match self.server.get(&path, LOOKUP_LIMIT) {
+            Ok(body) => body,
+            Err(e) if e.is_not_found() => {
+                return Err(SumdbError::NoRecord {
+                    db: self.db.name().to_string(),
+                    module: module.to_string(),
+                    version: version.to_string(),
+                    url,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let malformed = |reason: String| SumdbError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let record = Record::parse(&body).map_err(|e| malformed(e.to_string()))?;
+        let text = self
+            .db
+            .verifier
+            .open(record.note)
+            .map_err(|source| SumdbError::Signature {
+                url: url.clone(),
+                key: self.db.verifier.id(),
+                source,
+            })?;
+        let tree = Tree::parse(text).map_err(|e| malformed(e.to_string()))?;
+        let h1 = record.h1(module, version).ok_or_else(|| {
+            malformed(format!(
+                "the record it sent is not about {module}@{version}"
+            ))
+        })?;
+        let cache = TileCache::default();
+        self.prove_inclusion(&record, &tree, &cache, &url)?;
+        self.keep_consistent(&tree, record.note, &cache)?;
+        Ok(Proof {
+            database: self.db.name().to_string(),
+            key: self.db.verifier.id(),
+            url,
+            record: record.id,
+            h1: h1.to_string(),
+            tree_size: tree.size,
+            tree_hash: tlog::to_base64(&tree.hash),
+            tree_note: String::from_utf8_lossy(record.note).into_owned(),
+        })
+    }
+
+    /// The record is leaf `record.id` of `tree`.
+    fn prove_inclusion(
+        &self,
+        record: &Record,
+        tree: &Tree,
+        cache: &TileCache,
+        url: &str,
+    ) -> Result<(), SumdbError> {
+        let not_proved = |what: String| SumdbError::NotProved {
+            db: self.db.name().to_string(),
+            url: url.to_string(),
+            what,
+        };
+        if record.id >= tree.size {
+            return Err(not_proved(format!(
+                "record #{} is in the tree of size {} it came with",
+                record.id, tree.size
+            )));
+        }
+        let tiles = TileHashes {
+            server: &self.server,
+            size: tree.size,
+            cache,
+        };
+        let proof = tlog::inclusion_proof(&tiles, tree.size, record.id)?;
+        let leaf = tlog::record_hash(record.text.as_bytes());
+        if !tlog::verify_inclusion(&proof, tree.size, record.id, &leaf, &tree.hash) {
+            return Err(not_proved(format!(
+                "the record it sent is record #{} of tree #{}",
+                record.id, tree.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// `tree` and the latest tree verified before are one history; the larger is kept.
+    fn keep_consistent(
+        &self,
+        tree: &Tree,
+        note: &[u8],
+        cache: &TileCache,
+    ) -> Result<(), SumdbError> {
+        let _lock = self.latest.lock()?;
+        let Some((known, _)) = self.latest.load(&self.db.verifier)? else {
+            return self.latest.save(note);
+        };
+        let (older, newer) = if tree.size >= known.size {
+            (known, *tree)
+        } else {
+            (*tree, known)
+        };
+        let tiles = TileHashes {
+            server: &self.server,
+            size: newer.size,
+            cache,
+        };
+        let proof = tlog::consistency_proof(&tiles, older.size, newer.size)?;
+        if !tlog::verify_consistency(&proof, older.size, newer.size, &older.hash, &newer.hash) {
+            return Err(SumdbError::Inconsistent {
+                db: self.db.name().to_string(),
+                old_size: known.size,
+                old_hash: tlog::to_base64(&known.hash),
+                new_size: tree.size,
+                new_hash: tlog::to_base64(&tree.hash),
+                path: self.latest.path(),
+            });
+        }
+        if tree.size > known.size {
+            self.latest.save(note)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub mod testdb;
+#[cfg(test)]
+mod tests;
