@@ -57,7 +57,7 @@ _gopin_stale() {
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue
     for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
-      [ -e "$_gopin_n" ] || [ -L "$_gopin_n" ] || continue
+      [ -e "$_gopin_n" ] || continue
       for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
         [ "$_gopin_k" = "$_gopin_n" ] && continue 2
       done
@@ -95,7 +95,8 @@ if [[ $- == *i* && -z ${_GOPIN_WRAPPED-} ]]; then
       eval "_gopin_user_$_gopin_cmd () ${_gopin_def#*$'\n'}"
       _gopin_inner=_gopin_user_$_gopin_cmd
     fi
-    eval "$_gopin_cmd() { $_gopin_inner \"\$@\" || return; _gopin_hook; }"
+    # A cd that lands where it started (cd ., a failed pushd) costs one comparison.
+    eval "$_gopin_cmd() { local _gopin_from=\$PWD; $_gopin_inner \"\$@\" || return; if [ \"\$PWD\" != \"\$_gopin_from\" ]; then _gopin_hook; fi; }"
   done
   _GOPIN_WRAPPED=1
   unset _gopin_cmd _gopin_inner _gopin_def

@@ -14,8 +14,15 @@ set -gx _GOPIN_HOOK fish
 # Redefining a function replaces its event handlers, so loading this twice is harmless.
 function _gopin_hook --on-event fish_prompt
     set -l _gopin_status $status
-    _gopin_check
-    _gopin_keep_last
+    # At the first prompt (config.fish has loaded everything by then), and whenever
+    # something changed the environment after gopin did, make sure gopin's handlers run last.
+    if not set -q _gopin_ordered; or _gopin_drifted
+        set -g _gopin_ordered 1
+        _gopin_keep_last
+        _gopin_run_now
+    else if _gopin_changed
+        _gopin_run_now
+    end
     return $_gopin_status
 end
 
@@ -26,18 +33,25 @@ function _gopin_on_pwd --on-variable PWD
 end
 
 function _gopin_check
-    set -l _gopin_sig __GOPIN_SIG__
-    if test "$_GOPIN_PWD" != "$PWD"; or test "$_GOPIN_SIG" != "$_gopin_sig"; or _gopin_drifted; or _gopin_stale
-        set -g _GOPIN_SIG $_gopin_sig
-        _gopin_run
+    if _gopin_changed; or _gopin_drifted
+        _gopin_run_now
     end
+end
+
+# True when the directory, a setting, or a file that decides changed.
+function _gopin_changed
+    test "$_GOPIN_PWD" != "$PWD"; or test "$_GOPIN_SIG" != __GOPIN_SIG__; or _gopin_stale
+end
+
+function _gopin_run_now
+    set -g _GOPIN_SIG __GOPIN_SIG__
+    _gopin_run
 end
 
 # fish runs an event's handlers in the order they were defined, and redefining a function
 # moves its handlers to the end. gopin's must come last, after tools that change the
-# environment (direnv, mise) whatever the order of their lines in config.fish, and direnv
-# defines its directory-change handler anew at every prompt: so at each prompt, gopin's
-# handlers move back to the end when something was defined after them.
+# environment (direnv, mise) whatever the order of their lines in config.fish: this moves
+# them back to the end when something was defined after them.
 function _gopin_keep_last
     set -l pwd_handlers (string match -- 'PWD *' (functions --handlers-type variable))
     if test "$pwd_handlers[-1]" != "PWD _gopin_on_pwd"
@@ -51,12 +65,15 @@ function _gopin_keep_last
     if test "$prompt_handlers[-1]" != "fish_prompt _gopin_hook"
         function _gopin_hook --on-event fish_prompt
             set -l _gopin_status $status
-            _gopin_check
-            _gopin_keep_last
+            if not set -q _gopin_ordered; or _gopin_drifted
+                set -g _gopin_ordered 1
+                _gopin_keep_last
+                _gopin_run_now
+            else if _gopin_changed
+                _gopin_run_now
+            end
             return $_gopin_status
         end
-        # Handlers after this one in this prompt have run by the next one.
-        _gopin_check
     end
 end
 
@@ -86,18 +103,15 @@ end
 # directories must lead PATH and GOROOT must be its own; while none is, nothing of the
 # store's may remain.
 function _gopin_drifted
-    # Literal comparisons only (`string replace -q` without -r): store paths are not patterns.
-    set -l path (string join : -- $PATH)
     if test -n "$_GOPIN_GOROOT"
         test "$GOROOT" = "$_GOPIN_GOROOT"; or return 0
-        set -l front "$_GOPIN_FRONT:"
-        test (string sub -l (string length -- $front) -- "$path:") = $front; and return 1
+        test "$PATH[1..$_GOPIN_NFRONT]" = "$_GOPIN_FRONT_PATH"; and return 1
         return 0
     end
     test -n "$_GOPIN_VERSIONS"; or return 1
-    string replace -q -- ":$_GOPIN_VERSIONS/" "" ":$path:"; and return 0
-    string replace -q -- ":$_GOPIN_SHARED:" "" ":$path:"; and return 0
-    string replace -q -- ":$_GOPIN_VERSIONS/" "" ":$GOROOT"; and return 0
+    # Literal matches (`string replace -q` without -r): store paths are not patterns.
+    string replace -q -- "$_GOPIN_VERSIONS/" "" $PATH "$GOROOT"; and return 0
+    contains -- "$_GOPIN_SHARED" $PATH; and return 0
     return 1
 end
 
@@ -113,7 +127,7 @@ function _gopin_stale
         test "$d" -nt "$_gopin_stamp"; or continue
         for n in $_GOPIN_NAMES
             set -l p (string trim -r -c / -- $d)/$n
-            test -e "$p"; or test -L "$p"; or continue
+            test -e "$p"; or continue
             contains -- "$p" $_GOPIN_KNOWN; or return 0
         end
     end

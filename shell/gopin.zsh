@@ -60,7 +60,7 @@ _gopin_stale() {
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue
     for _gopin_n in "${_GOPIN_NAMES[@]}"; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
-      [[ -e "$_gopin_n" || -L "$_gopin_n" ]] || continue
+      [[ -e "$_gopin_n" ]] || continue
       (( ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )) || return 0
     done
   done

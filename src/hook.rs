@@ -384,15 +384,22 @@ fn bookkeeping(script: &mut Script, store: &Store, decision: &Decision, cwd: &Pa
     let expected = match &decision.target {
         Target::Active(a) => Some((
             a.get("GOROOT").map(OsStr::to_owned).unwrap_or_default(),
-            activate::join_path(&a.path_front),
+            a.path_front.as_slice(),
         )),
-        Target::Inactive => Some((OsString::new(), OsString::new())),
+        Target::Inactive => Some((OsString::new(), &[][..])),
         // What the last good run set stays in force, and so do its checks.
         Target::Unchanged => None,
     };
     if let Some((goroot, front)) = expected {
         script.set_shell_var("_GOPIN_GOROOT", &goroot);
-        script.set_shell_var("_GOPIN_FRONT", &front);
+        if script.shell() == Shell::Fish {
+            // fish compares list slices (a *PATH variable joins with colons in quotes, as PATH does):
+            // cheaper there than joining PATH at every prompt.
+            script.set_shell_list("_GOPIN_FRONT_PATH", front.iter().map(|p| p.as_os_str()));
+            script.set_shell_var("_GOPIN_NFRONT", OsStr::new(&front.len().to_string()));
+        } else {
+            script.set_shell_var("_GOPIN_FRONT", &activate::join_path(front));
+        }
     }
     // Exported: `gopin doctor` reads it to tell whether the hook ran for its directory.
     script.export("_GOPIN_PWD", cwd.as_os_str());

@@ -114,6 +114,11 @@ impl Script {
         }
     }
 
+    /// The shell this script is for.
+    pub fn shell(&self) -> Shell {
+        self.shell
+    }
+
     fn line(&mut self, parts: &[&[u8]]) {
         for p in parts {
             self.text.extend_from_slice(p);
