@@ -11,26 +11,33 @@ set -g _gopin_stamp __GOPIN_STAMP_DIR__/$fish_pid
 # Tells `gopin doctor` the hook is loaded.
 set -gx _GOPIN_HOOK fish
 
-# Redefining a function replaces its event handlers, so loading this twice is harmless.
-function _gopin_hook --on-event fish_prompt
-    set -l _gopin_status $status
-    # At the first prompt (config.fish has loaded everything by then), and whenever
-    # something changed the environment after gopin did, make sure gopin's handlers run last.
-    if not set -q _gopin_ordered; or _gopin_drifted
-        set -g _gopin_ordered 1
-        _gopin_keep_last
-        _gopin_run_now
-    else if _gopin_changed
-        _gopin_run_now
+# fish runs an event's handlers in the order they were defined, and redefining a function
+# moves its handlers to the end. gopin's must come last, after tools that change the
+# environment (direnv, mise) whatever the order of their lines in config.fish: this
+# (re)defines them, at load and whenever something was defined after them. Loading this
+# twice is harmless.
+function _gopin_define_handlers
+    function _gopin_hook --on-event fish_prompt
+        set -l _gopin_status $status
+        # At the first prompt (config.fish has loaded everything by then), and whenever
+        # something changed the environment after gopin did, make sure gopin runs last.
+        if not set -q _gopin_ordered; or _gopin_drifted
+            set -g _gopin_ordered 1
+            _gopin_keep_last
+            _gopin_run_now
+        else if _gopin_changed
+            _gopin_run_now
+        end
+        return $_gopin_status
     end
-    return $_gopin_status
-end
 
-function _gopin_on_pwd --on-variable PWD
-    set -l _gopin_status $status
-    _gopin_check
-    return $_gopin_status
+    function _gopin_on_pwd --on-variable PWD
+        set -l _gopin_status $status
+        _gopin_check
+        return $_gopin_status
+    end
 end
+_gopin_define_handlers
 
 function _gopin_check
     if _gopin_changed; or _gopin_drifted
@@ -48,32 +55,11 @@ function _gopin_run_now
     _gopin_run
 end
 
-# fish runs an event's handlers in the order they were defined, and redefining a function
-# moves its handlers to the end. gopin's must come last, after tools that change the
-# environment (direnv, mise) whatever the order of their lines in config.fish: this moves
-# them back to the end when something was defined after them.
 function _gopin_keep_last
     set -l pwd_handlers (string match -- 'PWD *' (functions --handlers-type variable))
-    if test "$pwd_handlers[-1]" != "PWD _gopin_on_pwd"
-        function _gopin_on_pwd --on-variable PWD
-            set -l _gopin_status $status
-            _gopin_check
-            return $_gopin_status
-        end
-    end
     set -l prompt_handlers (string match -- 'fish_prompt *' (functions --handlers-type generic))
-    if test "$prompt_handlers[-1]" != "fish_prompt _gopin_hook"
-        function _gopin_hook --on-event fish_prompt
-            set -l _gopin_status $status
-            if not set -q _gopin_ordered; or _gopin_drifted
-                set -g _gopin_ordered 1
-                _gopin_keep_last
-                _gopin_run_now
-            else if _gopin_changed
-                _gopin_run_now
-            end
-            return $_gopin_status
-        end
+    if test "$pwd_handlers[-1]" != "PWD _gopin_on_pwd"; or test "$prompt_handlers[-1]" != "fish_prompt _gopin_hook"
+        _gopin_define_handlers
     end
 end
 

@@ -1579,3 +1579,26 @@ fn gopin_shell_overrides_pins(sh: Sh) {
     let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
     assert_eq!(statuses, ["status=2", "status=1"], "{sh:?}: {text}");
 }
+
+/// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.
+#[test]
+fn zsh_and_fish_init_scripts_parse() {
+    for (sh, check) in [(Sh::Zsh, &["-n"][..]), (Sh::Fish, &["--no-execute"][..])] {
+        if !sh.available() {
+            continue;
+        }
+        let init = Command::new(gopin_bin())
+            .args(["init", sh.name()])
+            .output()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("init");
+        std::fs::write(&file, &init.stdout).unwrap();
+        let out = Command::new(sh.name())
+            .args(check)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{sh:?}: {}", stderr_of(&out));
+    }
+}
