@@ -60,13 +60,13 @@ fn report(outcome: &Outcome) {
             "installed {} ({}) in {}",
             i.version,
             i.platform,
-            i.goroot().display()
+            ui::shown(&i.goroot())
         )),
         Outcome::AlreadyInstalled(_) => ui::note(&format!(
             "{} ({}) is already installed in {}",
             i.version,
             i.platform,
-            i.goroot().display()
+            ui::shown(&i.goroot())
         )),
     }
 }
@@ -77,7 +77,7 @@ fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result
     let Some(pin) = selection::select(&cwd, &activate::default_file(&ctx.store))? else {
         bail!(
             "no version given and none is pinned for {}: run `gopin install 1.22`, or pin one with `gopin use`",
-            cwd.display()
+            ui::shown(&cwd)
         );
     };
     let outcome =
