@@ -7,14 +7,14 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
 use thiserror::Error;
 
 use crate::config::Settings;
-use crate::ui::{self, shown, size};
+use crate::ui::{self, shown, shown_bytes, size};
 
 /// How many times a transient failure is tried in all.
 pub const ATTEMPTS: u32 = 4;
@@ -207,52 +207,80 @@ pub struct Body {
     pub len: Option<u64>,
 }
 
-/// The shared client for one plain-http rule (redirects are checked against it).
-fn client(allow_http: bool) -> &'static reqwest::blocking::Client {
-    static STRICT: OnceLock<reqwest::blocking::Client> = OnceLock::new();
-    static LAX: OnceLock<reqwest::blocking::Client> = OnceLock::new();
-    let cell = if allow_http { &LAX } else { &STRICT };
-    cell.get_or_init(|| {
-        reqwest::blocking::Client::builder()
-            .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            // Each request sets its own read timeout from the rules.
-            .timeout(None)
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    let why = format!("it is more than {MAX_REDIRECTS} redirects away");
-                    return attempt.error(RedirectRefused(why));
-                }
+/// The client for one set of rules, made once per process and shared.
+fn client(rules: &Rules) -> reqwest::blocking::Client {
+    type Key = (bool, Duration);
+    static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
+    let key = (rules.allow_http, rules.low_speed_time);
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
+        return c.clone();
+    }
+    let allow_http = rules.allow_http;
+    let client = reqwest::blocking::Client::builder()
+        .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        // The blocking client's timeout bounds the wait for the headers and for each read of
+        // the body, never the whole transfer (a per-request timeout would).
+        .timeout((!rules.low_speed_time.is_zero()).then_some(rules.low_speed_time))
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let why = if attempt.previous().len() > MAX_REDIRECTS {
+                format!("it is more than {MAX_REDIRECTS} redirects away")
+            } else {
                 match check_web(attempt.url(), allow_http) {
-                    Ok(()) => attempt.follow(),
-                    Err(e) => attempt.error(RedirectRefused(e.to_string())),
+                    Ok(()) => return attempt.follow(),
+                    Err(refusal) => refusal.to_string(),
                 }
-            }))
-            .build()
-            .expect("the TLS backend is compiled in")
-    })
+            };
+            let refused = RedirectRefused {
+                from: attempt.previous().last().map(Url::to_string),
+                to: attempt.url().to_string(),
+                why,
+            };
+            attempt.error(refused)
+        }))
+        .build()
+        .expect("the TLS backend is compiled in");
+    clients.push((key, client.clone()));
+    client
 }
 
 /// Why the redirect policy stopped a redirect; found again in reqwest's error chain.
 #[derive(Debug)]
-struct RedirectRefused(String);
+struct RedirectRefused {
+    /// The URL that answered with the redirect.
+    from: Option<String>,
+    to: String,
+    why: String,
+}
 
 impl std::fmt::Display for RedirectRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "redirect to {} refused: {}", self.to, self.why)
     }
 }
 
 impl std::error::Error for RedirectRefused {}
 
+/// Why [`check_web`] refused a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+enum Refusal {
+    #[error(
+        "it is plain http to a host that is not loopback (use https, or set allow_http = true in the config (GOPIN_ALLOW_HTTP=1) for a trusted mirror)"
+    )]
+    PlainHttp,
+    #[error("gopin only follows https and http URLs")]
+    Scheme,
+}
+
 /// The one rule for where gopin speaks http, for configured URLs and every redirect alike:
 /// https anywhere; plain http only to loopback, or anywhere with `allow_http`.
-fn check_web(url: &Url, allow_http: bool) -> Result<(), FetchError> {
+fn check_web(url: &Url, allow_http: bool) -> Result<(), Refusal> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_http || is_loopback(url) => Ok(()),
-        "http" => Err(FetchError::InsecureHttp(url.to_string())),
-        _ => Err(FetchError::BadLocation(url.to_string())),
+        "http" => Err(Refusal::PlainHttp),
+        _ => Err(Refusal::Scheme),
     }
 }
 
@@ -271,10 +299,11 @@ impl Location {
                 .to_file_path()
                 .map(Location::Local)
                 .map_err(|_| FetchError::BadLocation(s.to_string())),
-            _ => {
-                check_web(&url, rules.allow_http)?;
-                Ok(Location::Http(Remote { url, rules: *rules }))
-            }
+            _ => match check_web(&url, rules.allow_http) {
+                Ok(()) => Ok(Location::Http(Remote { url, rules: *rules })),
+                Err(Refusal::PlainHttp) => Err(FetchError::InsecureHttp(url.to_string())),
+                Err(Refusal::Scheme) => Err(FetchError::BadLocation(s.to_string())),
+            },
         }
     }
 
@@ -381,13 +410,21 @@ impl Location {
 impl Remote {
     fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
         let url = &self.url;
-        let mut request = client(self.rules.allow_http).get(url.clone());
-        if !self.rules.low_speed_time.is_zero() {
-            // Bounds the wait for the headers and for each read of the body.
-            request = request.timeout(self.rules.low_speed_time);
-        }
-        let resp = request.send().map_err(|e| self.send_error(&e))?;
+        let resp = client(&self.rules)
+            .get(url.clone())
+            .send()
+            .map_err(|e| self.send_error(&e))?;
         let status = resp.status();
+        if status.is_redirection()
+            && let Some(to) = resp.headers().get(reqwest::header::LOCATION)
+        {
+            // reqwest follows http(s) redirects through the policy and hands back the others.
+            return Err(FetchError::Redirect {
+                from: resp.url().to_string(),
+                to: shown_bytes(to.as_bytes()),
+                why: Refusal::Scheme.to_string(),
+            });
+        }
         if !status.is_success() {
             return Err(FetchError::Status {
                 url: resp.url().to_string(),
@@ -422,9 +459,9 @@ impl Remote {
     fn send_error(&self, e: &reqwest::Error) -> FetchError {
         if let Some(refused) = find_cause::<RedirectRefused>(e) {
             return FetchError::Redirect {
-                from: self.url.to_string(),
-                to: e.url().map(Url::to_string).unwrap_or_default(),
-                why: refused.0.clone(),
+                from: refused.from.clone().unwrap_or_else(|| self.url.to_string()),
+                to: refused.to.clone(),
+                why: refused.why.clone(),
             };
         }
         FetchError::network(&self.url, describe_reqwest(e))

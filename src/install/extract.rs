@@ -51,7 +51,7 @@ impl Limits {
     /// go1.25.0 for linux-amd64: 205, 214 and 197 MB from 64, 67 and 57 MB).
     pub const RATIO: u64 = 8;
     /// Small archives (tests, tiny custom builds) may inflate further than big ones.
-    pub const FLOOR: u64 = 16 << 20;
+    pub const FLOOR: u64 = 8 << 20;
     /// Whatever the archive's size: ten times a real release.
     pub const MAX_BYTES: u64 = 2 << 30;
     /// Real releases hold 9,300-11,100 entries.
@@ -510,6 +510,70 @@ fn remove_existing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tar of `go/f0` … `go/f{n-1}`, each `size` bytes.
+    fn tar_of(n: usize, size: usize) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for i in 0..n {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(0o644);
+            header.set_size(size as u64);
+            builder
+                .append_data(&mut header, format!("go/f{i}"), &vec![b'x'; size][..])
+                .unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    fn extract_with(data: &[u8], limits: Limits) -> Result<Manifest, ExtractError> {
+        let dir = tempfile::tempdir().unwrap();
+        extract(data, &dir.path().join("go"), limits)
+    }
+
+    #[test]
+    fn limits_bound_entries_bytes_and_what_follows_the_tar() {
+        let roomy = Limits {
+            bytes: 1 << 20,
+            entries: 4,
+        };
+        assert_eq!(extract_with(&tar_of(4, 10), roomy).unwrap().len(), 4);
+        assert!(matches!(
+            extract_with(&tar_of(5, 10), roomy),
+            Err(ExtractError::TooMany(4))
+        ));
+        let tar = tar_of(1, 4096);
+        let exact = Limits {
+            bytes: tar.len() as u64,
+            entries: 4,
+        };
+        assert!(
+            extract_with(&tar, exact).is_ok(),
+            "the bound itself is allowed"
+        );
+        let tight = Limits {
+            bytes: 2048,
+            entries: 4,
+        };
+        assert!(matches!(
+            extract_with(&tar, tight),
+            Err(ExtractError::TooLarge(2048))
+        ));
+        let mut trailing = tar.clone();
+        trailing.extend(std::iter::repeat_n(0u8, 8192));
+        assert!(matches!(
+            extract_with(&trailing, exact),
+            Err(ExtractError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn limits_follow_the_archive_size_within_a_floor_and_a_ceiling() {
+        assert_eq!(Limits::for_archive(0).bytes, Limits::FLOOR);
+        // go1.22.10 for linux-amd64: 66.6 MB inflating to 213.8 MB.
+        let real = Limits::for_archive(66_581_186);
+        assert!(real.bytes > 213_770_240 * 2, "{real:?}");
+        assert_eq!(Limits::for_archive(u64::MAX).bytes, Limits::MAX_BYTES);
+    }
 
     #[test]
     fn tree_paths() {
