@@ -227,11 +227,12 @@ pub fn install(
             "waiting for another gopin that is installing {name}…"
         ))
     })?;
+    // First, as it may put back a version an interrupted `--force` left out.
+    store.clean_stale(Some(&lock));
     // Whoever held the lock may have installed it meanwhile.
     if !force && let Some(found) = store.get(&version, platform) {
         return Ok(Outcome::AlreadyInstalled(found));
     }
-    store.clean_stale(&lock);
 
     let rules = Rules::from_settings(&config.settings);
     let location = Location::parse(&config.settings.download_url, &rules)?.join(&file.filename);

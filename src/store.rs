@@ -309,8 +309,8 @@ impl Store {
     /// Deals with what killed or interrupted operations left in `tmp/`: the entries of the
     /// version `held` locks (no one else can be using them), and those of every version whose
     /// lock is free. An interrupted swap is finished or undone first, so the version is in
-    /// place again; then the entry is deleted.
-    pub fn clean_stale(&self, held: &Lock) {
+    /// place again; then the entry is deleted. Costs one directory read when there is nothing.
+    pub fn clean_stale(&self, held: Option<&Lock>) {
         let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
             return;
         };
@@ -324,7 +324,7 @@ impl Store {
             }
         }
         for (name, dirs) in names {
-            if name == held.name {
+            if held.is_some_and(|l| l.name == name) {
                 self.recover(&name, &dirs);
             } else if let Ok(file) = open_lock_file(&self.lock_path(&name))
                 && file.try_lock().is_ok()
@@ -395,7 +395,7 @@ impl Store {
     /// Removes an installed version: it disappears at once (a rename), then is deleted.
     pub fn remove(&self, installed: &Installed) -> Result<(), StoreError> {
         let lock = self.lock(&installed.name(), || {})?;
-        self.clean_stale(&lock);
+        self.clean_stale(Some(&lock));
         let staging = self.staging(&lock)?;
         let target = staging.dir.path().join(REMOVED);
         fs::rename(&installed.dir, &target).map_err(io_err("move aside", &installed.dir))?;
@@ -595,13 +595,13 @@ mod tests {
         let junk = root.path().join("tmp/not-gopins");
         fs::create_dir_all(&junk).unwrap();
         let held = store.lock(NAME, || {}).unwrap();
-        store.clean_stale(&held);
+        store.clean_stale(Some(&held));
         assert!(!stale.exists());
         assert!(!own.exists(), "its own version's leftover is removed");
         assert!(busy.exists(), "a live install is left alone");
         assert!(junk.exists(), "what gopin did not make is left alone");
         drop(busy_lock);
-        store.clean_stale(&held);
+        store.clean_stale(Some(&held));
         assert!(!busy.exists());
     }
 
@@ -652,7 +652,7 @@ mod tests {
             assert_eq!(installed_content(&store), None);
 
             let lock = store.lock(NAME, || {}).unwrap();
-            store.clean_stale(&lock);
+            store.clean_stale(Some(&lock));
             let want = if new_is_complete { "new" } else { "old" };
             assert_eq!(installed_content(&store).as_deref(), Some(want));
             assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
@@ -669,7 +669,7 @@ mod tests {
         finished(&staging, "old");
         fs::rename(staging.tree(), staging.dir.path().join(REMOVED)).unwrap();
         let _ = staging.dir.keep();
-        store.clean_stale(&lock);
+        store.clean_stale(Some(&lock));
         assert_eq!(installed_content(&store), None);
         assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
     }
