@@ -363,17 +363,7 @@ impl Source<'_> {
         platform: &Platform,
     ) -> Result<InstallRecord, InstallError> {
         let (file, location) = (self.file, self.location);
-        let body = location.open(self.deadline)?;
-        if let (Some(got), Some(want)) = (body.len, file.size)
-            && got != want
-        {
-            return Err(InstallError::SizeMismatch {
-                file: file.filename.clone(),
-                url: location.to_string(),
-                got,
-                want,
-            });
-        }
+        let body = self.open()?;
         let total = body.len.or(file.size);
         let bar = progress_bar(&file.filename, total);
         let fault = Arc::new(Mutex::new(None));
@@ -395,30 +385,25 @@ impl Source<'_> {
             bar.abandon();
             return Err(location.read_error(e).into());
         }
+        let manifest = match extracted {
+            Ok(files) => Ok(files),
+            // A corrupt download or a tampered one: the checksum tells which.
+            Err(ExtractError::Read(e)) => Err(e),
+            // Refused whatever its checksum, without reading the rest.
+            Err(refused) => {
+                bar.abandon();
+                return Err(self.refusal(refused, total.unwrap_or_default()));
+            }
+        };
         let hashed = gz.into_inner().into_inner().finish();
         bar.finish_and_clear();
         let (actual, size) = hashed.map_err(|e| location.read_error(e))?;
-        if let Some(want) = file.size
-            && size < want
-        {
-            // Cut short without an error (no Content-Length to hold the server to).
-            return Err(FetchError::Cut {
-                url: location.to_string(),
-                cut: Cut::Closed,
-                received: size,
-                total: Some(want),
-            }
-            .into());
-        }
-        if actual != self.expected && matches!(extracted, Ok(_) | Err(ExtractError::Read(_))) {
-            return Err(InstallError::ChecksumMismatch {
-                file: file.filename.clone(),
-                url: location.to_string(),
-                expected: self.expected.to_string(),
-                actual,
-            });
-        }
-        let files = extracted.map_err(|e| self.refusal(e, size))?;
+        self.check_whole(&actual, size)?;
+        let files = manifest.map_err(|e| InstallError::Corrupt {
+            file: file.filename.clone(),
+            url: location.to_string(),
+            message: e.to_string(),
+        })?;
         let go = go_binary(platform);
         if !files.contains_key(go) {
             return Err(InstallError::Corrupt {
@@ -443,7 +428,48 @@ impl Source<'_> {
         })
     }
 
-    /// The install error for an archive that could not be extracted (`size`: its bytes).
+    /// Opens the archive, refusing a length that differs from the index's.
+    fn open(&self) -> Result<fetch::Body, InstallError> {
+        let body = self.location.open(self.deadline)?;
+        if let (Some(got), Some(want)) = (body.len, self.file.size)
+            && got != want
+        {
+            return Err(InstallError::SizeMismatch {
+                file: self.file.filename.clone(),
+                url: self.location.to_string(),
+                got,
+                want,
+            });
+        }
+        Ok(body)
+    }
+
+    /// All of the archive arrived (`size` bytes) and it hashes to what was expected.
+    fn check_whole(&self, actual: &str, size: u64) -> Result<(), InstallError> {
+        if let Some(want) = self.file.size
+            && size < want
+        {
+            // Cut short without an error (no Content-Length to hold the server to).
+            return Err(FetchError::Cut {
+                url: self.location.to_string(),
+                cut: Cut::Closed,
+                received: size,
+                total: Some(want),
+            }
+            .into());
+        }
+        if actual != self.expected {
+            return Err(InstallError::ChecksumMismatch {
+                file: self.file.filename.clone(),
+                url: self.location.to_string(),
+                expected: self.expected.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The install error for an archive that could not be extracted (`size`: its length).
     fn refusal(&self, e: ExtractError, size: u64) -> InstallError {
         let file = self.file.filename.clone();
         match e {
