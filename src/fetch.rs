@@ -51,6 +51,14 @@ impl Rules {
     pub fn deadline(&self) -> Option<Instant> {
         self.max_time.map(|t| Instant::now() + t)
     }
+
+    /// The longest one wait for the server may take: the stall limit, else the overall one
+    /// (so a silent server cannot outlast `download_timeout`), else none.
+    fn read_timeout(&self) -> Option<Duration> {
+        Some(self.low_speed_time)
+            .filter(|t| !t.is_zero())
+            .or(self.max_time)
+    }
 }
 
 /// A place gopin reads an index or archive from.
@@ -209,9 +217,9 @@ pub struct Body {
 
 /// The client for one set of rules, made once per process and shared.
 fn client(rules: &Rules) -> reqwest::blocking::Client {
-    type Key = (bool, Duration);
+    type Key = (bool, Option<Duration>);
     static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
-    let key = (rules.allow_http, rules.low_speed_time);
+    let key = (rules.allow_http, rules.read_timeout());
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
         return c.clone();
@@ -222,7 +230,7 @@ fn client(rules: &Rules) -> reqwest::blocking::Client {
         .connect_timeout(CONNECT_TIMEOUT)
         // The blocking client's timeout bounds the wait for the headers and for each read of
         // the body, never the whole transfer (a per-request timeout would).
-        .timeout((!rules.low_speed_time.is_zero()).then_some(rules.low_speed_time))
+        .timeout(rules.read_timeout())
         .redirect(reqwest::redirect::Policy::custom(move |attempt| {
             let why = if attempt.previous().len() > MAX_REDIRECTS {
                 format!("it is more than {MAX_REDIRECTS} redirects away")
@@ -545,7 +553,13 @@ impl NetReader {
         if reqwest_err.is_some_and(reqwest::Error::is_timeout)
             || e.kind() == io::ErrorKind::TimedOut
         {
-            return Cut::Stalled(self.rules.low_speed_time);
+            // Without a stall limit, the wait that ran out was the overall one.
+            let overall = self.rules.low_speed_time.is_zero()
+                || self.deadline.is_some_and(|d| Instant::now() >= d);
+            return match self.rules.max_time {
+                Some(limit) if overall => Cut::TimedOut(limit),
+                _ => Cut::Stalled(self.rules.low_speed_time),
+            };
         }
         if self.total.is_some_and(|t| self.received < t) {
             return Cut::Closed;
@@ -624,8 +638,8 @@ pub fn with_retries<T, E: Retryable + std::fmt::Display>(
             Err(e) if e.is_transient() && n < ATTEMPTS => {
                 let wait = base * 2u32.pow(n - 1);
                 ui::note(&format!(
-                    "{e}; retrying in {:.1} s (attempt {} of {ATTEMPTS})",
-                    wait.as_secs_f64(),
+                    "{e}; retrying in {} ms (attempt {} of {ATTEMPTS})",
+                    wait.as_millis(),
                     n + 1
                 ));
                 std::thread::sleep(wait);
@@ -684,6 +698,55 @@ mod tests {
             Location::Local("./mirror/index.json".into())
         );
         assert!(Location::parse("ftp://x/y", &rules(false)).is_err());
+    }
+
+    #[test]
+    fn a_silent_server_is_bounded_by_the_stall_limit_else_the_overall_one() {
+        let mut r = rules(false);
+        assert_eq!(r.read_timeout(), Some(Duration::from_secs(30)));
+        r.low_speed_time = Duration::ZERO;
+        assert_eq!(r.read_timeout(), Some(Duration::from_secs(3600)));
+        r.max_time = None;
+        assert_eq!(r.read_timeout(), None);
+    }
+
+    #[test]
+    fn cut_transfers_say_how_far_they_got() {
+        let cut = |cut: Cut, total: Option<u64>| {
+            FetchError::Cut {
+                url: "https://x/a.tar.gz".into(),
+                cut,
+                received: 41_234_567,
+                total,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            cut(Cut::Closed, Some(66_700_000)),
+            "downloading https://x/a.tar.gz failed: the server closed the connection after 41.2 MB of 66.7 MB"
+        );
+        assert!(cut(Cut::Reset, None).ends_with("the connection was reset after 41.2 MB"));
+        let retried = FetchError::Cut {
+            url: "https://x/a.tar.gz".into(),
+            cut: Cut::Stalled(Duration::from_secs(30)),
+            received: 0,
+            total: Some(812),
+        }
+        .retried(3);
+        assert!(retried.is_transient(), "still of a passing kind");
+        assert!(
+            retried
+                .to_string()
+                .ends_with("stopped sending after 0 B of 812 B (nothing arrived for 30 s; low_speed_secs sets how long to wait); retried 3 times"),
+            "{retried}"
+        );
+        let late = FetchError::Cut {
+            url: String::new(),
+            cut: Cut::TimedOut(Duration::from_secs(1)),
+            received: 0,
+            total: None,
+        };
+        assert!(!late.is_transient(), "the overall limit spans the retries");
     }
 
     #[test]

@@ -397,7 +397,11 @@ impl Source<'_> {
         };
         let hashed = gz.into_inner().into_inner().finish();
         bar.finish_and_clear();
-        let (actual, size) = hashed.map_err(|e| location.read_error(e))?;
+        // Reading the rest may fail at the source too (after a corrupt start, say).
+        let (actual, size) = hashed.map_err(|e| {
+            let original = fault.lock().unwrap().take();
+            location.read_error(original.unwrap_or(e))
+        })?;
         self.check_whole(&actual, size)?;
         let files = manifest.map_err(|e| InstallError::Corrupt {
             file: file.filename.clone(),

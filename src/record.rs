@@ -290,6 +290,14 @@ mod tests {
         (dir, record)
     }
 
+    fn drift_of(record: &InstallRecord, root: &Path) -> Vec<String> {
+        record
+            .verify(root)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn an_untouched_tree_verifies() {
         let (dir, record) = tree();
@@ -307,13 +315,8 @@ mod tests {
         fs::write(root.join("bin/evil-extra"), "").unwrap();
         fs::write(root.join("go.env"), "GOTOOLCHAIN=auto\n").unwrap();
         std::os::unix::fs::symlink("/etc", root.join("src/escape")).unwrap();
-        let found: Vec<String> = record
-            .verify(root)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            found,
+            drift_of(&record, root),
             [
                 "bin/evil-extra was added",
                 "go.env was added",
@@ -360,13 +363,8 @@ mod tests {
         fs::remove_file(root.join("bin/go2")).unwrap();
         fs::write(root.join("bin/go2"), "").unwrap();
         fs::remove_file(root.join("bin/go")).unwrap();
-        let found: Vec<String> = record
-            .verify(root)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            found,
+            drift_of(&record, root),
             [
                 "bin/go is missing",
                 "bin/go2 was modified",

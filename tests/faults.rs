@@ -110,6 +110,24 @@ fn the_overall_limit_bounds_a_download_that_keeps_moving() {
     );
     assert!(!err.contains("retried"), "{err}");
     assert_eq!(mirror.hits(ARCHIVE), 1, "the overall limit is not retried");
+
+    // With no stall limit, a silent server is still bounded by the overall one.
+    let body = body();
+    let send = body.len() / 2;
+    mirror.set(ARCHIVE, Reply::Stall { body, send });
+    let vars = [
+        ("GOPIN_LOW_SPEED_SECS", "0"),
+        ("GOPIN_DOWNLOAD_TIMEOUT", "2"),
+    ];
+    refused(
+        &env,
+        &vars,
+        &[
+            "the download took longer than download_timeout (2 s), after ",
+            " kB of ",
+        ],
+    );
+    assert_eq!(mirror.hits(ARCHIVE), 2);
 }
 
 #[test]
