@@ -625,11 +625,26 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or has been tried [`ATTEMPTS`] times,
-/// waiting a little longer after each transient failure and saying so. The attempt number
-/// (from 1) is passed in. An error that was still transient when the tries ran out comes back
-/// through [`Retryable::retried`], so the message says how often it was tried.
+/// waiting a little longer after each transient failure. The attempt number (from 1) is passed
+/// in. An error that was still transient when the tries ran out comes back through
+/// [`Retryable::retried`], so the message says how often it was tried. Each retry is told
+/// with `-v` only: for things with a fallback, such as the index and its cache.
 pub fn with_retries<T, E: Retryable + std::fmt::Display>(
+    attempt: impl FnMut(u32) -> Result<T, E>,
+) -> Result<T, E> {
+    retry(attempt, ui::verbose)
+}
+
+/// [`with_retries`], telling each retry and why, for what the user is waiting on (installs).
+pub fn with_retries_told<T, E: Retryable + std::fmt::Display>(
+    attempt: impl FnMut(u32) -> Result<T, E>,
+) -> Result<T, E> {
+    retry(attempt, ui::note)
+}
+
+fn retry<T, E: Retryable + std::fmt::Display>(
     mut attempt: impl FnMut(u32) -> Result<T, E>,
+    tell: fn(&str),
 ) -> Result<T, E> {
     let base = retry_delay();
     let mut n = 1;
@@ -637,7 +652,7 @@ pub fn with_retries<T, E: Retryable + std::fmt::Display>(
         match attempt(n) {
             Err(e) if e.is_transient() && n < ATTEMPTS => {
                 let wait = base * 2u32.pow(n - 1);
-                ui::note(&format!(
+                tell(&format!(
                     "{e}; retrying in {} ms (attempt {} of {ATTEMPTS})",
                     wait.as_millis(),
                     n + 1
@@ -650,6 +665,7 @@ pub fn with_retries<T, E: Retryable + std::fmt::Display>(
         }
     }
 }
+
 /// The first back-off delay; `GOPIN_RETRY_DELAY_MS` shortens it for tests.
 fn retry_delay() -> Duration {
     std::env::var("GOPIN_RETRY_DELAY_MS")

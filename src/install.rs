@@ -264,7 +264,7 @@ fn fetch_and_commit(
 ) -> Result<std::path::PathBuf, InstallError> {
     let expected = expected_sha256(file, location)?;
     let deadline = location.deadline();
-    let (staging, record) = fetch::with_retries(|_| {
+    let (staging, record) = fetch::with_retries_told(|_| {
         let staging = store.staging(lock)?;
         let source = Source {
             location,
