@@ -382,7 +382,7 @@ impl Source<'_> {
         let extracted = extract::extract(&mut gz, &dir.join("go"), limits);
         let network_fault = fault.lock().unwrap().take();
         if let Some(e) = network_fault {
-            bar.abandon();
+            bar.finish_and_clear();
             return Err(location.read_error(e).into());
         }
         let manifest = match extracted {
@@ -391,7 +391,7 @@ impl Source<'_> {
             Err(ExtractError::Read(e)) => Err(e),
             // Refused whatever its checksum, without reading the rest.
             Err(refused) => {
-                bar.abandon();
+                bar.finish_and_clear();
                 return Err(self.refusal(refused, total.unwrap_or_default()));
             }
         };
