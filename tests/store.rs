@@ -96,6 +96,12 @@ fn kill_trials(env: &Env, args: &[&str], span: Duration, trials: usize, setup: i
         child.wait().unwrap();
         let what = format!("{args:?} killed after {delay:?} (trial {trial}, seed {seed})");
         let installed = env.store().join("versions").join(NAME).exists();
+        // Where the kill landed, for `--nocapture`.
+        eprintln!(
+            "{what}: version {}, {} in tmp/",
+            if installed { "present" } else { "absent" },
+            env.store_entries("tmp").len()
+        );
         assert!(installed || !must_stay, "{what}: the version vanished");
         let problems = store_problems(env);
         assert!(problems.is_empty(), "{what}: {problems:?}");
