@@ -36,6 +36,9 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("gobin", "GOPIN_GOBIN", Kind::Text),
     ("toolchain", "GOPIN_TOOLCHAIN", Kind::Text),
     ("auto_install", "GOPIN_AUTO_INSTALL", Kind::Flag),
+    ("low_speed_bytes", "GOPIN_LOW_SPEED_BYTES", Kind::Number),
+    ("low_speed_secs", "GOPIN_LOW_SPEED_SECS", Kind::Number),
+    ("download_timeout", "GOPIN_DOWNLOAD_TIMEOUT", Kind::Number),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -104,6 +107,14 @@ pub struct Settings {
     pub toolchain: ToolchainMode,
     /// Let the shell hook install a pinned version that is missing.
     pub auto_install: bool,
+    /// A download fails when fewer than this many bytes arrive in `low_speed_secs` (0: no
+    /// floor), so a server that drips cannot hold an install (or the prompt) for hours.
+    pub low_speed_bytes: u64,
+    /// The window for `low_speed_bytes`, in seconds; a server that sends nothing for this long
+    /// has stalled (0: wait for ever).
+    pub low_speed_secs: u64,
+    /// The longest one download may take in all, retries included, in seconds (0: no limit).
+    pub download_timeout: u64,
 }
 
 impl Default for Settings {
@@ -116,6 +127,9 @@ impl Default for Settings {
             gobin: GobinMode::default(),
             toolchain: ToolchainMode::default(),
             auto_install: false,
+            low_speed_bytes: 100_000,
+            low_speed_secs: 30,
+            download_timeout: 3600,
         }
     }
 }

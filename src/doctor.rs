@@ -196,10 +196,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Runs `go ARGS` and returns its trimmed stdout.
+/// Runs `go ARGS` and returns its trimmed stdout. The probe runs with `GOTOOLCHAIN=local`
+/// and `GOPROXY=off`, so that a `go` line or a GOTOOLCHAIN setting can never make it
+/// download and run another toolchain while doctor looks.
 fn run_go(go: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new(go)
         .args(args)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
         .output()
         .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
     if !out.status.success() {
@@ -470,57 +474,63 @@ fn go_env_file_check(config: &Config, env: &dyn Fn(&str) -> Option<OsString>) ->
     }
 }
 
-/// Every installed tree still matches its install record.
+/// Every installed tree still matches its install record, both ways, and each record is
+/// consistent with the directory it sits in.
 fn store_checks(store: &Store) -> Vec<Check> {
     let installed = match store.list() {
         Ok(list) => list,
         Err(e) => return vec![Check::problem("store", e.to_string(), "check GOPIN_HOME")],
     };
-    installed
-        .iter()
-        .map(|i| {
-            let label = format!("{} ({})", i.version, i.platform);
-            let platform_flags = if Platform::host().is_ok_and(|h| h == i.platform) {
-                String::new()
-            } else {
-                format!(" --os {} --arch {}", i.platform.os, i.platform.arch)
-            };
-            let reinstall = format!(
-                "reinstall: gopin install --force {}{platform_flags}",
-                i.version
-            );
-            match InstallRecord::load(&i.record_path()) {
-                Err(e) => Check::problem("store", format!("{label}: {e}"), reinstall),
-                Ok(record) => {
-                    let drift = record.verify(&i.goroot());
-                    if drift.is_empty() {
-                        Check::ok(
-                            "store",
-                            format!(
-                                "{label}: {} files match the install record",
-                                record.files.len()
-                            ),
-                        )
-                    } else {
-                        let shown: Vec<String> =
-                            drift.iter().take(5).map(|d| d.to_string()).collect();
-                        let more = drift.len().saturating_sub(5);
-                        Check::problem(
-                            "store",
-                            format!(
-                                "{label} no longer matches what was installed: {}{}",
-                                shown.join(", "),
-                                if more > 0 {
-                                    format!(" and {more} more")
-                                } else {
-                                    String::new()
-                                }
-                            ),
-                            reinstall,
-                        )
-                    }
-                }
-            }
-        })
-        .collect()
+    installed.iter().map(tree_check).collect()
+}
+
+/// One installed version against its record.
+fn tree_check(i: &Installed) -> Check {
+    let label = format!("{} ({})", i.version, i.platform);
+    let platform_flags = if Platform::host().is_ok_and(|h| h == i.platform) {
+        String::new()
+    } else {
+        format!(" --os {} --arch {}", i.platform.os, i.platform.arch)
+    };
+    let reinstall = format!(
+        "reinstall: gopin install --force {}{platform_flags}",
+        i.version
+    );
+    let record = match InstallRecord::load(&i.record_path()) {
+        Ok(record) => record,
+        Err(e) => return Check::problem("store", format!("{label}: {e}"), reinstall),
+    };
+    if let Err(e) = record.check(&i.version, &i.platform) {
+        return Check::problem(
+            "store",
+            format!(
+                "{label}: the install record {} cannot be trusted: {e}",
+                tilde(&i.record_path())
+            ),
+            reinstall,
+        );
+    }
+    let drift = record.verify(&i.goroot());
+    if drift.is_empty() {
+        return Check::ok(
+            "store",
+            format!(
+                "{label}: {} files match the install record, and nothing was added",
+                record.files.len()
+            ),
+        );
+    }
+    let shown: Vec<String> = drift.iter().take(5).map(|d| d.to_string()).collect();
+    let more = match drift.len().saturating_sub(5) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Check::problem(
+        "store",
+        format!(
+            "{label} no longer matches what was installed: {}{more}",
+            shown.join(", ")
+        ),
+        reinstall,
+    )
 }

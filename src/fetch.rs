@@ -1,24 +1,112 @@
 //! Where bytes come from: https/http URLs, `file://` URLs and plain paths, behind one
-//! [`Location`] type, with timeouts and retries for transient network errors.
+//! [`Location`] type, with the rules every remote transfer obeys ([`Rules`]): which hosts may
+//! be reached over plain http (the configured URL and every redirect alike), when a slow or
+//! stalled server is given up on, and how transient failures are retried.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 use thiserror::Error;
 
+use crate::config::Settings;
+use crate::ui::{self, shown, shown_bytes, size};
+
 /// How many times a transient failure is tried in all.
 pub const ATTEMPTS: u32 = 4;
+/// Redirects followed for one request, as browsers and curl do.
+const MAX_REDIRECTS: usize = 10;
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What remote transfers may do and how long they may take, from the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Plain http to hosts other than loopback.
+    pub allow_http: bool,
+    /// Give up when fewer than this many bytes arrive in `low_speed_time` (0: no floor).
+    pub low_speed_bytes: u64,
+    /// The window for `low_speed_bytes`; nothing at all for this long is a stall
+    /// (zero: no limit).
+    pub low_speed_time: Duration,
+    /// The longest one download may take, retries included.
+    pub max_time: Option<Duration>,
+}
+
+impl Default for Rules {
+    /// The defaults of the settings.
+    fn default() -> Rules {
+        Rules::from_settings(&Settings::default())
+    }
+}
+
+impl Rules {
+    /// The same rules, with plain http refused to hosts other than loopback whatever the
+    /// settings say.
+    pub fn strict() -> Rules {
+        Rules {
+            allow_http: false,
+            ..Rules::default()
+        }
+    }
+
+    pub fn from_settings(s: &Settings) -> Rules {
+        Rules {
+            allow_http: s.allow_http,
+            low_speed_bytes: s.low_speed_bytes,
+            low_speed_time: Duration::from_secs(s.low_speed_secs),
+            max_time: (s.download_timeout > 0).then(|| Duration::from_secs(s.download_timeout)),
+        }
+    }
+
+    /// When a transfer that starts now must be done by.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.max_time.map(|t| Instant::now() + t)
+    }
+
+    /// The longest one wait for the server may take: the stall limit, else the overall one
+    /// (so a silent server cannot outlast `download_timeout`), else none.
+    fn read_timeout(&self) -> Option<Duration> {
+        Some(self.low_speed_time)
+            .filter(|t| !t.is_zero())
+            .or(self.max_time)
+    }
+}
 
 /// A place gopin reads an index or archive from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
-    Http(Url),
+    Http(Remote),
     Local(PathBuf),
+}
+
+/// An http(s) URL and the rules its transfers obey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    pub url: Url,
+    rules: Rules,
+}
+
+/// Why a transfer ended before its last byte: each is said differently, because each has a
+/// different fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cut {
+    /// The server closed the connection early.
+    Closed,
+    /// The connection was reset.
+    Reset,
+    /// Nothing arrived for this long.
+    Stalled(Duration),
+    /// Fewer than `bytes` arrived in `window`.
+    Slow { bytes: u64, window: Duration },
+    /// The overall limit passed.
+    TimedOut(Duration),
+    /// Anything else the network layer reported.
+    Other(String),
 }
 
 #[derive(Debug, Error)]
@@ -31,6 +119,12 @@ pub enum FetchError {
         "refusing plain http to {0}: use https, or set allow_http = true in the config (GOPIN_ALLOW_HTTP=1) for a trusted mirror"
     )]
     InsecureHttp(String),
+    #[error("{from} redirected to {to}, which gopin refuses: {why}")]
+    Redirect {
+        from: String,
+        to: String,
+        why: String,
+    },
     #[error("{url} answered HTTP {status}{hint}")]
     Status {
         url: String,
@@ -39,26 +133,76 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {message}")]
     Network { url: String, message: String },
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
+    #[error("{}", describe_cut(url, cut, *received, *total))]
+    Cut {
+        url: String,
+        cut: Cut,
+        received: u64,
+        total: Option<u64>,
     },
+    #[error("{source}; retried {retries} times")]
+    Retried {
+        source: Box<FetchError>,
+        retries: u32,
+    },
+    #[error("cannot read {}: {source}", shown(path))]
+    Io { path: PathBuf, source: io::Error },
+}
+
+fn describe_cut(url: &str, cut: &Cut, received: u64, total: Option<u64>) -> String {
+    let got = match total {
+        Some(t) => format!("{} of {}", size(received), size(t)),
+        None => size(received),
+    };
+    let what = match cut {
+        Cut::Closed => format!("the server closed the connection after {got}"),
+        Cut::Reset => format!("the connection was reset after {got}"),
+        Cut::Stalled(t) => format!(
+            "the server stopped sending after {got} (nothing arrived for {} s; low_speed_secs sets how long to wait)",
+            t.as_secs()
+        ),
+        Cut::Slow { bytes, window } => format!(
+            "the server sent less than {} in {} s, after {got} (raise or zero low_speed_bytes for a slow link)",
+            size(*bytes),
+            window.as_secs()
+        ),
+        Cut::TimedOut(t) => format!(
+            "the download took longer than download_timeout ({} s), after {got} (raise it for a slow link)",
+            t.as_secs()
+        ),
+        Cut::Other(message) => format!("the transfer failed after {got}: {message}"),
+    };
+    format!("downloading {url} failed: {what}")
 }
 
 /// Errors that may go away if the operation is simply tried again.
-pub trait Retryable {
+pub trait Retryable: Sized {
     fn is_transient(&self) -> bool;
+
+    /// The error once [`with_retries`] has given up on it after `retries` more tries.
+    fn retried(self, _retries: u32) -> Self {
+        self
+    }
 }
 
 impl Retryable for FetchError {
-    /// Connection failures, timeouts, resets and 5xx are worth another try; 4xx and local
-    /// errors are not.
+    /// Connection failures, stalls, resets and 5xx are worth another try; 4xx, local errors
+    /// and the overall time limit are not.
     fn is_transient(&self) -> bool {
         match self {
             FetchError::Network { .. } => true,
+            FetchError::Cut { cut, .. } => !matches!(cut, Cut::TimedOut(_)),
             FetchError::Status { status, .. } => *status >= 500 || *status == 429,
+            // Still of a passing kind (an index falls back to its cache for it).
+            FetchError::Retried { source, .. } => source.is_transient(),
             _ => false,
+        }
+    }
+
+    fn retried(self, retries: u32) -> Self {
+        FetchError::Retried {
+            source: Box::new(self),
+            retries,
         }
     }
 }
@@ -67,7 +211,8 @@ impl FetchError {
     pub fn is_not_found(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => *status == 404 || *status == 410,
-            FetchError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            FetchError::Io { source, .. } => source.kind() == io::ErrorKind::NotFound,
+            FetchError::Retried { source, .. } => source.is_not_found(),
             _ => false,
         }
     }
@@ -86,22 +231,86 @@ pub struct Body {
     pub len: Option<u64>,
 }
 
-fn client() -> &'static reqwest::blocking::Client {
-    static CLIENT: OnceLock<reqwest::blocking::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::blocking::Client::builder()
-            .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            // Applies to each read, so a stalled transfer fails but a long one does not.
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("the TLS backend is compiled in")
-    })
+/// The client for one set of rules, made once per process and shared.
+fn client(rules: &Rules) -> reqwest::blocking::Client {
+    type Key = (bool, Option<Duration>);
+    static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
+    let key = (rules.allow_http, rules.read_timeout());
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
+        return c.clone();
+    }
+    let allow_http = rules.allow_http;
+    let client = reqwest::blocking::Client::builder()
+        .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        // The blocking client's timeout bounds the wait for the headers and for each read of
+        // the body, never the whole transfer (a per-request timeout would).
+        .timeout(rules.read_timeout())
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let why = if attempt.previous().len() > MAX_REDIRECTS {
+                format!("it is more than {MAX_REDIRECTS} redirects away")
+            } else {
+                match check_web(attempt.url(), allow_http) {
+                    Ok(()) => return attempt.follow(),
+                    Err(refusal) => refusal.to_string(),
+                }
+            };
+            let refused = RedirectRefused {
+                from: attempt.previous().last().map(Url::to_string),
+                to: attempt.url().to_string(),
+                why,
+            };
+            attempt.error(refused)
+        }))
+        .build()
+        .expect("the TLS backend is compiled in");
+    clients.push((key, client.clone()));
+    client
+}
+
+/// Why the redirect policy stopped a redirect; found again in reqwest's error chain.
+#[derive(Debug)]
+struct RedirectRefused {
+    /// The URL that answered with the redirect.
+    from: Option<String>,
+    to: String,
+    why: String,
+}
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect to {} refused: {}", self.to, self.why)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
+/// Why [`check_web`] refused a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+enum Refusal {
+    #[error(
+        "it is plain http to a host that is not loopback (use https, or set allow_http = true in the config (GOPIN_ALLOW_HTTP=1) for a trusted mirror)"
+    )]
+    PlainHttp,
+    #[error("gopin only follows https and http URLs")]
+    Scheme,
+}
+
+/// The one rule for where gopin speaks http, for configured URLs and every redirect alike:
+/// https anywhere; plain http only to loopback, or anywhere with `allow_http`.
+fn check_web(url: &Url, allow_http: bool) -> Result<(), Refusal> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http || is_loopback(url) => Ok(()),
+        "http" => Err(Refusal::PlainHttp),
+        _ => Err(Refusal::Scheme),
+    }
 }
 
 impl Location {
-    /// Parses a URL or path. Plain http is only allowed to loopback unless `allow_http`.
-    pub fn parse(s: &str, allow_http: bool) -> Result<Location, FetchError> {
+    /// Parses a URL or path. Plain http is only allowed to loopback unless `rules.allow_http`.
+    pub fn parse(s: &str, rules: &Rules) -> Result<Location, FetchError> {
         if s.is_empty() {
             return Err(FetchError::BadLocation(s.to_string()));
         }
@@ -110,31 +319,30 @@ impl Location {
         }
         let url = Url::parse(s).map_err(|_| FetchError::BadLocation(s.to_string()))?;
         match url.scheme() {
-            "https" => Ok(Location::Http(url)),
-            "http" => {
-                if allow_http || is_loopback(&url) {
-                    Ok(Location::Http(url))
-                } else {
-                    Err(FetchError::InsecureHttp(url.to_string()))
-                }
-            }
             "file" => url
                 .to_file_path()
                 .map(Location::Local)
                 .map_err(|_| FetchError::BadLocation(s.to_string())),
-            _ => Err(FetchError::BadLocation(s.to_string())),
+            _ => match check_web(&url, rules.allow_http) {
+                Ok(()) => Ok(Location::Http(Remote { url, rules: *rules })),
+                Err(Refusal::PlainHttp) => Err(FetchError::InsecureHttp(url.to_string())),
+                Err(Refusal::Scheme) => Err(FetchError::BadLocation(s.to_string())),
+            },
         }
     }
 
     /// The location of `name` inside this one, treated as a directory.
     pub fn join(&self, name: &str) -> Location {
         match self {
-            Location::Http(url) => {
-                let mut base = url.clone();
+            Location::Http(remote) => {
+                let mut base = remote.url.clone();
                 if !base.path().ends_with('/') {
                     base.set_path(&format!("{}/", base.path()));
                 }
-                Location::Http(base.join(name).expect("file names are valid URL paths"))
+                Location::Http(Remote {
+                    url: base.join(name).expect("file names are valid URL paths"),
+                    rules: remote.rules,
+                })
             }
             Location::Local(dir) => Location::Local(dir.join(name)),
         }
@@ -143,10 +351,13 @@ impl Location {
     /// The same location with `suffix` appended (for `<archive>.sha256`).
     pub fn with_suffix(&self, suffix: &str) -> Location {
         match self {
-            Location::Http(url) => {
-                let mut url = url.clone();
+            Location::Http(remote) => {
+                let mut url = remote.url.clone();
                 url.set_path(&format!("{}{suffix}", url.path()));
-                Location::Http(url)
+                Location::Http(Remote {
+                    url,
+                    rules: remote.rules,
+                })
             }
             Location::Local(path) => {
                 let mut p = path.clone().into_os_string();
@@ -160,35 +371,20 @@ impl Location {
         matches!(self, Location::Http(_))
     }
 
-    /// Opens the location once, without retrying.
-    pub fn open(&self) -> Result<Body, FetchError> {
+    /// When a transfer from here that starts now must be done by (local files: never).
+    pub fn deadline(&self) -> Option<Instant> {
         match self {
-            Location::Http(url) => {
-                let resp = client()
-                    .get(url.clone())
-                    .send()
-                    .map_err(|e| FetchError::network(url, describe_reqwest(&e)))?;
-                let status = resp.status();
-                if !status.is_success() {
-                    return Err(FetchError::Status {
-                        url: url.to_string(),
-                        status: status.as_u16(),
-                        hint: match status.as_u16() {
-                            404 | 410 => {
-                                " (not found): check the version and the download_url/index_url settings"
-                            }
-                            s if s >= 500 => ": the server failed; try again later",
-                            _ => "",
-                        },
-                    });
-                }
-                let len = resp.content_length();
-                let url = url.clone();
-                Ok(Body {
-                    reader: Box::new(NetReader { resp, url }),
-                    len,
-                })
-            }
+            Location::Http(remote) => remote.rules.deadline(),
+            Location::Local(_) => None,
+        }
+    }
+
+    /// Opens the location once, without retrying. A remote body fails with a
+    /// [`FetchError::Cut`] inside its `io::Error` when it stalls, crawls, is cut off or
+    /// passes `deadline`.
+    pub fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
+        match self {
+            Location::Http(remote) => remote.open(deadline),
             Location::Local(path) => {
                 let file = File::open(path).map_err(|source| FetchError::Io {
                     path: path.clone(),
@@ -206,8 +402,9 @@ impl Location {
     /// Reads the whole location into memory (for small things: indexes, `.sha256` files),
     /// retrying transient failures. At most `limit` bytes are read.
     pub fn read_small(&self, limit: u64) -> Result<Vec<u8>, FetchError> {
+        let deadline = self.deadline();
         with_retries(|_| {
-            let body = self.open()?;
+            let body = self.open(deadline)?;
             let mut buf = Vec::new();
             body.reader
                 .take(limit)
@@ -217,10 +414,15 @@ impl Location {
         })
     }
 
-    /// The error for a failed read from this location's stream.
-    pub fn read_error(&self, e: std::io::Error) -> FetchError {
+    /// The error for a failed read from this location's stream: the [`FetchError`] a remote
+    /// body put inside it, else one naming the location.
+    pub fn read_error(&self, e: io::Error) -> FetchError {
+        if e.get_ref().is_some_and(|inner| inner.is::<FetchError>()) {
+            let inner = e.into_inner().expect("checked above");
+            return *inner.downcast::<FetchError>().expect("checked above");
+        }
         match self {
-            Location::Http(url) => FetchError::network(url, e),
+            Location::Http(remote) => FetchError::network(&remote.url, e),
             Location::Local(path) => FetchError::Io {
                 path: path.clone(),
                 source: e,
@@ -229,26 +431,175 @@ impl Location {
     }
 }
 
+impl Remote {
+    fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
+        let url = &self.url;
+        let resp = client(&self.rules)
+            .get(url.clone())
+            .send()
+            .map_err(|e| self.send_error(&e))?;
+        let status = resp.status();
+        if status.is_redirection()
+            && let Some(to) = resp.headers().get(reqwest::header::LOCATION)
+        {
+            // reqwest follows http(s) redirects through the policy and hands back the others.
+            return Err(FetchError::Redirect {
+                from: resp.url().to_string(),
+                to: shown_bytes(to.as_bytes()),
+                why: Refusal::Scheme.to_string(),
+            });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: resp.url().to_string(),
+                status: status.as_u16(),
+                hint: match status.as_u16() {
+                    404 | 410 => {
+                        " (not found): check the version and the download_url/index_url settings"
+                    }
+                    s if s >= 500 => ": the server failed; try again later",
+                    _ => "",
+                },
+            });
+        }
+        let len = resp.content_length();
+        let now = Instant::now();
+        Ok(Body {
+            reader: Box::new(NetReader {
+                resp,
+                url: url.to_string(),
+                rules: self.rules,
+                deadline,
+                received: 0,
+                total: len,
+                window: (now, 0),
+            }),
+            len,
+        })
+    }
+
+    /// The error for a request that got no response: a refused redirect, a timeout, or what
+    /// the network said.
+    fn send_error(&self, e: &reqwest::Error) -> FetchError {
+        if let Some(refused) = find_cause::<RedirectRefused>(e) {
+            return FetchError::Redirect {
+                from: refused.from.clone().unwrap_or_else(|| self.url.to_string()),
+                to: refused.to.clone(),
+                why: refused.why.clone(),
+            };
+        }
+        FetchError::network(&self.url, describe_reqwest(e))
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Location::Http(url) => url.fmt(f),
-            Location::Local(path) => path.display().fmt(f),
+            Location::Http(remote) => remote.url.fmt(f),
+            Location::Local(path) => f.write_str(&shown(path)),
         }
     }
 }
 
-/// A response body whose read errors name the URL.
+/// A response body that counts what arrived and enforces the [`Rules`]: each read waits at
+/// most `low_speed_time` (a stall), each window of that length must bring `low_speed_bytes`
+/// (a crawl), and the whole transfer must end by the deadline. Its errors carry a
+/// [`FetchError::Cut`] that says which.
 struct NetReader {
     resp: reqwest::blocking::Response,
-    url: Url,
+    url: String,
+    rules: Rules,
+    deadline: Option<Instant>,
+    received: u64,
+    total: Option<u64>,
+    /// When the current low-speed window began, and the bytes received before it.
+    window: (Instant, u64),
+}
+
+impl NetReader {
+    fn cut(&self, cut: Cut) -> io::Error {
+        io::Error::other(FetchError::Cut {
+            url: self.url.clone(),
+            cut,
+            received: self.received,
+            total: self.total,
+        })
+    }
+
+    /// Fails when the last window brought too little, or the deadline passed.
+    fn check_pace(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        if let (Some(deadline), Some(limit)) = (self.deadline, self.rules.max_time)
+            && now >= deadline
+        {
+            return Err(self.cut(Cut::TimedOut(limit)));
+        }
+        let window = self.rules.low_speed_time;
+        let (start, before) = self.window;
+        if self.rules.low_speed_bytes == 0 || window.is_zero() || now - start < window {
+            return Ok(());
+        }
+        if self.received - before < self.rules.low_speed_bytes {
+            return Err(self.cut(Cut::Slow {
+                bytes: self.rules.low_speed_bytes,
+                window,
+            }));
+        }
+        self.window = (now, self.received);
+        Ok(())
+    }
+
+    /// Names a failed read: reset, stalled, cut short, or what the network said.
+    fn classify(&self, e: &io::Error) -> Cut {
+        let reqwest_err = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>());
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<io::Error>()
+                && matches!(
+                    io.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                )
+            {
+                return Cut::Reset;
+            }
+            source = err.source();
+        }
+        if reqwest_err.is_some_and(reqwest::Error::is_timeout)
+            || e.kind() == io::ErrorKind::TimedOut
+        {
+            // Without a stall limit, the wait that ran out was the overall one.
+            let overall = self.rules.low_speed_time.is_zero()
+                || self.deadline.is_some_and(|d| Instant::now() >= d);
+            return match self.rules.max_time {
+                Some(limit) if overall => Cut::TimedOut(limit),
+                _ => Cut::Stalled(self.rules.low_speed_time),
+            };
+        }
+        if self.total.is_some_and(|t| self.received < t) {
+            return Cut::Closed;
+        }
+        Cut::Other(match reqwest_err {
+            Some(r) => describe_reqwest(r),
+            None => e.to_string(),
+        })
+    }
 }
 
 impl Read for NetReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.resp
-            .read(buf)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("reading {} failed: {e}", self.url)))
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check_pace()?;
+        match self.resp.read(buf) {
+            Ok(0) if self.total.is_some_and(|t| self.received < t) && !buf.is_empty() => {
+                Err(self.cut(Cut::Closed))
+            }
+            Ok(n) => {
+                self.received += n as u64;
+                Ok(n)
+            }
+            Err(e) => Err(self.cut(self.classify(&e))),
+        }
     }
 }
 
@@ -259,6 +610,18 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// The first error of type `T` in `e`'s chain of causes.
+fn find_cause<T: std::error::Error + 'static>(e: &reqwest::Error) -> Option<&T> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(found) = s.downcast_ref::<T>() {
+            return Some(found);
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// reqwest's top-level message repeats the URL ("error sending request for url (…)"), which
@@ -279,19 +642,41 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 
 /// Runs `attempt` until it succeeds, fails for good, or has been tried [`ATTEMPTS`] times,
 /// waiting a little longer after each transient failure. The attempt number (from 1) is passed
-/// in so callers can say they are retrying.
+/// in. An error that was still transient when the tries ran out comes back through
+/// [`Retryable::retried`], so the message says how often it was tried. Each retry is told
+/// with `-v` only: for things with a fallback, such as the index and its cache.
 pub fn with_retries<T, E: Retryable + std::fmt::Display>(
+    attempt: impl FnMut(u32) -> Result<T, E>,
+) -> Result<T, E> {
+    retry(attempt, ui::verbose)
+}
+
+/// [`with_retries`], telling each retry and why, for what the user is waiting on (installs).
+pub fn with_retries_told<T, E: Retryable + std::fmt::Display>(
+    attempt: impl FnMut(u32) -> Result<T, E>,
+) -> Result<T, E> {
+    retry(attempt, ui::note)
+}
+
+fn retry<T, E: Retryable + std::fmt::Display>(
     mut attempt: impl FnMut(u32) -> Result<T, E>,
+    tell: fn(&str),
 ) -> Result<T, E> {
     let base = retry_delay();
     let mut n = 1;
     loop {
         match attempt(n) {
             Err(e) if e.is_transient() && n < ATTEMPTS => {
-                crate::ui::verbose(&format!("{e}; retrying ({n}/{})", ATTEMPTS - 1));
-                std::thread::sleep(base * 2u32.pow(n - 1));
+                let wait = base * 2u32.pow(n - 1);
+                tell(&format!(
+                    "{e}; retrying in {} ms (attempt {} of {ATTEMPTS})",
+                    wait.as_millis(),
+                    n + 1
+                ));
+                std::thread::sleep(wait);
                 n += 1;
             }
+            Err(e) if e.is_transient() && n > 1 => return Err(e.retried(n - 1)),
             other => return other,
         }
     }
@@ -310,39 +695,95 @@ fn retry_delay() -> Duration {
 mod tests {
     use super::*;
 
+    fn rules(allow_http: bool) -> Rules {
+        Rules {
+            allow_http,
+            ..Rules::from_settings(&Settings::default())
+        }
+    }
+
     #[test]
     fn parses_every_kind_of_location() {
         assert!(matches!(
-            Location::parse("https://go.dev/dl/?mode=json", false).unwrap(),
+            Location::parse("https://go.dev/dl/?mode=json", &rules(false)).unwrap(),
             Location::Http(_)
         ));
         assert!(matches!(
-            Location::parse("http://127.0.0.1:8080/index.json", false).unwrap(),
+            Location::parse("http://127.0.0.1:8080/index.json", &rules(false)).unwrap(),
             Location::Http(_)
         ));
         assert!(matches!(
-            Location::parse("http://localhost/x", false).unwrap(),
+            Location::parse("http://localhost/x", &rules(false)).unwrap(),
             Location::Http(_)
         ));
         assert!(matches!(
-            Location::parse("http://mirror.example/x", false),
+            Location::parse("http://mirror.example/x", &rules(false)),
             Err(FetchError::InsecureHttp(_))
         ));
-        assert!(Location::parse("http://mirror.example/x", true).is_ok());
+        assert!(Location::parse("http://mirror.example/x", &rules(true)).is_ok());
         assert_eq!(
-            Location::parse("file:///srv/go/index.json", false).unwrap(),
+            Location::parse("file:///srv/go/index.json", &rules(false)).unwrap(),
             Location::Local("/srv/go/index.json".into())
         );
         assert_eq!(
-            Location::parse("./mirror/index.json", false).unwrap(),
+            Location::parse("./mirror/index.json", &rules(false)).unwrap(),
             Location::Local("./mirror/index.json".into())
         );
-        assert!(Location::parse("ftp://x/y", false).is_err());
+        assert!(Location::parse("ftp://x/y", &rules(false)).is_err());
+    }
+
+    #[test]
+    fn a_silent_server_is_bounded_by_the_stall_limit_else_the_overall_one() {
+        let mut r = rules(false);
+        assert_eq!(r.read_timeout(), Some(Duration::from_secs(30)));
+        r.low_speed_time = Duration::ZERO;
+        assert_eq!(r.read_timeout(), Some(Duration::from_secs(3600)));
+        r.max_time = None;
+        assert_eq!(r.read_timeout(), None);
+    }
+
+    #[test]
+    fn cut_transfers_say_how_far_they_got() {
+        let cut = |cut: Cut, total: Option<u64>| {
+            FetchError::Cut {
+                url: "https://x/a.tar.gz".into(),
+                cut,
+                received: 41_234_567,
+                total,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            cut(Cut::Closed, Some(66_700_000)),
+            "downloading https://x/a.tar.gz failed: the server closed the connection after 41.2 MB of 66.7 MB"
+        );
+        assert!(cut(Cut::Reset, None).ends_with("the connection was reset after 41.2 MB"));
+        let retried = FetchError::Cut {
+            url: "https://x/a.tar.gz".into(),
+            cut: Cut::Stalled(Duration::from_secs(30)),
+            received: 0,
+            total: Some(812),
+        }
+        .retried(3);
+        assert!(retried.is_transient(), "still of a passing kind");
+        assert!(
+            retried
+                .to_string()
+                .ends_with("stopped sending after 0 B of 812 B (nothing arrived for 30 s; low_speed_secs sets how long to wait); retried 3 times"),
+            "{retried}"
+        );
+        let late = FetchError::Cut {
+            url: String::new(),
+            cut: Cut::TimedOut(Duration::from_secs(1)),
+            received: 0,
+            total: None,
+        };
+        assert!(!late.is_transient(), "the overall limit spans the retries");
     }
 
     #[test]
     fn joins_file_names_onto_bases() {
-        let base = Location::parse("https://dl.google.com/go", false).unwrap();
+        let base = Location::parse("https://dl.google.com/go", &rules(false)).unwrap();
         assert_eq!(
             base.join("go1.22.10.linux-amd64.tar.gz").to_string(),
             "https://dl.google.com/go/go1.22.10.linux-amd64.tar.gz"
@@ -352,7 +793,7 @@ mod tests {
             sum.to_string(),
             "https://dl.google.com/go/go1.tar.gz.sha256"
         );
-        let local = Location::parse("/srv/mirror", false).unwrap();
+        let local = Location::parse("/srv/mirror", &rules(false)).unwrap();
         assert_eq!(
             local.join("a.tar.gz").with_suffix(".sha256"),
             Location::Local("/srv/mirror/a.tar.gz.sha256".into())

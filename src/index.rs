@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, Location, Retryable};
+use crate::fetch::{FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
@@ -211,7 +211,7 @@ pub struct LoadOptions {
 /// back to a stale cache (with a notice) when the URL cannot be reached.
 pub fn load(config: &Config, opts: LoadOptions) -> Result<Index, IndexError> {
     let url = &config.settings.index_url;
-    let location = Location::parse(url, config.settings.allow_http)?;
+    let location = Location::parse(url, &Rules::from_settings(&config.settings))?;
     if !location.is_remote() {
         let bytes = location.read_small(MAX_INDEX_BYTES)?;
         return Index::parse(&bytes, url);

@@ -5,30 +5,32 @@
 //! source ─▶ progress ─▶ SHA-256 ─▶ gunzip ─▶ tar ─▶ checked entries ─▶ tmp/<name>.XXXX/go
 //! ```
 //! Nothing is visible in `versions/` until the whole archive has been read and its SHA-256
-//! matches; then the temporary directory is renamed into place. A failure at any point drops
-//! the temporary directory; a killed process leaves it for [`Store::clean_stale`].
+//! matches; then the staged tree is renamed into place ([`Store::commit`]). A failure at any
+//! point drops the staging directory; a killed process leaves it for the next
+//! [`Store::clean_stale`]. What the archive may unpack to is bounded ([`Limits`]), and so is
+//! how slowly it may arrive ([`fetch::Rules`]).
 
 mod extract;
 
 use std::io::{self, BufReader, Read};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::fetch::{self, FetchError, Location, Retryable};
+use crate::fetch::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::index::{Index, Release, ReleaseFile};
 use crate::platform::Platform;
-use crate::record::{InstallRecord, hex};
+use crate::record::{InstallRecord, go_binary, hex};
 use crate::request::Request;
-use crate::store::{Installed, Store, StoreError, entry_name};
+use crate::store::{Installed, Lock, RECORD_FILE, Store, StoreError, entry_name};
 use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
 
-use extract::ExtractError;
+use extract::{ExtractError, Limits};
 
 /// Archives larger than this are refused when the index gives no size (real ones are < 200 MB).
 const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
@@ -91,6 +93,14 @@ pub enum InstallError {
         entry: String,
         reason: String,
     },
+    #[error(
+        "refusing to install {file}: {what}; nothing was installed (the archive is not a genuine Go release)"
+    )]
+    Oversized { file: String, what: String },
+    #[error(
+        "{name} was not installed: another gopin was installing it and failed while this one waited ({message})"
+    )]
+    FailedMeanwhile { name: String, message: String },
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
     #[error(transparent)]
@@ -102,6 +112,13 @@ pub enum InstallError {
 impl Retryable for InstallError {
     fn is_transient(&self) -> bool {
         matches!(self, InstallError::Fetch(e) if e.is_transient())
+    }
+
+    fn retried(self, retries: u32) -> Self {
+        match self {
+            InstallError::Fetch(e) => InstallError::Fetch(e.retried(retries)),
+            other => other,
+        }
     }
 }
 
@@ -205,35 +222,61 @@ pub fn install(
         return Ok(Outcome::AlreadyInstalled(found));
     }
     let name = entry_name(&version, platform);
-    let _lock = store.lock(&name, || {
+    let lock = store.lock(&name, || {
         ui::note(&format!(
             "waiting for another gopin that is installing {name}…"
         ))
     })?;
+    // First, as it may put back a version an interrupted `--force` left out.
+    store.clean_stale(Some(&lock));
     // Whoever held the lock may have installed it meanwhile.
     if !force && let Some(found) = store.get(&version, platform) {
         return Ok(Outcome::AlreadyInstalled(found));
     }
-    store.clean_stale();
 
-    let base = Location::parse(&config.settings.download_url, config.settings.allow_http)?;
-    let location = base.join(&file.filename);
-    let expected = expected_sha256(file, &location)?;
-    let (built, record) = fetch::with_retries(|attempt| {
-        if attempt > 1 {
-            ui::note(&format!("retrying {} (attempt {attempt})", file.filename));
-        }
-        let tmp = store.temp_dir(&name)?;
-        let record = stream_into(&location, file, &expected, tmp.path(), release, platform)?;
-        Ok::<_, InstallError>((tmp, record))
-    })?;
-    record.save(&built.path().join(crate::store::RECORD_FILE))?;
-    let dir = store.commit(built, &name, force)?;
+    let rules = Rules::from_settings(&config.settings);
+    let location = Location::parse(&config.settings.download_url, &rules)?.join(&file.filename);
+    // Or it may have failed: then so would this process, after the same retries.
+    let key = location.to_string();
+    if let Some(message) = lock.failure_while_waiting(&key) {
+        return Err(InstallError::FailedMeanwhile { name, message });
+    }
+    let dir = fetch_and_commit(store, &lock, &location, release, file, platform, force)
+        .inspect_err(|e| lock.report_failure(&key, &e.to_string()))?;
+    lock.clear_failure();
     Ok(Outcome::Installed(Installed {
         version,
         platform: platform.clone(),
         dir,
     }))
+}
+
+/// Downloads `file` from `location` into a staging directory (retrying transient failures
+/// within the rules' overall deadline), records it, and commits it. The caller holds `lock`.
+fn fetch_and_commit(
+    store: &Store,
+    lock: &Lock,
+    location: &Location,
+    release: &Release,
+    file: &ReleaseFile,
+    platform: &Platform,
+    replace: bool,
+) -> Result<std::path::PathBuf, InstallError> {
+    let expected = expected_sha256(file, location)?;
+    let deadline = location.deadline();
+    let (staging, record) = fetch::with_retries_told(|_| {
+        let staging = store.staging(lock)?;
+        let source = Source {
+            location,
+            deadline,
+            file,
+            expected: &expected,
+        };
+        let record = source.stream_into(&staging.tree(), release, platform)?;
+        Ok::<_, InstallError>((staging, record))
+    })?;
+    record.save(&staging.tree().join(RECORD_FILE))?;
+    Ok(store.commit(staging, lock, replace)?)
 }
 
 /// The SHA-256 the archive must have: the index's, else the mirror's `<file>.sha256`.
@@ -262,17 +305,19 @@ fn expected_sha256(file: &ReleaseFile, location: &Location) -> Result<String, In
     }
 }
 
-/// Remembers why the source failed, so a dropped connection can be told from a corrupt archive
-/// after the error has travelled up through gunzip and tar.
+/// Keeps why the source failed, so a dropped connection can be told from a corrupt archive
+/// after the error has travelled up through gunzip and tar (which may rewrap it).
 struct SourceReader<R> {
     inner: R,
-    fault: Arc<Mutex<Option<String>>>,
+    fault: Arc<Mutex<Option<io::Error>>>,
 }
 
 impl<R: Read> Read for SourceReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
-            *self.fault.lock().unwrap() = Some(e.to_string());
+        self.inner.read(buf).map_err(|e| {
+            let passed_on = io::Error::new(e.kind(), e.to_string());
+            *self.fault.lock().unwrap() = Some(e);
+            passed_on
         })
     }
 }
@@ -301,132 +346,197 @@ impl<R: Read> HashReader<R> {
     }
 }
 
-/// One attempt: download `location` into `dir/go`, verifying as it streams.
-fn stream_into(
-    location: &Location,
-    file: &ReleaseFile,
-    expected: &str,
-    dir: &std::path::Path,
-    release: &Release,
-    platform: &Platform,
-) -> Result<InstallRecord, InstallError> {
-    let body = location.open()?;
-    if let (Some(got), Some(want)) = (body.len, file.size)
-        && got != want
-    {
-        return Err(InstallError::SizeMismatch {
-            file: file.filename.clone(),
-            url: location.to_string(),
-            got,
-            want,
-        });
-    }
-    let total = body.len.or(file.size);
-    let bar = progress_bar(&file.filename, total);
-    let fault = Arc::new(Mutex::new(None));
-    let limit = file.size.unwrap_or(MAX_ARCHIVE_BYTES);
-    let source = SourceReader {
-        inner: body.reader.take(limit),
-        fault: Arc::clone(&fault),
-    };
-    let hashing = HashReader {
-        inner: bar.wrap_read(source),
-        hasher: Sha256::new(),
-        count: 0,
-    };
-    let mut gz = flate2::bufread::GzDecoder::new(BufReader::with_capacity(READ_BUFFER, hashing));
-    let extracted = extract::extract(&mut gz, &dir.join("go")).and_then(|manifest| {
-        // Read the gzip trailer (which checks the CRC) and anything after the tar's end.
-        io::copy(&mut gz, &mut io::sink()).map_err(ExtractError::Read)?;
-        Ok(manifest)
-    });
-    let network_fault = fault.lock().unwrap().take();
-    if let Some(message) = network_fault {
-        bar.abandon();
-        return Err(FetchError::Network {
-            url: location.to_string(),
-            message,
+/// Where one archive comes from and what it must hash to.
+struct Source<'a> {
+    location: &'a Location,
+    deadline: Option<Instant>,
+    file: &'a ReleaseFile,
+    expected: &'a str,
+}
+
+impl Source<'_> {
+    /// One attempt: download into `dir/go`, verifying as it streams, and return the record.
+    fn stream_into(
+        &self,
+        dir: &std::path::Path,
+        release: &Release,
+        platform: &Platform,
+    ) -> Result<InstallRecord, InstallError> {
+        let (file, location) = (self.file, self.location);
+        let body = self.open()?;
+        let total = body.len.or(file.size);
+        let bar = progress_bar(&file.filename, total);
+        let fault = Arc::new(Mutex::new(None));
+        let source = SourceReader {
+            inner: body.reader.take(file.size.unwrap_or(MAX_ARCHIVE_BYTES)),
+            fault: Arc::clone(&fault),
+        };
+        let hashing = HashReader {
+            inner: bar.wrap_read(source),
+            hasher: Sha256::new(),
+            count: 0,
+        };
+        let limits = Limits::for_archive(total.unwrap_or(MAX_ARCHIVE_BYTES));
+        let mut gz =
+            flate2::bufread::GzDecoder::new(BufReader::with_capacity(READ_BUFFER, hashing));
+        let extracted = extract::extract(&mut gz, &dir.join("go"), limits);
+        let network_fault = fault.lock().unwrap().take();
+        if let Some(e) = network_fault {
+            bar.finish_and_clear();
+            return Err(location.read_error(e).into());
         }
-        .into());
-    }
-    let hashed = gz.into_inner().into_inner().finish();
-    bar.finish_and_clear();
-    let (actual, size) = match hashed {
-        Ok(done) => done,
-        Err(e) => return Err(location.read_error(e).into()),
-    };
-    if actual != expected && matches!(extracted, Ok(_) | Err(ExtractError::Read(_))) {
-        return Err(InstallError::ChecksumMismatch {
-            file: file.filename.clone(),
-            url: location.to_string(),
-            expected: expected.to_string(),
-            actual,
-        });
-    }
-    let files = extracted.map_err(|e| match e {
-        ExtractError::Read(e) => InstallError::Corrupt {
+        let manifest = match extracted {
+            Ok(files) => Ok(files),
+            // A corrupt download or a tampered one: the checksum tells which.
+            Err(ExtractError::Read(e)) => Err(e),
+            // Refused whatever its checksum, without reading the rest.
+            Err(refused) => {
+                bar.finish_and_clear();
+                return Err(self.refusal(refused, total.unwrap_or_default()));
+            }
+        };
+        let hashed = gz.into_inner().into_inner().finish();
+        bar.finish_and_clear();
+        // Reading the rest may fail at the source too (after a corrupt start, say).
+        let (actual, size) = hashed.map_err(|e| {
+            let original = fault.lock().unwrap().take();
+            location.read_error(original.unwrap_or(e))
+        })?;
+        self.check_whole(&actual, size)?;
+        let files = manifest.map_err(|e| InstallError::Corrupt {
             file: file.filename.clone(),
             url: location.to_string(),
             message: e.to_string(),
-        },
-        ExtractError::Unsafe { entry, reason } => InstallError::Unsafe {
-            file: file.filename.clone(),
-            entry,
-            reason,
-        },
-        ExtractError::Write { path, source } => StoreError::Io {
-            action: "write",
-            path,
-            source,
+        })?;
+        let go = go_binary(platform);
+        if !files.contains_key(go) {
+            return Err(InstallError::Corrupt {
+                file: file.filename.clone(),
+                url: location.to_string(),
+                message: format!("it has no go/{go}"),
+            });
         }
-        .into(),
-    })?;
-    let go_binary = if platform.os == "windows" {
-        "bin/go.exe"
-    } else {
-        "bin/go"
-    };
-    if !files.contains_key(go_binary) {
-        return Err(InstallError::Corrupt {
-            file: file.filename.clone(),
+        Ok(InstallRecord {
+            version: release.version,
+            os: platform.os.clone(),
+            arch: platform.arch.clone(),
             url: location.to_string(),
-            message: format!("it has no go/{go_binary}"),
-        });
+            sha256: actual,
+            archive_size: size,
+            installed_at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+            gopin_version: env!("CARGO_PKG_VERSION").to_string(),
+            files,
+        })
     }
-    Ok(InstallRecord {
-        version: release.version,
-        os: platform.os.clone(),
-        arch: platform.arch.clone(),
-        url: location.to_string(),
-        sha256: actual,
-        archive_size: size,
-        installed_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
-        gopin_version: env!("CARGO_PKG_VERSION").to_string(),
-        files,
-    })
+
+    /// Opens the archive, refusing a length that differs from the index's.
+    fn open(&self) -> Result<fetch::Body, InstallError> {
+        let body = self.location.open(self.deadline)?;
+        if let (Some(got), Some(want)) = (body.len, self.file.size)
+            && got != want
+        {
+            return Err(InstallError::SizeMismatch {
+                file: self.file.filename.clone(),
+                url: self.location.to_string(),
+                got,
+                want,
+            });
+        }
+        Ok(body)
+    }
+
+    /// All of the archive arrived (`size` bytes) and it hashes to what was expected.
+    fn check_whole(&self, actual: &str, size: u64) -> Result<(), InstallError> {
+        if let Some(want) = self.file.size
+            && size < want
+        {
+            // Cut short without an error (no Content-Length to hold the server to).
+            return Err(FetchError::Cut {
+                url: self.location.to_string(),
+                cut: Cut::Closed,
+                received: size,
+                total: Some(want),
+            }
+            .into());
+        }
+        if actual != self.expected {
+            return Err(InstallError::ChecksumMismatch {
+                file: self.file.filename.clone(),
+                url: self.location.to_string(),
+                expected: self.expected.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The install error for an archive that could not be extracted (`size`: its length).
+    fn refusal(&self, e: ExtractError, size: u64) -> InstallError {
+        let file = self.file.filename.clone();
+        match e {
+            ExtractError::Read(e) => InstallError::Corrupt {
+                file,
+                url: self.location.to_string(),
+                message: e.to_string(),
+            },
+            ExtractError::Unsafe { entry, reason } => InstallError::Unsafe {
+                file,
+                entry,
+                reason,
+            },
+            ExtractError::TooLarge(limit) => InstallError::Oversized {
+                file,
+                what: format!(
+                    "it unpacks to more than {} from {} (Go releases unpack to about 3.5 times their size; the bound is {} times, at least {} and at most {})",
+                    ui::size(limit),
+                    ui::size(size),
+                    Limits::RATIO,
+                    ui::size(Limits::FLOOR),
+                    ui::size(Limits::MAX_BYTES)
+                ),
+            },
+            ExtractError::TooMany(limit) => InstallError::Oversized {
+                file,
+                what: format!("it holds more than {limit} entries (Go releases hold about 11000)"),
+            },
+            ExtractError::Write { path, source } => StoreError::Io {
+                action: "write",
+                path,
+                source,
+            }
+            .into(),
+        }
+    }
 }
 
-/// A byte progress bar on a terminal; otherwise one quiet line.
+/// A byte progress bar on a terminal; otherwise one quiet line. Sizes are written as in every
+/// other message ([`ui::size`]).
 fn progress_bar(filename: &str, total: Option<u64>) -> ProgressBar {
     if ui::is_quiet() || !ui::stderr_is_tty() {
         ui::note(&format!(
             "downloading {filename}{}",
             total
-                .map(|t| format!(" ({:.1} MB)", t as f64 / 1e6))
+                .map(|t| format!(" ({})", ui::size(t)))
                 .unwrap_or_default()
         ));
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-        )
-        .expect("the template is valid"),
-    );
+    let style = ProgressStyle::with_template("{msg} {wide_bar} {done}/{total} {rate} ETA {eta}")
+        .expect("the template is valid")
+        .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&ui::size(s.pos()));
+        })
+        .with_key("total", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&s.len().map_or_else(|| "?".to_string(), ui::size));
+        })
+        .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", ui::size(s.per_sec() as u64));
+        });
+    bar.set_style(style);
     bar.set_message(filename.to_string());
     bar
 }

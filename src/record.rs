@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use thiserror::Error;
 
+use crate::platform::Platform;
 use crate::store::{StoreError, io_err};
+use crate::ui::{shown, shown_bytes};
 use crate::version::GoVersion;
 
 /// One entry of a GOROOT, by its path relative to the GOROOT (`bin/go`).
@@ -50,14 +53,55 @@ pub struct InstallRecord {
 pub enum Drift {
     Missing(String),
     Changed(String),
+    /// Permissions wider than recorded (a write bit for others), or the owner's execute bit
+    /// turned on or off.
+    Mode {
+        path: String,
+        mode: u32,
+    },
+    /// Something the release did not contain (an injected `src/fmt/zz.go`, a `go.env`), as
+    /// it can be shown.
+    Unrecorded(String),
 }
 
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |p: &str| shown_bytes(p.as_bytes());
         match self {
-            Drift::Missing(p) => write!(f, "{p} is missing"),
-            Drift::Changed(p) => write!(f, "{p} was modified"),
+            Drift::Missing(p) => write!(f, "{} is missing", show(p)),
+            Drift::Changed(p) => write!(f, "{} was modified", show(p)),
+            Drift::Mode { path, mode } => {
+                write!(f, "{}'s permissions were changed to {mode:03o}", show(path))
+            }
+            Drift::Unrecorded(p) => write!(f, "{p} was added"),
         }
+    }
+}
+
+/// Why a record cannot be trusted to describe the directory it sits in.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Inconsistent {
+    #[error("it describes {version} ({os}/{arch}), not this directory's {expected}")]
+    Elsewhere {
+        version: GoVersion,
+        os: String,
+        arch: String,
+        expected: String,
+    },
+    #[error("its file list is empty")]
+    NoFiles,
+    #[error("it lists no {0}")]
+    NoGo(&'static str),
+    #[error("its archive checksum is not a SHA-256")]
+    BadChecksum,
+}
+
+/// The `go` command inside a GOROOT for `platform`.
+pub fn go_binary(platform: &Platform) -> &'static str {
+    if platform.os == "windows" {
+        "bin/go.exe"
+    } else {
+        "bin/go"
     }
 }
 
@@ -68,23 +112,51 @@ impl InstallRecord {
             .map_err(|e| io_err("parse", path)(io::Error::new(io::ErrorKind::InvalidData, e)))
     }
 
+    /// Writes the record whole or not at all: a complete record is what marks a staged tree
+    /// as finished.
     pub fn save(&self, path: &Path) -> Result<(), StoreError> {
         let json = serde_json::to_vec(self).expect("records serialise");
-        fs::write(path, json).map_err(io_err("write", path))
+        crate::store::write_replacing(path, &json).map_err(io_err("write", path))
     }
 
-    /// Compares `goroot` with the record, hashing every file. Returns each difference.
+    /// Whether this record can describe the install of `version` for `platform` at all.
+    pub fn check(&self, version: &GoVersion, platform: &Platform) -> Result<(), Inconsistent> {
+        if self.version != *version || self.os != platform.os || self.arch != platform.arch {
+            return Err(Inconsistent::Elsewhere {
+                version: self.version,
+                os: self.os.clone(),
+                arch: self.arch.clone(),
+                expected: format!("{version} ({platform})"),
+            });
+        }
+        if self.files.is_empty() {
+            return Err(Inconsistent::NoFiles);
+        }
+        let go = go_binary(platform);
+        if !matches!(self.files.get(go), Some(ManifestEntry::File { .. })) {
+            return Err(Inconsistent::NoGo(go));
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Inconsistent::BadChecksum);
+        }
+        Ok(())
+    }
+
+    /// Compares `goroot` with the record both ways, hashing every file: each recorded entry
+    /// must be there unchanged, and nothing else may be (directories aside). Returns each
+    /// difference.
     pub fn verify(&self, goroot: &Path) -> Vec<Drift> {
         let mut drift = Vec::new();
         for (rel, entry) in &self.files {
             let path = goroot.join(rel);
-            let ok = match entry {
+            let found = match entry {
                 ManifestEntry::File { size, sha256, mode } => match fs::symlink_metadata(&path) {
                     Ok(m) if m.is_file() => {
-                        // The umask may have narrowed the mode; the owner's execute bit is
-                        // what matters (a `chmod -x bin/go` breaks the install).
-                        let exec = m.permissions().mode() & 0o100 == mode & 0o100;
-                        exec && m.len() == *size && hash_file(&path).ok().as_ref() == Some(sha256)
+                        let actual = m.permissions().mode() & 0o7777;
+                        if let Some(d) = mode_drift(rel, actual, *mode) {
+                            drift.push(d);
+                        }
+                        m.len() == *size && hash_file(&path).ok().as_ref() == Some(sha256)
                     }
                     Ok(_) => false,
                     Err(_) => {
@@ -94,18 +166,54 @@ impl InstallRecord {
                 },
                 ManifestEntry::Symlink { target } => match fs::read_link(&path) {
                     Ok(t) => t.to_str() == Some(target.as_str()),
+                    Err(_) if fs::symlink_metadata(&path).is_ok() => false,
                     Err(_) => {
                         drift.push(Drift::Missing(rel.clone()));
                         continue;
                     }
                 },
             };
-            if !ok {
+            if !found {
                 drift.push(Drift::Changed(rel.clone()));
             }
         }
+        drift.extend(self.unrecorded(goroot));
         drift
     }
+
+    /// Everything under `goroot` that is not a directory and not in the record, sorted.
+    fn unrecorded(&self, goroot: &Path) -> Vec<Drift> {
+        let mut found = Vec::new();
+        let mut pending = vec![PathBuf::new()];
+        while let Some(dir) = pending.pop() {
+            // A missing or unreadable directory shows up as its missing files.
+            let Ok(entries) = fs::read_dir(goroot.join(&dir)) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let rel = dir.join(entry.file_name());
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    pending.push(rel);
+                } else if !rel.to_str().is_some_and(|r| self.files.contains_key(r)) {
+                    found.push(shown(&rel));
+                }
+            }
+        }
+        found.sort();
+        found.into_iter().map(Drift::Unrecorded).collect()
+    }
+}
+
+/// The install created each file with its recorded mode narrowed by the umask, so a mode may
+/// lack bits but never gain one; and the owner's execute bit must be as recorded (a
+/// `chmod -x bin/go` breaks the install, a `chmod go+w` lets others change it).
+fn mode_drift(rel: &str, actual: u32, recorded: u32) -> Option<Drift> {
+    let wider = actual & !recorded != 0;
+    let exec_flipped = (actual ^ recorded) & 0o100 != 0;
+    (wider || exec_flipped).then(|| Drift::Mode {
+        path: rel.to_string(),
+        mode: actual,
+    })
 }
 
 /// Lowercase hex SHA-256 of a file's contents.
@@ -132,4 +240,166 @@ pub fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny tree and the record that describes it.
+    fn tree() -> (tempfile::TempDir, InstallRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("bin")).unwrap();
+        fs::create_dir_all(root.join("src/fmt")).unwrap();
+        let mut files = BTreeMap::new();
+        for (rel, mode, data) in [
+            ("bin/go", 0o755, &b"#!/bin/sh\n"[..]),
+            ("src/fmt/print.go", 0o644, &b"package fmt\n"[..]),
+        ] {
+            let path = root.join(rel);
+            fs::write(&path, data).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            files.insert(
+                rel.to_string(),
+                ManifestEntry::File {
+                    size: data.len() as u64,
+                    sha256: hex(&Sha256::digest(data)),
+                    mode,
+                },
+            );
+        }
+        std::os::unix::fs::symlink("go", root.join("bin/go2")).unwrap();
+        files.insert(
+            "bin/go2".into(),
+            ManifestEntry::Symlink {
+                target: "go".into(),
+            },
+        );
+        let record = InstallRecord {
+            version: "go1.22.10".parse().unwrap(),
+            os: "linux".into(),
+            arch: "amd64".into(),
+            url: "https://dl.google.com/go/go1.22.10.linux-amd64.tar.gz".into(),
+            sha256: "ab".repeat(32),
+            archive_size: 1,
+            installed_at: 0,
+            gopin_version: "0".into(),
+            files,
+        };
+        (dir, record)
+    }
+
+    fn drift_of(record: &InstallRecord, root: &Path) -> Vec<String> {
+        record
+            .verify(root)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn an_untouched_tree_verifies() {
+        let (dir, record) = tree();
+        assert_eq!(record.verify(dir.path()), []);
+        // An empty directory is not a file the release lacks.
+        fs::create_dir(dir.path().join("pkg")).unwrap();
+        assert_eq!(record.verify(dir.path()), []);
+    }
+
+    #[test]
+    fn added_files_are_found() {
+        let (dir, record) = tree();
+        let root = dir.path();
+        fs::write(root.join("src/fmt/zz_injected.go"), "package fmt\n").unwrap();
+        fs::write(root.join("bin/evil-extra"), "").unwrap();
+        fs::write(root.join("go.env"), "GOTOOLCHAIN=auto\n").unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("src/escape")).unwrap();
+        assert_eq!(
+            drift_of(&record, root),
+            [
+                "bin/evil-extra was added",
+                "go.env was added",
+                "src/escape was added",
+                "src/fmt/zz_injected.go was added"
+            ]
+        );
+    }
+
+    #[test]
+    fn wider_modes_and_a_lost_execute_bit_are_found() {
+        let (dir, record) = tree();
+        let go = dir.path().join("bin/go");
+        fs::set_permissions(&go, fs::Permissions::from_mode(0o775)).unwrap();
+        assert_eq!(
+            record.verify(dir.path()),
+            [Drift::Mode {
+                path: "bin/go".into(),
+                mode: 0o775
+            }]
+        );
+        // Narrower than recorded, as a umask of 077 makes it: fine.
+        fs::set_permissions(&go, fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(record.verify(dir.path()), []);
+        fs::set_permissions(&go, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(record.verify(dir.path()).len(), 1);
+        assert_eq!(
+            mode_drift("x", 0o4755, 0o755)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("x's permissions were changed to 4755")
+        );
+    }
+
+    #[test]
+    fn changed_and_missing_entries_are_found() {
+        let (dir, record) = tree();
+        let root = dir.path();
+        fs::write(
+            root.join("src/fmt/print.go"),
+            "package fmt\n\nfunc init() {}\n",
+        )
+        .unwrap();
+        fs::remove_file(root.join("bin/go2")).unwrap();
+        fs::write(root.join("bin/go2"), "").unwrap();
+        fs::remove_file(root.join("bin/go")).unwrap();
+        assert_eq!(
+            drift_of(&record, root),
+            [
+                "bin/go is missing",
+                "bin/go2 was modified",
+                "src/fmt/print.go was modified"
+            ]
+        );
+    }
+
+    #[test]
+    fn records_must_describe_their_own_directory() {
+        let (_dir, record) = tree();
+        let version: GoVersion = "go1.22.10".parse().unwrap();
+        let host: Platform = "linux/amd64".parse().unwrap();
+        assert_eq!(record.check(&version, &host), Ok(()));
+        let other: Platform = "linux/arm64".parse().unwrap();
+        assert!(matches!(
+            record.check(&version, &other),
+            Err(Inconsistent::Elsewhere { .. })
+        ));
+        let older: GoVersion = "go1.21.0".parse().unwrap();
+        assert!(record.check(&older, &host).is_err());
+        let mut emptied = record.clone();
+        emptied.files.clear();
+        assert_eq!(emptied.check(&version, &host), Err(Inconsistent::NoFiles));
+        let mut no_go = record.clone();
+        no_go.files.remove("bin/go");
+        assert_eq!(
+            no_go.check(&version, &host),
+            Err(Inconsistent::NoGo("bin/go"))
+        );
+        let mut bad_sum = record;
+        bad_sum.sha256 = "zz".into();
+        assert_eq!(
+            bad_sum.check(&version, &host),
+            Err(Inconsistent::BadChecksum)
+        );
+    }
 }

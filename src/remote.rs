@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::fetch::{self, FetchError, Location, Retryable};
+use crate::fetch::{self, FetchError, Location, Retryable, Rules};
 use crate::record::hex;
 use crate::ui::shown;
 
@@ -65,18 +65,33 @@ pub trait Remote {
 /// The real thing: [`Location`]s with fetch's retries. Plain http is accepted for any host,
 /// as `go` accepts it in GOPROXY: what comes from a proxy is trusted only after the checksum
 /// database has proved it (see docs/sources.md).
-pub struct Network;
+#[derive(Debug, Default)]
+pub struct Network {
+    /// Timeouts and limits, from the settings.
+    pub rules: Rules,
+}
+
+impl Network {
+    fn rules(&self) -> Rules {
+        Rules {
+            allow_http: true,
+            ..self.rules
+        }
+    }
+}
 
 impl Remote for Network {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
-        let location = Location::parse(url, true)?;
+        let location = Location::parse(url, &self.rules())?;
         within(url, location.read_small(limit.saturating_add(1))?, limit)
     }
 
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
-        let location = Location::parse(url, true)?;
+        let rules = self.rules();
+        let location = Location::parse(url, &rules)?;
+        let deadline = rules.deadline();
         fetch::with_retries(|_| {
-            let body = location.open()?;
+            let body = location.open(deadline)?;
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
             }
@@ -234,14 +249,14 @@ mod tests {
         let path = dir.path().join("list");
         std::fs::write(&path, "v0.0.1-go1.22.10.linux-amd64\n").unwrap();
         let url = path.to_str().unwrap();
-        assert_eq!(Network.get(url, 100).unwrap().len(), 29);
+        assert_eq!(Network::default().get(url, 100).unwrap().len(), 29);
         assert!(matches!(
-            Network.get(url, 10),
+            Network::default().get(url, 10),
             Err(RemoteError::TooLarge { limit: 10, .. })
         ));
         let missing = dir.path().join("none");
         assert!(
-            Network
+            Network::default()
                 .get(missing.to_str().unwrap(), 10)
                 .unwrap_err()
                 .is_not_found()
@@ -255,14 +270,16 @@ mod tests {
         std::fs::write(&src, b"abc").unwrap();
         let dest = dir.path().join("download.zip");
         std::fs::write(&dest, b"leftover from a failed attempt").unwrap();
-        let got = Network.download(src.to_str().unwrap(), &dest, 10).unwrap();
+        let got = Network::default()
+            .download(src.to_str().unwrap(), &dest, 10)
+            .unwrap();
         assert_eq!(got.size, 3);
         assert_eq!(
             got.sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(std::fs::read(&dest).unwrap(), b"abc");
-        let err = Network
+        let err = Network::default()
             .download(src.to_str().unwrap(), &dest, 2)
             .unwrap_err();
         assert!(

@@ -6,27 +6,37 @@
 //!   versions/go1.22.10.linux-amd64/
 //!     go/            GOROOT: the archive's go/ tree
 //!     gobin/         GOBIN for this version (gobin = "per-version")
-//!     install.json   the install record (see `record`)
+//!     install.json   the install record (see `record`), written last
 //!   gobin/           GOBIN shared by all versions (gobin = "shared")
-//!   tmp/             installs in progress; anything here without a live lock is garbage
-//!   locks/           one lock file per version and platform
+//!   tmp/go1.22.10.linux-amd64.XXXXXX/
+//!     tree/          a version directory being built; complete once its install.json exists
+//!     replaced/      the previous install, moved aside by a `--force` swap without exchange
+//!     removed/       an install being deleted by `uninstall`
+//!   locks/           one lock file per version and platform, and a failure note beside it
 //! ```
-//! A version is installed exactly when `versions/<name>/` exists: installs build it under
-//! `tmp/` and rename it into place, uninstalls rename it out before deleting.
+//! A version is installed exactly when `versions/<name>/` exists, and it is then complete:
+//! installs build it under `tmp/` and rename it into place (exchanging it with the old one on
+//! `--force`), uninstalls rename it out before deleting. Everything under `tmp/<name>.*` is
+//! made while holding `<name>`'s lock, so whoever holds that lock next may finish or undo
+//! what it finds there and delete it ([`Store::clean_stale`]).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::platform::Platform;
 use crate::request::Request;
+use crate::ui::shown;
 use crate::version::GoVersion;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("cannot {action} {path}: {source}{hint}", hint = io_hint(source))]
+    #[error("cannot {action} {}: {source}{hint}", shown(path), hint = io_hint(source))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -131,6 +141,78 @@ pub struct Store {
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    name: String,
+    /// `locks/<name>.failed`: what the last holder that failed said, for those who waited.
+    note: PathBuf,
+    /// When this process began to wait for another holder (`None`: the lock was free).
+    waited_since: Option<SystemTime>,
+}
+
+/// Where one operation on a version builds or discards a version directory:
+/// `tmp/<name>.XXXXXX/`, deleted when dropped. Only made under that name's [`Lock`].
+#[derive(Debug)]
+pub struct Staging {
+    dir: tempfile::TempDir,
+}
+
+impl Staging {
+    /// The new version directory being built (`go/`, then `install.json` last).
+    pub fn tree(&self) -> PathBuf {
+        self.dir.path().join(TREE)
+    }
+}
+
+/// Names inside a staging directory; see the module documentation.
+const TREE: &str = "tree";
+const REPLACED: &str = "replaced";
+const REMOVED: &str = "removed";
+
+/// What a lock holder that failed leaves for the processes waiting on it.
+#[derive(Debug, Serialize, Deserialize)]
+struct FailureNote {
+    /// Milliseconds since the Unix epoch.
+    at_ms: u64,
+    /// What was attempted (the archive URL): a waiter asking for another thing ignores it.
+    key: String,
+    message: String,
+}
+
+impl Lock {
+    /// The failure of the holder this process waited for, if it was trying the same `key`:
+    /// waiters report it instead of each trying the whole retry schedule again.
+    pub fn failure_while_waiting(&self, key: &str) -> Option<String> {
+        let since = millis(self.waited_since?);
+        let mut bytes = Vec::new();
+        File::open(&self.note)
+            .and_then(|f| f.take(64 * 1024).read_to_end(&mut bytes))
+            .ok()?;
+        let note: FailureNote = serde_json::from_slice(&bytes).ok()?;
+        (note.at_ms >= since && note.key == key).then_some(note.message)
+    }
+
+    /// Tells the processes waiting on this lock why the attempt at `key` failed.
+    pub fn report_failure(&self, key: &str, message: &str) {
+        let note = FailureNote {
+            at_ms: millis(SystemTime::now()),
+            key: key.to_string(),
+            message: message.to_string(),
+        };
+        let json = serde_json::to_vec(&note).expect("notes serialise");
+        if let Err(e) = write_replacing(&self.note, &json) {
+            crate::ui::verbose(&format!("cannot write {}: {e}", shown(&self.note)));
+        }
+    }
+
+    /// Forgets an earlier failure once the thing has worked.
+    pub fn clear_failure(&self) {
+        let _ = fs::remove_file(&self.note);
+    }
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -234,92 +316,250 @@ impl Store {
     pub fn lock(&self, name: &str, on_wait: impl FnOnce()) -> Result<Lock, StoreError> {
         let path = self.lock_path(name);
         let file = open_lock_file(&path)?;
+        let mut waited_since = None;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
+                waited_since = Some(SystemTime::now());
                 on_wait();
                 file.lock().map_err(io_err("lock", &path))?;
             }
             Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
         }
-        Ok(Lock { _file: file })
+        Ok(Lock {
+            _file: file,
+            name: name.to_string(),
+            note: path.with_extension("failed"),
+            waited_since,
+        })
     }
 
-    /// A fresh, empty directory under `tmp/` for building `name`; removed when dropped.
-    pub fn temp_dir(&self, name: &str) -> Result<tempfile::TempDir, StoreError> {
+    /// A fresh staging directory for the version `lock` holds.
+    pub fn staging(&self, lock: &Lock) -> Result<Staging, StoreError> {
         let tmp = self.tmp_dir();
         fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-        tempfile::Builder::new()
-            .prefix(&format!("{name}."))
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}.", lock.name))
             .tempdir_in(&tmp)
-            .map_err(io_err("create a directory in", &tmp))
+            .map_err(io_err("create a directory in", &tmp))?;
+        let tree = dir.path().join(TREE);
+        fs::create_dir(&tree).map_err(io_err("create", &tree))?;
+        Ok(Staging { dir })
     }
 
-    /// Removes what killed or interrupted installs and uninstalls left in `tmp/`: every entry
-    /// whose version lock nobody holds.
-    pub fn clean_stale(&self) {
+    /// Deals with what killed or interrupted operations left in `tmp/`: the entries of the
+    /// version `held` locks (no one else can be using them), and those of every version whose
+    /// lock is free. An interrupted swap is finished or undone first, so the version is in
+    /// place again; then the entry is deleted. Costs one directory read when there is nothing.
+    pub fn clean_stale(&self, held: Option<&Lock>) {
         let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
             return;
         };
+        let mut names = BTreeMap::<String, Vec<PathBuf>>::new();
         for entry in entries.filter_map(Result::ok) {
-            let file_name = entry.file_name();
-            let Some((name, _)) = file_name.to_str().and_then(|n| n.rsplit_once('.')) else {
-                continue;
-            };
-            let Ok(file) = open_lock_file(&self.lock_path(name)) else {
-                continue;
-            };
-            if file.try_lock().is_ok() {
-                crate::ui::verbose(&format!("removing leftover {}", entry.path().display()));
-                let _ = fs::remove_dir_all(entry.path());
+            if let Some(name) = entry.file_name().to_str().and_then(staged_name) {
+                names
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(entry.path());
+            }
+        }
+        for (name, dirs) in names {
+            if held.is_some_and(|l| l.name == name) {
+                self.recover(&name, &dirs);
+            } else if let Ok(file) = open_lock_file(&self.lock_path(&name))
+                && file.try_lock().is_ok()
+            {
+                self.recover(&name, &dirs);
             }
         }
     }
 
-    /// Moves a finished tree into place as `name`. With `replace`, an existing install is
-    /// swapped out first. The caller holds the lock.
+    /// Puts back a version an interrupted swap left out of `versions/` (the new tree when it
+    /// is complete, else the old one), then deletes `dirs`. The caller holds `name`'s lock.
+    fn recover(&self, name: &str, dirs: &[PathBuf]) {
+        let dest = self.versions_dir().join(name);
+        for dir in dirs {
+            let aside = dir.join(REPLACED);
+            if aside.is_dir() && fs::symlink_metadata(&dest).is_err() {
+                let tree = dir.join(TREE);
+                let (back, done) = if tree.join(RECORD_FILE).is_file() {
+                    (tree, "finished")
+                } else {
+                    (aside, "undid")
+                };
+                match fs::rename(&back, &dest) {
+                    Ok(()) => {
+                        sync_dir(&self.versions_dir());
+                        crate::ui::note(&format!(
+                            "{done} an interrupted `install --force` of {name}"
+                        ));
+                    }
+                    Err(e) => {
+                        crate::ui::warn(&format!("cannot put {} back in place: {e}", shown(&back)))
+                    }
+                }
+            }
+            crate::ui::verbose(&format!("removing leftover {}", shown(dir)));
+            if let Err(e) = fs::remove_dir_all(dir) {
+                crate::ui::verbose(&format!("cannot remove {}: {e}", shown(dir)));
+            }
+        }
+    }
+
+    /// Makes the finished tree in `staging` the installed version `lock` holds. With
+    /// `replace`, an existing install is swapped for it, so one of the two is in place at
+    /// every instant. The tree is on disk before it becomes visible, and the rename is on disk
+    /// before this returns.
     pub fn commit(
         &self,
-        built: tempfile::TempDir,
-        name: &str,
+        staging: Staging,
+        lock: &Lock,
         replace: bool,
     ) -> Result<PathBuf, StoreError> {
         let versions = self.versions_dir();
         fs::create_dir_all(&versions).map_err(io_err("create", &versions))?;
-        let dest = versions.join(name);
-        let old = if replace && dest.exists() {
-            Some(self.move_out(&dest, name)?)
+        let dest = versions.join(&lock.name);
+        let tree = staging.tree();
+        make_durable(&tree).map_err(io_err("flush to disk", &tree))?;
+        if replace && fs::symlink_metadata(&dest).is_ok() {
+            swap(&staging, &dest)?;
         } else {
-            None
-        };
-        let built = built.keep();
-        if let Err(e) = fs::rename(&built, &dest) {
-            let _ = fs::remove_dir_all(&built);
-            // Put the previous install back rather than lose it.
-            if let Some(old) = &old {
-                let _ = fs::rename(old.path().join("old"), &dest);
-            }
-            return Err(io_err("move into place", &dest)(e));
+            fs::rename(&tree, &dest).map_err(io_err("move into place", &dest))?;
         }
-        drop(old);
+        sync_dir(&versions);
+        // Deletes the previous install, now inside the staging directory.
+        drop(staging);
         Ok(dest)
     }
 
     /// Removes an installed version: it disappears at once (a rename), then is deleted.
     pub fn remove(&self, installed: &Installed) -> Result<(), StoreError> {
-        let name = installed.name();
-        let _lock = self.lock(&name, || {})?;
-        let trash = self.move_out(&installed.dir, &name)?;
-        trash.close().map_err(io_err("delete", &installed.dir))
+        let lock = self.lock(&installed.name(), || {})?;
+        self.clean_stale(Some(&lock));
+        let staging = self.staging(&lock)?;
+        let target = staging.dir.path().join(REMOVED);
+        fs::rename(&installed.dir, &target).map_err(io_err("move aside", &installed.dir))?;
+        sync_dir(&self.versions_dir());
+        staging
+            .dir
+            .close()
+            .map_err(io_err("delete", &installed.dir))
     }
+}
 
-    /// Renames `dir` into `tmp/` and returns it as a TempDir that deletes itself.
-    fn move_out(&self, dir: &Path, name: &str) -> Result<tempfile::TempDir, StoreError> {
-        let trash = self.temp_dir(name)?;
-        let target = trash.path().join("old");
-        fs::rename(dir, &target).map_err(io_err("move aside", dir))?;
-        Ok(trash)
+/// The version name of a `tmp/` entry gopin made (`<name>.XXXXXX`).
+fn staged_name(file_name: &str) -> Option<&str> {
+    let (name, _) = file_name.rsplit_once('.')?;
+    parse_entry_name(name).map(|_| name)
+}
+
+/// Puts the staged tree in `dest`'s place and the old install inside the staging directory.
+/// An atomic exchange where the system has one; else two renames, with the old tree first
+/// moved to `replaced/` beside the new one, so that [`Store::recover`] can finish the swap
+/// if the process dies between them.
+fn swap(staging: &Staging, dest: &Path) -> Result<(), StoreError> {
+    let tree = staging.tree();
+    match exchange(&tree, dest) {
+        Ok(()) => Ok(()),
+        Err(e) if exchange_unsupported(&e) => swap_by_renames(staging, dest),
+        Err(e) => Err(io_err("replace", dest)(e)),
     }
+}
+
+/// The portable swap: old out to `replaced/`, new in. Between the two, `dest` is missing, and
+/// a crash there is repaired by the next [`Store::recover`].
+fn swap_by_renames(staging: &Staging, dest: &Path) -> Result<(), StoreError> {
+    let tree = staging.tree();
+    let aside = staging.dir.path().join(REPLACED);
+    fs::rename(dest, &aside).map_err(io_err("move aside", dest))?;
+    if let Err(e) = fs::rename(&tree, dest) {
+        // Put the previous install back rather than lose it.
+        let _ = fs::rename(&aside, dest);
+        return Err(io_err("move into place", dest)(e));
+    }
+    Ok(())
+}
+
+/// Exchanges two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path holds a NUL byte"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// The kernel or file system has no atomic exchange (so two renames it is).
+fn exchange_unsupported(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+        )
+}
+
+/// Writes everything under `path` to the disk before it is renamed into view. One `syncfs`
+/// of the store's file system costs a fraction of a second after a Go tree (a `fsync` per file
+/// would cost one disk flush per file); see docs/security.md.
+#[cfg(target_os = "linux")]
+fn make_durable(path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let dir = File::open(path)?;
+    // SAFETY: the descriptor is open for the duration of the call.
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn make_durable(_: &Path) -> io::Result<()> {
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    Ok(())
+}
+
+/// Writes a directory's entries (a rename into or out of it) to the disk. Best effort: the
+/// operation itself has happened either way.
+fn sync_dir(dir: &Path) {
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+        crate::ui::verbose(&format!("cannot flush {}: {e}", shown(dir)));
+    }
+}
+
+/// Writes `path` whole or not at all: a sibling file, then a rename over it.
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    fs::write(&part, bytes)?;
+    fs::rename(&part, path)
 }
 
 fn open_lock_file(path: &Path) -> Result<File, StoreError> {
@@ -361,18 +601,149 @@ mod tests {
         assert_eq!(parse_entry_name("notes"), None);
     }
 
+    const NAME: &str = "go1.22.10.linux-amd64";
+
+    /// A staged tree that looks finished: a go/ with one file, and a record.
+    fn finished(staging: &Staging, content: &str) {
+        let tree = staging.tree();
+        fs::create_dir_all(tree.join("go")).unwrap();
+        fs::write(tree.join("go/VERSION"), content).unwrap();
+        fs::write(tree.join(RECORD_FILE), "{}").unwrap();
+    }
+
+    fn installed_content(store: &Store) -> Option<String> {
+        fs::read_to_string(store.versions_dir().join(NAME).join("go/VERSION")).ok()
+    }
+
     #[test]
-    fn stale_temp_dirs_are_removed_unless_locked() {
+    fn stale_temp_dirs_are_removed_unless_locked_by_someone_else() {
         let root = tempfile::tempdir().unwrap();
         let store = Store::new(root.path());
-        let stale = store.temp_dir("go1.22.1.linux-amd64").unwrap().keep();
-        let lock = store.lock("go1.21.0.linux-amd64", || {}).unwrap();
-        let busy = store.temp_dir("go1.21.0.linux-amd64").unwrap().keep();
-        store.clean_stale();
+        let other = Store::new(root.path());
+        // Leftovers of a killed run: its lock is free again.
+        let stale = {
+            let lock = store.lock("go1.22.1.linux-amd64", || {}).unwrap();
+            store.staging(&lock).unwrap().dir.keep()
+        };
+        // Another process's install in progress.
+        let busy_lock = other.lock("go1.21.0.linux-amd64", || {}).unwrap();
+        let busy = other.staging(&busy_lock).unwrap().dir.keep();
+        // A leftover of the very version this process now holds (it used to survive).
+        let own = {
+            let lock = store.lock(NAME, || {}).unwrap();
+            store.staging(&lock).unwrap().dir.keep()
+        };
+        let junk = root.path().join("tmp/not-gopins");
+        fs::create_dir_all(&junk).unwrap();
+        let held = store.lock(NAME, || {}).unwrap();
+        store.clean_stale(Some(&held));
         assert!(!stale.exists());
-        assert!(busy.exists());
-        drop(lock);
-        store.clean_stale();
+        assert!(!own.exists(), "its own version's leftover is removed");
+        assert!(busy.exists(), "a live install is left alone");
+        assert!(junk.exists(), "what gopin did not make is left alone");
+        drop(busy_lock);
+        store.clean_stale(Some(&held));
         assert!(!busy.exists());
+    }
+
+    #[test]
+    fn commit_swaps_a_forced_install_atomically() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let lock = store.lock(NAME, || {}).unwrap();
+        let first = store.staging(&lock).unwrap();
+        finished(&first, "old");
+        store.commit(first, &lock, false).unwrap();
+        let second = store.staging(&lock).unwrap();
+        finished(&second, "new");
+        store.commit(second, &lock, true).unwrap();
+        assert_eq!(installed_content(&store).as_deref(), Some("new"));
+        assert_eq!(
+            fs::read_dir(store.tmp_dir()).unwrap().count(),
+            0,
+            "the old tree is deleted"
+        );
+        // The fallback for systems without an atomic exchange.
+        let third = store.staging(&lock).unwrap();
+        finished(&third, "newer");
+        swap_by_renames(&third, &store.versions_dir().join(NAME)).unwrap();
+        assert_eq!(installed_content(&store).as_deref(), Some("newer"));
+        let old = third.dir.path().join(REPLACED).join("go/VERSION");
+        assert_eq!(fs::read_to_string(old).unwrap(), "new");
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_finished_or_undone() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let dest = store.versions_dir().join(NAME);
+        for new_is_complete in [true, false] {
+            let lock = store.lock(NAME, || {}).unwrap();
+            let old = store.staging(&lock).unwrap();
+            finished(&old, "old");
+            store.commit(old, &lock, false).unwrap();
+            // What the two-rename swap leaves when killed between its renames.
+            let staging = store.staging(&lock).unwrap();
+            if new_is_complete {
+                finished(&staging, "new");
+            }
+            fs::rename(&dest, staging.dir.path().join(REPLACED)).unwrap();
+            let _ = staging.dir.keep();
+            drop(lock);
+            assert_eq!(installed_content(&store), None);
+
+            let lock = store.lock(NAME, || {}).unwrap();
+            store.clean_stale(Some(&lock));
+            let want = if new_is_complete { "new" } else { "old" };
+            assert_eq!(installed_content(&store).as_deref(), Some(want));
+            assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+            fs::remove_dir_all(&dest).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_interrupted_uninstall_is_not_undone() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let lock = store.lock(NAME, || {}).unwrap();
+        let staging = store.staging(&lock).unwrap();
+        finished(&staging, "old");
+        fs::rename(staging.tree(), staging.dir.path().join(REMOVED)).unwrap();
+        let _ = staging.dir.keep();
+        store.clean_stale(Some(&lock));
+        assert_eq!(installed_content(&store), None);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn waiters_learn_a_failure_that_happened_while_they_waited() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let holder = store.lock(NAME, || {}).unwrap();
+        holder.report_failure("https://x/a.tar.gz", "an earlier failure");
+        let shared = &store;
+        let waiter = std::thread::scope(|s| {
+            let waiting = s.spawn(|| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let t = s.spawn(move || shared.lock(NAME, || tx.send(()).unwrap()).unwrap());
+                rx.recv().unwrap();
+                t
+            });
+            let t = waiting.join().unwrap();
+            holder.report_failure("https://x/a.tar.gz", "the server stopped sending");
+            drop(holder);
+            t.join().unwrap()
+        });
+        assert_eq!(
+            waiter
+                .failure_while_waiting("https://x/a.tar.gz")
+                .as_deref(),
+            Some("the server stopped sending")
+        );
+        assert_eq!(waiter.failure_while_waiting("https://y/a.tar.gz"), None);
+        // A later run that did not wait tries for itself.
+        drop(waiter);
+        let fresh = store.lock(NAME, || {}).unwrap();
+        assert_eq!(fresh.failure_while_waiting("https://x/a.tar.gz"), None);
     }
 }

@@ -104,6 +104,23 @@ pub fn tilde(path: &std::path::Path) -> String {
     shown(path)
 }
 
+/// A byte count for people, in the one unit every message and the progress bar use:
+/// decimal, one digit after the point (`812 B`, `41.2 kB`, `66.7 MB`, `1.2 GB`).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    // Round first, so 999.96 kB reads as 1.0 MB rather than 1000.0 kB.
+    while (value * 10.0).round() / 10.0 >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +132,17 @@ mod tests {
             b"/tmp/\x1b]0;pwned\x07/\xff\xfeok \xc3\xbc",
         ));
         assert_eq!(shown(p), "/tmp/\\u{1b}]0;pwned\\u{7}/\\xff\\xfeok ü");
+    }
+
+    #[test]
+    fn sizes_use_one_unit_and_never_round_to_zero() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(1_000), "1.0 kB");
+        assert_eq!(size(41_234), "41.2 kB");
+        assert_eq!(size(999_960), "1.0 MB");
+        assert_eq!(size(41_234_567), "41.2 MB");
+        assert_eq!(size(66_700_000), "66.7 MB");
+        assert_eq!(size(2 << 30), "2.1 GB");
     }
 }

@@ -7,13 +7,6 @@ use std::time::Duration;
 
 use support::*;
 
-fn mirror_with(releases: &[Release]) -> (Mirror, Env) {
-    let mirror = Mirror::start();
-    publish(&mirror, releases);
-    let env = Env::new(&mirror);
-    (mirror, env)
-}
-
 fn standard_releases() -> Vec<Release> {
     vec![
         Release::linux("go1.23rc1"),

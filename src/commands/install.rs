@@ -12,6 +12,8 @@ use crate::version::VersionSpec;
 
 pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
     let platform = args.platform.resolve()?;
+    // Even when everything asked for is already installed, leftovers of killed runs go.
+    ctx.store.clean_stale(None);
     let specs = args
         .specs
         .iter()

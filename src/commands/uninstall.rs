@@ -10,6 +10,8 @@ use crate::version::VersionSpec;
 
 pub fn run(ctx: &Context, args: UninstallArgs) -> Result<ExitCode> {
     let platform = args.platform.resolve()?;
+    // First: it may put back a version an interrupted `install --force` left out.
+    ctx.store.clean_stale(None);
     let installed = ctx.store.list_for(&platform)?;
     // Check every spec before removing anything, so a typo in the second one removes nothing.
     let mut doomed: Vec<Installed> = Vec::new();

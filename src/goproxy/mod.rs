@@ -406,7 +406,8 @@ impl<'a> ProxySource<'a> {
             Verification::Sumdb(_) => {}
             Verification::Unverified { .. } => {
                 if !self.options.allow_http
-                    && let Err(FetchError::InsecureHttp(url)) = Location::parse(&fetched.url, false)
+                    && let Err(FetchError::InsecureHttp(url)) =
+                        Location::parse(&fetched.url, &crate::fetch::Rules::strict())
                 {
                     return Err(GoproxyError::InsecureUnverified { url });
                 }

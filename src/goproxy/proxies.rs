@@ -9,7 +9,7 @@
 //! `<meta name="go-import">` tag of `https://golang.org/toolchain?go-get=1` names (go.dev's).
 //! It is looked up, never assumed.
 
-use crate::fetch::Location;
+use crate::fetch::{Location, Rules};
 use crate::remote::{Remote, RemoteError};
 
 /// Go's default, which `source = "auto"` treats as "the user has not chosen a proxy".
@@ -136,8 +136,8 @@ pub fn origin(remote: &dyn Remote, page: &str, module: &str) -> Result<String, O
     };
     // The origin must be https (plain http only on this machine, for tests).
     let not_https = || OriginError::Page(format!("its origin {url:?} is not an https URL"));
-    match Location::parse(url, false) {
-        Ok(Location::Http(parsed)) => Ok(parsed.as_str().trim_end_matches('/').to_string()),
+    match Location::parse(url, &Rules::strict()) {
+        Ok(Location::Http(parsed)) => Ok(parsed.url.as_str().trim_end_matches('/').to_string()),
         _ => Err(not_https()),
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Every entry must live under `go/`, with no absolute path and no `..`; symlinks must point
 //! inside the tree and are never written through; hard links must name a file already
-//! extracted; device files, FIFOs and other special entries abort the install. Files are
-//! created with their final mode and hashed as they are written, for the install record.
+//! extracted; device files, FIFOs and other special entries abort the install. What an
+//! archive may unpack to is bounded ([`Limits`]), so a small download cannot fill the disk.
+//! Files are created with their final mode and hashed as they are written, for the install
+//! record.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, DirBuilder, OpenOptions};
@@ -28,6 +30,72 @@ pub enum ExtractError {
     Unsafe { entry: String, reason: String },
     /// The store could not be written.
     Write { path: PathBuf, source: io::Error },
+    /// The inflated stream passed [`Limits::bytes`].
+    TooLarge(u64),
+    /// The archive has more than [`Limits::entries`] entries.
+    TooMany(u64),
+}
+
+/// What one archive may unpack to. gzip inflates up to about a thousand times, so without a
+/// bound a 2 MB download can write 2 GB before its checksum is known to be wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of the inflated stream: file contents, tar headers and anything after the tar.
+    pub bytes: u64,
+    /// Entries of any kind.
+    pub entries: u64,
+}
+
+impl Limits {
+    /// Real releases inflate to 3.2-3.4 times their archive (go1.21.13, go1.22.10 and
+    /// go1.25.0 for linux-amd64: 205, 214 and 197 MB from 64, 67 and 57 MB).
+    pub const RATIO: u64 = 8;
+    /// Small archives (tests, tiny custom builds) may inflate further than big ones.
+    pub const FLOOR: u64 = 8 << 20;
+    /// Whatever the archive's size: ten times a real release.
+    pub const MAX_BYTES: u64 = 2 << 30;
+    /// Real releases hold 9,300-11,100 entries.
+    pub const MAX_ENTRIES: u64 = 50_000;
+
+    /// The bounds for an archive of `size` bytes.
+    pub fn for_archive(size: u64) -> Limits {
+        Limits {
+            bytes: size
+                .saturating_mul(Self::RATIO)
+                .clamp(Self::FLOOR, Self::MAX_BYTES),
+            entries: Self::MAX_ENTRIES,
+        }
+    }
+}
+
+/// Passes at most `left` bytes through, and fails (setting `exceeded`) when there are more.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    exceeded: bool,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // At the bound: only the end of the stream may follow.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.exceeded = true;
+            return Err(io::Error::other("the archive unpacks to more than allowed"));
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 fn unsafe_entry(entry: &str, reason: &str) -> ExtractError {
@@ -104,12 +172,13 @@ struct Job {
 
 type Done = Result<(String, ManifestEntry), ExtractError>;
 
-/// Extracts the tar stream `src` into `root` (which must not exist yet).
+/// Extracts the tar stream `src` into `root` (which must not exist yet), within `limits`, and
+/// reads `src` to its end (for a gzip stream, that checks its CRC).
 ///
 /// The calling thread reads and inflates the archive and checks every entry; writing the
 /// many small files (open, write, close: system-call bound) and hashing them is spread over
 /// worker threads, so inflating and writing overlap.
-pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
+pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest, ExtractError> {
     let mut dirs = DirBuilder::new();
     dirs.recursive(true).mode(0o755);
     dirs.create(root).map_err(|source| ExtractError::Write {
@@ -139,6 +208,7 @@ pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
         drop(done_tx);
         let mut ex = Extractor {
             root,
+            max_entries: limits.entries,
             dirs,
             known_dirs: HashSet::new(),
             manifest: Manifest::new(),
@@ -148,15 +218,29 @@ pub fn extract<R: Read>(src: R, root: &Path) -> Result<Manifest, ExtractError> {
             done: done_rx,
             pending: 0,
         };
-        let result = ex.run(src).and_then(|()| ex.flush());
+        let mut src = Bounded {
+            inner: src,
+            left: limits.bytes,
+            exceeded: false,
+        };
+        let result = ex.run(&mut src).and_then(|()| ex.flush()).and_then(|()| {
+            // Anything after the tar's end counts too.
+            io::copy(&mut src, &mut io::sink())
+                .map(drop)
+                .map_err(ExtractError::Read)
+        });
         // Closing the queue lets the workers finish; the scope waits for them.
         ex.jobs = None;
-        result.map(|()| ex.manifest)
+        match result {
+            Err(ExtractError::Read(_)) if src.exceeded => Err(ExtractError::TooLarge(limits.bytes)),
+            other => other.map(|()| ex.manifest),
+        }
     })
 }
 
 struct Extractor<'a> {
     root: &'a Path,
+    max_entries: u64,
     dirs: DirBuilder,
     /// Directories known to exist, to skip needless `mkdir` calls.
     known_dirs: HashSet<PathBuf>,
@@ -173,8 +257,11 @@ impl Extractor<'_> {
     fn run<R: Read>(&mut self, src: R) -> Result<(), ExtractError> {
         let mut archive = tar::Archive::new(src);
         let mut buf = vec![0u8; 128 * 1024];
-        for entry in archive.entries().map_err(ExtractError::Read)? {
+        for (count, entry) in (1..).zip(archive.entries().map_err(ExtractError::Read)?) {
             let mut entry = entry.map_err(ExtractError::Read)?;
+            if count > self.max_entries {
+                return Err(ExtractError::TooMany(self.max_entries));
+            }
             self.collect(false)?;
             let raw_bytes = entry.path_bytes();
             let Ok(raw) = std::str::from_utf8(&raw_bytes).map(str::to_string) else {
@@ -423,6 +510,70 @@ fn remove_existing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tar of `go/f0` … `go/f{n-1}`, each `size` bytes.
+    fn tar_of(n: usize, size: usize) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for i in 0..n {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(0o644);
+            header.set_size(size as u64);
+            builder
+                .append_data(&mut header, format!("go/f{i}"), &vec![b'x'; size][..])
+                .unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    fn extract_with(data: &[u8], limits: Limits) -> Result<Manifest, ExtractError> {
+        let dir = tempfile::tempdir().unwrap();
+        extract(data, &dir.path().join("go"), limits)
+    }
+
+    #[test]
+    fn limits_bound_entries_bytes_and_what_follows_the_tar() {
+        let roomy = Limits {
+            bytes: 1 << 20,
+            entries: 4,
+        };
+        assert_eq!(extract_with(&tar_of(4, 10), roomy).unwrap().len(), 4);
+        assert!(matches!(
+            extract_with(&tar_of(5, 10), roomy),
+            Err(ExtractError::TooMany(4))
+        ));
+        let tar = tar_of(1, 4096);
+        let exact = Limits {
+            bytes: tar.len() as u64,
+            entries: 4,
+        };
+        assert!(
+            extract_with(&tar, exact).is_ok(),
+            "the bound itself is allowed"
+        );
+        let tight = Limits {
+            bytes: 2048,
+            entries: 4,
+        };
+        assert!(matches!(
+            extract_with(&tar, tight),
+            Err(ExtractError::TooLarge(2048))
+        ));
+        let mut trailing = tar.clone();
+        trailing.extend(std::iter::repeat_n(0u8, 8192));
+        assert!(matches!(
+            extract_with(&trailing, exact),
+            Err(ExtractError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn limits_follow_the_archive_size_within_a_floor_and_a_ceiling() {
+        assert_eq!(Limits::for_archive(0).bytes, Limits::FLOOR);
+        // go1.22.10 for linux-amd64: 66.6 MB inflating to 213.8 MB.
+        let real = Limits::for_archive(66_581_186);
+        assert!(real.bytes > 213_770_240 * 2, "{real:?}");
+        assert_eq!(Limits::for_archive(u64::MAX).bytes, Limits::MAX_BYTES);
+    }
 
     #[test]
     fn tree_paths() {

@@ -32,6 +32,20 @@ pub enum Reply {
     Truncated { body: Vec<u8>, send: usize },
     /// The body, sent slowly in chunks (for overlapping concurrent requests).
     Slow { body: Vec<u8>, pause: Duration },
+    /// Announces the full length and sends `chunk` bytes every `pause`: a server that drips.
+    Drip {
+        body: Vec<u8>,
+        chunk: usize,
+        pause: Duration,
+    },
+    /// Announces the full length, sends `send` bytes, then neither sends nor closes.
+    Stall { body: Vec<u8>, send: usize },
+    /// Announces the full length, sends `send` bytes, then resets the connection (RST).
+    Reset { body: Vec<u8>, send: usize },
+    /// No Content-Length: sends `send` bytes of the body and closes, which looks complete.
+    Unsized { body: Vec<u8>, send: usize },
+    /// A redirect (`status` 301/302/307/308) to `location`.
+    Redirect { status: u16, location: String },
 }
 
 /// An HTTP/1.1 server on 127.0.0.1 that serves [`Reply`]s and counts requests per path.
@@ -124,6 +138,46 @@ fn serve(
         Some(Reply::Truncated { body, send }) => out
             .write_all(head(200, body.len()).as_bytes())
             .and_then(|_| out.write_all(&body[..send])),
+        Some(Reply::Drip { body, chunk, pause }) => {
+            let r = out.write_all(head(200, body.len()).as_bytes());
+            for part in body.chunks(chunk.max(1)) {
+                std::thread::sleep(pause);
+                if out.write_all(part).is_err() {
+                    break;
+                }
+            }
+            r
+        }
+        Some(Reply::Stall { body, send }) => {
+            let r = out
+                .write_all(head(200, body.len()).as_bytes())
+                .and_then(|_| out.write_all(&body[..send]))
+                .and_then(|_| out.flush());
+            // Hold the connection open, silent, until the client gives up and closes it.
+            let _ = out.set_read_timeout(Some(Duration::from_secs(600)));
+            let _ = std::io::Read::read(&mut out, &mut [0u8; 1]);
+            r
+        }
+        Some(Reply::Reset { body, send }) => {
+            let _ = out
+                .write_all(head(200, body.len()).as_bytes())
+                .and_then(|_| out.write_all(&body[..send]))
+                .and_then(|_| out.flush());
+            // Let the client read what was sent, then abort: with SO_LINGER 0, dropping the
+            // stream sends a RST instead of a FIN.
+            std::thread::sleep(Duration::from_millis(200));
+            reset_on_close(&out);
+            return;
+        }
+        Some(Reply::Unsized { body, send }) => out
+            .write_all(b"HTTP/1.1 200 X\r\nConnection: close\r\n\r\n")
+            .and_then(|_| out.write_all(&body[..send])),
+        Some(Reply::Redirect { status, location }) => out.write_all(
+            format!(
+                "HTTP/1.1 {status} X\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        ),
         Some(Reply::Slow { body, pause }) => {
             let r = out.write_all(head(200, body.len()).as_bytes());
             for chunk in body.chunks(body.len() / 8 + 1) {
@@ -137,6 +191,25 @@ fn serve(
     };
     let _ = out.flush();
     let _ = out.shutdown(std::net::Shutdown::Both);
+}
+
+/// Makes closing `stream` abort the connection (RST) rather than end it (FIN).
+fn reset_on_close(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
 }
 
 /// One entry of a generated archive.
@@ -251,6 +324,20 @@ pub fn tar_gz(entries: &[Entry]) -> Vec<u8> {
     builder.into_inner().unwrap().finish().unwrap()
 }
 
+/// `len` bytes that do not compress (a fixed xorshift stream), so an archive holding them is
+/// about as large as they are.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data)
         .iter()
@@ -321,6 +408,26 @@ pub fn publish(mirror: &Mirror, releases: &[Release]) {
             );
         }
     }
+}
+
+/// A mirror serving `releases` and an isolated environment pointed at it.
+pub fn mirror_with(releases: &[Release]) -> (Mirror, Env) {
+    let mirror = Mirror::start();
+    publish(&mirror, releases);
+    let env = Env::new(&mirror);
+    (mirror, env)
+}
+
+/// The only line of a failed command's stderr (errors are one sentence), checked to be one.
+pub fn one_error_line(out: &std::process::Output) -> String {
+    let err = stderr_of(out);
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("gopin: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error sentence: {err}");
+    assert!(!out.status.success(), "{err}");
+    errors[0].to_string()
 }
 
 /// An isolated gopin environment: its own store, cache, config and HOME.
