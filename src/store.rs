@@ -91,7 +91,7 @@ impl Installed {
     /// check the hook makes before it puts the version on PATH.
     pub fn go_binary_problem(&self) -> Option<String> {
         use std::os::unix::fs::PermissionsExt;
-        let go = self.goroot().join("bin/go");
+        let go = self.goroot().join(crate::record::go_binary(&self.platform));
         let runnable = std::fs::metadata(&go)
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
         (!runnable).then(|| {

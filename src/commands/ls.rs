@@ -25,6 +25,8 @@ struct Row {
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
+    // What a killed install left behind goes here too (one directory read).
+    ctx.store.clean_stale(None);
     // A broken version file must not stop `ls`: it just marks nothing.
     let here = Platform::host()
         .ok()
