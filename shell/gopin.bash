@@ -12,10 +12,9 @@ _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 export _GOPIN_HOOK=bash
 
 _gopin_hook() {
-  local _gopin_status=$? _gopin_sig=__GOPIN_SIG__
-  if [ "${_GOPIN_PWD-}" != "$PWD" ] || [ "${_GOPIN_SIG-}" != "$_gopin_sig" ] \
+  local _gopin_status=$?
+  if [ "${_GOPIN_PWD-}" != "$PWD" ] || [ "${_GOPIN_SIG-}" != __GOPIN_SIG__ ] \
     || _gopin_drifted || _gopin_stale; then
-    _GOPIN_SIG=$_gopin_sig
     _gopin_run
   fi
   return $_gopin_status
@@ -24,6 +23,8 @@ _gopin_hook() {
 _gopin_run() {
   if [ -x "$_GOPIN_BIN" ]; then
     eval "$("$_GOPIN_BIN" hook-env bash --stamp "$_GOPIN_STAMP" --shown "${_GOPIN_SHOWN-}")"
+    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
+    _GOPIN_SIG=__GOPIN_SIG__
   elif [ -z "${_GOPIN_GONE-}" ]; then
     _GOPIN_GONE=1
     printf 'gopin: %s is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file\n' "$_GOPIN_BIN" >&2
@@ -76,7 +77,7 @@ gopin() {
     local _gopin_out
     _gopin_out=$("$_GOPIN_BIN" shell --eval bash "$@") || return
     eval "$_gopin_out"
-    _gopin_hook
+    _gopin_run
   else
     "$_GOPIN_BIN" "$@"
   fi

@@ -51,8 +51,9 @@ function _gopin_changed
 end
 
 function _gopin_run_now
-    set -g _GOPIN_SIG __GOPIN_SIG__
     _gopin_run
+    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
+    set -g _GOPIN_SIG __GOPIN_SIG__
 end
 
 function _gopin_keep_last
@@ -70,7 +71,7 @@ function gopin
     if test "$argv[1]" = shell; and not contains -- --help $argv; and not contains -- -h $argv
         set -l _gopin_out ($_gopin_bin shell --eval fish $argv[2..-1]); or return
         string join \n -- $_gopin_out | source
-        _gopin_check
+        _gopin_run_now
     else
         $_gopin_bin $argv
     end

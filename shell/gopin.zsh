@@ -17,10 +17,8 @@ typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES
 export _GOPIN_HOOK=zsh
 
 _gopin_hook() {
-  local _gopin_sig=__GOPIN_SIG__
-  if [[ "$_GOPIN_PWD" != "$PWD" || "$_GOPIN_SIG" != "$_gopin_sig" ]] \
+  if [[ "$_GOPIN_PWD" != "$PWD" || "$_GOPIN_SIG" != __GOPIN_SIG__ ]] \
     || _gopin_drifted || _gopin_stale; then
-    _GOPIN_SIG=$_gopin_sig
     _gopin_run
   fi
 }
@@ -28,6 +26,8 @@ _gopin_hook() {
 _gopin_run() {
   if [[ -x "$_GOPIN_BIN" ]]; then
     eval "$("$_GOPIN_BIN" hook-env zsh --stamp "$_GOPIN_STAMP" --shown "$_GOPIN_SHOWN")"
+    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
+    _GOPIN_SIG=__GOPIN_SIG__
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"
@@ -76,7 +76,7 @@ gopin() {
     local _gopin_out
     _gopin_out=$("$_GOPIN_BIN" shell --eval zsh "$@") || return
     eval "$_gopin_out"
-    _gopin_hook
+    _gopin_run
   else
     "$_GOPIN_BIN" "$@"
   fi

@@ -100,6 +100,10 @@ pub struct HookState {
     /// leaving its directory) restores one of them, and this says what the user's was then.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<(String, Value, Option<Value>)>,
+    /// The values when nothing was last active: a tool that changes a variable to one of
+    /// these while gopin is active is giving the user's value back, not setting its own.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub user: Values,
 }
 
 /// How many earlier values the state remembers.
@@ -228,34 +232,53 @@ pub fn decide(
     decision
 }
 
-/// The value `name` would have if gopin had not touched it, given its value `now`: what gopin
-/// saved if `now` is what gopin set; if another tool has changed it since, that tool's value
-/// (theirs to keep); and if that tool put back one of gopin's own earlier values, what was
-/// underneath that one.
-///
-/// The second value says whether it is another tool's (set over gopin's).
-fn underneath(
-    store: &Store,
-    state: &HookState,
-    name: &str,
-    now: Option<Value>,
-) -> (Option<Value>, bool) {
+/// Whose value a managed variable holds now, and what the user's value underneath is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Under {
+    /// gopin's (what it set, or one of its earlier values that a tool put back), or nobody
+    /// else's: the user's value underneath is this.
+    Ours(Option<Value>),
+    /// Another tool changed it after gopin set it: theirs to keep while nothing is active.
+    /// The user's value underneath is this.
+    Theirs(Option<Value>),
+}
+
+/// Whose `name`'s value `now` is, and the value it would have if gopin had not touched it:
+/// - what gopin set: the value gopin saved;
+/// - one of gopin's own earlier values, put back by a tool that restored a snapshot taken
+///   while gopin was active (direnv leaving a directory): what was underneath that value;
+/// - another tool's, set over gopin's: if it is the user's own value coming back (the value
+///   it had when nothing was active, or one that was underneath gopin's), that; otherwise
+///   an override (mise or an `.envrc` setting its own), and the user's value is still the
+///   saved one, never the tool's.
+fn underneath(store: &Store, state: &HookState, name: &str, now: Option<Value>) -> Under {
     let saved = || state.saved.get(name).cloned().flatten();
     let ours = now.as_ref().is_some_and(|v| gopin_owned(store, name, &v.0));
+    // One of gopin's own earlier values (a store path, or `GOTOOLCHAIN=local`), put back.
+    let earlier = state
+        .history
+        .iter()
+        .find(|(n, v, _)| n == name && Some(v) == now.as_ref());
     match state.set.get(name) {
-        Some(set) if *set == now => (saved(), false),
-        _ if ours => {
-            let earlier = state
-                .history
-                .iter()
-                .find(|(n, v, _)| n == name && Some(v) == now.as_ref());
-            (
-                earlier.map_or_else(saved, |(_, _, under)| under.clone()),
-                false,
-            )
+        Some(set) if *set == now => Under::Ours(saved()),
+        _ if earlier.is_some() => Under::Ours(earlier.and_then(|(_, _, under)| under.clone())),
+        _ if ours => Under::Ours(saved()),
+        Some(_) => {
+            let users = state.user.get(name) == Some(&now)
+                || state
+                    .history
+                    .iter()
+                    .any(|(n, _, under)| n == name && *under == now);
+            Under::Theirs(if users { now } else { saved() })
         }
-        Some(_) => (now, true),
-        None => (now, false),
+        // Nothing of gopin's is active. A value that changed since the last prompt gopin
+        // saw (the hook checks every prompt at which these change) changed in the same
+        // command line or prompt as this switch: another tool's (mise or direnv entering the
+        // directory first), and the user's is the one gopin saw.
+        None => match state.user.get(name) {
+            Some(user) if *user != now && !ours => Under::Theirs(user.clone()),
+            _ => Under::Ours(now),
+        },
     }
 }
 
@@ -288,13 +311,15 @@ pub fn render(
             let mut theirs = Vec::new();
             let saved: Values = MANAGED_VARS
                 .iter()
-                .map(|&name| {
-                    let (under, tool) = underneath(store, state, name, current(name));
-                    if tool {
-                        theirs.push(name);
-                    }
-                    (name.to_string(), under)
-                })
+                .map(
+                    |&name| match underneath(store, state, name, current(name)) {
+                        Under::Ours(under) => (name.to_string(), under),
+                        Under::Theirs(under) => {
+                            theirs.push(name);
+                            (name.to_string(), under)
+                        }
+                    },
+                )
                 .collect();
             let mut history = state.history.clone();
             let mut set = Values::new();
@@ -333,6 +358,8 @@ pub fn render(
                 saved,
                 set,
                 history,
+                // Kept while active, to tell the user's value coming back from a tool's own.
+                user: state.user.clone(),
                 added: activation
                     .path_front
                     .iter()
@@ -341,12 +368,18 @@ pub fn render(
             })
         }
         Target::Inactive => {
+            let mut user = Values::new();
             for name in MANAGED_VARS {
                 let now = current(name);
-                let (under, _) = underneath(store, state, name, now.clone());
-                if now != under {
-                    script.set_or_unset(name, under.as_ref().map(|v| v.0.as_os_str()));
+                let value = match underneath(store, state, name, now.clone()) {
+                    // Another tool's value is theirs to keep.
+                    Under::Theirs(_) => now.clone(),
+                    Under::Ours(under) => under,
+                };
+                if now != value {
+                    script.set_or_unset(name, value.as_ref().map(|v| v.0.as_os_str()));
                 }
+                user.insert(name.to_string(), value);
             }
             let stripped = activate::join_path(&activate::strip_path(path.as_deref(), &ours));
             if path.is_some() && Some(&stripped) != path.as_ref() {
@@ -358,6 +391,7 @@ pub fn render(
             // was underneath it.
             Some(HookState {
                 history: state.history.clone(),
+                user,
                 ..HookState::default()
             })
         }
@@ -584,7 +618,8 @@ mod tests {
         // Project B: direnv (first in the prompt) exported its own GOROOT over gopin's.
         let env_b = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", b"/opt/direnv")]);
         let b = state_of(&run(&a, &decision("b"), &env_b));
-        assert_eq!(b.saved["GOROOT"], Some(Value("/opt/direnv".into())));
+        // direnv's own value is an override: the user's (unset) stays the one to give back.
+        assert_eq!(b.saved["GOROOT"], None);
         // Leaving B for an unpinned directory, direnv puts back its snapshot: A's GOROOT.
         let ga = goroot("a");
         let env_c = env_from(&[("PATH", b"/usr/bin"), ("GOROOT", ga.as_bytes())]);

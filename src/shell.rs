@@ -86,6 +86,12 @@ impl Shell {
             "GOPIN_CONFIG",
             "GOPIN_OS",
             "GOPIN_ARCH",
+            crate::resolve::SHELL_VAR,
+            // So the hook sees the user's own changes to these at the next prompt, and can
+            // tell them from a tool's made together with a directory change.
+            "GOROOT",
+            "GOBIN",
+            "GOTOOLCHAIN",
         ];
         names.extend(crate::config::ENV_OVERRIDES.iter().map(|(_, var, _)| *var));
         let parts: Vec<String> = names

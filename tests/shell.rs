@@ -1212,6 +1212,7 @@ fn check_reports(w: &World, sh: Sh, text: &str, expect: &[(&str, Option<(&str, &
             }
             None => {
                 assert_eq!(r.goroot, "/opt/user-goroot", "{sh:?} {label}: {r:?}");
+                assert_eq!(r.toolchain, "<unset>", "{sh:?} {label}: {r:?}");
                 assert_eq!(r.path, w.user_path(), "{sh:?} {label}: PATH");
                 assert_eq!(r.go_version, "go version system", "{sh:?} {label}");
             }
@@ -1231,7 +1232,7 @@ fn with_direnv(sh: Sh, direnv_first: bool) {
     let proj = w.root.join("proj");
     std::fs::write(
         proj.join(".envrc"),
-        "PATH_add bin\nexport GOROOT=/opt/direnv-goroot\n",
+        "PATH_add bin\nexport GOROOT=/opt/direnv-goroot\nexport GOTOOLCHAIN=auto\n",
     )
     .unwrap();
     std::fs::create_dir_all(proj.join("bin")).unwrap();
@@ -1345,6 +1346,13 @@ fn with_mise(sh: Sh, mise_first: bool) {
     )
     .unwrap();
     std::fs::write(w.root.join("proj/mise.toml"), "[tools]\ngo = \"1.21.13\"\n").unwrap();
+    // A directory that only mise.toml pins: gopin reads it too, and runs the same release.
+    std::fs::create_dir_all(w.root.join("miseonly")).unwrap();
+    std::fs::write(
+        w.root.join("miseonly/mise.toml"),
+        "[tools]\ngo = \"1.21.13\"\n",
+    )
+    .unwrap();
     let mise_dir = w.env.dir.path().join("mise");
     let mise_env = [
         ("MISE_DATA_DIR", mise_dir.join("data")),
@@ -1392,6 +1400,11 @@ fn with_mise(sh: Sh, mise_first: bool) {
             "report other",
             "cd /",
             "report out2",
+            "cd \"$W/proj\"",
+            "cd \"$W/miseonly\"",
+            "report mise-only",
+            "cd /",
+            "report out3",
         ],
         &vars,
     );
@@ -1419,7 +1432,13 @@ fn with_mise(sh: Sh, mise_first: bool) {
         assert_eq!(r.goroot, goroot, "{sh:?} {label}");
         assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
     }
-    for label in ["out", "out2"] {
+    let only = by("mise-only");
+    assert_eq!(
+        only.go_version, "go version go1.21.13 linux/amd64",
+        "{sh:?}: {only:?}"
+    );
+    assert_eq!(only.goroot, w.goroot("go1.21.13.linux-amd64"), "{sh:?}");
+    for label in ["out", "out2", "out3"] {
         let r = by(label);
         assert_eq!(r.goroot, "/opt/user-goroot", "{sh:?} {label}: {r:?}");
         assert!(
@@ -1514,6 +1533,17 @@ fn gopin_shell_overrides_pins(sh: Sh) {
         return;
     }
     let w = World::new();
+    // Nothing may look freshly changed, or the hook's two-second margin would switch for it.
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(w.root.join("proj"))
+        .arg(w.root.join("proj/.go-version"))
+        .arg(w.root.join("modproj"))
+        .arg(w.root.join("modproj/go.mod"))
+        .arg(w.env.store().join("versions"))
+        .status()
+        .unwrap();
+    assert!(status.success());
     let mut rc = String::new();
     if sh != Sh::Fish {
         rc.push_str("set -u\n");
