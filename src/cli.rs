@@ -190,7 +190,8 @@ Show the Go version selected for this directory, the file that picked it, the fi
 constrained it, and whether it is installed. Exit 1 if nothing is selected.
 
 Version files pick a version; a `go` line only sets a minimum. From this directory up to /:
-pin files (.go-version, then .tool-versions, in each directory) pick; of Go's own files, the
+pin files pick (in each directory: .go-version, then mise's mise.local.toml, .mise.local.toml,
+mise.toml, .mise.toml, .config/mise.toml, then .tool-versions; `gopin shell` over all); of Go's own files, the
 workspace comes first (GOWORK=off: none; GOWORK=/path: that file; else the nearest go.work),
 else the nearest go.mod: its `toolchain goX.Y.Z` line picks unless it is older than its `go`
 line or says `default`, and its `go` line is the minimum. The nearest pick wins. A `go` line

@@ -226,6 +226,12 @@ fn load_settings(
     path: &Path,
     env: impl Fn(&'static str) -> Option<OsString>,
 ) -> Result<Settings, ConfigError> {
+    if path.is_dir() {
+        return Err(ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: "it is a directory, not a file (GOPIN_CONFIG names the file itself)".into(),
+        });
+    }
     let mut table = match crate::userfile::read(path, CONFIG_LIMIT)? {
         None => toml::Table::new(),
         Some(bytes) => String::from_utf8_lossy(&bytes)

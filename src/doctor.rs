@@ -229,7 +229,7 @@ fn outcome_checks(
     let goroot = installed.goroot();
     let on_path = find_on_path(env("PATH").as_deref(), "go");
     let mut checks = vec![go_on_path_check(store, installed, on_path.first(), inputs)];
-    checks.push(goroot_check(installed, inputs));
+    checks.push(goroot_check(store, installed, inputs));
     // Ask the go that actually runs (without letting it fetch anything).
     if let Some(go) = on_path.first() {
         let ours = same_file(go, &goroot.join("bin/go"));
@@ -303,6 +303,24 @@ fn go_on_path_check(
         Some(other) => {
             let dir = other.parent().unwrap_or(other);
             let stale = store.owns_path_entry(dir);
+            // gopin's own earlier version, consistently: the hook has not run since the
+            // selection changed (a replaced PROMPT_COMMAND, a shell that shows no prompt).
+            let not_rerun =
+                stale && (inputs.env)("GOROOT").is_some_and(|g| dir.starts_with(Path::new(&g)));
+            if not_rerun {
+                return Check::problem(
+                    "go on PATH",
+                    format!(
+                        "{} is still the Go gopin activated before, not the selected {}: the hook has not run since the selection changed",
+                        shown(other),
+                        installed.version
+                    ),
+                    format!(
+                        "press Enter at a prompt; if nothing changes, something replaced the hook (a later `PROMPT_COMMAND=…` in {}): add to PROMPT_COMMAND instead, or load gopin's line last",
+                        inputs.rc_file()
+                    ),
+                );
+            }
             let who = culprits::responsible(inputs.shell(), inputs.env, &culprits::needle(dir));
             let detail = if stale {
                 format!(
@@ -336,12 +354,23 @@ fn go_on_path_check(
 }
 
 /// GOROOT must be the selected version's.
-fn goroot_check(installed: &Installed, inputs: &Inputs) -> Check {
+fn goroot_check(store: &Store, installed: &Installed, inputs: &Inputs) -> Check {
     let goroot = installed.goroot();
+    let store_owned = |g: &std::ffi::OsStr| store.owns_path_entry(Path::new(g));
     match (inputs.env)("GOROOT") {
         Some(g) if Path::new(&g) == goroot => {
             Check::ok("GOROOT", format!("GOROOT is {}", shown(&goroot)))
         }
+        // An earlier version's GOROOT: the hook has not switched (see "go on PATH").
+        Some(g) if store_owned(&g) => Check::problem(
+            "GOROOT",
+            format!(
+                "GOROOT is still {}, from the version gopin activated before, not the selected {}'s",
+                shown(Path::new(&g)),
+                installed.version
+            ),
+            "press Enter at a prompt so the hook switches; see the hook check above",
+        ),
         Some(g) => {
             let who = culprits::responsible(inputs.shell(), inputs.env, "GOROOT=");
             Check::problem(

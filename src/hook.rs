@@ -229,6 +229,12 @@ pub fn decide(
     if config.config_file.exists() {
         decision.watch.files.push(config.config_file.clone());
     }
+    // Go's env file can set GOWORK (by hand: `go env -w` refuses it).
+    if let Some(go_env) = crate::goenv::GoEnv::new(env).file()
+        && go_env.is_file()
+    {
+        decision.watch.files.push(go_env);
+    }
     decision
 }
 

@@ -234,10 +234,13 @@ pub fn select(
         if pin.is_none() {
             pin = read_pin_files(d).map(|p| (depth, p));
         }
-        if work_pending && d.join("go.work").exists() {
+        // A directory named go.mod or go.work is not one (as for `go`); a FIFO is, and is
+        // reported as such when read.
+        let is_file = |p: &Path| p.exists() && !p.is_dir();
+        if work_pending && is_file(&d.join("go.work")) {
             go_work = Some((depth, d.join("go.work")));
         }
-        if go_mod.is_none() && d.join("go.mod").exists() {
+        if go_mod.is_none() && is_file(&d.join("go.mod")) {
             go_mod = Some((depth, d.join("go.mod")));
         }
     }
@@ -448,6 +451,18 @@ fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError>
                             ),
                         )
                     })?;
+                // From 1.21 a release has three numbers: `go1.22` is a language version, which
+                // `go` refuses as a toolchain.
+                let dots = name.bytes().filter(|&b| b == b'.').count();
+                if (version.major, version.minor) >= (1, 21) && version.is_stable() && dots < 2 {
+                    return Err(invalid(
+                        path,
+                        Some(n + 1),
+                        format!(
+                            "'toolchain {name}' is a language version, not a release: write toolchain {name}.0 or a later patch"
+                        ),
+                    ));
+                }
                 found.toolchain = Some(version);
             }
             (Some(directive @ ("go" | "toolchain")), None) => {
@@ -653,6 +668,14 @@ mod tests {
         assert!(t.select("d").is_err());
         t.write("e/go.mod", "module e\ntoolchain go1.21.0+auto\n");
         assert!(t.select("e").is_err());
+        t.write("lang/go.mod", "module l\ngo 1.22\ntoolchain go1.22\n");
+        let err = t.select("lang").unwrap_err().to_string();
+        assert!(err.contains("language version"), "{err}");
+        t.write("old/go.mod", "module o\ngo 1.20\ntoolchain go1.20\n");
+        assert_eq!(t.pick("old"), some("go1.20", "old/go.mod"));
+        // A directory named go.mod is not one.
+        t.dir("dirmod/go.mod");
+        assert_eq!(t.select("dirmod").unwrap().minimum, None);
         t.write("f/go.mod", "module f\n");
         assert_eq!(t.select("f").unwrap().pick, None);
         assert_eq!(t.select("f").unwrap().minimum, None);

@@ -416,3 +416,54 @@ fn small_breaks_stay_fixed() {
         stdout_of(&out)
     );
 }
+
+#[test]
+fn adversarial_pass_regressions() {
+    let (_m, env) = world(&["1.21.13", "1.22.10"]);
+    // A module reached through a symlink inside a workspace: the workspace governs, as go
+    // sees it through $PWD (the logical path).
+    write(&env, "real/lm/go.mod", "module lm\ngo 1.21\n");
+    write(&env, "ws2/go.work", "go 1.22\n\nuse ./lnk\n");
+    std::os::unix::fs::symlink(env.work().join("real/lm"), env.work().join("ws2/lnk")).unwrap();
+    let out = env
+        .gopin(&["current", "--json"])
+        .current_dir(env.work().join("real/lm"))
+        .env("PWD", env.work().join("ws2/lnk"))
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    // A PWD that is not this directory is not believed.
+    let out = env
+        .gopin(&["current", "--json"])
+        .current_dir(env.work().join("real/lm"))
+        .env("PWD", env.work().join("ws2"))
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(j["version"], "go1.21.13", "{j}");
+
+    // `gopin use` writes through a symlinked pin file (a dotfiles-managed .tool-versions).
+    let real = write(&env, "dotfiles/tool-versions", "golang 1.21.13\n");
+    std::fs::create_dir_all(env.work().join("home-ish")).unwrap();
+    std::os::unix::fs::symlink(&real, env.work().join("home-ish/.tool-versions")).unwrap();
+    env.gopin(&["use", "1.22.10"])
+        .current_dir(env.work().join("home-ish"))
+        .assert()
+        .success();
+    assert!(
+        std::fs::symlink_metadata(env.work().join("home-ish/.tool-versions"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "golang 1.22.10\n");
+
+    // GOPIN_CONFIG naming a directory is an error, not "no config".
+    let out = env
+        .gopin(&["ls"])
+        .env("GOPIN_CONFIG", env.work())
+        .assert()
+        .code(1);
+    assert!(stderr_of(out.get_output()).contains("is a directory"));
+}

@@ -1155,6 +1155,23 @@ fn doctor_notices_a_replaced_prompt_command() {
         )],
     );
     assert!(text.contains("loaded but has not run"), "{text}");
+    // gopin's cd still switches, but an edit of the pin is never applied: doctor says the
+    // hook has not run since the selection changed (not that another tool is to blame).
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "echo 1.21.13 > .go-version",
+            "true",
+            &format!("'{}' doctor > \"$OUT\"", gopin_bin().display()),
+        ],
+    );
+    assert!(
+        text.contains("has not run since the selection changed"),
+        "{text}"
+    );
 }
 
 /// Whether a tool the tests drive alongside gopin is installed; CI installs it.

@@ -47,12 +47,25 @@ impl Context {
         Ok(Context { config, store })
     }
 
-    /// The working directory; when it has been deleted under the shell, `$PWD`.
+    /// The working directory as `go` sees it: `$PWD` when it names this directory (the
+    /// logical path, through symlinks: a go.work above a symlinked module counts, as it does
+    /// for `go`), else the physical one; when it has been deleted under the shell, `$PWD`.
     pub fn cwd() -> PathBuf {
-        std::env::current_dir()
-            .ok()
-            .or_else(|| std::env::var_os("PWD").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/"))
+        use std::os::unix::fs::MetadataExt;
+        let pwd = std::env::var_os("PWD")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute());
+        let physical = std::env::current_dir().ok();
+        let same = |p: &PathBuf| match (std::fs::metadata(p), std::fs::metadata(".")) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        match (pwd, physical) {
+            (Some(pwd), _) if same(&pwd) => pwd,
+            (_, Some(physical)) => physical,
+            (Some(pwd), None) => pwd,
+            (None, None) => PathBuf::from("/"),
+        }
     }
 
     /// Which Go the current directory selects for `platform` (see `resolve`).

@@ -230,6 +230,13 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
         *v.decor_mut() = decor;
     };
     match tools.get_mut(key) {
+        // `[tools.go]` as a table of its own: its `version`, the table kept whole.
+        Some(toml_edit::Item::Table(table)) => match table.get_mut("version") {
+            Some(toml_edit::Item::Value(v)) => replace(v),
+            _ => {
+                table.insert("version", toml_edit::value(version));
+            }
+        },
         Some(item) => match item.as_value_mut() {
             Some(toml_edit::Value::Array(list)) if !list.is_empty() => {
                 replace(list.get_mut(0).expect("not empty"))
@@ -266,6 +273,14 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().expect("version files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", shown(dir)))?;
+    // A pin file that is a symlink (a dotfiles-managed ~/.tool-versions) is written through.
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .with_context(|| format!("cannot follow the symlink {}", shown(path)))?,
+        _ => path.to_path_buf(),
+    };
+    let path = target.as_path();
+    let dir = path.parent().expect("version files live in a directory");
     let fail = || format!("cannot write {}", shown(path));
     let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
     let mut tmp = tempfile::Builder::new()
@@ -343,5 +358,10 @@ mod tests {
             "[tools]\ngo = { version = \"1.22.10\", postinstall = \"x\" }\n"
         );
         assert!(edit_mise(f, "tools = [", Some("1")).is_err());
+        let section = "# my project\n[tools.go]\nversion = \"1.21\"   # pinned for CI\npostinstall = \"go install x@latest\"\n\n[tools]\nnode = \"20\"\n";
+        assert_eq!(
+            edit_mise(f, section, Some("1.22.10")).unwrap(),
+            section.replace("\"1.21\"", "\"1.22.10\"")
+        );
     }
 }
