@@ -1,6 +1,7 @@
 //! One module per subcommand. Each is a thin layer: parse its arguments into the types of the
 //! core modules, call them, and print.
 
+mod completions;
 mod current;
 mod doctor;
 mod env;
@@ -9,6 +10,9 @@ mod init;
 mod install;
 mod ls;
 mod ls_remote;
+mod man;
+pub mod proxy;
+mod shims;
 mod uninstall;
 mod use_;
 mod which;
@@ -130,6 +134,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Init(args) => return init::run(args),
         Command::HookEnv(args) => return init::hook_env(args),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man => return man::run(),
         _ => {}
     }
     let ctx = Context::load()?;
@@ -144,11 +150,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
-        Command::Init(_) | Command::HookEnv(_) => unreachable!("handled above"),
-        Command::Completions(args) => {
-            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "gopin", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+        Command::Shims => shims::run(&ctx),
+        Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
+            unreachable!("handled above")
         }
     }
 }
