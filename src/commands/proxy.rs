@@ -80,7 +80,7 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
 
 /// A command for `program` with `activation`'s variables set (or removed) and `path` as
 /// PATH, which is also where the program itself is looked up when it is a bare name.
-pub fn command_with(program: &OsStr, activation: &Activation, path: &OsStr) -> Command {
+pub(super) fn command_with(program: &OsStr, activation: &Activation, path: &OsStr) -> Command {
     let mut cmd = Command::new(program);
     for (name, value) in &activation.vars {
         match value {
