@@ -1,7 +1,9 @@
 //! The command line: flags, subcommands, and their help. Dispatch lives in `commands`.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
+use clap_complete::ArgValueCompleter;
 
+use crate::complete;
 use crate::shell::Shell;
 
 #[derive(Debug, Parser)]
@@ -108,12 +110,23 @@ pub enum Command {
         after_help = "Examples:\n  gopin audit ./bin/server\n  gopin audit --against 1.22.10 --json dist/*\n\nExit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
     )]
     Audit(AuditArgs),
-    /// Print shell completions
+    /// Print the shell completions to load: source <(gopin completions bash)
     #[command(
-        after_help = "Examples:\n  gopin completions bash > ~/.local/share/bash-completion/completions/gopin
-  gopin completions zsh > \"${fpath[1]}/_gopin\""
+        long_about = COMPLETIONS_LONG_ABOUT,
+        after_help = "Examples:\n  source <(gopin completions bash)     # in ~/.bashrc (zsh alike)\n  gopin completions fish | source      # in ~/.config/fish/config.fish"
     )]
     Completions(CompletionsArgs),
+    /// Link `go` and `gofmt` proxies into $GOPIN_HOME/bin, for IDEs, make, git hooks and cron
+    #[command(long_about = SHIMS_LONG_ABOUT)]
+    #[command(
+        after_help = "Examples:\n  gopin shims                                   # prints ~/.local/share/gopin/bin\n  export PATH=\"$(gopin shims 2>/dev/null):$PATH\"   # in ~/.profile"
+    )]
+    Shims,
+    /// Print the man page: gopin man > ~/.local/share/man/man1/gopin.1
+    #[command(
+        after_help = "Examples:\n  gopin man > ~/.local/share/man/man1/gopin.1\n  gopin man | man -l -"
+    )]
+    Man,
     /// The hook's worker: print what changed for the shell to eval
     #[command(hide = true)]
     HookEnv(HookEnvArgs),
@@ -123,7 +136,11 @@ pub enum Command {
 pub struct UseArgs {
     /// The version to pin: 1.22.10, 1.22, latest, 1.23rc1. The exact release it resolves to
     /// is written, so every checkout runs the same Go
-    #[arg(value_name = "SPEC", required_unless_present = "unset")]
+    #[arg(
+        value_name = "SPEC",
+        required_unless_present = "unset",
+        add = ArgValueCompleter::new(complete::installed)
+    )]
     pub spec: Option<String>,
     /// Set the user default instead (used where no version file picks)
     #[arg(long)]
@@ -184,6 +201,28 @@ pub struct PruneArgs {
     pub dry_run: bool,
 }
 
+const COMPLETIONS_LONG_ABOUT: &str = "\
+Print the shell code that loads gopin's completions. They ask gopin itself at each <TAB>, so
+they offer the installed versions for uninstall, use, exec and env, the versions of the cached
+release index for install, and the selected Go's tools for which.
+
+  bash  ~/.bashrc:                    source <(gopin completions bash)
+  zsh   ~/.zshrc (after compinit):    source <(gopin completions zsh)
+  fish  ~/.config/fish/config.fish:   gopin completions fish | source";
+
+const SHIMS_LONG_ABOUT: &str = "\
+Link `go` and `gofmt` in $GOPIN_HOME/bin to gopin, and print that directory. Run under those
+names, gopin resolves the current directory's Go exactly as the shell hook would (no network,
+nothing printed on success), sets the environment the hook would (GOROOT, GOBIN, GOTOOLCHAIN,
+GOPIN_VERSION, GOPIN_SOURCE, and PATH with the real Go's bin in front) and runs the real tool.
+A selection that is missing or broken is one line on stderr and exit status 1, never another
+`go`. Running it again re-links the proxies to the current gopin binary.
+
+Put the directory on PATH for everything that starts without your interactive shell: a login
+profile (export PATH=\"$HOME/.local/share/gopin/bin:$PATH\"), an IDE's environment, a
+Makefile, a crontab or a systemd unit. In a shell with the hook, the hook's entries come first,
+so the proxy is not involved at all.";
+
 /// The selection rule, in the words of SPEC §2.
 const CURRENT_LONG_ABOUT: &str = "\
 Show the Go version selected for this directory, the file that picked it, the file that
@@ -210,14 +249,17 @@ pub struct CurrentArgs {
 #[derive(Debug, Args)]
 pub struct WhichArgs {
     /// The tool to find (go, gofmt, or one installed with `go install`)
-    #[arg(value_name = "TOOL", default_value = "go")]
+    #[arg(value_name = "TOOL", default_value = "go", add = ArgValueCompleter::new(complete::tools))]
     pub tool: String,
+    /// Print the selected GOROOT instead (for an IDE's GOROOT setting, such as GoLand's)
+    #[arg(long, conflicts_with = "tool")]
+    pub goroot: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// The version (default: the one this directory selects)
-    #[arg(value_name = "SPEC")]
+    #[arg(value_name = "SPEC", add = ArgValueCompleter::new(complete::installed))]
     pub spec: Option<String>,
     /// Shell syntax to print (default: from $SHELL)
     #[arg(long, value_enum)]
@@ -235,13 +277,13 @@ pub struct EnvArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The version (default: the one this directory selects)
-    #[arg(value_name = "SPEC")]
+    #[arg(value_name = "SPEC", add = ArgValueCompleter::new(complete::installed))]
     pub spec: Option<String>,
     /// Install the version first if it is missing
     #[arg(long)]
     pub install: bool,
     /// The command and its arguments, after --
-    #[arg(last = true, required = true, value_name = "CMD")]
+    #[arg(last = true, required = true, value_name = "CMD", value_hint = ValueHint::CommandWithArguments)]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -290,7 +332,7 @@ pub struct PlatformArgs {
 pub struct InstallArgs {
     /// Versions to install: 1.22.10, 1.22 (newest 1.22.x), 1, latest, 1.23rc1. Default: the
     /// version the current directory selects
-    #[arg(value_name = "SPEC")]
+    #[arg(value_name = "SPEC", add = ArgValueCompleter::new(complete::remote))]
     pub specs: Vec<String>,
     #[command(flatten)]
     pub platform: PlatformArgs,
@@ -305,7 +347,7 @@ pub struct InstallArgs {
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Versions to remove: exact (1.22.10) or a prefix (1.22)
-    #[arg(value_name = "SPEC", required = true)]
+    #[arg(value_name = "SPEC", required = true, add = ArgValueCompleter::new(complete::installed))]
     pub specs: Vec<String>,
     /// Remove every installed version a prefix matches
     #[arg(long)]

@@ -4,6 +4,7 @@ mod activate;
 mod buildinfo;
 mod cli;
 mod commands;
+mod complete;
 mod config;
 mod doctor;
 mod fetch;
@@ -39,6 +40,19 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Started as `go` or `gofmt` (a link from `gopin shims`): be that tool, before any
+    // argument parsing, since the arguments are the tool's.
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_default();
+    if let Some(tool) = commands::proxy::invoked_as(&arg0) {
+        let e = commands::proxy::run(&arg0, tool, args);
+        eprintln!("{} {}", ui::paint("gopin: error:", "31"), describe(&e));
+        return ExitCode::FAILURE;
+    }
+    // A shell asking for completions (see `gopin completions`): answer and exit.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .var(complete::ENV_VAR)
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

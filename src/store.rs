@@ -254,11 +254,21 @@ impl Store {
 
     /// The installed version for `platform` that best satisfies `request` (see
     /// [`Request::choose`]), if any. Every "is a matching Go installed?" question comes here.
+    ///
+    /// An exact request is answered by looking at its one directory, so the `go` proxy and
+    /// the hook cost the same with two versions installed or two hundred; anything else
+    /// reads `versions/` once.
     pub fn find(
         &self,
         platform: &Platform,
         request: &Request,
     ) -> Result<Option<Installed>, StoreError> {
+        if let Some(version) = request.exact() {
+            if request.choose(std::iter::once(&version)) != Some(version) {
+                return Ok(None);
+            }
+            return self.entry(&version, platform);
+        }
         let installed = self.list_for(platform)?;
         let chosen = request.choose(installed.iter().map(|i| &i.version));
         Ok(installed.into_iter().find(|i| Some(i.version) == chosen))
@@ -272,6 +282,32 @@ impl Store {
             platform: platform.clone(),
             dir,
         })
+    }
+
+    /// The entry for exactly this version and platform, judged as [`Store::list`] judges
+    /// entries: a directory, not a link to one.
+    fn entry(
+        &self,
+        version: &GoVersion,
+        platform: &Platform,
+    ) -> Result<Option<Installed>, StoreError> {
+        let dir = self.versions_dir().join(entry_name(version, platform));
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) => Ok(meta.is_dir().then(|| Installed {
+                version: *version,
+                platform: platform.clone(),
+                dir,
+            })),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(io_err("read", &dir)(e)),
+        }
     }
 
     /// Everything installed, for every platform, newest version first.
@@ -613,6 +649,58 @@ mod tests {
 
     fn installed_content(store: &Store) -> Option<String> {
         fs::read_to_string(store.versions_dir().join(NAME).join("go/VERSION")).ok()
+    }
+
+    #[test]
+    fn an_exact_request_finds_what_the_listing_would() {
+        use crate::request::Floor;
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let linux: Platform = "linux/amd64".parse().unwrap();
+        let by_listing = |request: &Request| {
+            let all = store.list_for(&linux).unwrap();
+            let chosen = request.choose(all.iter().map(|i| &i.version));
+            all.into_iter().find(|i| Some(i.version) == chosen)
+        };
+        let exact = |s: &str| Request::spec(s.parse().unwrap());
+        let floored = |s: &str, floor: &str| Request {
+            floor: Floor::parse(floor),
+            ..exact(s)
+        };
+        let requests = [
+            exact("1.22.10"),
+            exact("1.20.0"),
+            exact("1.23.4"),
+            exact("1.19.1"),
+            exact("1.23rc1"),
+            floored("1.21.13", "1.22"),
+            floored("1.22.10", "1.22"),
+        ];
+        // No store at all yet.
+        for r in &requests {
+            assert_eq!(store.find(&linux, r).unwrap(), None);
+        }
+        let versions = store.versions_dir();
+        for name in [
+            "go1.22.10.linux-amd64",
+            "go1.21.13.linux-amd64",
+            "go1.20.linux-amd64",
+            "go1.23rc1.darwin-arm64",
+        ] {
+            fs::create_dir_all(versions.join(name).join("go")).unwrap();
+        }
+        // A link to a tree and a stray file are not installs.
+        std::os::unix::fs::symlink(
+            versions.join("go1.22.10.linux-amd64"),
+            versions.join("go1.23.4.linux-amd64"),
+        )
+        .unwrap();
+        fs::write(versions.join("go1.19.1.linux-amd64"), "").unwrap();
+        for r in &requests {
+            assert_eq!(store.find(&linux, r).unwrap(), by_listing(r), "{r}");
+        }
+        assert!(store.find(&linux, &exact("1.20.0")).unwrap().is_some());
+        assert!(store.find(&linux, &exact("1.23.4")).unwrap().is_none());
     }
 
     #[test]

@@ -11,16 +11,9 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     let (installed, source) = ctx.choose(args.spec.as_deref(), &Platform::host()?, args.install)?;
     let (activation, path) = ctx.environment(&installed, source.as_deref());
     let (program, rest) = args.command.split_first().expect("clap requires a command");
-    let mut cmd = std::process::Command::new(program);
+    // PATH is set before exec, so the program itself is looked up on the new PATH.
+    let mut cmd = super::proxy::command_with(program, &activation, &path);
     cmd.args(rest);
-    for (name, value) in &activation.vars {
-        match value {
-            Some(v) => cmd.env(name, v),
-            None => cmd.env_remove(name),
-        };
-    }
-    // Set before exec, so the program itself is looked up on the new PATH.
-    cmd.env("PATH", &path);
     // On success exec never returns: the command's exit status and signals are its own.
     let err = cmd.exec();
     eprintln!(

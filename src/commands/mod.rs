@@ -2,6 +2,7 @@
 //! core modules, call them, and print.
 
 mod audit;
+mod completions;
 mod current;
 mod doctor;
 mod env;
@@ -10,8 +11,11 @@ mod init;
 mod install;
 mod ls;
 mod ls_remote;
+mod man;
 mod outdated;
+pub mod proxy;
 mod shell_override;
+mod shims;
 mod uninstall;
 mod use_;
 mod which;
@@ -146,6 +150,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Init(args) => return init::run(args),
         Command::HookEnv(args) => return init::hook_env(args),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man => return man::run(),
         _ => {}
     }
     let ctx = Context::load()?;
@@ -165,11 +171,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Outdated(args) => outdated::outdated(&ctx, args),
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),
-        Command::Init(_) | Command::HookEnv(_) => unreachable!("handled above"),
-        Command::Completions(args) => {
-            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "gopin", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+        Command::Shims => shims::run(&ctx),
+        Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
+            unreachable!("handled above")
         }
     }
 }

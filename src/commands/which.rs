@@ -1,4 +1,5 @@
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -9,6 +10,14 @@ use crate::cli::WhichArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
+    if args.goroot {
+        let (installed, _) = ctx.choose(None, &Platform::host()?, false)?;
+        // An IDE given a broken tree fails later and more obscurely.
+        if let Some(problem) = installed.go_binary_problem() {
+            bail!(problem);
+        }
+        return print_path(&installed.goroot());
+    }
     let tool = &args.tool;
     if tool.is_empty() || tool.contains('/') || tool == "." || tool == ".." {
         bail!(
@@ -22,14 +31,19 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
     for dir in &activation.path_front {
         let path = dir.join(tool);
         if path.is_file() {
-            let mut out = std::io::stdout();
-            out.write_all(path.as_os_str().as_encoded_bytes())?;
-            out.write_all(b"\n")?;
-            return Ok(ExitCode::SUCCESS);
+            return print_path(&path);
         }
     }
     bail!(
         "{tool} is not in {}'s bin directory or its GOBIN: install it with `go install`",
         installed.version
     )
+}
+
+/// A path on stdout, byte for byte, for `$(gopin which)`.
+fn print_path(path: &Path) -> Result<ExitCode> {
+    let mut out = std::io::stdout();
+    out.write_all(path.as_os_str().as_encoded_bytes())?;
+    out.write_all(b"\n")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -706,3 +706,20 @@ pub fn macho_with_blob(blob: &[u8]) -> Vec<u8> {
     obj.append_section_data(section, blob, 16);
     obj.write().unwrap()
 }
+
+/// Whether the shell `name` can run here. CI installs bash, zsh and fish, so there a missing
+/// one fails the test; a developer machine may lack one, and its tests are skipped.
+pub fn shell_available(name: &str) -> bool {
+    let ok = std::process::Command::new(name)
+        .args(["-c", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok || std::env::var_os("CI").is_none(),
+        "{name} is required in CI"
+    );
+    if !ok {
+        eprintln!("skipping: {name} is not installed");
+    }
+    ok
+}

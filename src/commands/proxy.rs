@@ -1,0 +1,93 @@
+//! `go` and `gofmt` where no shell hook runs (IDEs, Makefiles, git hooks, cron): gopin started
+//! under one of those names (a link that `gopin shims` makes) resolves the current directory
+//! exactly as the hook does, applies the environment the hook would export, and replaces
+//! itself with the real tool, so its exit status and signals are the tool's own.
+//!
+//! It runs on every `go` call an IDE makes, so it does only what the answer needs: no clap,
+//! no network, no listing of the store for an exact pin (see `Store::find`). A selection that
+//! is missing or broken is one line on stderr and exit status 1, never another `go`.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Result, anyhow};
+
+use super::Context;
+use crate::activate::Activation;
+use crate::platform::Platform;
+use crate::ui;
+use crate::version::GoVersion;
+
+/// The tools `gopin shims` links to gopin, and the names gopin answers to as a proxy.
+pub const TOOLS: [&str; 2] = ["go", "gofmt"];
+
+/// The tool gopin was started as, when the file name of `argv[0]` is one of [`TOOLS`].
+pub fn invoked_as(arg0: &OsStr) -> Option<&'static str> {
+    let name = Path::new(arg0).file_name()?;
+    TOOLS.into_iter().find(|tool| name == OsStr::new(tool))
+}
+
+/// Runs `tool` (started as `arg0`) with `args` for the current directory. Returns only when
+/// the tool cannot be started, with the reason.
+pub fn run(arg0: &OsStr, tool: &str, args: impl Iterator<Item = OsString>) -> anyhow::Error {
+    match command(arg0, tool) {
+        Ok((mut cmd, version)) => {
+            let target = ui::shown(Path::new(cmd.get_program()));
+            let err = cmd.args(args).exec();
+            let what = match err.kind() {
+                io::ErrorKind::NotFound => format!("{target} is missing"),
+                io::ErrorKind::PermissionDenied => format!("{target} is not executable"),
+                _ => format!("{target} cannot run ({err})"),
+            };
+            anyhow!(
+                "{what}, so {version} has no working {tool}: reinstall it with `gopin install --force {version}`"
+            )
+        }
+        Err(e) => e,
+    }
+}
+
+/// The real `tool` of the directory's selection, with the hook's environment, and the
+/// version it belongs to.
+fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
+    let ctx = Context::load()?;
+    let r = ctx.resolve_here(&Platform::host()?)?;
+    let Some(installed) = &r.installed else {
+        return Err(anyhow!(r.missing_hint().unwrap_or_else(|| format!(
+            "no Go version is selected for {}, so `{tool}` has nothing to run: pin one with `gopin use 1.22`, or set a default for every directory with `gopin use --global 1.22`",
+            ui::shown(&Context::cwd())
+        ))));
+    };
+    let version = installed.version;
+    let target = installed.goroot().join("bin").join(tool);
+    // exec gives argv[0] the target's path: seeing it here means the target is this binary
+    // (a link to a proxy, or a copy of gopin), which would run itself forever.
+    if Path::new(arg0) == target {
+        return Err(anyhow!(
+            "{} is gopin itself, not {version}'s {tool}: reinstall {version} with `gopin install --force {version}`",
+            ui::shown(&target),
+        ));
+    }
+    let (activation, path) = ctx.environment(installed, r.source());
+    Ok((
+        command_with(target.as_os_str(), &activation, &path),
+        version,
+    ))
+}
+
+/// A command for `program` with `activation`'s variables set (or removed) and `path` as
+/// PATH, which is also where the program itself is looked up when it is a bare name.
+pub(super) fn command_with(program: &OsStr, activation: &Activation, path: &OsStr) -> Command {
+    let mut cmd = Command::new(program);
+    for (name, value) in &activation.vars {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.env("PATH", path);
+    cmd
+}
