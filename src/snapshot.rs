@@ -60,7 +60,7 @@ pub enum SnapshotError {
         shown(path)
     )]
     Changed { path: PathBuf, what: &'static str },
-    #[error("cannot read {}: {source}", shown(path))]
+    #[error("cannot read {}: {source}{hint}", shown(path), hint = read_hint(source))]
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {}: {source}{hint}", shown(target), hint = write_hint(source))]
     Write { target: PathBuf, source: io::Error },
@@ -94,6 +94,14 @@ fn listed(drift: &[Drift]) -> String {
         text.push_str(&format!(" and {} more", drift.len() - SHOWN));
     }
     text
+}
+
+fn read_hint(e: &io::Error) -> &'static str {
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        " (export as the user who installed it)"
+    } else {
+        ""
+    }
 }
 
 fn write_hint(e: &io::Error) -> &'static str {
@@ -214,12 +222,23 @@ pub fn check(installed: &Installed) -> Result<Checked, SnapshotError> {
         .map_err(|reason| refuse(TreeProblem::Untrusted { path, reason }))?;
     let portable = record.portable();
     let plan = plan(&portable).map_err(refuse)?;
-    let drift = record.verify(&installed.goroot());
+    let goroot = installed.goroot();
+    let drift = record.verify(&goroot);
+    // A file this user may not read is not a modified one: say what it is.
+    for d in &drift {
+        if let Drift::Changed(rel) = d
+            && let Err(source) = File::open(goroot.join(rel))
+            && source.kind() == io::ErrorKind::PermissionDenied
+        {
+            let path = goroot.join(rel);
+            return Err(SnapshotError::Read { path, source });
+        }
+    }
     if !drift.is_empty() {
         return Err(refuse(TreeProblem::Damaged(drift)));
     }
     Ok(Checked {
-        goroot: installed.goroot(),
+        goroot,
         record: serde_json::to_vec(&portable).expect("records serialise"),
         plan,
     })

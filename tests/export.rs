@@ -463,3 +463,68 @@ fn what_cannot_be_exported_or_written_is_one_line() {
     assert!(!out.stdout.is_empty());
     env.gopin(&["export", "1.22;x"]).assert().code(2);
 }
+
+/// `cmd` as a user who may read the store but not write it: nobody when this is root (who
+/// may write anywhere), else this user with the lock file and its directory made read-only.
+fn without_write_access(env: &Env, cmd: &mut std::process::Command) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mode = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(env.dir.path(), mode).unwrap();
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(65534) != 0
+                    || libc::setuid(65534) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    } else {
+        let locks = env.store().join("locks");
+        let read_only = |p: &Path, mode| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        read_only(&locks.join(format!("{NAME}.lock")), 0o444);
+        read_only(&locks, 0o555);
+    }
+}
+
+#[test]
+fn a_store_this_user_cannot_write_is_exported_without_its_lock() {
+    // A tree whose files all may be read by others (nobody cannot read a 0600 file).
+    let (_m, env) = mirror_with(&[Release::linux("go1.22.10")]);
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let expected = sha256_hex(&export(&env, &["1.22.10", "-o", "-"]).stdout);
+    let mut cmd = env.command(&["-v", "export", "1.22.10", "-o", "-"]);
+    without_write_access(&env, &mut cmd);
+    let out = cmd.output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("without its lock"), "{err}");
+    assert_eq!(sha256_hex(&out.stdout), expected);
+}
+
+#[test]
+fn a_file_this_user_cannot_read_is_named_as_such() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let private = env.goroot(NAME).join("src/runtime/private.go");
+    let mut cmd = env.command(&["export", "1.22.10", "-o", "-"]);
+    without_write_access(&env, &mut cmd);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let out = cmd.output().unwrap();
+    let err = one_error_line(&out);
+    assert!(
+        err.contains("cannot read") && err.contains("src/runtime/private.go"),
+        "{err}"
+    );
+    assert!(!err.contains("modified"), "{err}");
+    assert!(out.stdout.is_empty());
+}
