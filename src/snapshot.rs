@@ -315,38 +315,11 @@ impl Checked {
             .operating_system(255)
             .write(&mut sink, Compression::new(LEVEL));
         let mut tar = ManuallyDrop::new(tar::Builder::new(gz));
-        let record_dir = RECORD_ENTRY.rsplit_once('/').expect("in a directory").0;
-        append_dir(&mut tar, &format!("{prefix}/")).map_err(write_err)?;
-        append_dir(&mut tar, &format!("{prefix}/{record_dir}/")).map_err(write_err)?;
-        let mut record = header(EntryType::Regular, 0o644, self.record.len() as u64);
-        tar.append_data(
-            &mut record,
-            format!("{prefix}/{RECORD_ENTRY}"),
-            &self.record[..],
-        )
-        .map_err(write_err)?;
-        for (rel, item) in &self.plan {
-            let name = format!("{prefix}/{rel}");
-            match item {
-                Item::Dir => append_dir(&mut tar, &format!("{name}/")).map_err(write_err)?,
-                Item::Recorded(ManifestEntry::Symlink { target }) => {
-                    let mut h = header(EntryType::Symlink, 0o777, 0);
-                    tar.append_link(&mut h, name, target).map_err(write_err)?;
-                }
-                Item::Recorded(ManifestEntry::File { size, sha256, mode }) => {
-                    let mut h = header(EntryType::Regular, *mode, *size);
-                    let path = self.goroot.join(rel);
-                    let mut reader = Recorded::open(&path, *size)?;
-                    if let Err(e) = tar.append_data(&mut h, name, &mut reader) {
-                        return Err(reader.fault.take().unwrap_or_else(|| write_err(e)));
-                    }
-                    if hex(&reader.hasher.finalize()) != *sha256 {
-                        let what = "its contents differ from the record";
-                        return Err(SnapshotError::Changed { path, what });
-                    }
-                }
-            }
-        }
+        self.append_all(&mut tar, prefix)
+            .map_err(|stop| match stop {
+                Stop::Write(e) => write_err(e),
+                Stop::Tree(e) => e,
+            })?;
         let gz = ManuallyDrop::into_inner(tar)
             .into_inner()
             .map_err(write_err)?;
@@ -358,6 +331,47 @@ impl Checked {
             sha256,
         })
     }
+
+    /// Every entry, in order: the record and its directories, then the plan, each file checked
+    /// against the record as it streams.
+    fn append_all<W: Write>(&self, tar: &mut tar::Builder<W>, prefix: &Prefix) -> Result<(), Stop> {
+        let record_dir = RECORD_ENTRY.rsplit_once('/').expect("in a directory").0;
+        append_dir(tar, &format!("{prefix}/")).map_err(Stop::Write)?;
+        append_dir(tar, &format!("{prefix}/{record_dir}/")).map_err(Stop::Write)?;
+        let mut h = header(EntryType::Regular, 0o644, self.record.len() as u64);
+        let name = format!("{prefix}/{RECORD_ENTRY}");
+        tar.append_data(&mut h, name, &self.record[..])
+            .map_err(Stop::Write)?;
+        for (rel, item) in &self.plan {
+            let name = format!("{prefix}/{rel}");
+            match item {
+                Item::Dir => append_dir(tar, &format!("{name}/")).map_err(Stop::Write)?,
+                Item::Recorded(ManifestEntry::Symlink { target }) => {
+                    let mut h = header(EntryType::Symlink, 0o777, 0);
+                    tar.append_link(&mut h, name, target).map_err(Stop::Write)?;
+                }
+                Item::Recorded(ManifestEntry::File { size, sha256, mode }) => {
+                    let mut h = header(EntryType::Regular, *mode, *size);
+                    let path = self.goroot.join(rel);
+                    let mut reader = Recorded::open(&path, *size).map_err(Stop::Tree)?;
+                    if let Err(e) = tar.append_data(&mut h, name, &mut reader) {
+                        return Err(reader.fault.take().map_or(Stop::Write(e), Stop::Tree));
+                    }
+                    if hex(&reader.hasher.finalize()) != *sha256 {
+                        let what = "its contents differ from the record";
+                        return Err(Stop::Tree(SnapshotError::Changed { path, what }));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why appending entries stopped: the archive could not be written, or the tree let it down.
+enum Stop {
+    Write(io::Error),
+    Tree(SnapshotError),
 }
 
 fn append_dir<W: Write>(tar: &mut tar::Builder<W>, name: &str) -> io::Result<()> {

@@ -528,3 +528,55 @@ fn a_file_this_user_cannot_read_is_named_as_such() {
     assert!(!err.contains("modified"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_killed_export_leaves_the_target_as_it_was_or_whole() {
+    // Incompressible megabytes, so an export takes long enough to be killed in the middle.
+    let mut big = tree();
+    big.push(Entry::File(
+        "go/misc/noise.bin".into(),
+        0o644,
+        noise(3 << 20, 3),
+    ));
+    let (_m, env) = mirror_with(&[Release::with_archive("go1.22.10", tar_gz(&big))]);
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let target = env.work().join("go.tar.gz");
+    let args = ["export", "1.22.10", "-o", target.to_str().unwrap()];
+    let whole = digest(&{
+        env.gopin(&args).assert().success();
+        target.clone()
+    });
+    let mut outcomes = Vec::new();
+    for delay_ms in [0, 50, 200, 500, 1000] {
+        std::fs::write(&target, "before").unwrap();
+        let mut child = env.command(&args).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        let found = read(&target);
+        let outcome = if found == b"before" {
+            "untouched"
+        } else {
+            assert_eq!(sha256_hex(&found), whole, "killed after {delay_ms} ms");
+            "whole"
+        };
+        // What the kill left beside it: only the hidden temporary file, which may be deleted.
+        let mut left = Vec::new();
+        for name in list_dir(&env.work()) {
+            if name != "go.tar.gz" {
+                assert!(
+                    name.starts_with(".go.tar.gz.") && name.ends_with(".part"),
+                    "{name}"
+                );
+                let part = env.work().join(&name);
+                left.push(std::fs::metadata(&part).unwrap().len());
+                std::fs::remove_file(part).unwrap();
+            }
+        }
+        outcomes.push(format!(
+            "{delay_ms} ms: {outcome}, .part left: {left:?} ({status})"
+        ));
+    }
+    // Where each kill landed, for --nocapture.
+    println!("{}", outcomes.join("\n"));
+}

@@ -77,7 +77,12 @@ fn to_stdout(ctx: &Context, installed: &Installed, prefix: &snapshot::Prefix) ->
         );
     }
     // Straight to the descriptor: Rust's stdout would look for line ends in the archive.
-    let out = File::from(stdout.as_fd().try_clone_to_owned()?);
+    let out = File::from(
+        stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| anyhow!("cannot write the snapshot to stdout: {e}"))?,
+    );
     let _lock = lock(ctx, installed)?;
     let checked = snapshot::check(installed)?;
     Ok(checked.write(prefix, &out, Path::new("stdout"))?)
