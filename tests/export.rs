@@ -47,6 +47,23 @@ fn world() -> (Mirror, Env) {
     mirror_with(&[Release::with_archive("go1.22.10", tar_gz(&tree()))])
 }
 
+/// A world with go1.22.10 installed.
+fn installed() -> (Mirror, Env) {
+    let (mirror, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    (mirror, env)
+}
+
+/// Exports go1.22.10 with `args` to `name` in the work directory, and returns its path.
+fn export_file(env: &Env, name: &str, args: &[&str]) -> PathBuf {
+    let path = env.work().join(name);
+    export(
+        env,
+        &[&["1.22.10", "-o", path.to_str().unwrap()], args].concat(),
+    );
+    path
+}
+
 /// `gopin export ARGS` in `env`, expecting success.
 fn export(env: &Env, args: &[&str]) -> Output {
     let out = env.gopin(&[&["export"], args].concat()).output().unwrap();
@@ -96,12 +113,9 @@ fn touch_all(dir: &Path, secs: u64) {
 
 #[test]
 fn the_same_install_gives_the_same_bytes_from_any_store_at_any_time() {
-    let (_mirror, first) = world();
-    first.gopin(&["install", "1.22.10"]).assert().success();
-    let a = first.work().join("a.tar.gz");
-    let b = first.work().join("b.tar.gz");
-    export(&first, &["1.22.10", "-o", a.to_str().unwrap()]);
-    export(&first, &["1.22.10", "-o", b.to_str().unwrap()]);
+    let (_mirror, first) = installed();
+    let a = export_file(&first, "a.tar.gz", &[]);
+    let b = export_file(&first, "b.tar.gz", &[]);
     assert_eq!(digest(&a), digest(&b), "twice from one store");
 
     // Another store, installed from another mirror under another umask, at another time by
@@ -122,8 +136,7 @@ fn the_same_install_gives_the_same_bytes_from_any_store_at_any_time() {
     record["installed_at"] = 1_000_000_000.into();
     record["gopin_version"] = "0.0.1".into();
     std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
-    let c = second.work().join("c.tar.gz");
-    export(&second, &["1.22.10", "-o", c.to_str().unwrap()]);
+    let c = export_file(&second, "c.tar.gz", &[]);
     assert_eq!(digest(&a), digest(&c), "from another store");
 
     // The reported digest is the file's.
@@ -175,11 +188,8 @@ fn list(snapshot: &[u8]) -> Vec<Listed> {
 
 #[test]
 fn the_archive_holds_the_record_first_then_exactly_the_tree() {
-    let (_m, env) = world();
-    env.gopin(&["install", "1.22.10"]).assert().success();
-    let out = env.work().join("go.tar.gz");
-    export(&env, &["1.22.10", "-o", out.to_str().unwrap()]);
-    let bytes = read(&out);
+    let (_m, env) = installed();
+    let bytes = read(&export_file(&env, "go.tar.gz", &[]));
     // gzip: no flags (so no name), mtime 0, no level hint (level 6), OS byte 255.
     assert_eq!(bytes[..10], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
     let listed = list(&bytes);
@@ -270,10 +280,8 @@ fn the_archive_holds_the_record_first_then_exactly_the_tree() {
 
 #[test]
 fn gnu_tar_unpacks_a_working_tree_without_a_word() {
-    let (_m, env) = world();
-    env.gopin(&["install", "1.22.10"]).assert().success();
-    let snap = env.work().join("go.tar.gz");
-    export(&env, &["1.22.10", "-o", snap.to_str().unwrap()]);
+    let (_m, env) = installed();
+    let snap = export_file(&env, "go.tar.gz", &[]);
     let dest = env.dir.path().join("unpacked");
     std::fs::create_dir(&dest).unwrap();
     let out = std::process::Command::new("tar")
@@ -303,8 +311,7 @@ fn gnu_tar_unpacks_a_working_tree_without_a_word() {
 
 #[test]
 fn a_damaged_tree_is_refused_naming_the_files_and_nothing_is_written() {
-    let (_m, env) = world();
-    env.gopin(&["install", "1.22.10"]).assert().success();
+    let (_m, env) = installed();
     let goroot = env.goroot(NAME);
     let target = env.work().join("go.tar.gz");
     std::fs::write(&target, "an earlier snapshot").unwrap();
@@ -378,19 +385,8 @@ fn a_damaged_tree_is_refused_naming_the_files_and_nothing_is_written() {
 
 #[test]
 fn prefix_and_stdout() {
-    let (_m, env) = world();
-    env.gopin(&["install", "1.22.10"]).assert().success();
-    let file = env.work().join("usr.tar.gz");
-    export(
-        &env,
-        &[
-            "1.22.10",
-            "--prefix",
-            "usr/local/go/",
-            "-o",
-            file.to_str().unwrap(),
-        ],
-    );
+    let (_m, env) = installed();
+    let file = export_file(&env, "usr.tar.gz", &["--prefix", "usr/local/go/"]);
     let piped = export(&env, &["1.22.10", "--prefix", "./usr/local/go", "-o", "-"]);
     assert_eq!(
         sha256_hex(&piped.stdout),
@@ -510,8 +506,7 @@ fn a_store_this_user_cannot_write_is_exported_without_its_lock() {
 
 #[test]
 fn a_file_this_user_cannot_read_is_named_as_such() {
-    let (_m, env) = world();
-    env.gopin(&["install", "1.22.10"]).assert().success();
+    let (_m, env) = installed();
     let private = env.goroot(NAME).join("src/runtime/private.go");
     let mut cmd = env.command(&["export", "1.22.10", "-o", "-"]);
     without_write_access(&env, &mut cmd);
