@@ -110,7 +110,7 @@ pub enum Command {
   gopin export 1.22.10 -o go.tar.gz --prefix usr/local/go
   gopin export 1.22.10 --os linux --arch arm64 -o - | ssh pi tar -xzf - -C /opt
 
-The same installed tree gives the same bytes, from any store, at any time."
+The same release gives the same bytes from any store, at any time, with the same gopin."
     )]
     Export(ExportArgs),
     /// Check which Go built each binary, against this directory's pin (or --against)

@@ -36,7 +36,6 @@ use crate::platform::Platform;
 use crate::record::{Drift, Inconsistent, InstallRecord, ManifestEntry, hex};
 use crate::store::{Installed, StoreError};
 use crate::ui::{shown, shown_bytes, tilde};
-use crate::version::GoVersion;
 
 /// Where the record sits, below the prefix.
 pub const RECORD_ENTRY: &str = ".gopin/install.json";
@@ -118,7 +117,11 @@ fn write_hint(e: &io::Error) -> &'static str {
 
 /// The command that installs `version` for `platform`, with the platform flags when it is not
 /// the host's.
-pub fn install_command(version: &GoVersion, platform: &Platform, force: bool) -> String {
+pub fn install_command(
+    version: &impl std::fmt::Display,
+    platform: &Platform,
+    force: bool,
+) -> String {
     let force = if force { " --force" } else { "" };
     let flags = if Platform::host().is_ok_and(|h| h == *platform) {
         String::new()
@@ -562,6 +565,7 @@ impl AtomicFile {
 mod tests {
     use super::*;
     use crate::store::{Store, entry_name};
+    use crate::version::GoVersion;
     use std::fs;
 
     /// An installed version with a file, an executable, a symlink and a megabyte of noise

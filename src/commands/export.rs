@@ -20,10 +20,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
     // First: it may put back a version an interrupted `install --force` left out.
     ctx.store.clean_stale(None);
     let Some(installed) = ctx.store.find(&platform, &Request::spec(spec))? else {
-        let install = match spec {
-            VersionSpec::Exact(v) => snapshot::install_command(&v, &platform, false),
-            _ => format!("gopin install {spec}"),
-        };
+        let install = snapshot::install_command(&spec, &platform, false);
         bail!(
             "no installed Go matches {spec} for {platform}, so there is nothing to export: run `{install}` first (`gopin ls` lists what is installed)"
         );
