@@ -105,6 +105,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  gopin prune --dry-run
   gopin prune")]
     Prune(PruneArgs),
+    /// Write a byte-for-byte reproducible .tar.gz of an installed Go, checked against its
+    /// install record, with the record inside
+    #[command(
+        after_help = "Examples:\n  gopin export 1.22.10                       # ./go1.22.10.linux-amd64.snapshot.tar.gz
+  gopin export 1.22.10 -o go.tar.gz --prefix usr/local/go
+  gopin export 1.22.10 --os linux --arch arm64 -o - | ssh pi tar -xzf - -C /opt
+
+The same release gives the same bytes from any store, at any time, with the same gopin."
+    )]
+    Export(ExportArgs),
     /// Check which Go built each binary, against this directory's pin (or --against)
     #[command(
         after_help = "Examples:\n  gopin audit ./bin/server\n  gopin audit --against 1.22.10 --json dist/*\n\nExit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
@@ -385,6 +395,23 @@ pub struct LsRemoteArgs {
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The installed version: 1.22.10 (a prefix such as 1.22 means the newest installed 1.22.x)
+    #[arg(value_name = "VERSION", add = ArgValueCompleter::new(complete::installed))]
+    pub version: String,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    /// The file to write, or - for stdout (default: go1.22.10.linux-amd64.snapshot.tar.gz,
+    /// named after the version, in this directory). Written whole or not at all
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// The directory the tree sits in inside the archive: go/bin/go, or usr/local/go/bin/go
+    /// with --prefix usr/local/go
+    #[arg(long, value_name = "DIR", default_value = "go")]
+    pub prefix: crate::snapshot::Prefix,
 }
 
 #[derive(Debug, Args)]

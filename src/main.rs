@@ -20,6 +20,7 @@ mod request;
 mod resolve;
 mod selection;
 mod shell;
+mod snapshot;
 mod store;
 mod sumdb;
 mod ui;

@@ -181,6 +181,39 @@ impl InstallRecord {
         drift
     }
 
+    /// The record as a snapshot carries it (see `snapshot`): the same tree and the same
+    /// release, without what belongs to one machine's install. `installed_at` is 0,
+    /// `gopin_version` names the gopin that exports, `url` keeps only the archive's file name
+    /// (a mirror's address or a `file://` path is a machine's setting), and each file's mode
+    /// is the one the snapshot gives it ([`portable_mode`]). So every store that holds the
+    /// same release gives the same bytes, and an import can check a snapshot's entries
+    /// against this.
+    pub fn portable(&self) -> InstallRecord {
+        let files = self
+            .files
+            .iter()
+            .map(|(rel, entry)| {
+                let entry = match entry {
+                    ManifestEntry::File { size, sha256, mode } => ManifestEntry::File {
+                        size: *size,
+                        sha256: sha256.clone(),
+                        mode: portable_mode(*mode),
+                    },
+                    link @ ManifestEntry::Symlink { .. } => link.clone(),
+                };
+                (rel.clone(), entry)
+            })
+            .collect();
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        InstallRecord {
+            installed_at: 0,
+            gopin_version: env!("CARGO_PKG_VERSION").to_string(),
+            url: path.rsplit('/').next().unwrap_or_default().to_string(),
+            files,
+            ..self.clone()
+        }
+    }
+
     /// Everything under `goroot` that is not a directory and not in the record, sorted.
     fn unrecorded(&self, goroot: &Path) -> Vec<Drift> {
         let mut found = Vec::new();
@@ -214,6 +247,13 @@ fn mode_drift(rel: &str, actual: u32, recorded: u32) -> Option<Drift> {
         path: rel.to_string(),
         mode: actual,
     })
+}
+
+/// A file's mode in a snapshot: 0755 when its owner may run it, else 0644. A umask or a
+/// `chmod go-r` in one store must not change the bytes of a snapshot, and the owner's
+/// execute bit is the one bit a Go tree needs.
+pub fn portable_mode(mode: u32) -> u32 {
+    if mode & 0o100 != 0 { 0o755 } else { 0o644 }
 }
 
 /// Lowercase hex SHA-256 of a file's contents.
@@ -371,6 +411,46 @@ mod tests {
                 "src/fmt/print.go was modified"
             ]
         );
+    }
+
+    #[test]
+    fn the_portable_record_keeps_the_tree_and_the_release_only() {
+        let (_dir, record) = tree();
+        let mut other = record.clone();
+        other.url = "file:///srv/mirror/go1.22.10.linux-amd64.tar.gz?x=1".into();
+        other.installed_at = 1_700_000_000;
+        other.gopin_version = "0.0.1".into();
+        let (a, b) = (record.portable(), other.portable());
+        assert_eq!(
+            serde_json::to_vec(&a).unwrap(),
+            serde_json::to_vec(&b).unwrap()
+        );
+        assert_eq!(a.url, "go1.22.10.linux-amd64.tar.gz");
+        assert_eq!(
+            (a.installed_at, a.sha256.as_str()),
+            (0, record.sha256.as_str())
+        );
+        assert_eq!(
+            a.files.keys().collect::<Vec<_>>(),
+            record.files.keys().collect::<Vec<_>>()
+        );
+        let modes = |r: &InstallRecord| {
+            r.files
+                .values()
+                .filter_map(|e| match e {
+                    ManifestEntry::File { mode, .. } => Some(*mode),
+                    ManifestEntry::Symlink { .. } => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut odd = record.clone();
+        for e in odd.files.values_mut() {
+            if let ManifestEntry::File { mode, .. } = e {
+                *mode = if *mode == 0o755 { 0o775 } else { 0o600 };
+            }
+        }
+        assert_eq!(modes(&odd), [0o775, 0o600]);
+        assert_eq!(modes(&odd.portable()), [0o755, 0o644]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod current;
 mod doctor;
 mod env;
 mod exec;
+mod export;
 mod init;
 mod install;
 mod ls;
@@ -166,6 +167,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Which(args) => which::run(&ctx, args),
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Outdated(args) => outdated::outdated(&ctx, args),
