@@ -6,20 +6,10 @@ mod support;
 use support::*;
 
 fn world() -> (Mirror, Env) {
-    let mirror = Mirror::start();
-    publish(
-        &mirror,
-        &[
-            Release::linux("go1.22.10"),
-            Release::linux("go1.22.9"),
-            Release::linux("go1.21.13"),
-            Release::linux("go1.21.12"),
-        ],
+    let (mirror, env) = world_with(
+        &["go1.22.10", "go1.22.9", "go1.21.13", "go1.21.12"],
+        &["1.22.9", "1.21.12", "1.21.13"],
     );
-    let env = Env::new(&mirror);
-    env.gopin(&["install", "1.22.9", "1.21.12", "1.21.13"])
-        .assert()
-        .success();
     std::fs::write(env.work().join(".go-version"), "1.22.9\n").unwrap();
     (mirror, env)
 }

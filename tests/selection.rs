@@ -10,22 +10,7 @@ use support::*;
 
 /// go1.21.13, go1.22.9 and go1.22.10 published; `installed` of them installed.
 fn world(installed: &[&str]) -> (Mirror, Env) {
-    let mirror = Mirror::start();
-    publish(
-        &mirror,
-        &[
-            Release::linux("go1.22.10"),
-            Release::linux("go1.22.9"),
-            Release::linux("go1.21.13"),
-        ],
-    );
-    let env = Env::new(&mirror);
-    if !installed.is_empty() {
-        let mut args = vec!["install"];
-        args.extend(installed);
-        env.gopin(&args).assert().success();
-    }
-    (mirror, env)
+    world_with(&["go1.22.10", "go1.22.9", "go1.21.13"], installed)
 }
 
 fn write(env: &Env, rel: &str, text: &str) -> PathBuf {

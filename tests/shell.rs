@@ -91,19 +91,10 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let mirror = Mirror::start();
-        publish(
-            &mirror,
-            &[
-                Release::linux("go1.22.10"),
-                Release::linux("go1.22.9"),
-                Release::linux("go1.21.13"),
-            ],
+        let (mirror, env) = world_with(
+            &["go1.22.10", "go1.22.9", "go1.21.13"],
+            &["1.22.10", "1.22.9", "1.21.13"],
         );
-        let env = Env::new(&mirror);
-        env.gopin(&["install", "1.22.10", "1.22.9", "1.21.13"])
-            .assert()
-            .success();
         let root = env.work();
         let write = |rel: &str, text: &str| {
             let path = root.join(rel);

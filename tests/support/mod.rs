@@ -723,3 +723,18 @@ pub fn shell_available(name: &str) -> bool {
     }
     ok
 }
+
+/// A loopback mirror publishing a linux/amd64 release of each of `published`, an isolated
+/// environment on it, and `installed` of them installed: the usual start of a test.
+pub fn world_with(published: &[&'static str], installed: &[&str]) -> (Mirror, Env) {
+    let mirror = Mirror::start();
+    let releases: Vec<Release> = published.iter().map(|v| Release::linux(v)).collect();
+    publish(&mirror, &releases);
+    let env = Env::new(&mirror);
+    if !installed.is_empty() {
+        let mut args = vec!["install"];
+        args.extend(installed);
+        env.gopin(&args).assert().success();
+    }
+    (mirror, env)
+}
