@@ -19,6 +19,7 @@ mod request;
 mod resolve;
 mod selection;
 mod shell;
+mod source;
 mod store;
 mod sumdb;
 mod ui;

@@ -2,7 +2,6 @@
 //! a checksum database (listing, lookups, tiles, zips) can be tested against bytes held in
 //! memory, and runs for real over [`crate::fetch::Location`] (https, http, `file://`, paths)
 //! with its timeouts and retries.
-#![allow(dead_code)] // wired into install in phase 2
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -90,12 +89,19 @@ impl Remote for Network {
         let rules = self.rules();
         let location = Location::parse(url, &rules)?;
         let deadline = rules.deadline();
-        fetch::with_retries(|_| {
+        // Downloads are what an install waits on: its retries are told, with progress.
+        let name = url.rsplit('/').next().unwrap_or(url);
+        fetch::with_retries_told(|_| {
             let body = location.open(deadline)?;
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
             }
-            copy_hashed(body.reader, dest, limit, url, |e| location.read_error(e))
+            let bar = crate::ui::progress_bar(name, body.len);
+            let copied = copy_hashed(bar.wrap_read(body.reader), dest, limit, url, |e| {
+                location.read_error(e)
+            });
+            bar.finish_and_clear();
+            copied
         })
     }
 }

@@ -12,7 +12,6 @@
 //!
 //! [`ProxySource::versions`] lists the releases a proxy offers for a platform (`ls-remote`).
 //! Settings are read as `go` reads them ([`GoSettings::read`]); see docs/sources.md.
-#![allow(dead_code)] // wired into install in phase 2
 
 pub mod dirhash;
 pub mod modzip;
