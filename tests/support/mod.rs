@@ -435,6 +435,8 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     pub index_url: String,
     pub download_url: String,
+    /// More variables for every command (GOPROXY, GOSUMDB, …), set after the others.
+    pub extra: Vec<(String, String)>,
 }
 
 impl Env {
@@ -451,7 +453,15 @@ impl Env {
             dir,
             index_url: index_url.to_string(),
             download_url: download_url.to_string(),
+            extra: Vec::new(),
         }
+    }
+
+    /// The same environment with `name=value` added (or replaced) for every command.
+    pub fn with_var(mut self, name: &str, value: &str) -> Env {
+        self.extra.retain(|(k, _)| k != name);
+        self.extra.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn store(&self) -> PathBuf {
@@ -479,6 +489,9 @@ impl Env {
             ("XDG_DATA_HOME".into(), p("home/.local/share")),
             ("NO_COLOR".into(), "1".into()),
         ]
+        .into_iter()
+        .chain(self.extra.iter().cloned())
+        .collect()
     }
 
     /// `gopin ARGS` in the work directory with this environment.
