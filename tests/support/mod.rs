@@ -537,6 +537,22 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `gopin doctor`'s checks of the installed trees, as (ok, detail).
+pub fn doctor_store_checks(env: &Env) -> Vec<(bool, String)> {
+    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "store")
+        .map(|c| {
+            let detail = c["detail"].as_str().unwrap().to_string();
+            (c["ok"].as_bool().unwrap(), detail)
+        })
+        .collect()
+}
+
 /// Output of a finished command as text.
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
