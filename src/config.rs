@@ -237,6 +237,16 @@ pub fn store_root() -> Result<PathBuf, ConfigError> {
         .map_err(|_| bad("it is relative and the current directory is gone; use an absolute path"))
 }
 
+/// How many threads unpack an install: `GOPIN_EXTRACT_WORKERS` (for tuning and benchmarks),
+/// else `default` of the number of cores.
+pub fn extract_workers(default: impl FnOnce(usize) -> usize) -> usize {
+    std::env::var("GOPIN_EXTRACT_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or_else(|| default(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
 fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
         .filter(|v| !v.is_empty())

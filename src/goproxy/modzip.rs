@@ -89,9 +89,10 @@ pub struct Extracted {
     pub files: BTreeMap<String, ManifestEntry>,
 }
 
-/// One core per worker, by default.
+/// Two workers per core (at most 16): a worker waits in the kernel while it creates each
+/// file, and another can inflate meanwhile (docs/performance.md).
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    crate::config::extract_workers(|cores| (2 * cores).clamp(2, 16))
 }
 
 /// Unpacks the zip at `zip` into `root` (which must not exist yet; its parent must). Every
