@@ -147,7 +147,15 @@ fn with_goproxy_set_install_takes_a_verified_go_from_the_proxy() {
 fn ls_remote_lists_the_proxy_s_releases_for_the_platform() {
     let (s, _) = server();
     let env = s.env();
-    let out = env.gopin(&["ls-remote", "--json"]).assert().success();
+    let out = env.gopin(&["-v", "ls-remote", "--json"]).assert().success();
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains(&format!(
+            "source: the module proxy (GOPROXY={})",
+            s.proxy_url()
+        )) && err.contains("as source = \"auto\" and GOPROXY is set"),
+        "{err}"
+    );
     let rows: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let versions: Vec<&str> = rows
         .as_array()
@@ -212,7 +220,13 @@ fn go_s_default_goproxy_or_source_go_dev_keep_the_index() {
     let (mirror, env) = mirror_with(&[Release::linux("go1.22.10")]);
     // Go's default GOPROXY is not a choice of proxy: auto stays with go.dev.
     let env = env.with_var("GOPROXY", "https://proxy.golang.org,direct");
-    env.gopin(&["install", "1.22"]).assert().success();
+    let out = env.gopin(&["-v", "install", "1.22"]).assert().success();
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("source: go.dev's index at")
+            && err.contains("as source = \"auto\" and GOPROXY is unset or Go's default"),
+        "{err}"
+    );
     let r = record(&env, NAME);
     assert_eq!(r["source"]["kind"], "go.dev");
     assert_eq!(r["source"]["index"], mirror.url("/index.json").as_str());

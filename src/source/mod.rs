@@ -120,18 +120,24 @@ pub fn open_with<'a>(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Box<dyn Source + 'a>, SourceError> {
     let go = GoEnv::new(env);
-    let use_proxy = match config.settings.source {
-        SourceMode::GoDev => false,
-        SourceMode::Goproxy => true,
-        SourceMode::Auto => crate::goproxy::auto_uses_proxy(&go),
+    let (use_proxy, why) = match config.settings.source {
+        SourceMode::GoDev => (false, "source = \"go.dev\""),
+        SourceMode::Goproxy => (true, "source = \"goproxy\""),
+        SourceMode::Auto if crate::goproxy::auto_uses_proxy(&go) => {
+            (true, "source = \"auto\" and GOPROXY is set")
+        }
+        SourceMode::Auto => (
+            false,
+            "source = \"auto\" and GOPROXY is unset or Go's default",
+        ),
     };
     if use_proxy {
         let source = proxy::ModuleProxy::new(config, &go)?;
-        crate::ui::verbose(&format!("source: {}", source.describe()));
+        crate::ui::verbose(&format!("source: {}, as {why}", source.describe()));
         Ok(Box::new(source))
     } else {
         crate::ui::verbose(&format!(
-            "source: go.dev's index at {}",
+            "source: go.dev's index at {}, as {why}",
             config.settings.index_url
         ));
         Ok(Box::new(godev::GoDev::new(config, refresh)))
