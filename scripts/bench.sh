@@ -22,44 +22,59 @@ done
 
 OUT=$PWD/target/bench
 mkdir -p "$OUT"
-cargo build --release --locked --quiet
-GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
-build_mirror "$PWD/target/e2e/mirror" "$VERSION" "$OTHER"
-serve_mirror "$PWD/target/e2e/mirror"
+release_gopin
+E2E=$PWD/target/e2e
+build_mirror "$E2E/mirror" "$VERSION" "$OTHER"
+# The same release as a golang.org/toolchain module zip, with its checksum database.
+build_goproxy "$E2E/goproxy" "$E2E/mirror/wheels" "$OTHER" "$VERSION"
+serve_mirror "$E2E"
 W=$(mktemp -d)
 trap 'kill "$MIRROR_PID" 2>/dev/null || true; rm -rf "$W"' EXIT
-ARCHIVE=$PWD/target/e2e/mirror/go$VERSION.linux-amd64.tar.gz
-ARCHIVE_URL=$MIRROR_URL/go$VERSION.linux-amd64.tar.gz
+ARCHIVE=$E2E/mirror/go$VERSION.linux-amd64.tar.gz
+ARCHIVE_URL=$MIRROR_URL/mirror/go$VERSION.linux-amd64.tar.gz
+ZIP=$E2E/goproxy/proxy/golang.org/toolchain/@v/v0.0.1-go$VERSION.linux-amd64.zip
 export GOPIN_HOME=$W/store GOPIN_CACHE_DIR=$W/cache GOPIN_CONFIG=$W/config.toml
-export GOPIN_INDEX_URL=$MIRROR_URL/index.json GOPIN_DOWNLOAD_URL=$MIRROR_URL/
+export GOPIN_INDEX_URL=$MIRROR_URL/mirror/index.json GOPIN_DOWNLOAD_URL=$MIRROR_URL/mirror/
+# The module-proxy source, for the zip install (only where PROXY_ENV is put in front).
+PROXY_ENV=(env "GOPROXY=$MIRROR_URL/goproxy/proxy" "GOSUMDB=$(cat "$E2E/goproxy/vkey")")
+unset GOPROXY GOSUMDB GONOSUMDB GOPRIVATE GOPIN_SOURCE_KIND
 export HOME=$W/home XDG_CONFIG_HOME=$W/home/.config XDG_DATA_HOME=$W/home/.local/share
 mkdir -p "$HOME"
 unset GOROOT GOBIN GOTOOLCHAIN _GOPIN_STATE PROMPT_COMMAND
 hf() { hyperfine --style basic --export-json "$OUT/$1.json" "${@:2}"; }
 
 echo "== 1. install of go$VERSION ($(du -m "$ARCHIVE" | cut -f1) MB, $(tar tzf "$ARCHIVE" | wc -l) entries) over http://127.0.0.1"
+echo "        and of its module zip ($(du -m "$ZIP" | cut -f1) MB, $(python3 -c 'import sys,zipfile; print(len(zipfile.ZipFile(sys.argv[1]).infolist()))' "$ZIP") entries) from a GOPROXY there"
 gzip -dc "$ARCHIVE" > "$W/go.tar"
 "$GOPIN" ls-remote >/dev/null   # warm the index cache: this measures the archive pipeline
-# File creation on these VMs swings between fast and slow spells lasting seconds, so gopin and
-# curl | tar take turns (alternating which goes first) instead of running in blocks.
+# File creation on these VMs swings between fast and slow spells lasting seconds, so the
+# tar.gz install, curl | tar and the zip install take turns (each round starts with another)
+# instead of running in blocks.
 prepare() { rm -rf "$W/x" "$GOPIN_HOME/versions" "$GOPIN_HOME/tmp"; mkdir -p "$W/x"; sync; sleep 1; }
 timed() { /usr/bin/time -f %e -o "$W/t" "$@" >/dev/null 2>&1; cat "$W/t"; }
+run_one() {
+  prepare
+  case $1 in
+    targz) timed "$GOPIN" -q install "$VERSION" ;;
+    curl) timed bash -c "curl -s '$ARCHIVE_URL' | tar xz -C '$W/x'" ;;
+    zip) timed "${PROXY_ENV[@]}" "$GOPIN" -q install "$VERSION" ;;
+  esac
+}
 : > "$OUT/install-pairs.txt"
 for ((round = 0; round < RUNS + 1; round++)); do
-  if ((round % 2)); then
-    prepare; b=$(timed bash -c "curl -s '$ARCHIVE_URL' | tar xz -C '$W/x'")
-    prepare; a=$(timed "$GOPIN" -q install "$VERSION")
-  else
-    prepare; a=$(timed "$GOPIN" -q install "$VERSION")
-    prepare; b=$(timed bash -c "curl -s '$ARCHIVE_URL' | tar xz -C '$W/x'")
-  fi
+  order=(targz curl zip targz curl)
+  declare -A took=()
+  for which in "${order[@]:$((round % 3)):3}"; do
+    took[$which]=$(run_one "$which")
+  done
   ((round == 0)) && continue # warm-up
-  echo "$a $b" | tee -a "$OUT/install-pairs.txt"
+  echo "${took[targz]} ${took[curl]} ${took[zip]}" | tee -a "$OUT/install-pairs.txt"
 done
 hf floors -w 1 -r "$RUNS" --prepare "rm -rf '$W/x'; mkdir -p '$W/x'; sync; sleep 1" \
   -n "gzip -dc (inflate only)" "gzip -dc '$ARCHIVE' > /dev/null" \
   -n "tar xf (write only)" "tar xf '$W/go.tar' -C '$W/x'"
 RSS_KB=$(/usr/bin/time -f %M "$GOPIN" -q install --force "$VERSION" 2>&1 >/dev/null | tail -1)
+ZIP_RSS_KB=$(/usr/bin/time -f %M "${PROXY_ENV[@]}" "$GOPIN" -q install --force "$VERSION" 2>&1 >/dev/null | tail -1)
 "$GOPIN" -q install "$OTHER"
 
 echo "== 2-3. the hook in bash and zsh"
@@ -183,9 +198,9 @@ proxy_vs_real proxy ""
 for ((m = 0; m < 200; m++)); do mkdir -p "$GOPIN_HOME/versions/go1.$((m / 10)).$((m % 10 + 1)).linux-amd64/go"; done
 proxy_vs_real proxy-big ", 202 installed"
 
-python3 - "$OUT" "$RSS_KB" "$PROMPTS" "$DIRENV_PROMPTS" "$SWITCHES" <<'PY'
+python3 - "$OUT" "$RSS_KB" "$ZIP_RSS_KB" "$PROMPTS" "$DIRENV_PROMPTS" "$SWITCHES" <<'PY'
 import json, sys, os, statistics
-out, rss_kb, prompts, direnv_prompts, switches = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+out, rss_kb, zip_rss_kb, prompts, direnv_prompts, switches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:])
 t = {}
 for f in os.listdir(out):
     if f.endswith(".json"):
@@ -196,6 +211,7 @@ def g(prefix):
 pairs = [tuple(map(float, l.split())) for l in open(os.path.join(out, "install-pairs.txt")) if l.strip()]
 inst = statistics.median(p[0] for p in pairs)
 curl = statistics.median(p[1] for p in pairs)
+zinst = statistics.median(p[2] for p in pairs)
 gz, tar = g("gzip -dc"), g("tar xf")
 floor = max(gz, tar)
 per = lambda loop, empty, n: (g(loop) - g(empty)) / n * 1000
@@ -210,9 +226,12 @@ bash_sw = per("bash: switch", "bash: cd loop", switches)
 zsh_sw = per("zsh: switch", "zsh: cd loop", switches)
 rows = [
     ("install (median of alternating runs)", f"{inst:.2f} s", f"curl \\| tar xz {curl:.2f} s", f"**{inst/curl:.2f}×** (target ≤ 1.0×, aim ≤ 0.8×)"),
-    ("install, each pair (gopin / curl\\|tar)", " ".join(f"{a:.1f}" for a, _ in pairs) + " s", " ".join(f"{b:.1f}" for _, b in pairs) + " s", ""),
+    ("install, each round (gopin / curl\\|tar)", " ".join(f"{p[0]:.1f}" for p in pairs) + " s", " ".join(f"{p[1]:.1f}" for p in pairs) + " s", ""),
+    ("install from a GOPROXY (module zip, proved in the checksum database)", f"{zinst:.2f} s", f"tar.gz install {inst:.2f} s", f"**{zinst/inst:.2f}×**; {zinst/curl:.2f}× curl \\| tar xz"),
+    ("zip install, each round", " ".join(f"{p[2]:.1f}" for p in pairs) + " s", "", ""),
     ("install vs the floor", f"{inst:.2f} s", f"max(gzip -dc {gz:.2f} s, tar xf {tar:.2f} s) = {floor:.2f} s", f"{inst/floor:.2f}×"),
     ("install peak RSS", f"{rss_kb/1024:.1f} MB", "target ≤ 32 MB", "ok" if rss_kb <= 32 * 1024 else "MISSED"),
+    ("zip install peak RSS", f"{zip_rss_kb/1024:.1f} MB", "target ≤ 32 MB", "ok" if zip_rss_kb <= 32 * 1024 else "MISSED"),
     ("bash hook, nothing changed", f"{bash_hook*1000:.0f} µs/prompt", f"direnv hook {direnv:.2f} ms/prompt", f"**{direnv/bash_hook:.0f}× cheaper** (target ≥ 10×; ≤ 0.2 ms)"),
     ("zsh hook, nothing changed", f"{zsh_hook*1000:.0f} µs/prompt", f"mise hook ~7.6 ms (issue #5, not measured here)", f"~{7.6/zsh_hook:.0f}× cheaper (target ≥ 30×)"),
     ("bash hook, files coming and going in the project", f"{bash_churn*1000:.0f} µs/prompt", f"nothing changed {bash_hook*1000:.0f} µs", "no gopin start (tests/shell.rs)"),

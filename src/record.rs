@@ -41,11 +41,39 @@ pub struct InstallRecord {
     /// The archive's SHA-256, as verified.
     pub sha256: String,
     pub archive_size: u64,
+    /// Which source it came from and what vouched for it.
+    #[serde(default)]
+    pub source: Provenance,
     /// Seconds since the Unix epoch.
     pub installed_at: u64,
     pub gopin_version: String,
     /// Every file and symlink under `go/`.
     pub files: BTreeMap<String, ManifestEntry>,
+}
+
+/// Where an install came from and what vouched for it, in its source's own terms (the index
+/// and where the SHA-256 came from; the proxy, the `h1:` and the checksum database's signed
+/// tree it was proved in). Kept for people and audits: gopin reads back only whether the
+/// release was verified at all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The source's name (`go.dev`, `goproxy`); empty in records written before there was a
+    /// choice, which all came from go.dev's index.
+    #[serde(default)]
+    pub kind: String,
+    /// Why nothing verified the release, when the user allowed that (`allow_unverified`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
+    /// The rest, as the source records it.
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What `ls` needs of a record: its provenance, without keeping the file list.
+#[derive(Deserialize)]
+struct ProvenanceOnly {
+    #[serde(default)]
+    source: Provenance,
 }
 
 /// One way an installed tree differs from its record.
@@ -106,6 +134,42 @@ pub fn go_binary(platform: &Platform) -> &'static str {
 }
 
 impl InstallRecord {
+    /// A record of `files`, installed now by this gopin from `url` (`sha256`, `archive_size`:
+    /// what was downloaded, as verified).
+    pub fn new(
+        version: GoVersion,
+        platform: &Platform,
+        url: String,
+        sha256: String,
+        archive_size: u64,
+        source: Provenance,
+        files: BTreeMap<String, ManifestEntry>,
+    ) -> InstallRecord {
+        InstallRecord {
+            version,
+            os: platform.os.clone(),
+            arch: platform.arch.clone(),
+            url,
+            sha256,
+            archive_size,
+            source,
+            installed_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+            gopin_version: env!("CARGO_PKG_VERSION").to_string(),
+            files,
+        }
+    }
+
+    /// The provenance of the record at `path` (a missing or unreadable record has none).
+    pub fn provenance(path: &Path) -> Option<Provenance> {
+        let bytes = fs::read(path).ok()?;
+        serde_json::from_slice::<ProvenanceOnly>(&bytes)
+            .ok()
+            .map(|r| r.source)
+    }
+
     pub fn load(path: &Path) -> Result<InstallRecord, StoreError> {
         let bytes = fs::read(path).map_err(io_err("read", path))?;
         serde_json::from_slice(&bytes)
@@ -210,6 +274,12 @@ impl InstallRecord {
             gopin_version: env!("CARGO_PKG_VERSION").to_string(),
             url: path.rsplit('/').next().unwrap_or_default().to_string(),
             files,
+            // Which kind of source, and whether it was verified, travel; its addresses and
+            // proofs do not (they name one mirror, and the snapshot proves integrity only).
+            source: Provenance {
+                details: serde_json::Map::new(),
+                ..self.source.clone()
+            },
             ..self.clone()
         }
     }
@@ -323,6 +393,7 @@ mod tests {
             url: "https://dl.google.com/go/go1.22.10.linux-amd64.tar.gz".into(),
             sha256: "ab".repeat(32),
             archive_size: 1,
+            source: Provenance::default(),
             installed_at: 0,
             gopin_version: "0".into(),
             files,

@@ -2,7 +2,6 @@
 //! a checksum database (listing, lookups, tiles, zips) can be tested against bytes held in
 //! memory, and runs for real over [`crate::fetch::Location`] (https, http, `file://`, paths)
 //! with its timeouts and retries.
-#![allow(dead_code)] // wired into install in phase 2
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -90,12 +89,19 @@ impl Remote for Network {
         let rules = self.rules();
         let location = Location::parse(url, &rules)?;
         let deadline = rules.deadline();
-        fetch::with_retries(|_| {
+        // Downloads are what an install waits on: its retries are told, with progress.
+        let name = url.rsplit('/').next().unwrap_or(url);
+        fetch::with_retries_told(|_| {
             let body = location.open(deadline)?;
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
             }
-            copy_hashed(body.reader, dest, limit, url, |e| location.read_error(e))
+            let bar = crate::ui::progress_bar(name, body.len);
+            let copied = copy_hashed(bar.wrap_read(body.reader), dest, limit, url, |e| {
+                location.read_error(e)
+            });
+            bar.finish_and_clear();
+            copied
         })
     }
 }
@@ -110,13 +116,14 @@ pub enum CopyError {
 }
 
 /// Copies `reader` into `out`, hashing what passes; more than `limit` bytes is an error.
-/// Returns the byte count and the lowercase hex SHA-256.
+/// Returns the byte count and the SHA-256 (raw, so that a thread unpacking thousands of files
+/// allocates nothing that outlives each file: see docs/performance.md).
 pub fn copy_hashing(
     reader: &mut impl Read,
     out: &mut impl Write,
     limit: u64,
     buf: &mut [u8],
-) -> Result<(u64, String), CopyError> {
+) -> Result<(u64, [u8; 32]), CopyError> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     loop {
@@ -133,7 +140,7 @@ pub fn copy_hashing(
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n]).map_err(CopyError::Write)?;
     }
-    Ok((size, hex(&hasher.finalize())))
+    Ok((size, hasher.finalize().into()))
 }
 
 /// Downloads into a new file `dest` (truncating what is there): [`copy_hashing`] with errors
@@ -158,8 +165,12 @@ pub fn copy_hashed(
             CopyError::Write(e) => write_err(e),
             CopyError::TooLarge => too_large(url, limit),
         })?;
-    out.sync_all().map_err(write_err)?;
-    Ok(Downloaded { size, sha256 })
+    // Not flushed to disk: it is read back at once and deleted, and only the tree unpacked
+    // from it is made durable (see docs/performance.md).
+    Ok(Downloaded {
+        size,
+        sha256: hex(&sha256),
+    })
 }
 
 fn too_large(url: &str, limit: u64) -> RemoteError {

@@ -620,6 +620,7 @@ mod tests {
             installed_at: 1_700_000_000,
             gopin_version: "0".into(),
             files,
+            source: crate::record::Provenance::default(),
         };
         record.save(&installed.record_path()).unwrap();
         (root, installed)

@@ -121,6 +121,34 @@ pub fn size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// A byte progress bar for a download of `name` on a terminal; otherwise one quiet line.
+/// Sizes are written as in every other message ([`size`]).
+pub fn progress_bar(name: &str, total: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+    if is_quiet() || !stderr_is_tty() {
+        note(&format!(
+            "downloading {name}{}",
+            total.map(|t| format!(" ({})", size(t))).unwrap_or_default()
+        ));
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{msg} {wide_bar} {done}/{total} {rate} ETA {eta}")
+        .expect("the template is valid")
+        .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&size(s.pos()));
+        })
+        .with_key("total", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&s.len().map_or_else(|| "?".to_string(), size));
+        })
+        .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", size(s.per_sec() as u64));
+        });
+    bar.set_style(style);
+    bar.set_message(name.to_string());
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,14 +62,10 @@ impl Rng {
 
 /// doctor's verdict on every installed tree: the details of its store checks that failed.
 fn store_problems(env: &Env) -> Vec<String> {
-    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    report
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "store" && c["ok"] == false)
-        .map(|c| c["detail"].as_str().unwrap().to_string())
+    doctor_store_checks(env)
+        .into_iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, detail)| detail)
         .collect()
 }
 

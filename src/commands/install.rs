@@ -4,9 +4,9 @@ use anyhow::{Result, bail};
 
 use super::Context;
 use crate::cli::InstallArgs;
-use crate::index::{self, Index, LoadOptions};
 use crate::install::{self, Outcome};
 use crate::platform::Platform;
+use crate::source::{self, Releases};
 use crate::ui;
 use crate::version::VersionSpec;
 
@@ -22,9 +22,10 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
     if specs.is_empty() {
         return install_selected(ctx, &platform, args.refresh);
     }
-    let mut index: Option<Index> = None;
+    let source = source::open(&ctx.config, args.refresh)?;
+    let mut releases: Option<Releases> = None;
     for spec in specs {
-        // An exact version already in the store needs no index (and works offline).
+        // An exact version already in the store needs no release list (and works offline).
         if let VersionSpec::Exact(v) = spec
             && !args.force
             && let Some(found) = ctx.store.get(&v, &platform)
@@ -32,17 +33,18 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
             report(&Outcome::AlreadyInstalled(found));
             continue;
         }
-        if index.is_none() {
-            index = Some(index::load(
-                &ctx.config,
-                LoadOptions {
-                    refresh: args.refresh,
-                },
-            )?);
+        if releases.is_none() {
+            releases = Some(source.releases(&platform)?);
         }
-        let index = index.as_ref().expect("loaded above");
-        let release = install::resolve(index, &spec)?;
-        let outcome = install::install(&ctx.config, &ctx.store, release, &platform, args.force)?;
+        let releases = releases.as_ref().expect("listed above");
+        let release = install::resolve(releases, &spec)?;
+        let outcome = install::install(
+            &ctx.store,
+            source.as_ref(),
+            &release.version,
+            &platform,
+            args.force,
+        )?;
         report(&outcome);
     }
     if Platform::host().is_ok_and(|host| host != platform) {

@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::{Context, print_json};
 use crate::cli::LsArgs;
 use crate::platform::Platform;
-use crate::ui::tilde;
+use crate::record::InstallRecord;
+use crate::ui::{shown_bytes, tilde};
 use crate::version::GoVersion;
 
 #[derive(Serialize)]
@@ -22,6 +23,8 @@ struct Row {
     source: Option<PathBuf>,
     /// The go.mod or go.work whose go line constrained the choice, when active.
     constrained_by: Option<PathBuf>,
+    /// Why nothing verified this install, if it was installed unverified (`allow_unverified`).
+    unverified: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
@@ -40,6 +43,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                 .as_ref()
                 .filter(|r| r.installed.as_ref().is_some_and(|a| a.dir == i.dir));
             Row {
+                unverified: InstallRecord::provenance(&i.record_path()).and_then(|p| p.unverified),
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
@@ -68,6 +72,12 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     }
                     _ => line.push(')'),
                 }
+            }
+            if let Some(reason) = &row.unverified {
+                line.push_str(&format!(
+                    "  (unverified: {})",
+                    shown_bytes(reason.as_bytes())
+                ));
             }
             println!("{line}");
         }

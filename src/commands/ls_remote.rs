@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::{Context, print_json};
 use crate::cli::LsRemoteArgs;
-use crate::index::{self, Index, LoadOptions, Release};
 use crate::platform::Platform;
 use crate::request::Floor;
 use crate::selection;
+use crate::source::{self, Listed, Releases};
 use crate::ui::{self, shown};
 use crate::version::{GoVersion, VersionSpec};
 
@@ -25,30 +25,26 @@ struct Row {
 
 pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
     let filter: Option<VersionSpec> = args.prefix.as_deref().map(str::parse).transpose()?;
-    let index = index::load(
-        &ctx.config,
-        LoadOptions {
-            refresh: args.refresh,
-        },
-    )?;
+    let host = Platform::host()?;
+    let offered = source::open(&ctx.config, args.refresh)?.releases(&host)?;
     let since = args
         .since
         .as_deref()
-        .map(|raw| since(raw, &index))
+        .map(|raw| since(raw, &offered))
         .transpose()?;
-    let host = Platform::host()?;
     let installed: HashSet<GoVersion> = ctx
         .store
         .list_for(&host)?
         .into_iter()
         .map(|i| i.version)
         .collect();
-    let releases: Vec<&Release> = match filter {
-        // latest, stable and oldstable name one release, decided over the whole index.
-        Some(spec) if spec.is_relative() => index.resolve(&spec).into_iter().collect(),
-        _ => index
-            .releases
+    let releases: Vec<Listed> = match filter {
+        // latest, stable and oldstable name one release, decided over the whole list.
+        Some(spec) if spec.is_relative() => offered.resolve(&spec).into_iter().collect(),
+        _ => offered
+            .list
             .iter()
+            .copied()
             .filter(|r| args.all || r.stable)
             // With --all a prefix lists the line's pre-releases too.
             .filter(|r| filter.is_none_or(|spec| spec.covers(&r.version)))
@@ -67,7 +63,7 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
         })
         .collect();
     if rows.is_empty() {
-        explain_empty(&args, filter, &index);
+        explain_empty(&args, filter, &offered);
     }
     if args.json {
         print_json(&rows);
@@ -89,13 +85,13 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
 }
 
 /// Says on stderr why nothing was listed (stdout stays empty for scripts).
-fn explain_empty(args: &LsRemoteArgs, filter: Option<VersionSpec>, index: &Index) {
+fn explain_empty(args: &LsRemoteArgs, filter: Option<VersionSpec>, offered: &Releases) {
     let pre_releases = !args.all
-        && index
-            .releases
+        && offered
+            .list
             .iter()
             .any(|r| !r.stable && filter.is_none_or(|spec| spec.covers(&r.version)));
-    let what = args.prefix.as_deref().unwrap_or("the index");
+    let what = args.prefix.as_deref().unwrap_or("the release list");
     if pre_releases {
         ui::note(&format!(
             "{what} has only pre-releases (betas, release candidates): use --all to list them"
@@ -103,14 +99,14 @@ fn explain_empty(args: &LsRemoteArgs, filter: Option<VersionSpec>, index: &Index
     } else {
         ui::note(&format!(
             "no release matches {what} in {}: run `gopin ls-remote` to see them all",
-            index.url
+            offered.origin
         ));
     }
 }
 
 /// Where `--since` starts the listing, as a `go` line's minimum: a version (`1.21`,
 /// `1.21.3`, `oldstable`), else the path of a go.mod or go.work file whose `go` line says it.
-fn since(raw: &OsStr, index: &Index) -> Result<Floor> {
+fn since(raw: &OsStr, offered: &Releases) -> Result<Floor> {
     if let Some(spec) = raw.to_str().and_then(|s| s.parse::<VersionSpec>().ok()) {
         return Ok(match spec {
             VersionSpec::Exact(version) => Floor {
@@ -122,11 +118,8 @@ fn since(raw: &OsStr, index: &Index) -> Result<Floor> {
                 language: true,
             },
             relative => {
-                let release = index.resolve(&relative).ok_or_else(|| {
-                    anyhow!(
-                        "--since {relative}: the index at {} has no such release",
-                        index.url
-                    )
+                let release = offered.resolve(&relative).ok_or_else(|| {
+                    anyhow!("--since {relative}: {} has no such release", offered.origin)
                 })?;
                 Floor {
                     version: GoVersion::new(release.version.major, release.version.minor, 0),
@@ -154,11 +147,8 @@ fn since(raw: &OsStr, index: &Index) -> Result<Floor> {
 mod tests {
     use super::*;
 
-    const INDEX_2021: &str = include_str!("../../tests/fixtures/go-dl-index-2021-11.json");
-
     fn since_of(raw: &str) -> Result<Floor> {
-        let index = Index::parse(INDEX_2021.as_bytes(), "2021").unwrap();
-        since(OsStr::new(raw), &index)
+        since(OsStr::new(raw), &crate::source::godev::releases_2021())
     }
 
     #[test]

@@ -10,22 +10,22 @@ use serde::Serialize;
 
 use super::{Context, print_json};
 use crate::cli::{OutdatedArgs, PruneArgs, UpgradeArgs};
-use crate::index::{self, Index, LoadOptions};
 use crate::install;
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::selection::SourceKind;
+use crate::source::{self, Releases};
 use crate::store::Installed;
 use crate::ui::{self, tilde};
 use crate::version::{GoVersion, VersionSpec};
 
-/// The newest stable release of `v`'s minor in the index.
-fn newest_patch(index: &Index, v: &GoVersion) -> Option<GoVersion> {
+/// The newest stable release of `v`'s minor that the source offers.
+fn newest_patch(offered: &Releases, v: &GoVersion) -> Option<GoVersion> {
     let minor = VersionSpec::Prefix {
         major: v.major,
         minor: Some(v.minor),
     };
-    index.resolve(&minor).map(|r| r.version)
+    offered.resolve(&minor).map(|r| r.version)
 }
 
 /// What selects each installed version: this directory's selection and the user default.
@@ -55,19 +55,14 @@ struct Row {
 
 pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
     let platform = Platform::host()?;
-    let index = index::load(
-        &ctx.config,
-        LoadOptions {
-            refresh: args.refresh,
-        },
-    )?;
+    let offered = source::open(&ctx.config, args.refresh)?.releases(&platform)?;
     let by = selected_by(ctx, &platform);
     let rows: Vec<Row> = ctx
         .store
         .list_for(&platform)?
         .into_iter()
         .map(|i| {
-            let newest = newest_patch(&index, &i.version);
+            let newest = newest_patch(&offered, &i.version);
             Row {
                 outdated: newest.is_some_and(|n| n > i.version),
                 version: i.version,
@@ -87,7 +82,7 @@ pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
         let state = match (row.outdated, row.newest) {
             (true, Some(n)) => format!("{n} is out"),
             (false, Some(_)) => "up to date".to_string(),
-            (_, None) => "not in the index".to_string(),
+            (_, None) => "not offered by the source".to_string(),
         };
         let by = if row.selected_by.is_empty() {
             String::new()
@@ -102,16 +97,12 @@ pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
 pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
     let platform = Platform::host()?;
     let spec: Option<VersionSpec> = args.spec.as_deref().map(str::parse).transpose()?;
-    let index = index::load(
-        &ctx.config,
-        LoadOptions {
-            refresh: args.refresh,
-        },
-    )?;
+    let source = source::open(&ctx.config, args.refresh)?;
+    let offered = source.releases(&platform)?;
     // The minors to bring up to date: SPEC's, else every installed one.
     let minors: BTreeSet<(u32, u32)> = match spec {
         Some(spec) => {
-            let release = install::resolve(&index, &spec)?;
+            let release = install::resolve(&offered, &spec)?;
             BTreeSet::from([(release.version.major, release.version.minor)])
         }
         None => ctx
@@ -130,8 +121,14 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
             major,
             minor: Some(minor),
         };
-        let release = install::resolve(&index, &spec)?;
-        match install::install(&ctx.config, &ctx.store, release, &platform, false)? {
+        let release = install::resolve(&offered, &spec)?;
+        match install::install(
+            &ctx.store,
+            source.as_ref(),
+            &release.version,
+            &platform,
+            false,
+        )? {
             install::Outcome::Installed(i) => {
                 ui::note(&format!("installed {} ({})", i.version, i.platform));
                 upgraded.push(i.version);

@@ -12,7 +12,6 @@
 //!
 //! [`ProxySource::versions`] lists the releases a proxy offers for a platform (`ls-remote`).
 //! Settings are read as `go` reads them ([`GoSettings::read`]); see docs/sources.md.
-#![allow(dead_code)] // wired into install in phase 2
 
 pub mod dirhash;
 pub mod modzip;
@@ -61,7 +60,7 @@ pub enum GoproxyError {
         reason: String,
     },
     #[error(
-        "GOPROXY=off forbids downloading modules, so gopin cannot fetch Go from a module proxy: set GOPROXY (e.g. https://proxy.golang.org,direct), or set source = \"go.dev\" in gopin's config"
+        "GOPROXY=off forbids downloading modules, so gopin cannot fetch Go from a module proxy: set GOPROXY (e.g. https://proxy.golang.org,direct), or set source = \"go.dev\" in gopin's config (GOPIN_SOURCE_KIND=go.dev)"
     )]
     Off,
     #[error(
@@ -78,7 +77,7 @@ pub enum GoproxyError {
     #[error(transparent)]
     Sumdb(#[from] SumdbError),
     #[error(
-        "refusing to install {module}: {reason}, so nothing can prove the zip is the one Go published; set allow_unverified = true in gopin's config to install it anyway (marked unverified), or change that setting"
+        "refusing to install {module}: {reason}, so nothing can prove the zip is the one Go published; set allow_unverified = true in gopin's config (GOPIN_ALLOW_UNVERIFIED=1) to install it anyway, marked unverified, or change that setting"
     )]
     Unverifiable { module: String, reason: String },
     #[error(
@@ -91,7 +90,7 @@ pub enum GoproxyError {
     NotAToolchain { url: String, binary: &'static str },
     #[error(
         "checksum mismatch for {}: the zip from {} hashes to {}, but the checksum database {} records {} ({}); nothing was installed (the proxy served a corrupt or tampered zip: report it, or use another GOPROXY)",
-        .0.module, .0.url, .0.got, .0.want, .0.db, .0.lookup
+        .0.module, .0.url, .0.got, .0.db, .0.want, .0.lookup
     )]
     Mismatch(Box<Mismatch>),
     #[error(

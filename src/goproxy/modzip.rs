@@ -89,9 +89,10 @@ pub struct Extracted {
     pub files: BTreeMap<String, ManifestEntry>,
 }
 
-/// One core per worker, by default.
+/// Two workers per core (at most 16): a worker waits in the kernel while it creates each
+/// file, and another can inflate meanwhile (docs/performance.md).
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    crate::config::extract_workers(|cores| (2 * cores).clamp(2, 16))
 }
 
 /// Unpacks the zip at `zip` into `root` (which must not exist yet; its parent must). Every
@@ -109,7 +110,8 @@ pub fn extract(
     let hashes = inflate_all(&archive, root, &plan.files, threads)?;
     let mut files = BTreeMap::new();
     let mut named: Vec<(String, String)> = plan.dir_entries;
-    for (item, sha256) in plan.files.iter().zip(hashes) {
+    for (item, digest) in plan.files.iter().zip(hashes) {
+        let sha256 = hex(&digest);
         named.push((format!("{prefix}{}", item.rel), sha256.clone()));
         let entry = ManifestEntry::File {
             size: item.size,
@@ -448,26 +450,31 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
+/// A file's place in the plan and its SHA-256.
+type Hashed = (usize, [u8; 32]);
+
 /// Inflates every planned file on `threads` workers, largest first; returns each file's
-/// SHA-256 in plan order.
+/// SHA-256 in plan order. A worker keeps nothing on the heap from one file to the next (its
+/// results go into a vector sized up front), so each file's inflate state reuses the last
+/// one's memory instead of fragmenting the worker's heap (docs/performance.md).
 fn inflate_all(
     archive: &ZipArchive<SharedFile>,
     root: &Path,
     files: &[Planned],
     threads: usize,
-) -> Result<Vec<String>, ZipError> {
+) -> Result<Vec<[u8; 32]>, ZipError> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].compressed));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let workers = threads.clamp(1, files.len().max(1));
-    let results: Vec<Result<Vec<(usize, String)>, ZipError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<Hashed>, ZipError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let mut archive = archive.clone();
                 let (order, next, failed) = (&order, &next, &failed);
                 scope.spawn(move || {
-                    let mut done = Vec::new();
+                    let mut done = Vec::with_capacity(order.len());
                     let mut buf = vec![0u8; 128 * 1024];
                     while !failed.load(Ordering::Relaxed) {
                         let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
@@ -490,10 +497,10 @@ fn inflate_all(
             .map(|h| h.join().expect("inflating never panics"))
             .collect()
     });
-    let mut hashes = vec![String::new(); files.len()];
+    let mut hashes = vec![[0u8; 32]; files.len()];
     for result in results {
-        for (i, sha256) in result? {
-            hashes[i] = sha256;
+        for (i, digest) in result? {
+            hashes[i] = digest;
         }
     }
     Ok(hashes)
@@ -506,7 +513,7 @@ fn inflate_one(
     root: &Path,
     item: &Planned,
     buf: &mut [u8],
-) -> Result<String, ZipError> {
+) -> Result<[u8; 32], ZipError> {
     let corrupt = |e: &dyn std::fmt::Display| unsafe_entry(&item.rel, format!("is corrupt ({e})"));
     let mut entry = archive.by_index(item.index).map_err(|e| corrupt(&e))?;
     let path = root.join(&item.rel);

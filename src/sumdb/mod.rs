@@ -10,7 +10,6 @@
 //!
 //! Everything fails closed: a missing record, a malformed answer, a bad signature, a failed
 //! proof or an unreadable state file is an error, never a skipped check.
-#![allow(dead_code)] // wired into install in phase 2
 
 pub mod latest;
 pub mod note;
@@ -243,11 +242,6 @@ impl<'a> Client<'a> {
             server: Server { remote, base },
             latest: Latest::new(cache_dir, &db.verifier),
         }
-    }
-
-    /// The base URL this client reads from.
-    pub fn base(&self) -> &str {
-        &self.server.base
     }
 
     /// Looks `module version` up and proves the record, or fails.

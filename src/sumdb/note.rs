@@ -121,6 +121,7 @@ impl Verifier {
     }
 
     /// The key as written (`name+hash+key`).
+    #[cfg(test)]
     pub fn text(&self) -> &str {
         &self.text
     }

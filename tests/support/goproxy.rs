@@ -32,7 +32,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
-use super::{Entry, Mirror, Reply, go_tree};
+use super::{Entry, Env, Mirror, Reply, go_tree};
 
 pub const MODULE: &str = "golang.org/toolchain";
 /// The test database's name.
@@ -339,6 +339,15 @@ impl GoProxy {
     /// GOSUMDB naming the database's URL, which bypasses proxies.
     pub fn gosumdb_direct(&self) -> String {
         format!("{} {}", self.key.vkey, self.sumdb_url())
+    }
+
+    /// An isolated gopin environment whose GOPROXY is this proxy and whose GOSUMDB is this
+    /// database (through the proxy), with no GOPIN source setting: `auto` must pick the proxy.
+    /// Its release index is unreachable, so nothing can come from the go.dev source.
+    pub fn env(&self) -> Env {
+        Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/")
+            .with_var("GOPROXY", &self.proxy_url())
+            .with_var("GOSUMDB", &self.gosumdb())
     }
 
     /// Publishes the fake Go tree of `version` for `platform` (`linux/amd64`).

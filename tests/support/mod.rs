@@ -435,6 +435,8 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     pub index_url: String,
     pub download_url: String,
+    /// More variables for every command (GOPROXY, GOSUMDB, …), set after the others.
+    pub extra: Vec<(String, String)>,
 }
 
 impl Env {
@@ -451,7 +453,15 @@ impl Env {
             dir,
             index_url: index_url.to_string(),
             download_url: download_url.to_string(),
+            extra: Vec::new(),
         }
+    }
+
+    /// The same environment with `name=value` added (or replaced) for every command.
+    pub fn with_var(mut self, name: &str, value: &str) -> Env {
+        self.extra.retain(|(k, _)| k != name);
+        self.extra.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn store(&self) -> PathBuf {
@@ -479,6 +489,9 @@ impl Env {
             ("XDG_DATA_HOME".into(), p("home/.local/share")),
             ("NO_COLOR".into(), "1".into()),
         ]
+        .into_iter()
+        .chain(self.extra.iter().cloned())
+        .collect()
     }
 
     /// `gopin ARGS` in the work directory with this environment.
@@ -522,6 +535,22 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+/// `gopin doctor`'s checks of the installed trees, as (ok, detail).
+pub fn doctor_store_checks(env: &Env) -> Vec<(bool, String)> {
+    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "store")
+        .map(|c| {
+            let detail = c["detail"].as_str().unwrap().to_string();
+            (c["ok"].as_bool().unwrap(), detail)
+        })
+        .collect()
 }
 
 /// Output of a finished command as text.

@@ -155,11 +155,7 @@ const QUEUE: usize = 16;
 /// How many threads write files: `GOPIN_EXTRACT_WORKERS` (for tuning), else one per core, at
 /// least two and at most four.
 fn writer_threads() -> usize {
-    std::env::var("GOPIN_EXTRACT_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
+    crate::config::extract_workers(|cores| cores.clamp(2, 4))
 }
 
 /// A small file for a worker to write.
