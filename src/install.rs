@@ -114,6 +114,19 @@ pub fn install(
     force: bool,
 ) -> Result<Outcome, InstallError> {
     let artifact = source.locate(version, platform)?;
+    install_artifact(store, artifact.as_ref(), version, platform, force)
+}
+
+/// Installs `artifact`, which holds `version` for `platform`, unless it is already there (or
+/// `force`): under the version's lock, staged, recorded and committed like every install.
+/// `gopin import` comes in here too, with what it found on this machine.
+pub fn install_artifact(
+    store: &Store,
+    artifact: &dyn source::Artifact,
+    version: &GoVersion,
+    platform: &Platform,
+    force: bool,
+) -> Result<Outcome, InstallError> {
     if !force && let Some(found) = store.get(version, platform) {
         return Ok(Outcome::AlreadyInstalled(found));
     }
@@ -134,7 +147,7 @@ pub fn install(
     if let Some(message) = lock.failure_while_waiting(&key) {
         return Err(InstallError::FailedMeanwhile { name, message });
     }
-    let dir = fetch_and_commit(store, &lock, artifact.as_ref(), force)
+    let dir = fetch_and_commit(store, &lock, artifact, force)
         .inspect_err(|e| lock.report_failure(&key, &e.to_string()))?;
     lock.clear_failure();
     Ok(Outcome::Installed(Installed {

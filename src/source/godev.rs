@@ -30,7 +30,8 @@ use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;
 
-use extract::{ExtractError, Limits};
+use extract::ExtractError;
+pub use extract::{Limits, Manifest, file_mode, link_stays_inside};
 
 /// Archives larger than this are refused when the index gives no size (real ones are < 200 MB).
 const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
@@ -200,9 +201,42 @@ impl Source for GoDev<'_> {
             platform: platform.clone(),
             file: file.clone(),
             location,
-            index: index.url.clone(),
+            trust: Trust::Index(index.url.clone()),
         }))
     }
+}
+
+/// An official archive already on this machine (`gopin import go1.22.10.linux-amd64.tar.gz`),
+/// unpacked by the install's own pipeline and checked against `sha256`, which the record says
+/// came from `sha256_from` (the index, a `.sha256` file, the user).
+pub fn archive_file(
+    path: &Path,
+    version: GoVersion,
+    platform: &Platform,
+    sha256: String,
+    sha256_from: String,
+) -> Box<dyn Artifact> {
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Box::new(TarGz {
+        version,
+        platform: platform.clone(),
+        file: ReleaseFile {
+            filename,
+            os: platform.os.clone(),
+            arch: platform.arch.clone(),
+            sha256: Some(sha256.clone()),
+            size: None,
+            kind: "archive".into(),
+        },
+        location: Location::Local(path.to_path_buf()),
+        trust: Trust::Given {
+            sha256,
+            from: sha256_from,
+        },
+    })
 }
 
 /// One release's `.tar.gz` for one platform.
@@ -211,8 +245,15 @@ struct TarGz {
     platform: Platform,
     file: ReleaseFile,
     location: Location,
-    /// The index's URL, for the record.
-    index: String,
+    trust: Trust,
+}
+
+/// What the archive's SHA-256 is checked against.
+enum Trust {
+    /// The index at this URL (or the `.sha256` beside the archive when it lists none).
+    Index(String),
+    /// A digest found for an archive file, and where it was found.
+    Given { sha256: String, from: String },
 }
 
 impl Artifact for TarGz {
@@ -226,13 +267,24 @@ impl Artifact for TarGz {
         &self,
         stage: &mut dyn FnMut() -> Result<Staging, StoreError>,
     ) -> Result<(Staging, InstallRecord), SourceError> {
-        let (expected, checked_by) = expected_sha256(&self.file, &self.location)?;
+        let (expected, checked_by, kind, origin) = match &self.trust {
+            Trust::Index(index) => {
+                let (expected, checked_by) = expected_sha256(&self.file, &self.location)?;
+                (expected, checked_by, "go.dev", ("index", index.clone()))
+            }
+            Trust::Given { sha256, from } => (
+                sha256.clone(),
+                from.clone(),
+                crate::record::IMPORTED_ARCHIVE,
+                ("file", self.location.to_string()),
+            ),
+        };
         let deadline = self.location.deadline();
         let provenance = Provenance {
-            kind: "go.dev".into(),
+            kind: kind.into(),
             unverified: None,
             details: serde_json::Map::from_iter([
-                ("index".to_string(), self.index.clone().into()),
+                (origin.0.to_string(), origin.1.into()),
                 ("sha256_from".to_string(), checked_by.into()),
             ]),
         };
@@ -242,7 +294,8 @@ impl Artifact for TarGz {
                 location: &self.location,
                 deadline,
                 file: &self.file,
-                expected: &expected,
+                expected: Some(&expected),
+                prefix: &[GO.to_string()],
             };
             let record = stream.stream_into(&staging.tree(), self, &provenance)?;
             Ok::<_, GoDevError>((staging, record))
@@ -261,25 +314,81 @@ fn expected_sha256(
         return Ok((sum.clone(), "index".into()));
     }
     let sum_location = location.with_suffix(".sha256");
-    let no_checksum = |why: String| GoDevError::NoChecksum {
+    let no_checksum = |why: &str| GoDevError::NoChecksum {
         file: file.filename.clone(),
         sum_url: sum_location.to_string(),
-        why,
+        why: why.to_string(),
     };
-    let bytes = match sum_location.read_small(4096) {
+    match sha256_file(&sum_location) {
+        Ok(Some(sum)) => Ok((sum, sum_location.to_string())),
+        Ok(None) => Err(no_checksum("does not exist")),
+        Err(Sha256FileError::NotADigest) => Err(no_checksum("does not hold a SHA-256 digest")),
+        Err(Sha256FileError::Fetch(e)) => Err(e.into()),
+    }
+}
+
+/// Why a `.sha256` file gave no digest.
+#[derive(Debug, Error)]
+pub enum Sha256FileError {
+    #[error("it does not hold a SHA-256 digest")]
+    NotADigest,
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+/// The lowercase digest in the `.sha256` file at `location` (a bare digest, as
+/// dl.google.com serves, or `sha256sum` output); `None` when there is no such file.
+pub fn sha256_file(location: &Location) -> Result<Option<String>, Sha256FileError> {
+    let bytes = match location.read_small(4096) {
         Ok(bytes) => bytes,
-        Err(e) if e.is_not_found() => return Err(no_checksum("does not exist".into())),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let text = String::from_utf8_lossy(&bytes);
-    // Accept both the bare digest (dl.google.com) and `sha256sum` output.
     match text.split_whitespace().next() {
-        Some(sum) if sum.len() == 64 && sum.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Ok((sum.to_ascii_lowercase(), sum_location.to_string()))
-        }
-        _ => Err(no_checksum("does not hold a SHA-256 digest".into())),
+        Some(sum) if is_sha256(sum) => Ok(Some(sum.to_ascii_lowercase())),
+        _ => Err(Sha256FileError::NotADigest),
     }
 }
+
+/// Whether `s` is a SHA-256 digest in hex.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What an archive unpacked to, and the archive's own SHA-256 and size.
+#[derive(Debug)]
+pub struct Unpacked {
+    pub files: Manifest,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Unpacks the `.tar.gz` at `path`, whose tree sits under `prefix` (its path's parts), into
+/// `root` with every rule and limit of an install. Nothing vouches for the file here, so the
+/// caller judges what it holds (a snapshot: against the record inside it).
+pub fn unpack_file(path: &Path, prefix: &[String], root: &Path) -> Result<Unpacked, GoDevError> {
+    let location = Location::Local(path.to_path_buf());
+    let file = ReleaseFile {
+        filename: ui::shown(path.file_name().map_or(path, Path::new)),
+        os: String::new(),
+        arch: String::new(),
+        sha256: None,
+        size: None,
+        kind: "archive".into(),
+    };
+    Stream {
+        location: &location,
+        deadline: None,
+        file: &file,
+        expected: None,
+        prefix,
+    }
+    .unpack(root)
+}
+
+/// The directory every official archive's tree sits in.
+const GO: &str = "go";
 
 /// Keeps why the source failed, so a dropped connection can be told from a corrupt archive
 /// after the error has travelled up through gunzip and tar (which may rewrap it).
@@ -327,7 +436,10 @@ struct Stream<'a> {
     location: &'a Location,
     deadline: Option<Instant>,
     file: &'a ReleaseFile,
-    expected: &'a str,
+    /// `None` for a file nothing vouches for, whose contents the caller judges.
+    expected: Option<&'a str>,
+    /// The directory the tree sits in inside the archive, by parts (`go`).
+    prefix: &'a [String],
 }
 
 impl Stream<'_> {
@@ -338,6 +450,29 @@ impl Stream<'_> {
         archive: &TarGz,
         provenance: &Provenance,
     ) -> Result<InstallRecord, GoDevError> {
+        let unpacked = self.unpack(&dir.join("go"))?;
+        let go = go_binary(&archive.platform);
+        if !unpacked.files.contains_key(go) {
+            return Err(GoDevError::Corrupt {
+                file: self.file.filename.clone(),
+                url: self.location.to_string(),
+                message: format!("it has no go/{go}"),
+            });
+        }
+        Ok(InstallRecord::new(
+            archive.version,
+            &archive.platform,
+            self.location.to_string(),
+            unpacked.sha256,
+            unpacked.size,
+            provenance.clone(),
+            unpacked.files,
+        ))
+    }
+
+    /// Streams the archive into `root` (which must not exist yet), checking every entry, and
+    /// its SHA-256 against the expected one once it has all been read.
+    fn unpack(&self, root: &Path) -> Result<Unpacked, GoDevError> {
         let (file, location) = (self.file, self.location);
         let body = self.open()?;
         let total = body.len.or(file.size);
@@ -355,7 +490,7 @@ impl Stream<'_> {
         let limits = Limits::for_archive(total.unwrap_or(MAX_ARCHIVE_BYTES));
         let mut gz =
             flate2::bufread::GzDecoder::new(BufReader::with_capacity(READ_BUFFER, hashing));
-        let extracted = extract::extract(&mut gz, &dir.join("go"), limits);
+        let extracted = extract::extract_under(&mut gz, root, self.prefix, limits);
         let network_fault = fault.lock().unwrap().take();
         if let Some(e) = network_fault {
             bar.finish_and_clear();
@@ -374,33 +509,21 @@ impl Stream<'_> {
         let hashed = gz.into_inner().into_inner().finish();
         bar.finish_and_clear();
         // Reading the rest may fail at the source too (after a corrupt start, say).
-        let (actual, size) = hashed.map_err(|e| {
+        let (sha256, size) = hashed.map_err(|e| {
             let original = fault.lock().unwrap().take();
             location.read_error(original.unwrap_or(e))
         })?;
-        self.check_whole(&actual, size)?;
+        self.check_whole(&sha256, size)?;
         let files = manifest.map_err(|e| GoDevError::Corrupt {
             file: file.filename.clone(),
             url: location.to_string(),
             message: e.to_string(),
         })?;
-        let go = go_binary(&archive.platform);
-        if !files.contains_key(go) {
-            return Err(GoDevError::Corrupt {
-                file: file.filename.clone(),
-                url: location.to_string(),
-                message: format!("it has no go/{go}"),
-            });
-        }
-        Ok(InstallRecord::new(
-            archive.version,
-            &archive.platform,
-            location.to_string(),
-            actual,
-            size,
-            provenance.clone(),
+        Ok(Unpacked {
             files,
-        ))
+            sha256,
+            size,
+        })
     }
 
     /// Opens the archive, refusing a length that differs from the index's.
@@ -433,11 +556,13 @@ impl Stream<'_> {
             }
             .into());
         }
-        if actual != self.expected {
+        if let Some(expected) = self.expected
+            && actual != expected
+        {
             return Err(GoDevError::ChecksumMismatch {
                 file: self.file.filename.clone(),
                 url: self.location.to_string(),
-                expected: self.expected.to_string(),
+                expected: expected.to_string(),
                 actual: actual.to_string(),
             });
         }

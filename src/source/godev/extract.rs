@@ -107,27 +107,36 @@ fn unsafe_entry(entry: &str, reason: &str) -> ExtractError {
 
 /// Turns an archive path (`go/bin/go`) into a path relative to the GOROOT (`bin/go`), or
 /// `None` for `go/` itself.
-fn tree_path(raw: &str) -> Result<Option<String>, &'static str> {
+#[cfg(test)]
+fn tree_path(raw: &str) -> Result<Option<String>, String> {
+    tree_path_under(raw, &["go"])
+}
+
+/// The same for a tree under `prefix` (its parts: `["usr", "local", "go"]` for a snapshot
+/// made with `--prefix usr/local/go`).
+fn tree_path_under<S: AsRef<str>>(raw: &str, prefix: &[S]) -> Result<Option<String>, String> {
     if raw.starts_with('/') {
-        return Err("is an absolute path");
+        return Err("is an absolute path".into());
     }
     let mut parts = raw.split('/').filter(|p| !p.is_empty() && *p != ".");
-    if parts.next() != Some("go") {
-        return Err("is outside the go/ directory");
+    if !prefix.iter().all(|want| parts.next() == Some(want.as_ref())) {
+        let dir: Vec<&str> = prefix.iter().map(AsRef::as_ref).collect();
+        return Err(format!("is outside the {}/ directory", dir.join("/")));
     }
     let rest: Vec<&str> = parts.collect();
     if rest.contains(&"..") {
-        return Err("contains '..'");
+        return Err("contains '..'".into());
     }
     Ok((!rest.is_empty()).then(|| rest.join("/")))
 }
 
-/// Whether a symlink at `link` (relative to the root) pointing at `target` stays inside.
+/// Whether a symlink at `link` (relative to the root) pointing at `target` stays inside
+/// (the rule for every tree gopin takes in, unpacked or copied).
 ///
 /// Any `..` must come first (`../../pkg/x`, never `a/../..`): the link's own directory is a
 /// real one, so climbing from it is exact, and descending afterwards can only pass through
 /// other links that obey the same rule. Together that keeps every chain of links inside.
-fn link_stays_inside(link: &str, target: &str) -> bool {
+pub fn link_stays_inside(link: &str, target: &str) -> bool {
     if target.is_empty() || target.starts_with('/') {
         return false;
     }
@@ -142,7 +151,7 @@ fn link_stays_inside(link: &str, target: &str) -> bool {
 
 /// Permission bits gopin keeps: no setuid, setgid or sticky bits, and always owner-writable
 /// so the tree can be removed again.
-fn file_mode(header_mode: u32) -> u32 {
+pub fn file_mode(header_mode: u32) -> u32 {
     (header_mode & 0o777) | 0o600
 }
 
@@ -175,6 +184,17 @@ type Done = Result<(String, ManifestEntry), ExtractError>;
 /// many small files (open, write, close: system-call bound) and hashing them is spread over
 /// worker threads, so inflating and writing overlap.
 pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest, ExtractError> {
+    extract_under(src, root, &["go".to_string()], limits)
+}
+
+/// [`extract`] for an archive whose tree sits under `prefix` (its path's parts) rather than
+/// `go/`: a snapshot made with `gopin export --prefix usr/local/go`.
+pub fn extract_under<R: Read>(
+    src: R,
+    root: &Path,
+    prefix: &[String],
+    limits: Limits,
+) -> Result<Manifest, ExtractError> {
     let mut dirs = DirBuilder::new();
     dirs.recursive(true).mode(0o755);
     dirs.create(root).map_err(|source| ExtractError::Write {
@@ -204,6 +224,7 @@ pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest,
         drop(done_tx);
         let mut ex = Extractor {
             root,
+            prefix,
             max_entries: limits.entries,
             dirs,
             known_dirs: HashSet::new(),
@@ -236,6 +257,8 @@ pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest,
 
 struct Extractor<'a> {
     root: &'a Path,
+    /// The directory the tree sits in inside the archive, by parts (`go`).
+    prefix: &'a [String],
     max_entries: u64,
     dirs: DirBuilder,
     /// Directories known to exist, to skip needless `mkdir` calls.
@@ -276,7 +299,8 @@ impl Extractor<'_> {
             ) {
                 continue; // metadata the tar crate applies to the next entry
             }
-            let Some(rel) = tree_path(&raw).map_err(|r| unsafe_entry(&raw, r))? else {
+            let Some(rel) = tree_path_under(&raw, self.prefix).map_err(|r| unsafe_entry(&raw, &r))?
+            else {
                 continue; // go/ itself
             };
             // Never write through a symlink the archive made earlier.
@@ -341,7 +365,7 @@ impl Extractor<'_> {
                     let target = link_target(&entry, &raw)?;
                     // The target must be on disk, and in the manifest, first.
                     self.flush()?;
-                    let linked = tree_path(&target)
+                    let linked = tree_path_under(&target, self.prefix)
                         .ok()
                         .flatten()
                         .and_then(|t| self.manifest.get(&t).cloned().map(|e| (t, e)));
