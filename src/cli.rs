@@ -115,6 +115,17 @@ pub enum Command {
 The same release gives the same bytes from any store, at any time, with the same gopin."
     )]
     Export(ExportArgs),
+    /// Take Go into the store from an archive file, a snapshot, a directory, or another
+    /// version manager's trees
+    #[command(long_about = IMPORT_LONG_ABOUT)]
+    #[command(
+        after_help = "Examples:\n  gopin import go1.22.10.linux-amd64.tar.gz     # checked against the index, or its .sha256
+  gopin import go.tar.gz                        # a snapshot from `gopin export`
+  gopin import /usr/local/go --dry-run
+  gopin import --from goenv                     # every tree goenv keeps
+  gopin import ~/sdk/go1.22.10 --link           # recorded where it is, not copied"
+    )]
+    Import(ImportArgs),
     /// Check which Go built each binary, against this directory's pin (or --against)
     #[command(
         after_help = "Examples:\n  gopin audit ./bin/server\n  gopin audit --against 1.22.10 --json dist/*\n\nExit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
@@ -412,6 +423,60 @@ pub struct ExportArgs {
     /// with --prefix usr/local/go
     #[arg(long, value_name = "DIR", default_value = "go")]
     pub prefix: crate::snapshot::Prefix,
+}
+
+const IMPORT_LONG_ABOUT: &str = "\
+Take Go into the store from this machine, as if it had been installed.
+
+An official archive (go1.22.10.linux-amd64.tar.gz) is unpacked as an install unpacks it and
+checked against the release index's SHA-256 (or its cached copy), else the .sha256 file beside
+it, else --sha256; without one it is refused. A snapshot from `gopin export` is checked entry by
+entry against the record inside it: that proves it is intact, not that it is Go's release.
+
+A directory (/usr/local/go), or every tree of --from goenv|gvm|asdf|mise|sdk, is identified by
+its VERSION file and its bin/go's build information (never its folder's name), checked whole
+(bin/go, src/runtime, pkg/tool/<os>_<arch>) and safe (no links out of it, no special files),
+and copied, or recorded where it is with --link, with every file's hash. Snapshots and
+directories are then looked up in the checksum database (GOSUMDB, as go reaches it): one that
+proves is marked verified; any other is marked \"imported, not verified against a release
+checksum\", which `gopin ls` and `gopin doctor` repeat. A version already installed is left as
+it is.";
+
+/// `--sha256 HEX`: a SHA-256 digest in hex.
+fn sha256_arg(s: &str) -> Result<String, String> {
+    if crate::source::godev::is_sha256(s) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err("a SHA-256 digest is 64 hexadecimal digits".into())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An official archive (go1.22.10.linux-amd64.tar.gz), a snapshot from `gopin export`, or
+    /// a Go directory (/usr/local/go)
+    #[arg(
+        value_name = "FILE|DIR",
+        required_unless_present = "from",
+        conflicts_with = "from",
+        value_hint = ValueHint::AnyPath
+    )]
+    pub path: Option<std::path::PathBuf>,
+    /// Import every Go tree this version manager keeps (at its default place, or where its
+    /// variable says: GOENV_ROOT, GVM_ROOT, ASDF_DATA_DIR, MISE_DATA_DIR; sdk is ~/sdk)
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: Option<crate::import::tools::Tool>,
+    /// Record directories where they are instead of copying them (they must then stay there;
+    /// uninstall forgets them without deleting them)
+    #[arg(long)]
+    pub link: bool,
+    /// List what would be imported, and import nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The archive's SHA-256, for when neither the release index nor a .sha256 file beside it
+    /// is at hand
+    #[arg(long, value_name = "HEX", value_parser = sha256_arg)]
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -542,12 +542,13 @@ fn tree_check(i: &Installed) -> Check {
     let drift = record.verify(&i.goroot());
     if drift.is_empty() {
         // Allowed by the user, so not a problem; but never silent.
-        let unverified = match &record.source.unverified {
-            Some(reason) => format!(
+        let unverified = match (&record.source.import_summary(), &record.source.unverified) {
+            (Some(summary), _) => format!("; {}", shown_bytes(summary.as_bytes())),
+            (None, Some(reason)) => format!(
                 "; it is UNVERIFIED ({}): nothing proved it is the release Go published",
                 shown_bytes(reason.as_bytes())
             ),
-            None => String::new(),
+            (None, None) => String::new(),
         };
         return Check::ok(
             "store",

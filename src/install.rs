@@ -11,9 +11,10 @@ use thiserror::Error;
 
 use crate::config::Config;
 use crate::platform::Platform;
+use crate::record::InstallRecord;
 use crate::request::Request;
 use crate::source::{self, Listed, Releases, Source, SourceError};
-use crate::store::{Installed, Lock, RECORD_FILE, Store, StoreError, entry_name};
+use crate::store::{Installed, RECORD_FILE, Staging, Store, StoreError, entry_name};
 use crate::ui;
 use crate::version::{GoVersion, VersionSpec};
 
@@ -118,15 +119,36 @@ pub fn install(
 }
 
 /// Installs `artifact`, which holds `version` for `platform`, unless it is already there (or
-/// `force`): under the version's lock, staged, recorded and committed like every install.
-/// `gopin import` comes in here too, with what it found on this machine.
-pub fn install_artifact(
+/// `force`).
+fn install_artifact(
     store: &Store,
     artifact: &dyn source::Artifact,
     version: &GoVersion,
     platform: &Platform,
     force: bool,
 ) -> Result<Outcome, InstallError> {
+    let fetch = |stage: &mut Stage| -> Result<_, InstallError> { Ok(artifact.fetch(stage)?) };
+    install_with(store, &artifact.key(), version, platform, force, fetch)
+}
+
+/// Makes a fresh staging directory for one attempt.
+pub type Stage<'a> = dyn FnMut() -> Result<Staging, StoreError> + 'a;
+
+/// The install pipeline around `fetch`, which stages `version` for `platform` (from `key`:
+/// what a failed attempt is reported under) and describes it: unless it is already there
+/// (or `force`), under the version's lock, recorded and committed. Every install comes
+/// through here, and so does `gopin import`, whose errors are its own.
+pub fn install_with<E>(
+    store: &Store,
+    key: &str,
+    version: &GoVersion,
+    platform: &Platform,
+    force: bool,
+    fetch: impl FnOnce(&mut Stage) -> Result<(Staging, InstallRecord), E>,
+) -> Result<Outcome, E>
+where
+    E: From<InstallError> + From<StoreError> + std::fmt::Display,
+{
     if !force && let Some(found) = store.get(version, platform) {
         return Ok(Outcome::AlreadyInstalled(found));
     }
@@ -143,29 +165,18 @@ pub fn install_artifact(
         return Ok(Outcome::AlreadyInstalled(found));
     }
     // Or it may have failed: then so would this process, after the same retries.
-    let key = artifact.key();
-    if let Some(message) = lock.failure_while_waiting(&key) {
-        return Err(InstallError::FailedMeanwhile { name, message });
+    if let Some(message) = lock.failure_while_waiting(key) {
+        return Err(InstallError::FailedMeanwhile { name, message }.into());
     }
-    let dir = fetch_and_commit(store, &lock, artifact, force)
-        .inspect_err(|e| lock.report_failure(&key, &e.to_string()))?;
+    let committed = fetch(&mut || store.staging(&lock)).and_then(|(staging, record)| {
+        record.save(&staging.tree().join(RECORD_FILE))?;
+        Ok(store.commit(staging, &lock, force)?)
+    });
+    let dir = committed.inspect_err(|e| lock.report_failure(key, &e.to_string()))?;
     lock.clear_failure();
     Ok(Outcome::Installed(Installed {
         version: *version,
         platform: platform.clone(),
         dir,
     }))
-}
-
-/// Has the source fetch and verify `artifact` into a staging directory, records it, and
-/// commits it. The caller holds `lock`.
-fn fetch_and_commit(
-    store: &Store,
-    lock: &Lock,
-    artifact: &dyn source::Artifact,
-    replace: bool,
-) -> Result<std::path::PathBuf, InstallError> {
-    let (staging, record) = artifact.fetch(&mut || store.staging(lock))?;
-    record.save(&staging.tree().join(RECORD_FILE))?;
-    Ok(store.commit(staging, lock, replace)?)
 }

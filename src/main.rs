@@ -11,6 +11,7 @@ mod fetch;
 mod goenv;
 mod goproxy;
 mod hook;
+mod import;
 mod index;
 mod install;
 mod platform;

@@ -23,8 +23,11 @@ struct Row {
     source: Option<PathBuf>,
     /// The go.mod or go.work whose go line constrained the choice, when active.
     constrained_by: Option<PathBuf>,
-    /// Why nothing verified this install, if it was installed unverified (`allow_unverified`).
+    /// Why nothing verified this install, if it was installed unverified (`allow_unverified`,
+    /// or imported without a release checksum).
     unverified: Option<String>,
+    /// Where `gopin import` took it from, and whether the checksum database proved it.
+    imported: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
@@ -42,8 +45,12 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
             let active = here
                 .as_ref()
                 .filter(|r| r.installed.as_ref().is_some_and(|a| a.dir == i.dir));
+            let provenance = InstallRecord::provenance(&i.record_path());
             Row {
-                unverified: InstallRecord::provenance(&i.record_path()).and_then(|p| p.unverified),
+                imported: provenance
+                    .as_ref()
+                    .and_then(|p| p.import_summary().map(str::to_string)),
+                unverified: provenance.and_then(|p| p.unverified),
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
@@ -73,7 +80,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     _ => line.push(')'),
                 }
             }
-            if let Some(reason) = &row.unverified {
+            if let Some(summary) = &row.imported {
+                line.push_str(&format!("  ({})", shown_bytes(summary.as_bytes())));
+            } else if let Some(reason) = &row.unverified {
                 line.push_str(&format!(
                     "  (unverified: {})",
                     shown_bytes(reason.as_bytes())

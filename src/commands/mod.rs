@@ -8,6 +8,7 @@ mod doctor;
 mod env;
 mod exec;
 mod export;
+mod import;
 mod init;
 mod install;
 mod ls;
@@ -168,6 +169,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Env(args) => env::run(&ctx, args),
         Command::Exec(args) => exec::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Outdated(args) => outdated::outdated(&ctx, args),

@@ -119,7 +119,10 @@ fn tree_path_under<S: AsRef<str>>(raw: &str, prefix: &[S]) -> Result<Option<Stri
         return Err("is an absolute path".into());
     }
     let mut parts = raw.split('/').filter(|p| !p.is_empty() && *p != ".");
-    if !prefix.iter().all(|want| parts.next() == Some(want.as_ref())) {
+    if !prefix
+        .iter()
+        .all(|want| parts.next() == Some(want.as_ref()))
+    {
         let dir: Vec<&str> = prefix.iter().map(AsRef::as_ref).collect();
         return Err(format!("is outside the {}/ directory", dir.join("/")));
     }
@@ -183,6 +186,7 @@ type Done = Result<(String, ManifestEntry), ExtractError>;
 /// The calling thread reads and inflates the archive and checks every entry; writing the
 /// many small files (open, write, close: system-call bound) and hashing them is spread over
 /// worker threads, so inflating and writing overlap.
+#[cfg(test)]
 pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest, ExtractError> {
     extract_under(src, root, &["go".to_string()], limits)
 }
@@ -299,7 +303,8 @@ impl Extractor<'_> {
             ) {
                 continue; // metadata the tar crate applies to the next entry
             }
-            let Some(rel) = tree_path_under(&raw, self.prefix).map_err(|r| unsafe_entry(&raw, &r))?
+            let Some(rel) =
+                tree_path_under(&raw, self.prefix).map_err(|r| unsafe_entry(&raw, &r))?
             else {
                 continue; // go/ itself
             };

@@ -1,0 +1,820 @@
+//! `gopin import`: Go from this machine into the store, from wherever it is.
+//!
+//! - An official archive file (`go1.22.10.linux-amd64.tar.gz`) goes through the install's own
+//!   pipeline ([`crate::source::godev::archive_file`]), checked against the release index's
+//!   SHA-256 when the index or its cache is at hand, else the `.sha256` file beside it, else
+//!   `--sha256`; without one it is refused.
+//! - A gopin snapshot ([`crate::snapshot`]) is unpacked by the same extractor and each of its
+//!   entries checked against the record inside it. That proves the snapshot is intact, not
+//!   that it holds Go's release.
+//! - A directory ([`tree`]), or the trees another version manager keeps ([`tools`]), is
+//!   identified by its VERSION file and its `bin/go`, checked whole and safe, and copied, or
+//!   recorded in place (`--link`), with every file hashed.
+//!
+//! Snapshots and directories are then looked up in the checksum database ([`verify`]): a tree
+//! that proves is marked verified, any other is marked "imported, not verified against a
+//! release checksum", which `ls` and `doctor` repeat. Every import runs under the version's
+//! lock, is staged and committed as an install is ([`crate::install::install_with`]), and
+//! leaves nothing in the store when it fails.
+
+pub mod tools;
+pub mod tree;
+pub mod verify;
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::fetch::Location;
+use crate::index::{self, LoadOptions};
+use crate::install::{InstallError, Outcome, Stage, install_with};
+use crate::platform::Platform;
+use crate::record::{self, InstallRecord, Provenance};
+use crate::snapshot::{Prefix, RECORD_ENTRY};
+use crate::source::SourceError;
+use crate::source::godev::{self, GoDevError, Manifest, Sha256FileError};
+use crate::store::{Staging, Store, StoreError, parse_entry_name};
+use crate::ui::{shown, tilde};
+use tree::{Identity, Scan};
+use verify::Verdict;
+
+/// A snapshot's record is a few MB for a Go tree; anything far larger is not one.
+const MAX_RECORD_BYTES: u64 = 64 << 20;
+
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("{} does not exist: name a Go archive, a gopin snapshot or a Go directory", shown(.0))]
+    Missing(PathBuf),
+    #[error(
+        "{} is a symlink to {}: import {} itself, so the store never depends on a link that can be moved",
+        shown(path),
+        shown(target),
+        shown(target)
+    )]
+    Symlinked { path: PathBuf, target: PathBuf },
+    #[error("{} is neither a regular file nor a directory: name a Go archive, a gopin snapshot or a Go directory", shown(.0))]
+    Special(PathBuf),
+    #[error(
+        "{} is not a whole Go tree: it has no {missing} (a GOROOT holds bin/go, src/runtime and pkg/tool/<os>_<arch>); name the directory that holds bin/ and src/",
+        shown(dir)
+    )]
+    Incomplete { dir: PathBuf, missing: String },
+    #[error(
+        "{} has no VERSION file, so which release it is cannot be known (trees built from a Go checkout have none): import a release's tree",
+        shown(dir)
+    )]
+    NoVersionFile { dir: PathBuf },
+    #[error(
+        "{}/VERSION says '{line}', which is not a Go release: import a release's tree",
+        shown(dir)
+    )]
+    BadVersionFile { dir: PathBuf, line: String },
+    #[error(
+        "the bin/go of {} {problem}, so its release cannot be confirmed: import a tree of an official release",
+        shown(dir)
+    )]
+    NoBuildInfo { dir: PathBuf, problem: String },
+    #[error(
+        "{}'s VERSION says {file} but its bin/go was built as {binary}: the tree is a mix of two releases, so it is not imported (reinstall it with the tool that made it)",
+        shown(dir)
+    )]
+    VersionMismatch {
+        dir: PathBuf,
+        file: crate::version::GoVersion,
+        binary: crate::version::GoVersion,
+    },
+    #[error("cannot tell which platform {} is for: {why}", shown(dir))]
+    UnknownPlatform { dir: PathBuf, why: String },
+    #[error(
+        "refusing to import {}: {} {reason}; nothing was imported (a Go tree holds only files, directories and links inside itself)",
+        shown(dir),
+        shown(entry)
+    )]
+    Unsafe {
+        dir: PathBuf,
+        entry: PathBuf,
+        reason: String,
+    },
+    #[error(
+        "refusing to import {}: it holds {limit}, far more than any Go release",
+        shown(dir)
+    )]
+    TooLarge { dir: PathBuf, limit: String },
+    #[error(
+        "{} changed while it was being imported, so nothing was imported: import again",
+        shown(path)
+    )]
+    Changed { path: PathBuf },
+    #[error("cannot read {}: {source}", shown(path))]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", shown(path))]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot copy {}: {message}", shown(from))]
+    Copy { from: PathBuf, message: String },
+    #[error(
+        "{} is neither a gopin snapshot nor an official Go archive named as go.dev names them (go1.22.10.linux-amd64.tar.gz): give it that name, or import its unpacked directory",
+        shown(.0)
+    )]
+    NotAnArchive(PathBuf),
+    #[error(
+        "refusing to import {}: there is no SHA-256 to check it against (the release index lists none for it, {} does not exist, and no --sha256 was given); pass --sha256 with the digest go.dev/dl lists, or put its .sha256 file beside it",
+        shown(file),
+        shown(sum_file)
+    )]
+    NoChecksum { file: PathBuf, sum_file: PathBuf },
+    #[error("{} does not hold a SHA-256 digest: fix or remove it, or pass --sha256", shown(.0))]
+    BadSumFile(PathBuf),
+    #[error(
+        "--sha256 {given} is not the SHA-256 that {from} gives for {} ({expected}): check the digest you passed",
+        shown(file)
+    )]
+    Disagree {
+        file: PathBuf,
+        given: String,
+        expected: String,
+        from: String,
+    },
+    #[error(
+        "checksum mismatch for {}: {from} says {expected}, but the file hashes to {actual}; nothing was imported (the file is damaged or is not that release: download it again)",
+        shown(file)
+    )]
+    ChecksumMismatch {
+        file: PathBuf,
+        expected: String,
+        actual: String,
+        from: String,
+    },
+    #[error(
+        "{} is damaged ({message}); nothing was imported: copy or download it again",
+        shown(file)
+    )]
+    Damaged { file: PathBuf, message: String },
+    #[error(
+        "refusing to import the snapshot {}: {problem}; nothing was imported (it was changed after it was exported: export it again)",
+        shown(file)
+    )]
+    Snapshot { file: PathBuf, problem: String },
+    #[error(
+        "{} is {named} by its {by}, but the tree inside is {found}; nothing was imported",
+        shown(file)
+    )]
+    NotWhatItSays {
+        file: PathBuf,
+        by: &'static str,
+        named: Identity,
+        found: Identity,
+    },
+    #[error(
+        "{what} checks an archive file, and {} is a directory: leave it out",
+        shown(path)
+    )]
+    FileOnly { what: &'static str, path: PathBuf },
+    #[error("--link records a directory where it is, and {} is a file: import it without --link", shown(.0))]
+    DirOnly(PathBuf),
+    #[error("{tool} keeps its Go trees in {} ({why}), and there is none there: {}", shown(dir), match source { Some(e) => e.to_string(), None => "it holds no Go tree".to_string() })]
+    NoTrees {
+        tool: tools::Tool,
+        dir: PathBuf,
+        why: String,
+        source: Option<io::Error>,
+    },
+    #[error(transparent)]
+    Source(#[from] GoDevError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What is imported, and how.
+#[derive(Debug)]
+pub enum What {
+    /// An official archive file, and the SHA-256 it must have and where that came from.
+    Archive { sha256: String, from: String },
+    /// A snapshot: the directory its tree sits in and the record inside it.
+    Snapshot {
+        prefix: Vec<String>,
+        record: Box<InstallRecord>,
+    },
+    /// A directory, scanned; `link`: recorded in place rather than copied.
+    Tree { scan: Box<Scan>, link: bool },
+}
+
+/// One thing found to import, identified and checked as far as can be without writing.
+#[derive(Debug)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub identity: Identity,
+    pub what: What,
+}
+
+impl Candidate {
+    /// For `--dry-run` and messages: what would come from where.
+    pub fn describe(&self) -> String {
+        let how = match &self.what {
+            What::Archive { from, .. } => {
+                format!("the archive {}, checked against {from}", tilde(&self.path))
+            }
+            What::Snapshot { .. } => format!(
+                "the snapshot {} (integrity only, not origin)",
+                tilde(&self.path)
+            ),
+            What::Tree { scan, link: false } => format!(
+                "{}, copied ({} files and links, {})",
+                tilde(&self.path),
+                scan.count(),
+                crate::ui::size(scan.bytes)
+            ),
+            What::Tree { scan, link: true } => format!(
+                "{}, recorded in place ({} files and links)",
+                tilde(&self.path),
+                scan.count()
+            ),
+        };
+        format!("{} from {how}", self.identity)
+    }
+}
+
+/// Looks at `path` (a file or a directory): what it is and what importing it would take.
+/// `link` and `sha256` are the command's flags.
+pub fn examine(
+    config: &Config,
+    path: &Path,
+    link: bool,
+    sha256: Option<&str>,
+) -> Result<Candidate, ImportError> {
+    let meta = fs::symlink_metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => ImportError::Missing(path.to_path_buf()),
+        _ => ImportError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() || (meta.is_symlink() && path.is_dir()) {
+        if sha256.is_some() {
+            return Err(ImportError::FileOnly {
+                what: "--sha256",
+                path: path.to_path_buf(),
+            });
+        }
+        return examine_dir(path, link);
+    }
+    if !path.is_file() {
+        return Err(ImportError::Special(path.to_path_buf()));
+    }
+    if link {
+        return Err(ImportError::DirOnly(path.to_path_buf()));
+    }
+    examine_file(config, path, sha256)
+}
+
+/// A directory: identified, whole and safe. A symlink to one is refused: the store must not
+/// depend on a link that can be pointed elsewhere later.
+pub fn examine_dir(path: &Path, link: bool) -> Result<Candidate, ImportError> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) {
+        return Err(ImportError::Symlinked {
+            path: path.to_path_buf(),
+            target: fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        });
+    }
+    let root = fs::canonicalize(path).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let identity = tree::identify(&root)?;
+    let scan = tree::scan(&root)?;
+    Ok(Candidate {
+        path: root,
+        identity,
+        what: What::Tree {
+            scan: Box::new(scan),
+            link,
+        },
+    })
+}
+
+/// A file: a snapshot (by what it holds first), else an official archive (by its name).
+fn examine_file(
+    config: &Config,
+    path: &Path,
+    given: Option<&str>,
+) -> Result<Candidate, ImportError> {
+    if let Some((prefix, record)) = snapshot_record(path)? {
+        if given.is_some() {
+            return Err(ImportError::Snapshot {
+                file: path.to_path_buf(),
+                problem: "--sha256 checks official archives; a snapshot is checked against the record inside it".into(),
+            });
+        }
+        let platform =
+            Platform::new(&record.os, &record.arch).map_err(|e| ImportError::Snapshot {
+                file: path.to_path_buf(),
+                problem: format!("its record names no platform gopin knows ({e})"),
+            })?;
+        if let Err(e) = record.check(&record.version, &platform) {
+            return Err(ImportError::Snapshot {
+                file: path.to_path_buf(),
+                problem: format!("its record cannot be trusted: {e}"),
+            });
+        }
+        return Ok(Candidate {
+            path: path.to_path_buf(),
+            identity: Identity {
+                version: record.version,
+                platform,
+            },
+            what: What::Snapshot {
+                prefix,
+                record: Box::new(record),
+            },
+        });
+    }
+    let identity = archive_identity(path)?;
+    let (sha256, from) = expected_sha256(config, path, &identity, given)?;
+    Ok(Candidate {
+        path: path.to_path_buf(),
+        identity,
+        what: What::Archive { sha256, from },
+    })
+}
+
+/// The release and platform an official archive's file name gives.
+fn archive_identity(path: &Path) -> Result<Identity, ImportError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let (version, platform) = name
+        .strip_suffix(".tar.gz")
+        .and_then(parse_entry_name)
+        .ok_or_else(|| ImportError::NotAnArchive(path.to_path_buf()))?;
+    Ok(Identity { version, platform })
+}
+
+/// The SHA-256 the archive must have, and where it came from: the release index (or its
+/// cache), else the `.sha256` beside it, else `given`. A `given` digest must agree with the
+/// one found first.
+fn expected_sha256(
+    config: &Config,
+    path: &Path,
+    identity: &Identity,
+    given: Option<&str>,
+) -> Result<(String, String), ImportError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let listed = match index::load(config, LoadOptions { refresh: false }) {
+        Ok(index) => index
+            .find(&identity.version)
+            .and_then(|r| r.archive_for(&identity.platform))
+            .filter(|f| f.filename == name)
+            .and_then(|f| f.sha256.clone())
+            .map(|sum| (sum, format!("the release index at {}", index.url))),
+        Err(e) => {
+            crate::ui::verbose(&format!("no release index to check {name} against: {e}"));
+            None
+        }
+    };
+    let mut sum_path = path.as_os_str().to_owned();
+    sum_path.push(".sha256");
+    let sum_path = PathBuf::from(sum_path);
+    let found = match listed {
+        Some(found) => Some(found),
+        None => match godev::sha256_file(&Location::Local(sum_path.clone())) {
+            Ok(sum) => sum.map(|s| (s, shown(&sum_path))),
+            Err(Sha256FileError::NotADigest) => return Err(ImportError::BadSumFile(sum_path)),
+            Err(Sha256FileError::Fetch(e)) => return Err(GoDevError::from(e).into()),
+        },
+    };
+    let given = given.map(str::to_ascii_lowercase);
+    match (found, given) {
+        (Some((expected, from)), Some(given)) if given != expected => Err(ImportError::Disagree {
+            file: path.to_path_buf(),
+            given,
+            expected,
+            from,
+        }),
+        (Some(found), _) => Ok(found),
+        (None, Some(given)) => Ok((given, "the SHA-256 given with --sha256".into())),
+        (None, None) => Err(ImportError::NoChecksum {
+            file: path.to_path_buf(),
+            sum_file: sum_path,
+        }),
+    }
+}
+
+/// The record a snapshot carries, if `path` is one: a `.tar.gz` whose first entries are
+/// `<prefix>/`, `<prefix>/.gopin/` and `<prefix>/.gopin/install.json`. Anything else is not a
+/// snapshot (and is judged as an archive).
+fn snapshot_record(path: &Path) -> Result<Option<(Vec<String>, InstallRecord)>, ImportError> {
+    let file = fs::File::open(path).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
+    let Ok(mut entries) = archive.entries() else {
+        return Ok(None);
+    };
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        match entries.next() {
+            Some(Ok(e)) if e.header().entry_type().is_dir() => {
+                names.push(String::from_utf8_lossy(&e.path_bytes()).into_owned());
+            }
+            _ => return Ok(None),
+        }
+    }
+    let Some(Ok(entry)) = entries.next() else {
+        return Ok(None);
+    };
+    let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let Some(prefix) = name
+        .strip_suffix(RECORD_ENTRY)
+        .and_then(|p| p.strip_suffix('/'))
+        .and_then(|p| p.parse::<Prefix>().ok())
+    else {
+        return Ok(None);
+    };
+    let dir = format!("{prefix}/");
+    if names != [dir.clone(), format!("{dir}.gopin/")] || !entry.header().entry_type().is_file() {
+        return Ok(None);
+    }
+    let bad = |problem: String| ImportError::Snapshot {
+        file: path.to_path_buf(),
+        problem,
+    };
+    let mut bytes = Vec::new();
+    entry
+        .take(MAX_RECORD_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("its record cannot be read ({e})")))?;
+    let record: InstallRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| bad(format!("its record is not an install record ({e})")))?;
+    let parts = prefix.to_string().split('/').map(str::to_string).collect();
+    Ok(Some((parts, record)))
+}
+
+/// Imports `candidate` into `store` (unless that version is installed already): staged,
+/// checked, recorded and committed under the version's lock.
+pub fn import(
+    config: &Config,
+    store: &Store,
+    candidate: &Candidate,
+) -> Result<Outcome, ImportError> {
+    let Identity { version, platform } = &candidate.identity;
+    let key = format!("import of {}", candidate.path.display());
+    install_with(
+        store,
+        &key,
+        version,
+        platform,
+        false,
+        |stage| match &candidate.what {
+            What::Archive { sha256, from } => import_archive(candidate, sha256, from, stage),
+            What::Snapshot { prefix, record } => {
+                import_snapshot(config, candidate, prefix, record, stage)
+            }
+            What::Tree { scan, link } => import_tree(config, candidate, scan, *link, stage),
+        },
+    )
+}
+
+/// An official archive through the install's pipeline, then its tree identified.
+fn import_archive(
+    candidate: &Candidate,
+    sha256: &str,
+    from: &str,
+    stage: &mut Stage,
+) -> Result<(Staging, InstallRecord), ImportError> {
+    let file = &candidate.path;
+    let Identity { version, platform } = &candidate.identity;
+    let artifact = godev::archive_file(
+        file,
+        *version,
+        platform,
+        sha256.to_string(),
+        from.to_string(),
+    );
+    let (staging, record) = artifact.fetch(stage).map_err(|e| match e {
+        SourceError::GoDev(GoDevError::ChecksumMismatch {
+            expected, actual, ..
+        }) => ImportError::ChecksumMismatch {
+            file: file.clone(),
+            expected,
+            actual,
+            from: from.to_string(),
+        },
+        SourceError::GoDev(GoDevError::Corrupt { message, .. }) => ImportError::Damaged {
+            file: file.clone(),
+            message,
+        },
+        SourceError::GoDev(e) => e.into(),
+        SourceError::Proxy(e) => ImportError::Damaged {
+            file: file.clone(),
+            message: e.to_string(),
+        },
+    })?;
+    same_identity(
+        file,
+        "name",
+        &candidate.identity,
+        &staging.tree().join("go"),
+    )?;
+    Ok((staging, record))
+}
+
+/// The tree unpacked at `goroot` is the release `named` says it is.
+fn same_identity(
+    file: &Path,
+    by: &'static str,
+    named: &Identity,
+    goroot: &Path,
+) -> Result<(), ImportError> {
+    let found = tree::identify(goroot)?;
+    if found != *named {
+        return Err(ImportError::NotWhatItSays {
+            file: file.to_path_buf(),
+            by,
+            named: named.clone(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// A snapshot, unpacked by the install's extractor, each entry checked against its record.
+fn import_snapshot(
+    config: &Config,
+    candidate: &Candidate,
+    prefix: &[String],
+    record: &InstallRecord,
+    stage: &mut Stage,
+) -> Result<(Staging, InstallRecord), ImportError> {
+    let file = &candidate.path;
+    let staging = stage()?;
+    let goroot = staging.tree().join("go");
+    let unpacked = godev::unpack_file(file, prefix, &goroot).map_err(|e| match e {
+        GoDevError::Corrupt { message, .. } => ImportError::Damaged {
+            file: file.clone(),
+            message,
+        },
+        other => other.into(),
+    })?;
+    let mut files = unpacked.files;
+    files.remove(RECORD_ENTRY);
+    if let Some(problem) = snapshot_difference(&record.files, &files) {
+        return Err(ImportError::Snapshot {
+            file: file.clone(),
+            problem,
+        });
+    }
+    let record_dir = goroot.join(RECORD_ENTRY);
+    let record_dir = record_dir.parent().expect("the record lies in a directory");
+    fs::remove_dir_all(record_dir).map_err(|source| ImportError::Write {
+        path: record_dir.to_path_buf(),
+        source,
+    })?;
+    same_identity(file, "record", &candidate.identity, &goroot)?;
+    let whence = format!(
+        "the snapshot {}, whose record proves integrity, not origin",
+        tilde(file)
+    );
+    let verdict = check(config, candidate, &files, &staging);
+    let mut provenance = provenance(record::IMPORTED_SNAPSHOT, &whence, &verdict);
+    provenance.details.extend([
+        (
+            "snapshot".to_string(),
+            file.to_string_lossy().into_owned().into(),
+        ),
+        ("snapshot_sha256".to_string(), unpacked.sha256.into()),
+        (
+            "recorded_source".to_string(),
+            record.source.kind.clone().into(),
+        ),
+    ]);
+    let imported = InstallRecord::new(
+        record.version,
+        &candidate.identity.platform,
+        record.url.clone(),
+        record.sha256.clone(),
+        record.archive_size,
+        provenance,
+        files,
+    );
+    Ok((staging, imported))
+}
+
+/// The first way a snapshot's unpacked entries differ from its record, if any.
+fn snapshot_difference(recorded: &Manifest, unpacked: &Manifest) -> Option<String> {
+    let show = |p: &str| crate::ui::shown_bytes(p.as_bytes());
+    for (rel, entry) in recorded {
+        match unpacked.get(rel) {
+            None => {
+                return Some(format!(
+                    "its record lists {}, which it does not hold",
+                    show(rel)
+                ));
+            }
+            Some(found) if found != entry => {
+                return Some(format!("{} differs from its record", show(rel)));
+            }
+            Some(_) => {}
+        }
+    }
+    unpacked
+        .keys()
+        .find(|rel| !recorded.contains_key(*rel))
+        .map(|rel| format!("it holds {}, which its record does not list", show(rel)))
+}
+
+/// A directory, copied into the store or recorded in place.
+fn import_tree(
+    config: &Config,
+    candidate: &Candidate,
+    scan: &Scan,
+    link: bool,
+    stage: &mut Stage,
+) -> Result<(Staging, InstallRecord), ImportError> {
+    let staging = stage()?;
+    let goroot = staging.tree().join("go");
+    let files = if link {
+        std::os::unix::fs::symlink(&scan.root, &goroot).map_err(|source| ImportError::Write {
+            path: goroot.clone(),
+            source,
+        })?;
+        tree::hash_in_place(scan)?
+    } else {
+        tree::copy(scan, &goroot)?
+    };
+    let (kind, whence) = if link {
+        (
+            record::IMPORTED_LINK,
+            format!("{} in place (linked, not copied)", tilde(&scan.root)),
+        )
+    } else {
+        (record::IMPORTED_DIRECTORY, tilde(&scan.root))
+    };
+    let verdict = check(config, candidate, &files, &staging);
+    let mut provenance = provenance(kind, &whence, &verdict);
+    provenance.details.insert(
+        "path".to_string(),
+        scan.root.to_string_lossy().into_owned().into(),
+    );
+    let record = InstallRecord::new(
+        candidate.identity.version,
+        &candidate.identity.platform,
+        scan.root.to_string_lossy().into_owned(),
+        String::new(),
+        0,
+        provenance,
+        files,
+    );
+    Ok((staging, record))
+}
+
+/// Asks the checksum database about the staged tree, and says what it answered.
+fn check(config: &Config, candidate: &Candidate, files: &Manifest, staging: &Staging) -> Verdict {
+    let Identity { version, platform } = &candidate.identity;
+    let scratch = staging.tree().with_file_name("release");
+    let verdict = verify::check(config, version, platform, files, &scratch);
+    let _ = fs::remove_dir_all(&scratch);
+    let label = &candidate.identity;
+    match &verdict {
+        Verdict::Proved {
+            h1,
+            proof,
+            uncovered,
+        } => crate::ui::note(&format!(
+            "{label}: verified: its {} {h1} is record #{} of {}'s tree #{}{}",
+            verify_module(),
+            proof.record,
+            proof.database,
+            proof.tree_size,
+            uncovered_note(uncovered)
+        )),
+        Verdict::Differs {
+            h1,
+            recorded,
+            database,
+            first,
+        } => crate::ui::warn(&format!(
+            "{label} is not the release Go published: its {} is {h1}, but {database} records {recorded}{}; it is imported marked unverified",
+            verify_module(),
+            first
+                .as_ref()
+                .map(|f| format!(
+                    " (the first file that differs: {})",
+                    crate::ui::shown_bytes(f.as_bytes())
+                ))
+                .unwrap_or_default()
+        )),
+        Verdict::Unchecked { reason } => crate::ui::note(&format!(
+            "{label}: not verified against a release checksum: the checksum database was not asked ({})",
+            crate::ui::shown_bytes(reason.as_bytes())
+        )),
+    }
+    verdict
+}
+
+fn verify_module() -> String {
+    format!("{} module hash", crate::goproxy::toolchain::MODULE)
+}
+
+/// ", which does not cover api/, doc/ (the module leaves them out)".
+fn uncovered_note(uncovered: &[String]) -> String {
+    if uncovered.is_empty() {
+        return String::new();
+    }
+    let dirs: Vec<String> = uncovered.iter().map(|d| format!("{d}/")).collect();
+    format!(
+        ", which does not cover {} (Go's module leaves them out)",
+        dirs.join(", ")
+    )
+}
+
+/// What the record keeps of an imported tree: its kind, whether the checksum database proved
+/// it, and the one-line summary `ls` and `doctor` show.
+fn provenance(kind: &str, whence: &str, verdict: &Verdict) -> Provenance {
+    let mut details = serde_json::Map::new();
+    let (unverified, summary) = match verdict {
+        Verdict::Proved {
+            h1,
+            proof,
+            uncovered,
+        } => {
+            details.insert("h1".into(), h1.clone().into());
+            details.insert(
+                "verification".into(),
+                serde_json::to_value(proof).expect("proofs serialise"),
+            );
+            details.insert("not_covered".into(), uncovered.clone().into());
+            let summary = format!(
+                "imported from {whence}, and proved in {} (record #{}){}",
+                proof.database,
+                proof.record,
+                uncovered_note(uncovered)
+            );
+            (None, summary)
+        }
+        Verdict::Differs {
+            h1,
+            recorded,
+            database,
+            first,
+        } => {
+            details.insert("h1".into(), h1.clone().into());
+            details.insert("recorded_h1".into(), recorded.clone().into());
+            let first = first
+                .as_ref()
+                .map(|f| format!(", first {f}"))
+                .unwrap_or_default();
+            let summary = format!(
+                "imported from {whence}, not verified against a release checksum: it differs from the release {database} records{first}"
+            );
+            (Some(summary.clone()), summary)
+        }
+        Verdict::Unchecked { .. } => {
+            let summary =
+                format!("imported from {whence}, not verified against a release checksum");
+            (Some(summary.clone()), summary)
+        }
+    };
+    details.insert(record::SUMMARY.into(), summary.into());
+    Provenance {
+        kind: kind.to_string(),
+        unverified,
+        details,
+    }
+}
+
+/// The trees `tool` keeps, each examined (a tree that cannot be imported comes back as its
+/// error, beside the others).
+pub fn from_tool(
+    tool: tools::Tool,
+    link: bool,
+) -> Result<Vec<(PathBuf, Result<Candidate, ImportError>)>, ImportError> {
+    let env = |name: &str| std::env::var_os(name);
+    let home = dirs::home_dir().unwrap_or_default();
+    let place = tool.place(&env, &home);
+    let none = |source| ImportError::NoTrees {
+        tool,
+        dir: place.dir.clone(),
+        why: place.why.clone(),
+        source,
+    };
+    let trees = place.trees(tool).map_err(|e| none(Some(e)))?;
+    if trees.is_empty() {
+        return Err(none(None));
+    }
+    Ok(trees
+        .into_iter()
+        .map(|dir| {
+            let found = examine_dir(&dir, link);
+            (dir, found)
+        })
+        .collect())
+}
