@@ -1,11 +1,10 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::ImportArgs;
-use crate::import::{self, Candidate, ImportError};
+use crate::import::{self, Candidate, Found, ImportError};
 use crate::install::Outcome;
 use crate::ui;
 
@@ -21,7 +20,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<ExitCode> {
         take(ctx, &candidate, args.dry_run)?;
         return Ok(ExitCode::SUCCESS);
     };
-    let found: Vec<(PathBuf, Result<Candidate, ImportError>)> = import::from_tool(tool, args.link)?;
+    let found: Vec<Found> = import::from_tool(tool, args.link)?;
     let mut failed = 0;
     for (dir, candidate) in found {
         let done = candidate.and_then(|c| take(ctx, &c, args.dry_run));

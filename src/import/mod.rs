@@ -164,8 +164,8 @@ pub enum ImportError {
     NotWhatItSays {
         file: PathBuf,
         by: &'static str,
-        named: Identity,
-        found: Identity,
+        named: String,
+        found: String,
     },
     #[error(
         "{what} checks an archive file, and {} is a directory: leave it out",
@@ -539,8 +539,8 @@ fn same_identity(
         return Err(ImportError::NotWhatItSays {
             file: file.to_path_buf(),
             by,
-            named: named.clone(),
-            found,
+            named: named.to_string(),
+            found: found.to_string(),
         });
     }
     Ok(())
@@ -791,12 +791,12 @@ fn provenance(kind: &str, whence: &str, verdict: &Verdict) -> Provenance {
     }
 }
 
+/// One tree another tool keeps, and what examining it found.
+pub type Found = (PathBuf, Result<Candidate, ImportError>);
+
 /// The trees `tool` keeps, each examined (a tree that cannot be imported comes back as its
 /// error, beside the others).
-pub fn from_tool(
-    tool: tools::Tool,
-    link: bool,
-) -> Result<Vec<(PathBuf, Result<Candidate, ImportError>)>, ImportError> {
+pub fn from_tool(tool: tools::Tool, link: bool) -> Result<Vec<Found>, ImportError> {
     let env = |name: &str| std::env::var_os(name);
     let home = dirs::home_dir().unwrap_or_default();
     let place = tool.place(&env, &home);

@@ -149,6 +149,7 @@ pub fn check(
         };
     }
     let first = links.first().cloned().or_else(|| {
+        std::fs::create_dir(scratch).ok()?;
         let fetched = client.fetch_into(version, platform, scratch).ok()?;
         // Only a zip the database vouches for may say what the release holds.
         (fetched.h1 == proof.h1).then_some(())?;

@@ -767,3 +767,70 @@ pub fn world_with(published: &[&'static str], installed: &[&str]) -> (Mirror, En
     }
     (mirror, env)
 }
+
+/// A `bin/go` as far as gopin can read it without running it: an ELF executable whose Go
+/// build info says `version` built it for `platform` (`linux/amd64`), as `go` records it.
+pub fn go_binary_with_buildinfo(version: &str, platform: &str) -> Vec<u8> {
+    let (os, arch) = platform.split_once('/').expect("os/arch");
+    let arch = if arch == "armv6l" { "arm" } else { arch };
+    let modinfo = go_modinfo(&format!(
+        "path\tcmd/go\nmod\tcmd\t(devel)\t\nbuild\t-trimpath=true\nbuild\tGOOS={os}\nbuild\tGOARCH={arch}\n"
+    ));
+    elf_exe(Some(".go.buildinfo"), |_| go_blob_inline(version, &modinfo))
+}
+
+/// A whole Go-like tree whose `bin/go` carries build info (see [`go_binary_with_buildinfo`]):
+/// what `gopin import` takes in. Beside [`go_tree`]'s entries it has `pkg/tool/<os>_<arch>`,
+/// a `src/go.mod` (the module renames it) and `api/` (the module leaves it out).
+pub fn importable_tree(version: &str, platform: &str) -> Vec<Entry> {
+    let (os, arch) = platform.split_once('/').expect("os/arch");
+    let mut tree: Vec<Entry> = go_tree(version, platform)
+        .into_iter()
+        .map(|e| match e {
+            Entry::File(path, mode, _) if path == "go/bin/go" => {
+                Entry::File(path, mode, go_binary_with_buildinfo(version, platform))
+            }
+            other => other,
+        })
+        .collect();
+    tree.extend([
+        Entry::Dir("go/pkg/"),
+        Entry::Dir("go/pkg/tool/"),
+        Entry::File(
+            format!("go/pkg/tool/{os}_{arch}/compile"),
+            0o755,
+            b"\x7fELF compile\n".to_vec(),
+        ),
+        Entry::File(
+            "go/src/go.mod".into(),
+            0o644,
+            b"module std\n\ngo 1.22\n".to_vec(),
+        ),
+        Entry::Dir("go/api/"),
+        Entry::File("go/api/go1.txt".into(), 0o644, b"pkg fmt\n".to_vec()),
+    ]);
+    tree
+}
+
+/// Writes the `go/…` files, directories and links of `entries` under `dest` (which becomes
+/// the GOROOT), with their modes.
+pub fn write_tree(entries: &[Entry], dest: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let at = |path: &str| dest.join(path.strip_prefix("go/").unwrap_or(""));
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in entries {
+        match entry {
+            Entry::Dir(path) => std::fs::create_dir_all(at(path)).unwrap(),
+            Entry::File(path, mode, data) => {
+                let path = at(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, data).unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode)).unwrap();
+            }
+            Entry::Symlink(path, target) => {
+                std::os::unix::fs::symlink(target, at(path)).unwrap();
+            }
+            _ => panic!("write_tree writes files, directories and symlinks"),
+        }
+    }
+}
