@@ -730,8 +730,9 @@ fn uncovered_note(uncovered: &[String]) -> String {
         return String::new();
     }
     let dirs: Vec<String> = uncovered.iter().map(|d| format!("{d}/")).collect();
+    let them = if dirs.len() == 1 { "it" } else { "them" };
     format!(
-        ", which does not cover {} (Go's module leaves them out)",
+        ", which does not cover {} (Go's module leaves {them} out)",
         dirs.join(", ")
     )
 }

@@ -320,7 +320,7 @@ pub fn copy(scan: &Scan, dest: &Path) -> Result<Manifest, ImportError> {
         move |source| ImportError::Write { path, source }
     };
     fs::create_dir(dest).map_err(write_err(dest))?;
-    let bar = progress(&scan.root, scan.bytes);
+    let bar = progress("copying", &scan.root, scan.bytes);
     let options = fs_extra::file::CopyOptions {
         overwrite: false,
         skip_exist: false,
@@ -379,7 +379,7 @@ pub fn copy(scan: &Scan, dest: &Path) -> Result<Manifest, ImportError> {
 /// The record's entries of a tree left where it is: every file hashed in place, with the mode
 /// it has (which `doctor` then holds it to).
 pub fn hash_in_place(scan: &Scan) -> Result<Manifest, ImportError> {
-    let bar = progress(&scan.root, scan.bytes);
+    let bar = progress("hashing", &scan.root, scan.bytes);
     let mut files = Manifest::new();
     for (rel, entry) in &scan.entries {
         let path = scan.root.join(rel);
@@ -426,12 +426,13 @@ fn still_the_same(path: &Path, size: u64) -> Result<(), ImportError> {
     }
 }
 
-/// The usual progress bar on a terminal, over `total` bytes; else one quiet line.
-fn progress(root: &Path, total: u64) -> indicatif::ProgressBar {
+/// The usual progress bar on a terminal, over `total` bytes; else one quiet line saying what
+/// is `doing` to the tree.
+fn progress(doing: &str, root: &Path, total: u64) -> indicatif::ProgressBar {
     let label = ui::tilde(root);
     if ui::stderr_is_tty() && !ui::is_quiet() {
         return ui::progress_bar(&label, Some(total));
     }
-    ui::note(&format!("reading {label} ({})", ui::size(total)));
+    ui::note(&format!("{doing} {label} ({})", ui::size(total)));
     indicatif::ProgressBar::hidden()
 }

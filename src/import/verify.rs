@@ -150,6 +150,7 @@ pub fn check(
     }
     let first = links.first().cloned().or_else(|| {
         std::fs::create_dir(scratch).ok()?;
+        crate::ui::note("fetching the release's module to find the first file that differs");
         let fetched = client.fetch_into(version, platform, scratch).ok()?;
         // Only a zip the database vouches for may say what the release holds.
         (fetched.h1 == proof.h1).then_some(())?;
