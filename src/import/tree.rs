@@ -130,14 +130,12 @@ fn platform_of(root: &Path, info: &buildinfo::BuildInfo) -> Result<Platform, Imp
     }
 }
 
-/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`).
-fn go_os_arch(platform: &Platform) -> String {
-    let arch = if platform.arch == "armv6l" {
-        "arm"
-    } else {
-        &platform.arch
-    };
-    format!("{}_{arch}", platform.os)
+/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`, as in
+/// the toolchain module's name, which ends in `.linux-arm`).
+fn go_os_arch(identity: &Identity) -> String {
+    let module = crate::goproxy::toolchain::module_version(&identity.version, &identity.platform);
+    let platform = module.rsplit('.').next().unwrap_or_default();
+    platform.replacen('-', "_", 1)
 }
 
 /// The tree has what every Go distribution has: the `go` command, the runtime's source and
@@ -146,7 +144,7 @@ fn check_whole(root: &Path, identity: &Identity) -> Result<(), ImportError> {
     let needed = [
         (go_binary(&identity.platform).to_string(), false),
         ("src/runtime".to_string(), true),
-        (format!("pkg/tool/{}", go_os_arch(&identity.platform)), true),
+        (format!("pkg/tool/{}", go_os_arch(identity)), true),
     ];
     for (rel, is_dir) in needed {
         let there = fs::symlink_metadata(root.join(&rel))
@@ -435,4 +433,20 @@ fn progress(doing: &str, root: &Path, total: u64) -> indicatif::ProgressBar {
     }
     ui::note(&format!("{doing} {label} ({})", ui::size(total)));
     indicatif::ProgressBar::hidden()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_directories_are_named_as_go_names_platforms() {
+        let id = |v: &str, p: &str| Identity {
+            version: v.parse().unwrap(),
+            platform: p.parse().unwrap(),
+        };
+        assert_eq!(go_os_arch(&id("go1.22.10", "linux/amd64")), "linux_amd64");
+        assert_eq!(go_os_arch(&id("go1.22.10", "linux/armv6l")), "linux_arm");
+        assert_eq!(go_os_arch(&id("go1.21rc2", "darwin/arm64")), "darwin_arm64");
+    }
 }
