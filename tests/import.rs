@@ -556,3 +556,57 @@ fn a_tree_the_checksum_database_proves_is_marked_verified() {
         "{checks:?}"
     );
 }
+
+#[test]
+fn a_killed_import_leaves_nothing_visible_and_is_cleaned_up() {
+    // Incompressible megabytes, so a copy takes long enough to be killed in the middle.
+    let mut entries = importable_tree(V, "linux/amd64");
+    for i in 0..8 {
+        entries.push(Entry::File(
+            format!("go/misc/noise{i}.bin"),
+            0o644,
+            noise(2 << 20, i),
+        ));
+    }
+    for link in [false, true] {
+        let mut outcomes = Vec::new();
+        for delay_ms in [0, 50, 200, 600, 1500] {
+            let env = offline();
+            let dir = tree_at(&env, "go", &entries);
+            let mut args = vec![s(&dir)];
+            if link {
+                args.push("--link");
+            }
+            let mut child = env
+                .command(&[&["import"], &args[..]].concat())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let what = format!("link={link}, killed after {delay_ms} ms");
+            let present = env.store().join("versions").join(NAME).exists();
+            outcomes.push(format!(
+                "{what}: {}, {} left in tmp/",
+                if present { "imported" } else { "absent" },
+                env.store_entries("tmp").len()
+            ));
+            // Either the whole version, verifying, or none; and the next run cleans up.
+            assert!(
+                doctor_store_checks(&env).iter().all(|(ok, _)| *ok),
+                "{what}"
+            );
+            env.gopin(&["ls"]).assert().success();
+            assert_eq!(env.store_entries("tmp"), Vec::<String>::new(), "{what}");
+            assert!(
+                dir.join("bin/go").is_file(),
+                "{what}: the source tree is untouched"
+            );
+            import_ok(&env, &args);
+            assert!(doctor_store_checks(&env)[0].0, "{what}");
+        }
+        // Where each kill landed, for --nocapture.
+        println!("{}", outcomes.join("\n"));
+    }
+}
