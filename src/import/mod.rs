@@ -167,12 +167,20 @@ pub enum ImportError {
     FileOnly { what: &'static str, path: PathBuf },
     #[error("--link records a directory where it is, and {} is a file: import it without --link", shown(.0))]
     DirOnly(PathBuf),
-    #[error("{tool} keeps its Go trees in {} ({why}), and there is none there: {}", shown(dir), match source { Some(e) => e.to_string(), None => "it holds no Go tree".to_string() })]
+    #[error(
+        "{tool} keeps its Go trees in {} ({why}), and there are none there: {}",
+        tilde(dir),
+        match read_error {
+            Some(e) if e.kind() == io::ErrorKind::NotFound => "it does not exist".to_string(),
+            Some(e) => e.to_string(),
+            None => "it holds no directories".to_string(),
+        }
+    )]
     NoTrees {
         tool: tools::Tool,
         dir: PathBuf,
         why: String,
-        source: Option<io::Error>,
+        read_error: Option<io::Error>,
     },
     #[error(transparent)]
     Source(#[from] GoDevError),
@@ -484,11 +492,11 @@ pub fn from_tool(tool: tools::Tool, link: bool) -> Result<Vec<Found>, ImportErro
     let env = |name: &str| std::env::var_os(name);
     let home = dirs::home_dir().unwrap_or_default();
     let place = tool.place(&env, &home);
-    let none = |source| ImportError::NoTrees {
+    let none = |read_error| ImportError::NoTrees {
         tool,
         dir: place.dir.clone(),
         why: place.why.clone(),
-        source,
+        read_error,
     };
     let trees = place.trees(tool).map_err(|e| none(Some(e)))?;
     if trees.is_empty() {
