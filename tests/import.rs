@@ -416,7 +416,7 @@ fn a_snapshot_reproduces_every_file_hash_of_its_record() {
         assert_eq!(imported["source"]["kind"], "snapshot");
         assert_eq!(imported["source"]["recorded_source"], "go.dev");
         assert_eq!(hashes(&env.goroot(NAME)), hashes(&exported.goroot(NAME)));
-        assert!(ls(&env).contains("whose record proves integrity, not origin"));
+        assert!(ls(&env).contains("(its record proves integrity, not origin), not verified"));
         assert!(doctor_store_checks(&env)[0].0);
     }
 }

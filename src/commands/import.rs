@@ -6,6 +6,7 @@ use super::Context;
 use crate::cli::ImportArgs;
 use crate::import::{self, Candidate, Found, ImportError};
 use crate::install::Outcome;
+use crate::platform::Platform;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<ExitCode> {
@@ -54,11 +55,19 @@ fn take(ctx: &Context, candidate: &Candidate, dry_run: bool) -> Result<(), Impor
         return Ok(());
     }
     match import::import(&ctx.config, &ctx.store, candidate)? {
-        Outcome::Installed(i) => ui::note(&format!(
-            "imported {} into {}",
-            candidate.describe(),
-            ui::tilde(&i.goroot())
-        )),
+        Outcome::Installed(i) => {
+            ui::note(&format!(
+                "imported {} into {}",
+                candidate.describe(),
+                ui::tilde(&i.goroot())
+            ));
+            if Platform::host().is_ok_and(|host| host != i.platform) {
+                ui::note(&format!(
+                    "note: {} is not this host's platform; it is kept beside the host's versions and never activated here",
+                    i.platform
+                ));
+            }
+        }
         Outcome::AlreadyInstalled(i) => ui::note(&format!(
             "{id} is already installed in {}; nothing was imported from {} (`gopin uninstall {}` first to replace it)",
             ui::tilde(&i.goroot()),

@@ -281,7 +281,7 @@ pub fn import_snapshot(
     })?;
     same_identity(file, "record", &candidate.identity, &goroot)?;
     let whence = format!(
-        "the snapshot {}, whose record proves integrity, not origin",
+        "the snapshot {} (its record proves integrity, not origin)",
         tilde(file)
     );
     let verdict = check(config, candidate, &files, &staging);

@@ -404,7 +404,7 @@ fn check(config: &Config, candidate: &Candidate, files: &Manifest, staging: &Sta
                 .unwrap_or_default()
         )),
         Verdict::Unchecked { reason } => crate::ui::note(&format!(
-            "{label}: not verified against a release checksum: the checksum database was not asked ({})",
+            "{label}: not verified against a release checksum (the checksum database: {})",
             crate::ui::shown_bytes(reason.as_bytes())
         )),
     }
