@@ -96,7 +96,7 @@ impl Remote for Network {
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
             }
-            let bar = crate::ui::progress_bar(name, body.len);
+            let bar = crate::ui::progress_bar("downloading", name, body.len);
             let copied = copy_hashed(bar.wrap_read(body.reader), dest, limit, url, |e| {
                 location.read_error(e)
             });

@@ -121,13 +121,14 @@ pub fn size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// A byte progress bar for a download of `name` on a terminal; otherwise one quiet line.
-/// Sizes are written as in every other message ([`size`]).
-pub fn progress_bar(name: &str, total: Option<u64>) -> indicatif::ProgressBar {
+/// A byte progress bar for `name` on a terminal; otherwise one quiet line saying what is
+/// `doing` to it ("downloading", "reading"). Sizes are written as in every other message
+/// ([`size`]).
+pub fn progress_bar(doing: &str, name: &str, total: Option<u64>) -> indicatif::ProgressBar {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
     if is_quiet() || !stderr_is_tty() {
         note(&format!(
-            "downloading {name}{}",
+            "{doing} {name}{}",
             total.map(|t| format!(" ({})", size(t))).unwrap_or_default()
         ));
         return ProgressBar::hidden();

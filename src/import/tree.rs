@@ -429,7 +429,7 @@ fn still_the_same(path: &Path, size: u64) -> Result<(), ImportError> {
 fn progress(doing: &str, root: &Path, total: u64) -> indicatif::ProgressBar {
     let label = ui::tilde(root);
     if ui::stderr_is_tty() && !ui::is_quiet() {
-        return ui::progress_bar(&label, Some(total));
+        return ui::progress_bar(doing, &label, Some(total));
     }
     ui::note(&format!("{doing} {label} ({})", ui::size(total)));
     indicatif::ProgressBar::hidden()

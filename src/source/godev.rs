@@ -476,7 +476,12 @@ impl Stream<'_> {
         let (file, location) = (self.file, self.location);
         let body = self.open()?;
         let total = body.len.or(file.size);
-        let bar = ui::progress_bar(&file.filename, total);
+        let doing = if location.is_remote() {
+            "downloading"
+        } else {
+            "reading"
+        };
+        let bar = ui::progress_bar(doing, &file.filename, total);
         let fault = Arc::new(Mutex::new(None));
         let source = SourceReader {
             inner: body.reader.take(file.size.unwrap_or(MAX_ARCHIVE_BYTES)),
