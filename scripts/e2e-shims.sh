@@ -4,7 +4,8 @@
 # cron or an IDE gives), `go build` through the proxy uses each pinned release, a nested module
 # that selects the other release gets that one, and children of `go` find the same Go.
 #
-# usage: scripts/e2e-shims.sh        (E2E_DIR, default target/e2e, caches wheels and archives)
+# usage: scripts/e2e-shims.sh        (E2E_DIR, default target/e2e, caches wheels and archives;
+#                                    GOPIN=path: check that binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
@@ -17,9 +18,12 @@ say() { printf '\n== %s\n' "$*"; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 same() { [ "$1" = "$2" ] || die "$3: expected '$2', got '$1'"; }
 
-say "building gopin (release) and the mirror of ${VERSIONS[*]}"
-cargo build --release --locked --quiet
-GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+if [ -z "${GOPIN:-}" ]; then
+  say "building gopin (release)"
+  cargo build --release --locked --quiet
+  GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+fi
+say "checking $GOPIN with the mirror of ${VERSIONS[*]}"
 build_mirror "$E2E_DIR/mirror" "${VERSIONS[@]}"
 serve_mirror "$E2E_DIR/mirror"
 TMP=$(mktemp -d)

