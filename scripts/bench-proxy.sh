@@ -65,7 +65,7 @@ def medians(commands, n):
     fd, f = tempfile.mkstemp()
     os.close(fd)
     subprocess.run(["hyperfine", "-N", "-w", "5", "-r", str(n), "--export-json", f, *commands],
-                   stdout=subprocess.DEVNULL, check=True)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     got = [statistics.median(r["times"]) * 1000 for r in json.load(open(f))["results"]]
     os.unlink(f)
     return got
