@@ -58,6 +58,30 @@ grep -q '"/etc/hosts"' "$TMP/install.trace" || fail "the static build did not re
 [ -z "$(nss "$TMP/install.trace")" ] || fail "the static build consulted NSS: $(nss "$TMP/install.trace")"
 echo "ok: localhost resolved from /etc/hosts; nothing of NSS opened"
 
+step "without /etc/resolv.conf: localhost still resolves, other names fail naming the file"
+if unshare -m true 2>/dev/null; then
+  mkdir -p "$TMP/etc"
+  cp -a /etc/. "$TMP/etc/" 2>/dev/null || true
+  rm -f "$TMP/etc/resolv.conf"
+  VARS=(HOME="$TMP/home" GOPIN_HOME="$TMP/store" GOPIN_CACHE_DIR="$TMP/cache-noresolv"
+    GOPIN_CONFIG="$TMP/config.toml" GOPIN_ALLOW_HTTP=1)
+  # in_etc CMD...: CMD with $TMP/etc mounted over /etc, in a mount namespace of its own.
+  # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+  in_etc() { unshare -m sh -c 'mount --bind "$1" /etc && shift && exec "$@"' sh "$TMP/etc" env -i "${VARS[@]}" "$@"; }
+  listed=$(in_etc GOPIN_INDEX_URL="http://localhost:$PORT/index.json" "$GOPIN_STATIC" ls-remote)
+  grep -qx go1.21.13 <<<"$listed" || fail "ls-remote from localhost without /etc/resolv.conf: $listed"
+  echo "ok: localhost answers without /etc/resolv.conf"
+  set +e
+  out=$(in_etc GOPIN_INDEX_URL="http://gopin-e2e.invalid:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-x" "$GOPIN_STATIC" ls-remote 2>&1)
+  set -e
+  case "$out" in
+    *"cannot look up gopin-e2e.invalid: /etc/resolv.conf does not exist: add a \`nameserver\` line to it, or the host to /etc/hosts"*) echo "ok: $out" ;;
+    *) fail "unexpected message without /etc/resolv.conf: $out" ;;
+  esac
+else
+  echo "skipped: no mount namespaces here (unshare -m)"
+fi
+
 step "no HOME and no GOPIN_HOME: one sentence, status 1, no password database"
 VARS=()
 set +e

@@ -262,9 +262,11 @@ fn client(rules: &Rules) -> reqwest::blocking::Client {
                 why,
             };
             attempt.error(refused)
-        }))
-        .build()
-        .expect("the TLS backend is compiled in");
+        }));
+    // A static build looks host names up itself, never through glibc's NSS (src/dns.rs).
+    #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
+    let client = client.dns_resolver(std::sync::Arc::new(crate::dns::Resolver::default()));
+    let client = client.build().expect("the TLS backend is compiled in");
     clients.push((key, client.clone()));
     client
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod complete;
 mod config;
+mod dns;
 mod doctor;
 mod fetch;
 mod goenv;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
     if let Some(tool) = commands::proxy::invoked_as(&arg0) {
         proxy(&arg0, tool, args);
     }
+    exit_on_failed_writes();
     // A shell asking for completions (see `gopin completions`): answer and exit.
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .var(complete::ENV_VAR)
@@ -67,7 +69,7 @@ fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{} {}", ui::paint("gopin: error:", "31"), describe(&e));
+            report(&e);
             // A version spec the user typed that is not one is a usage error.
             if e.downcast_ref::<version::ParseVersionError>().is_some() {
                 ExitCode::from(USAGE)
@@ -81,9 +83,40 @@ fn main() -> ExitCode {
 /// Runs `tool` for the current directory (see `commands::proxy`); exits with status 1 and one
 /// line when it cannot.
 fn proxy(arg0: &std::ffi::OsStr, tool: &str, args: impl Iterator<Item = std::ffi::OsString>) -> ! {
-    let e = commands::proxy::run(arg0, tool, args);
-    eprintln!("{} {}", ui::paint("gopin: error:", "31"), describe(&e));
+    report(&commands::proxy::run(arg0, tool, args));
     std::process::exit(1)
+}
+
+/// Writes `e` to stderr as one line, in one write (so that lines of parallel runs, as under
+/// `make -j`, do not interleave), and never panics: a stderr that cannot be written leaves
+/// only the exit status to tell.
+fn report(e: &anyhow::Error) {
+    use std::io::Write as _;
+    let line = format!("{} {}\n", ui::paint("gopin: error:", "31"), describe(e));
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// Makes a failed write to stdout or stderr (`gopin ls > /dev/full`) one line and exit
+/// status 1, instead of the panic that `println!` raises (and the abort that follows, with
+/// `panic = "abort"`).
+fn exit_on_failed_writes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if let Some(why) = message.strip_prefix("failed printing to stdout: ") {
+            report(&anyhow::anyhow!("cannot write to standard output: {why}"));
+            std::process::exit(1);
+        }
+        if message.starts_with("failed printing to stderr") {
+            std::process::exit(1);
+        }
+        default(info)
+    }));
 }
 
 /// The proxy's way in on Linux: glibc calls the functions of `.init_array` with the process's
@@ -123,11 +156,8 @@ extern "C" fn proxy_entry(
     let Some(tool) = commands::proxy::invoked_as(arg0) else {
         return;
     };
-    // As `main` does for every command (see there).
-    // SAFETY: no other thread exists yet.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Signal dispositions are left as the caller set them (Rust's runtime has not changed
+    // SIGPIPE yet), so the tool inherits them exactly as if it had been started directly.
     proxy(arg0, tool, (1..argc).map(|i| OsString::from(arg(i))))
 }
 

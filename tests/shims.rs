@@ -13,8 +13,8 @@ use std::process::{Command, Output};
 use support::*;
 
 /// A `go/bin/go` for these tests. Besides `version` it prints variables (`env NAME...`), its
-/// arguments one per `<>`, exits with a status, becomes `sleep`, and looks `go` up on its own
-/// PATH as the real one's children do (`go generate`, `go tool`).
+/// arguments one per `<>`, exits with a status, becomes `sleep`, looks `go` up on its own
+/// PATH as the real one's children do (`go generate`, `go tool`), and runs a command as a child.
 fn proxy_go(version: &str) -> Vec<u8> {
     format!(
         r#"#!/bin/sh
@@ -25,6 +25,7 @@ case "$1" in
   exit) exit "$2" ;;
   sleep) exec sleep "$2" ;;
   child) command -v go ;;
+  run) shift; "$@"; exit $? ;;
 esac
 "#
     )
@@ -341,6 +342,79 @@ fn a_proxy_never_runs_itself() {
             &["bin/go is gopin itself", "gopin install --force go1.22.10"],
         );
     }
+}
+
+#[test]
+fn a_target_that_execs_the_proxy_again_is_caught() {
+    let w = World::new();
+    // A wrapper in the store that hands over to the proxy: the same process would start the
+    // proxy forever.
+    let go = w.goroot("go1.22.10").join("bin/go");
+    let wrapper = format!(
+        "#!/bin/sh\nexec '{}' \"$@\"\n",
+        w.shims.join("go").display()
+    );
+    std::fs::write(&go, wrapper).unwrap();
+    assert_fails(
+        &w.run("proj", "go", &["version"]),
+        &[
+            "bin/go started the go proxy again instead of running Go",
+            "gopin install --force go1.22.10",
+        ],
+    );
+    // A child process that runs the proxy again (as a `go generate` step may) is no loop.
+    let proxy = w.shims.join("go");
+    let out = w.run(
+        "proj/nested",
+        "go",
+        &["run", proxy.to_str().unwrap(), "version"],
+    );
+    assert_eq!(
+        stdout_of(&out),
+        "go version go1.21.13 linux/amd64\n",
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_stream_that_cannot_be_written_is_status_1_not_a_crash() {
+    let w = World::new();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    // The proxy's one line, to a full stderr.
+    let out = w
+        .command(&w.dir("plain"), "go", &[std::ffi::OsStr::new("version")])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let gopin = |args: &[&str]| {
+        let mut cmd = Command::new(gopin_bin());
+        cmd.args(args).current_dir(w.dir("proj")).env_clear();
+        for (k, v) in w.env.vars() {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // A command's output, to a full stdout: one line on stderr, status 1.
+    let out = gopin(&["ls"]).stdout(full()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        stderr_of(&out),
+        "gopin: error: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+    // Both full: status 1 and nothing else.
+    let out = gopin(&["current"])
+        .stdout(full())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
 
 /// In each shell with the hook: inside a project the hook's Go comes first and the proxy is

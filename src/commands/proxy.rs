@@ -24,6 +24,10 @@ use crate::version::GoVersion;
 /// The tools `gopin shims` links to gopin, and the names gopin answers to as a proxy.
 pub const TOOLS: [&str; 2] = ["go", "gofmt"];
 
+/// The pid of the proxy that last exec'd a tool, handed on to it: a proxy started again in the
+/// same process has been exec'd back by its own target.
+const PROXY_PID: &str = "_GOPIN_PROXY_PID";
+
 /// The tool gopin was started as, when the file name of `argv[0]` is one of [`TOOLS`].
 pub fn invoked_as(arg0: &OsStr) -> Option<&'static str> {
     let name = Path::new(arg0).file_name()?;
@@ -37,6 +41,11 @@ pub fn run(arg0: &OsStr, tool: &str, args: impl Iterator<Item = OsString>) -> an
         Ok((mut cmd, version)) => {
             let target = ui::shown(Path::new(cmd.get_program()));
             let err = cmd.args(args).exec();
+            if err.raw_os_error() == Some(libc::E2BIG) {
+                return anyhow!(
+                    "the arguments and environment are too long to start {target} ({err}): pass fewer or shorter arguments"
+                );
+            }
             let what = match err.kind() {
                 io::ErrorKind::NotFound => format!("{target} is missing"),
                 io::ErrorKind::PermissionDenied => format!("{target} is not executable"),
@@ -71,11 +80,19 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
             ui::shown(&target),
         ));
     }
+    // The same check for a target that execs the proxy again without starting a new process
+    // (a wrapper script in the store): the pid the proxy handed on is still this one.
+    let pid = std::process::id().to_string();
+    if std::env::var_os(PROXY_PID).is_some_and(|p| p == *pid) {
+        return Err(anyhow!(
+            "{} started the {tool} proxy again instead of running Go, so it is not {version}'s real {tool}: reinstall {version} with `gopin install --force {version}`",
+            ui::shown(&target),
+        ));
+    }
     let (activation, path) = ctx.environment(installed, r.source());
-    Ok((
-        command_with(target.as_os_str(), &activation, &path),
-        version,
-    ))
+    let mut cmd = command_with(target.as_os_str(), &activation, &path);
+    cmd.env(PROXY_PID, pid);
+    Ok((cmd, version))
 }
 
 /// A command for `program` with `activation`'s variables set (or removed) and `path` as
