@@ -228,15 +228,16 @@ fn home_is_set() -> bool {
     std::env::var_os("HOME").is_some_and(|home| !home.is_empty())
 }
 
-/// A platform directory from `dirs`; in a static build without `$HOME`, only what its XDG
-/// variable gives (as `dirs` reads it: an absolute path).
+/// A platform directory from `dirs`, if absolute (a relative `$HOME` would move it with every
+/// `cd`); in a static build without `$HOME`, only what its XDG variable gives (as `dirs` reads
+/// it: an absolute path).
 fn platform_dir(xdg: &str, dir: fn() -> Option<PathBuf>) -> Option<PathBuf> {
     if nss_free() && !home_is_set() {
         return std::env::var_os(xdg)
             .map(PathBuf::from)
             .filter(|d| d.is_absolute());
     }
-    dir()
+    dir().filter(|d| d.is_absolute())
 }
 
 /// `$GOPIN_CACHE_DIR`, else the platform cache directory's `gopin`.
@@ -258,7 +259,16 @@ pub fn config_file() -> Option<PathBuf> {
 pub fn store_root() -> Result<PathBuf, ConfigError> {
     let home = env_path("GOPIN_HOME")
         .or_else(|| platform_dir("XDG_DATA_HOME", dirs::data_dir).map(|d| d.join("gopin")))
-        .ok_or(ConfigError::NoHome)?;
+        .ok_or_else(|| match std::env::var_os("HOME") {
+            Some(home) if home_is_set() && !Path::new(&home).is_absolute() => {
+                ConfigError::Variable {
+                    var: "HOME",
+                    value: home,
+                    message: "it is relative, so gopin's store would move with the current directory; use an absolute path, or set GOPIN_HOME".to_string(),
+                }
+            }
+            _ => ConfigError::NoHome,
+        })?;
     let bad = |message: &str| ConfigError::Variable {
         var: "GOPIN_HOME",
         value: home.clone().into_os_string(),

@@ -603,3 +603,37 @@ fn every_command_shows_examples_and_rm_removes() {
     env.gopin(&["rm", "1.21.13"]).assert().success();
     assert!(env.store_entries("versions").is_empty());
 }
+
+#[test]
+fn a_relative_home_is_refused_rather_than_a_store_that_moves_with_cd() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(gopin_bin());
+        cmd.arg("ls")
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[("HOME", "rel")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        "gopin: error: HOME=rel is not valid: it is relative, so gopin's store would move with the current directory; use an absolute path, or set GOPIN_HOME; fix or unset HOME\n"
+    );
+    assert!(
+        !dir.path().join("rel").exists(),
+        "nothing made under the cwd"
+    );
+    // GOPIN_HOME decides where the store is; the config and cache go beside it.
+    let store = dir.path().join("store");
+    let out = run(&[("HOME", "rel"), ("GOPIN_HOME", store.to_str().unwrap())]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        !dir.path().join("rel").exists(),
+        "nothing made under the cwd"
+    );
+}
