@@ -208,7 +208,7 @@ impl Config {
     }
 }
 
-/// The user's home directory. A static build (see "A static build" in docs/performance.md)
+/// The user's home directory. A static build (README, "A static build")
 /// takes it from `$HOME` alone: looking the user up in the password database goes through
 /// glibc's NSS, which a static binary can only load from the running system's own glibc.
 pub fn home_dir() -> Option<PathBuf> {
