@@ -490,8 +490,32 @@ impl Remote {
                 why: refused.why.clone(),
             };
         }
-        FetchError::network(&self.url, describe_reqwest(e))
+        let mut why = describe_reqwest(e);
+        if e.is_connect()
+            && let Some((name, value)) = proxy_variable(&self.url)
+        {
+            why = format!(
+                "{why} (through the proxy in {name}={}, unless NO_PROXY covers the host)",
+                shown_bytes(value.as_encoded_bytes())
+            );
+        }
+        FetchError::network(&self.url, why)
     }
+}
+
+/// The proxy variable reqwest takes for `url` when one is set (it reads the process's
+/// environment): a connection that failed may have failed at that proxy, not at the host.
+fn proxy_variable(url: &Url) -> Option<(&'static str, std::ffi::OsString)> {
+    let names: &[&'static str] = match url.scheme() {
+        "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        "http" => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+        _ => &[],
+    };
+    names.iter().find_map(|&name| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(|value| (name, value))
+    })
 }
 
 impl std::fmt::Display for Location {

@@ -340,3 +340,20 @@ fn an_archive_that_unpacks_to_far_more_than_it_weighs_is_refused() {
     let (_m, env) = mirror_with(&[Release::with_archive("go1.22.10", trailing)]);
     refused(&env, &[], &["it unpacks to more than 8.4 MB"]);
 }
+
+#[test]
+fn a_connection_that_fails_at_a_proxy_names_the_proxy() {
+    let (_mirror, env) = mirror_with(&[release()]);
+    // Nothing listens on port 1: the proxy refuses, not the mirror.
+    let err = refused(
+        &env,
+        &[("HTTP_PROXY", "http://127.0.0.1:1/")],
+        &[
+            "Connection refused",
+            "(through the proxy in HTTP_PROXY=http://127.0.0.1:1/, unless NO_PROXY covers the host)",
+        ],
+    );
+    assert!(err.contains("retried 3 times"), "{err}");
+    // Without the proxy the same install works.
+    env.gopin(&["install", "1.22.10"]).assert().success();
+}
