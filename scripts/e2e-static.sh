@@ -58,7 +58,7 @@ grep -q '"/etc/hosts"' "$TMP/install.trace" || fail "the static build did not re
 [ -z "$(nss "$TMP/install.trace")" ] || fail "the static build consulted NSS: $(nss "$TMP/install.trace")"
 echo "ok: localhost resolved from /etc/hosts; nothing of NSS opened"
 
-step "without /etc/resolv.conf: localhost still resolves, other names fail naming the file"
+step "without /etc/resolv.conf, then with a FIFO /etc/hosts: localhost resolves, other names fail naming the file"
 if unshare -m true 2>/dev/null; then
   mkdir -p "$TMP/etc"
   cp -a /etc/. "$TMP/etc/" 2>/dev/null || true
@@ -77,6 +77,18 @@ if unshare -m true 2>/dev/null; then
   case "$out" in
     *"cannot look up gopin-e2e.invalid: /etc/resolv.conf does not exist: add a \`nameserver\` line to it, or the host to /etc/hosts"*) echo "ok: $out" ;;
     *) fail "unexpected message without /etc/resolv.conf: $out" ;;
+  esac
+  # And a FIFO for /etc/hosts: refused unread (it would block); localhost is loopback anyway.
+  rm -f "$TMP/etc/hosts"
+  mkfifo "$TMP/etc/hosts"
+  listed=$(in_etc GOPIN_INDEX_URL="http://localhost:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-fifo" "$GOPIN_STATIC" ls-remote)
+  grep -qx go1.21.13 <<<"$listed" || fail "ls-remote from localhost with a FIFO /etc/hosts: $listed"
+  set +e
+  out=$(in_etc GOPIN_INDEX_URL="http://gopin-e2e.invalid:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-y" "$(command -v timeout)" 60 "$GOPIN_STATIC" ls-remote 2>&1)
+  set -e
+  case "$out" in
+    *"cannot look up gopin-e2e.invalid: /etc/hosts is a FIFO (named pipe), not a regular file"*) echo "ok: $out" ;;
+    *) fail "unexpected message with a FIFO /etc/hosts: $out" ;;
   esac
 else
   echo "skipped: no mount namespaces here (unshare -m)"

@@ -211,11 +211,12 @@ impl Config {
 /// The user's home directory. A static build (README, "A static build")
 /// takes it from `$HOME` alone: looking the user up in the password database goes through
 /// glibc's NSS, which a static binary can only load from the running system's own glibc.
+/// A relative `$HOME` counts as none, as for the platform directories below.
 pub fn home_dir() -> Option<PathBuf> {
     if nss_free() && !home_is_set() {
         return None;
     }
-    dirs::home_dir()
+    dirs::home_dir().filter(|home| home.is_absolute())
 }
 
 /// Whether this build must not reach glibc's NSS: a static one.

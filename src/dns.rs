@@ -1,10 +1,11 @@
 //! Host names in a static build (README, "A static build"). A static glibc binary must not
 //! call `getaddrinfo`: glibc's NSS would load the running system's modules, built for another
-//! glibc. So a static gopin answers as glibc's usual `hosts: files dns` would, by itself:
-//! `localhost` (and `*.localhost`) is the loopback address, a name in `/etc/hosts` is what that
-//! file says (no DNS query at all), and any other name is asked of the nameservers
-//! `/etc/resolv.conf` lists (hickory, with that file's options). Lines of either file that are
-//! not UTF-8 are skipped, as glibc skips lines it cannot parse.
+//! glibc. So a static gopin answers as glibc's usual `hosts: files dns` would, by itself: a
+//! name in `/etc/hosts` is what that file says (no DNS query at all), `localhost` (and
+//! `*.localhost`) is otherwise the loopback address, even when the hosts file cannot be read,
+//! and any other name is asked of the nameservers `/etc/resolv.conf` lists (hickory, with
+//! that file's options). Lines of either file that are not UTF-8 are skipped, as glibc skips
+//! lines it cannot parse.
 //!
 //! The default (dynamic) build uses the system's resolver and none of this but the parsing,
 //! which is pure and tested in every build.
@@ -21,28 +22,31 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const HOSTS: &str = "/etc/hosts";
 /// The resolver configuration, as glibc's `dns` service reads it.
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+/// The most of either file gopin reads (`userfile::read` refuses more): ad-blocking hosts
+/// files run to a few megabytes.
+const LIMIT: u64 = 16 << 20;
 
-/// The addresses `host` has without asking DNS: loopback for `localhost` and its subdomains
-/// (RFC 6761), else the addresses `hosts` (the hosts file's bytes) gives it, in file order.
-/// None when the name must be looked up.
-pub fn local_addresses(host: &str, hosts: &[u8]) -> Option<Vec<IpAddr>> {
+/// Loopback for `localhost` and its subdomains (RFC 6761); None for other names.
+pub fn loopback(host: &str) -> Option<Vec<IpAddr>> {
     let host = host.strip_suffix('.').unwrap_or(host);
-    let loopback = || {
+    let suffix = ".localhost";
+    let is_localhost = host.eq_ignore_ascii_case("localhost")
+        || host
+            .len()
+            .checked_sub(suffix.len())
+            .is_some_and(|at| host.is_char_boundary(at) && host[at..].eq_ignore_ascii_case(suffix));
+    is_localhost.then(|| {
         vec![
             IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V6(Ipv6Addr::LOCALHOST),
         ]
-    };
-    if host.eq_ignore_ascii_case("localhost")
-        || host
-            .len()
-            .checked_sub(".localhost".len())
-            .is_some_and(|at| {
-                host.is_char_boundary(at) && host[at..].eq_ignore_ascii_case(".localhost")
-            })
-    {
-        return Some(loopback());
-    }
+    })
+}
+
+/// The addresses `hosts` (the hosts file's bytes) gives `host`, in file order, as glibc's
+/// `files` service answers; None when the file does not list it.
+pub fn from_hosts(host: &str, hosts: &[u8]) -> Option<Vec<IpAddr>> {
+    let host = host.strip_suffix('.').unwrap_or(host);
     let mut found = Vec::new();
     for line in utf8_lines(hosts) {
         let line = line.split_once('#').map_or(line, |(before, _)| before);
@@ -75,7 +79,8 @@ pub use resolver::Resolver;
 
 #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
 mod resolver {
-    use std::net::SocketAddr;
+    use std::net::{IpAddr, SocketAddr};
+    use std::path::Path;
     use std::sync::OnceLock;
 
     use hickory_resolver::TokioResolver;
@@ -83,7 +88,9 @@ mod resolver {
     use hickory_resolver::name_server::TokioConnectionProvider;
     use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-    use super::{HOSTS, RESOLV_CONF, local_addresses, utf8_lines};
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+    use super::{HOSTS, LIMIT, RESOLV_CONF, from_hosts, loopback, utf8_lines};
 
     /// reqwest's resolver in a static build (see the module's documentation).
     #[derive(Default)]
@@ -94,10 +101,7 @@ mod resolver {
     }
 
     /// Why a name could not be looked up, as one sentence for fetch's messages.
-    fn failure(
-        host: &str,
-        why: impl std::fmt::Display,
-    ) -> Box<dyn std::error::Error + Send + Sync> {
+    fn failure(host: &str, why: impl std::fmt::Display) -> BoxError {
         format!(
             "cannot look up {host}: {why} (a static gopin reads {HOSTS} and {RESOLV_CONF} itself, not /etc/nsswitch.conf)"
         )
@@ -107,25 +111,16 @@ mod resolver {
     impl Resolve for Resolver {
         fn resolve(&self, name: Name) -> Resolving {
             let host = name.as_str().to_string();
-            let hosts = std::fs::read(HOSTS).unwrap_or_default();
-            if let Some(found) = local_addresses(&host, &hosts) {
-                let addrs: Addrs = Box::new(found.into_iter().map(|ip| SocketAddr::new(ip, 0)));
-                return Box::pin(std::future::ready(Ok(addrs)));
+            match local(&host) {
+                Ok(Some(found)) => return Box::pin(std::future::ready(Ok(addrs(found)))),
+                Err(e) => return Box::pin(std::future::ready(Err(e))),
+                Ok(None) => {}
             }
             let dns = self.dns.get_or_init(from_resolv_conf).clone();
             Box::pin(async move {
                 let dns = dns.map_err(|why| failure(&host, why))?;
                 match dns.lookup_ip(host.as_str()).await {
-                    Ok(found) => {
-                        let addrs: Addrs = Box::new(
-                            found
-                                .iter()
-                                .map(|ip| SocketAddr::new(ip, 0))
-                                .collect::<Vec<_>>()
-                                .into_iter(),
-                        );
-                        Ok(addrs)
-                    }
+                    Ok(found) => Ok(addrs(found.iter().collect())),
                     Err(e) if e.is_no_records_found() => Err(failure(
                         &host,
                         format!(
@@ -145,14 +140,32 @@ mod resolver {
         }
     }
 
+    /// The addresses `host` has without DNS: what /etc/hosts says, as glibc's `files` would,
+    /// else loopback for `localhost` (also when the hosts file cannot be read). The file is
+    /// read with `userfile`: never blocking on a FIFO, never without bound; absent is empty.
+    fn local(host: &str) -> Result<Option<Vec<IpAddr>>, BoxError> {
+        match crate::userfile::read(Path::new(HOSTS), LIMIT) {
+            Ok(hosts) => {
+                Ok(from_hosts(host, &hosts.unwrap_or_default()).or_else(|| loopback(host)))
+            }
+            Err(e) => loopback(host).map(Some).ok_or_else(|| failure(host, e)),
+        }
+    }
+
+    /// `found` as reqwest takes it (the port is the URL's, filled in by reqwest).
+    fn addrs(found: Vec<IpAddr>) -> Addrs {
+        Box::new(found.into_iter().map(|ip| SocketAddr::new(ip, 0)))
+    }
+
     /// A DNS resolver for the nameservers and options of /etc/resolv.conf.
     fn from_resolv_conf() -> Result<TokioResolver, String> {
-        let bytes = std::fs::read(RESOLV_CONF).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "{RESOLV_CONF} does not exist: add a `nameserver` line to it, or the host to {HOSTS}"
-            ),
-            _ => format!("{RESOLV_CONF} cannot be read ({e})"),
-        })?;
+        let bytes = crate::userfile::read(Path::new(RESOLV_CONF), LIMIT)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                format!(
+                    "{RESOLV_CONF} does not exist: add a `nameserver` line to it, or the host to {HOSTS}"
+                )
+            })?;
         let text: Vec<&str> = utf8_lines(&bytes).collect();
         let no_nameserver = || {
             format!(
@@ -197,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn localhost_is_loopback_whatever_the_hosts_file_says() {
+    fn localhost_and_its_subdomains_are_loopback() {
         for host in [
             "localhost",
             "LOCALHOST",
@@ -205,11 +218,7 @@ mod tests {
             "a.b.localhost",
             "x.Localhost.",
         ] {
-            assert_eq!(
-                local_addresses(host, b""),
-                ips(&["127.0.0.1", "::1"]),
-                "{host}"
-            );
+            assert_eq!(loopback(host), ips(&["127.0.0.1", "::1"]), "{host}");
         }
         for host in [
             "notlocalhost",
@@ -217,7 +226,7 @@ mod tests {
             "example.com",
             "é.localhos",
         ] {
-            assert_eq!(local_addresses(host, b""), None, "{host}");
+            assert_eq!(loopback(host), None, "{host}");
         }
     }
 
@@ -231,18 +240,11 @@ mod tests {
             fd00::1 mirror\n\
             10.0.0.1 mirror\n\
             10.0.0.2\n";
-        assert_eq!(local_addresses("vm", hosts), ips(&["127.0.1.1"]));
-        assert_eq!(local_addresses("VM.lan.", hosts), ips(&["127.0.1.1"]));
-        assert_eq!(
-            local_addresses("mirror", hosts),
-            ips(&["10.0.0.1", "fd00::1"])
-        );
-        assert_eq!(local_addresses("mirror.corp", hosts), ips(&["10.0.0.1"]));
-        assert_eq!(local_addresses("go.dev", hosts), None);
-        assert_eq!(
-            local_addresses("the", hosts),
-            None,
-            "comments are not names"
-        );
+        assert_eq!(from_hosts("vm", hosts), ips(&["127.0.1.1"]));
+        assert_eq!(from_hosts("VM.lan.", hosts), ips(&["127.0.1.1"]));
+        assert_eq!(from_hosts("mirror", hosts), ips(&["10.0.0.1", "fd00::1"]));
+        assert_eq!(from_hosts("mirror.corp", hosts), ips(&["10.0.0.1"]));
+        assert_eq!(from_hosts("go.dev", hosts), None);
+        assert_eq!(from_hosts("the", hosts), None, "comments are not names");
     }
 }
