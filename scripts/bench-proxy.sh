@@ -2,7 +2,7 @@
 # The `go` proxy's overhead (issue #13, docs/performance.md "The go proxy"): `go version`
 # through `$GOPIN_HOME/bin/go` against the real go it runs, in the same environment (all of it
 # runs inside `gopin exec` in the pinned directory, so the difference is the proxy alone), for
-# the default build and the static build (README, "A static build"). The machines here are
+# the default build and the static build (docs/install.md, "A static build"). The machines here are
 # noisy, so the commands take turns in ROUNDS rounds of RUNS runs each, and the overhead is
 # the median of the per-round differences of medians. Then the same with 200 more versions in
 # the store. Also part of scripts/bench.sh (section 6).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end check of the static build (README, "A static build"; docs/performance.md): it is
+# End-to-end check of the static build (docs/install.md, "A static build"; docs/performance.md): it is
 # static, its `go` proxies pass scripts/e2e-shims.sh against the real Go releases, and it never
 # reaches glibc's NSS, which a static glibc binary could only load from the running system's
 # own glibc: a host name (`localhost`) is resolved in Rust from /etc/hosts, and the home

@@ -18,7 +18,7 @@ release_gopin() {
   export GOPIN
 }
 
-# static_gopin : builds the static release binary (README, "A static build") for this host
+# static_gopin : builds the static release binary (docs/install.md, "A static build") for this host
 # and sets GOPIN_STATIC to it. Its own target directory keeps it apart from the default build.
 static_gopin() {
   step "building gopin (release, static)"

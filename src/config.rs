@@ -208,7 +208,7 @@ impl Config {
     }
 }
 
-/// The user's home directory. A static build (README, "A static build")
+/// The user's home directory. A static build (docs/install.md, "A static build")
 /// takes it from `$HOME` alone: looking the user up in the password database goes through
 /// glibc's NSS, which a static binary can only load from the running system's own glibc.
 /// A relative `$HOME` counts as none, as for the platform directories below.

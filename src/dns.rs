@@ -1,4 +1,4 @@
-//! Host names in a static build (README, "A static build"). A static glibc binary must not
+//! Host names in a static build (docs/install.md, "A static build"). A static glibc binary must not
 //! call `getaddrinfo`: glibc's NSS would load the running system's modules, built for another
 //! glibc. So a static gopin answers as glibc's usual `hosts: files dns` would, by itself: a
 //! name in `/etc/hosts` is what that file says (no DNS query at all), `localhost` (and
