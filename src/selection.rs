@@ -172,6 +172,18 @@ pub enum SelectionError {
     Unreadable(#[from] userfile::UserFileError),
     #[error("{0}")]
     Environment(String),
+    /// A pin file that is a symlink leading out of its project (docs/security.md).
+    #[error(
+        "{} is a symlink to {}, outside the project {}: gopin neither reads a version through it nor writes through it; replace the link with a regular file",
+        shown(link),
+        shown(target),
+        shown(project)
+    )]
+    LinkOutside {
+        link: PathBuf,
+        target: PathBuf,
+        project: PathBuf,
+    },
 }
 
 impl SelectionError {
@@ -180,6 +192,7 @@ impl SelectionError {
         match self {
             SelectionError::Invalid { path, .. } => Some(path),
             SelectionError::Unreadable(e) => Some(e.path()),
+            SelectionError::LinkOutside { link, .. } => Some(link),
             SelectionError::Environment(_) => None,
         }
     }
@@ -314,9 +327,80 @@ fn read_default(path: &Path) -> Result<Option<Pick>, SelectionError> {
     }))
 }
 
+/// The directory a pin file at `path` belongs to: its own, or for mise's `.config/mise.toml`
+/// the one holding `.config`.
+fn pin_dir(path: &Path) -> &Path {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    if path.ends_with(".config/mise.toml") {
+        parent.parent().unwrap_or(parent)
+    } else {
+        parent
+    }
+}
+
+/// The project a pin file in `dir` belongs to: the nearest directory at or above `dir` that
+/// holds a go.mod, a go.work or a .git; else `dir` itself.
+pub fn project_of(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| {
+            ["go.mod", "go.work", ".git"]
+                .iter()
+                .any(|n| std::fs::symlink_metadata(d.join(n)).is_ok())
+        })
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// The file that reading or writing the pin file at `path` really touches: `path` itself,
+/// or where a symlink on the way (the file, or mise's `.config`) leads, which must stay
+/// inside the project ([`project_of`]); a link leading out of it is refused, naming the link
+/// and its target (docs/security.md, "Symlinked pin files"). The user default is the
+/// user's own and is not checked.
+pub fn pin_target(path: &Path) -> Result<PathBuf, SelectionError> {
+    let dir = pin_dir(path);
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let linked = rel
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| is_link(&dir.join(a)));
+    let Some(first_link) = linked else {
+        return Ok(path.to_path_buf());
+    };
+    let link = dir.join(first_link);
+    // Where it leads: the real path, or for a dangling link (which a write would create)
+    // its parent's real path and its name.
+    let target = std::fs::canonicalize(path).or_else(|_| {
+        let hop = std::fs::read_link(path).unwrap_or_else(|_| path.to_path_buf());
+        let hop = path.parent().unwrap_or(dir).join(hop);
+        let name = hop
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        hop.parent()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .map(|p| p.join(name))
+            .ok_or(hop)
+    });
+    let project = project_of(dir);
+    let real_project = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
+    match target {
+        Ok(target) if target.starts_with(&real_project) => Ok(target),
+        Ok(target) | Err(target) => Err(SelectionError::LinkOutside {
+            link,
+            target,
+            project,
+        }),
+    }
+}
+
 /// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
 /// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
 pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, SelectionError> {
+    let path = &match kind {
+        SourceKind::Default => path.to_path_buf(),
+        _ => pin_target(path).map(|_| path.to_path_buf())?,
+    };
     let limit = match kind {
         SourceKind::ToolVersions | SourceKind::Mise => MANIFEST_LIMIT,
         _ => PIN_FILE_LIMIT,

@@ -637,3 +637,100 @@ fn a_relative_home_is_refused_rather_than_a_store_that_moves_with_cd() {
         "nothing made under the cwd"
     );
 }
+
+/// A pin file that came from git as a symlink out of the project (`.go-version ->
+/// ../../outside/file`) is never written through and never read as a version: `use` and
+/// `current` refuse it, naming the link and its target, and the target keeps every byte. A
+/// link that stays inside the project keeps working (docs/security.md).
+#[test]
+fn pin_file_symlinks_out_of_the_project_are_refused() {
+    use std::os::unix::fs::symlink;
+    let (_m, env) = world();
+    let outside = env.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let secret = b"1.21.13\nssh-ed25519 AAAAC3Nz user@host\r\n";
+    std::fs::write(outside.join("file"), secret).unwrap();
+    let repo = env.work().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("go.mod"), "module r\n\ngo 1.21\n").unwrap();
+    for name in [".go-version", ".tool-versions", "mise.toml", ".mise.toml"] {
+        let link = repo.join(name);
+        symlink("../../outside/file", &link).unwrap();
+        let args: Vec<&str> = if name == ".go-version" {
+            vec!["use", "1.22"]
+        } else {
+            vec!["use", "--file", name, "1.22"]
+        };
+        let out = env.gopin(&args).current_dir(&repo).assert().failure();
+        let err = one_error_line(out.get_output());
+        assert!(
+            err.contains(&*link.to_string_lossy())
+                && err.contains(&*outside.join("file").to_string_lossy())
+                && err.contains("symlink"),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(outside.join("file")).unwrap(),
+            secret,
+            "{name}"
+        );
+        assert!(link.is_symlink(), "{name}");
+        // Nothing was installed for a pin that cannot be written.
+        assert!(!env.goroot("go1.22.10.linux-amd64").exists(), "{name}");
+        let out = env
+            .gopin(&["current"])
+            .current_dir(&repo)
+            .assert()
+            .failure();
+        let o = out.get_output();
+        assert!(
+            !stdout_of(o).contains("1.21.13"),
+            "{name}: {}",
+            stdout_of(o)
+        );
+        assert!(
+            stderr_of(o).contains(&*link.to_string_lossy()),
+            "{name}: {}",
+            stderr_of(o)
+        );
+        std::fs::remove_file(&link).unwrap();
+    }
+    // mise's `.config` directory linked out of the project is refused the same way.
+    std::fs::create_dir_all(outside.join("conf")).unwrap();
+    std::fs::write(
+        outside.join("conf/mise.toml"),
+        "[tools]\ngo = \"1.21.13\"\n",
+    )
+    .unwrap();
+    symlink("../../outside/conf", repo.join(".config")).unwrap();
+    let out = env
+        .gopin(&["current"])
+        .current_dir(&repo)
+        .assert()
+        .failure();
+    assert!(
+        stderr_of(out.get_output()).contains("symlink"),
+        "{}",
+        stderr_of(out.get_output())
+    );
+    std::fs::remove_file(repo.join(".config")).unwrap();
+    // Inside the project, a shared pin through a link is read and written through.
+    std::fs::write(repo.join("shared-go-version"), "1.21.13\n").unwrap();
+    std::fs::create_dir_all(repo.join("svc")).unwrap();
+    symlink("../shared-go-version", repo.join("svc/.go-version")).unwrap();
+    env.gopin(&["use", "1.22.9"])
+        .current_dir(repo.join("svc"))
+        .assert()
+        .success();
+    assert!(repo.join("svc/.go-version").is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(repo.join("shared-go-version")).unwrap(),
+        "1.22.9\n"
+    );
+    let out = env
+        .gopin(&["current"])
+        .current_dir(repo.join("svc"))
+        .assert()
+        .success();
+    assert!(stdout_of(out.get_output()).starts_with("go1.22.9\t"));
+}

@@ -148,7 +148,7 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
 /// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.
 fn repin(newest: &[GoVersion]) -> Result<()> {
     let cwd = Context::cwd();
-    let (file, kind) = super::use_::pin_file_here(&cwd);
+    let (file, kind) = super::use_::pin_file_here(&cwd)?;
     let Ok(Some(VersionSpec::Exact(pinned))) = crate::selection::read_pin(&file, kind) else {
         ui::note(&format!(
             "nothing to re-pin: {} does not pin an exact version here",

@@ -63,24 +63,33 @@ fn target(ctx: &Context, args: &UseArgs) -> Result<(PathBuf, SourceKind)> {
         return Ok((ctx.store.default_file(), SourceKind::Default));
     }
     let cwd = Context::cwd();
-    if let Some(file) = &args.file {
-        let path = cwd.join(file);
-        return Ok((path.clone(), kind_of(&path)));
-    }
-    Ok(pin_file_here(&cwd))
+    let (path, kind) = match &args.file {
+        Some(file) => {
+            let path = cwd.join(file);
+            let kind = kind_of(&path);
+            (path, kind)
+        }
+        None => pin_file_here(&cwd)?,
+    };
+    // Refused before anything is installed or written (docs/security.md).
+    selection::pin_target(&path)?;
+    Ok((path, kind))
 }
 
 /// The file in `dir` that pins Go (the first of the pin files that does), else a new
-/// `.go-version` there.
-pub(super) fn pin_file_here(cwd: &Path) -> (PathBuf, SourceKind) {
+/// `.go-version` there. A pin file that is a symlink out of the project is refused, not
+/// passed over for another file.
+pub(super) fn pin_file_here(cwd: &Path) -> Result<(PathBuf, SourceKind)> {
     for (name, kind) in SourceKind::PIN_FILES {
         let path = cwd.join(name);
         // A file that exists but does not pin Go (a .tool-versions without golang) is not it.
-        if let Ok(Some(_)) = selection::read_pin(&path, kind) {
-            return (path, kind);
+        match selection::read_pin(&path, kind) {
+            Ok(Some(_)) => return Ok((path, kind)),
+            Err(e @ selection::SelectionError::LinkOutside { .. }) => return Err(e.into()),
+            _ => {}
         }
     }
-    (cwd.join(".go-version"), SourceKind::GoVersion)
+    Ok((cwd.join(".go-version"), SourceKind::GoVersion))
 }
 
 /// What a file named by `--file` is, by its name.
@@ -105,7 +114,7 @@ fn unset(file: &Path, kind: SourceKind) -> Result<ExitCode> {
     };
     match edited {
         Some(text) => {
-            write_atomically(file, &text)?;
+            write_atomically(file, kind, &text)?;
             ui::note(&format!("removed the Go entry from {}", tilde(file)));
         }
         None => match std::fs::remove_file(file) {
@@ -131,10 +140,11 @@ pub(super) fn write_pin(file: &Path, kind: SourceKind, text: &str) -> Result<()>
         }
         _ => format!("{text}\n"),
     };
-    write_atomically(file, &content)
+    write_atomically(file, kind, &content)
 }
 
 fn read_existing(file: &Path) -> Result<Option<String>> {
+    selection::pin_target(file)?;
     let Some(bytes) = crate::userfile::read(file, selection::MANIFEST_LIMIT)? else {
         return Ok(None);
     };
@@ -269,15 +279,21 @@ pub fn pin_text(v: &GoVersion) -> String {
 /// Replaces `path` whole or not at all, so a shell hook never reads half a file. A new file
 /// gets the usual mode (0666 less the umask), so teammates can read it; an edited one keeps
 /// its own.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+fn write_atomically(path: &Path, kind: SourceKind, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().expect("version files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", shown(dir)))?;
-    // A pin file that is a symlink (a dotfiles-managed ~/.tool-versions) is written through.
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
-            .with_context(|| format!("cannot follow the symlink {}", shown(path)))?,
-        _ => path.to_path_buf(),
+    // A pin file that is a symlink is written through only while it stays inside its
+    // project (a dotfiles-managed ~/.tool-versions; a monorepo's shared pin); one leading
+    // out of it is refused (docs/security.md). The user default is the user's own.
+    let target = if kind == SourceKind::Default {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+                .with_context(|| format!("cannot follow the symlink {}", shown(path)))?,
+            _ => path.to_path_buf(),
+        }
+    } else {
+        selection::pin_target(path)?
     };
     let path = target.as_path();
     let dir = path.parent().expect("version files live in a directory");
