@@ -47,9 +47,12 @@ pub fn resolve(
     // `gopin shell` picks over every file, for this shell only (the go line still applies).
     if let Some(pick) = shell_pick(env)? {
         selection.pick = Some(pick);
+        selection.system = None;
     }
     let floor = selection.minimum.as_ref().map(|m| m.floor);
     let (request, overridden) = match (&selection.pick, floor) {
+        // `system`: the Go on PATH, whatever it is; gopin asks for nothing.
+        _ if selection.system.is_some() => (None, None),
         (None, None) => (None, None),
         (Some(pick), Some(floor)) if !floor.reachable_by(&pick.spec) => (
             Some(Request {
@@ -110,6 +113,12 @@ impl Pick {
 }
 
 impl Resolution {
+    /// The file that pins `system` here, if one does: the Go already on PATH is used and
+    /// nothing of gopin's is applied (docs/selection.md).
+    pub fn system(&self) -> Option<&Path> {
+        self.selection.system.as_deref()
+    }
+
     /// The pick that decided, if one did (not one that was overridden).
     pub fn picked_by(&self) -> Option<&Pick> {
         self.selection

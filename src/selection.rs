@@ -43,32 +43,51 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    /// Pin files, in precedence order within one directory.
-    /// Pin files, in precedence order within one directory: gopin's own, then mise's (its
-    /// local file over its project file, as mise orders them), then asdf's.
+    /// Pin files, in precedence order within one directory, as the peers order them
+    /// (docs/selection.md): mise's files first, in mise's own order (its `.local` files over
+    /// its project files, the dotted name over the plain one, `.config/mise.toml` last); then
+    /// asdf's `.tool-versions`, which asdf reads before legacy files and mise ranks below its
+    /// own; `.go-version` (goenv's, and a legacy file for asdf and mise) last.
     pub const PIN_FILES: [(&'static str, SourceKind); 7] = [
-        (".go-version", SourceKind::GoVersion),
-        ("mise.local.toml", SourceKind::Mise),
         (".mise.local.toml", SourceKind::Mise),
-        ("mise.toml", SourceKind::Mise),
+        ("mise.local.toml", SourceKind::Mise),
         (".mise.toml", SourceKind::Mise),
+        ("mise.toml", SourceKind::Mise),
         (".config/mise.toml", SourceKind::Mise),
         (".tool-versions", SourceKind::ToolVersions),
+        (".go-version", SourceKind::GoVersion),
     ];
 }
 
 /// Every file name whose appearance in a searched directory could change the selection.
 pub const FILE_NAMES: [&str; 9] = [
-    ".go-version",
-    "mise.local.toml",
     ".mise.local.toml",
-    "mise.toml",
+    "mise.local.toml",
     ".mise.toml",
+    "mise.toml",
     ".config/mise.toml",
     ".tool-versions",
+    ".go-version",
     "go.work",
     "go.mod",
 ];
+
+/// What a pin file says: a version, or `system` (the Go already on PATH, with nothing of
+/// gopin's applied), as goenv, asdf and mise accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pinned {
+    Version(VersionSpec),
+    System,
+}
+
+impl Pinned {
+    fn parse(token: &str) -> Result<Pinned, crate::version::ParseVersionError> {
+        if token == "system" {
+            return Ok(Pinned::System);
+        }
+        token.parse().map(Pinned::Version)
+    }
+}
 
 /// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +140,9 @@ impl Workspace {
 pub struct Selection {
     /// The nearest pick (else the user default's).
     pub pick: Option<Pick>,
+    /// The file that pins `system` when it is the nearest pick (then `pick` is `None`): the
+    /// Go already on PATH, nothing of gopin's applied.
+    pub system: Option<PathBuf>,
     /// The `go` line of the governing go.work or go.mod.
     pub minimum: Option<Minimum>,
     pub watch: Watch,
@@ -232,7 +254,7 @@ pub fn select(
     let mut watch = Watch::default();
     // The nearest pin file, by depth (0 is `dir`), read lazily: an error in it counts only
     // if it is the one used.
-    let mut pin: Option<(usize, Result<Pick, SelectionError>)> = None;
+    let mut pin: Option<(usize, Result<Found, SelectionError>)> = None;
     let mut go_work = match workspace {
         Workspace::File(path) => Some((usize::MAX, path.clone())),
         _ => None,
@@ -287,30 +309,60 @@ pub fn select(
         });
         watch.files.push(path);
     }
-    selection.pick = match (pin, toolchain) {
+    let found = match (pin, toolchain) {
         // A pin file in the same directory as Go's file comes first.
         (Some((pin_depth, pin)), Some((tc_depth, _))) if pin_depth <= tc_depth => Some(pin?),
-        (_, Some((_, toolchain))) => Some(toolchain),
+        (_, Some((_, toolchain))) => {
+            selection.pick = Some(toolchain);
+            None
+        }
         (Some((_, pin)), None) => Some(pin?),
         (None, None) => read_default(default_file)?,
     };
-    if let Some(pick) = &selection.pick
-        && !watch.files.contains(&pick.source)
-    {
-        watch.files.push(pick.source.clone());
+    if let Some(found) = found {
+        found.settle(&mut selection);
+    }
+    let decided = selection.pick.as_ref().map(|p| &p.source);
+    for source in decided.into_iter().chain(selection.system.as_ref()) {
+        if !watch.files.contains(source) {
+            watch.files.push(source.clone());
+        }
     }
     selection.watch = watch;
     Ok(selection)
 }
 
+/// A pin file's word: a version or `system`, and where it was read.
+struct Found {
+    pinned: Pinned,
+    source: PathBuf,
+    kind: SourceKind,
+}
+
+impl Found {
+    /// Into the selection: a pick, or the `system` file.
+    fn settle(self, selection: &mut Selection) {
+        match self.pinned {
+            Pinned::Version(spec) => {
+                selection.pick = Some(Pick {
+                    spec,
+                    source: self.source,
+                    kind: self.kind,
+                })
+            }
+            Pinned::System => selection.system = Some(self.source),
+        }
+    }
+}
+
 /// The first pin file in `dir` that pins Go, if any.
-fn read_pin_files(dir: &Path) -> Option<Result<Pick, SelectionError>> {
+fn read_pin_files(dir: &Path) -> Option<Result<Found, SelectionError>> {
     SourceKind::PIN_FILES.iter().find_map(|&(name, kind)| {
         let path = dir.join(name);
         match read_pin(&path, kind) {
             Ok(None) => None,
-            Ok(Some(spec)) => Some(Ok(Pick {
-                spec,
+            Ok(Some(pinned)) => Some(Ok(Found {
+                pinned,
                 source: path,
                 kind,
             })),
@@ -319,9 +371,9 @@ fn read_pin_files(dir: &Path) -> Option<Result<Pick, SelectionError>> {
     })
 }
 
-fn read_default(path: &Path) -> Result<Option<Pick>, SelectionError> {
-    Ok(read_pin(path, SourceKind::Default)?.map(|spec| Pick {
-        spec,
+fn read_default(path: &Path) -> Result<Option<Found>, SelectionError> {
+    Ok(read_pin(path, SourceKind::Default)?.map(|pinned| Found {
+        pinned,
         source: path.to_path_buf(),
         kind: SourceKind::Default,
     }))
@@ -396,7 +448,7 @@ pub fn pin_target(path: &Path) -> Result<PathBuf, SelectionError> {
 
 /// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
 /// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
-pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, SelectionError> {
+pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<Pinned>, SelectionError> {
     let path = &match kind {
         SourceKind::Default => path.to_path_buf(),
         _ => pin_target(path).map(|_| path.to_path_buf())?,
@@ -435,16 +487,14 @@ fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> 
 }
 
 /// `.go-version`: the first token of the first line that is neither blank nor a `#` comment.
-fn parse_go_version(text: &str, path: &Path) -> Result<VersionSpec, SelectionError> {
+fn parse_go_version(text: &str, path: &Path) -> Result<Pinned, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let token = line.split_whitespace().next().expect("line is not blank");
-        return token
-            .parse::<VersionSpec>()
-            .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
+        return Pinned::parse(token).map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
     Err(invalid(
         path,
@@ -454,7 +504,7 @@ fn parse_go_version(text: &str, path: &Path) -> Result<VersionSpec, SelectionErr
 }
 
 /// `.tool-versions` (asdf): the first version on the `golang` (or `go`) line.
-fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
+fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         let mut tokens = line.split_whitespace();
@@ -468,8 +518,7 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, S
                 "the golang entry has no version",
             ));
         };
-        return version
-            .parse::<VersionSpec>()
+        return Pinned::parse(version)
             .map(Some)
             .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
@@ -477,9 +526,10 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, S
 }
 
 /// mise's config: the `go` entry of `[tools]`: a version string, the first of a list, or a
-/// table's `version`. mise's `prefix:` form is a prefix; other forms (`ref:`, `path:`) are
-/// not releases gopin can install.
-fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
+/// table (inline or `[tools.go]`) with a `version` or a `prefix` key, as mise accepts them.
+/// mise's `prefix:` form is a prefix and `system` is the Go on PATH; other forms (`ref:`,
+/// `path:`) are not releases gopin can install.
+fn parse_mise(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         invalid(path, None, format!("is not valid TOML ({})", e.message()))
     })?;
@@ -495,12 +545,23 @@ fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionE
     };
     let version = match first {
         Some(toml::Value::String(v)) => Some(v.as_str()),
-        Some(toml::Value::Table(t)) => t.get("version").and_then(|v| v.as_str()),
+        Some(toml::Value::Table(t)) => t
+            .get("version")
+            .or_else(|| t.get("prefix"))
+            .and_then(|v| v.as_str()),
         _ => None,
-    }
-    .ok_or_else(|| invalid(path, None, "its [tools] go entry holds no version string"))?;
+    };
+    let version = version.ok_or_else(|| {
+        invalid(
+            path,
+            None,
+            "its [tools] go entry holds no version string (expected go = \"1.22.10\", or a table with version = or prefix =)",
+        )
+    })?;
     let spec = version.strip_prefix("prefix:").unwrap_or(version);
-    spec.parse::<VersionSpec>().map(Some).map_err(|e| {
+    // A prefix (`prefix = "1.22"`, `"prefix:1.22"`) is gopin's prefix; a full release
+    // written as one (`1.22.3`) is that release, the only one it names today.
+    Pinned::parse(spec).map(Some).map_err(|e| {
         invalid(
             path,
             None,
@@ -710,14 +771,35 @@ mod tests {
             "[tools]\ngo = { version = \"prefix:1.22\" }\n",
         );
         assert_eq!(t.pick("c"), some("1.22", "c/.config/mise.toml"));
-        // mise.local.toml over mise.toml; .go-version over both; both over .tool-versions.
-        t.write("d/.tool-versions", "golang 1.20.1\n");
-        t.write("d/mise.toml", "[tools]\ngo = \"1.21\"\n");
-        assert_eq!(t.pick("d"), some("1.21", "d/mise.toml"));
-        t.write("d/mise.local.toml", "[tools]\ngo = \"1.22\"\n");
-        assert_eq!(t.pick("d"), some("1.22", "d/mise.local.toml"));
+        // In one directory, the peers' order (docs/selection.md). mise ranks an idiomatic
+        // `.go-version` below its own files and `.tool-versions` ("mise uses a mise.toml or
+        // .tool-versions file ... it can also read go-specific version files named
+        // .go-version", mise's docs/lang/go.md); asdf reads `.tool-versions` before legacy
+        // files in each directory (asdf's find_versions; its test "find_versions should
+        // return .tool-versions if legacy is disabled").
         t.write("d/.go-version", "1.23.1\n");
         assert_eq!(t.pick("d"), some("go1.23.1", "d/.go-version"));
+        t.write("d/.tool-versions", "golang 1.20.1\n");
+        assert_eq!(t.pick("d"), some("go1.20.1", "d/.tool-versions"));
+        // mise's own order, later wins (its LOCAL_CONFIG_FILENAMES: .config/mise.toml,
+        // mise.toml, .mise.toml, then mise.local.toml, .mise.local.toml), .tool-versions
+        // lowest of its files.
+        t.write("d/.config/mise.toml", "[tools]\ngo = \"1.19\"\n");
+        assert_eq!(t.pick("d"), some("1.19", "d/.config/mise.toml"));
+        t.write("d/mise.toml", "[tools]\ngo = \"1.21\"\n");
+        assert_eq!(t.pick("d"), some("1.21", "d/mise.toml"));
+        t.write("d/.mise.toml", "[tools]\ngo = \"1.21.13\"\n");
+        assert_eq!(t.pick("d"), some("go1.21.13", "d/.mise.toml"));
+        t.write("d/mise.local.toml", "[tools]\ngo = \"1.22\"\n");
+        assert_eq!(t.pick("d"), some("1.22", "d/mise.local.toml"));
+        t.write("d/.mise.local.toml", "[tools]\ngo = \"1.22.9\"\n");
+        assert_eq!(t.pick("d"), some("go1.22.9", "d/.mise.local.toml"));
+        // mise's table forms (mise's docs: `node = { version = "22", ... }`; the `prefix:`
+        // form spelled as a key).
+        t.write("g/mise.toml", "[tools]\ngo = { prefix = \"1.22\" }\n");
+        assert_eq!(t.pick("g"), some("1.22", "g/mise.toml"));
+        t.write("h/mise.toml", "[tools.go]\nversion = \"1.21.13\"\n");
+        assert_eq!(t.pick("h"), some("go1.21.13", "h/mise.toml"));
         // No go entry: it pins nothing.
         t.write("e/mise.toml", "[tools]\npython = \"3.12\"\n");
         assert_eq!(t.pick("e"), None);
@@ -730,6 +812,38 @@ mod tests {
             let err = t.select("f").unwrap_err().to_string();
             assert!(err.contains(&*path.to_string_lossy()), "{err}");
         }
+    }
+
+    /// `system` is the Go already on PATH: goenv ("uses system one when no version arguments
+    /// are given": `system (set by $GOENV_ROOT/version)`; `goenv local system`), asdf
+    /// (`golang system` in .tool-versions: "use the system version") and mise (`go =
+    /// "system"`). The nearest file saying it wins, so a parent's pin is not used.
+    #[test]
+    fn system_is_the_go_on_path_and_hides_the_parents_pin() {
+        let t = Tree::new();
+        t.write("p/.go-version", "1.22.10\n");
+        for (file, body) in [
+            ("p/a/.go-version", "system\n"),
+            ("p/b/.tool-versions", "nodejs 20\ngolang system\n"),
+            ("p/c/mise.toml", "[tools]\ngo = \"system\"\n"),
+        ] {
+            t.write(file, body);
+            let dir = Path::new(file).parent().unwrap().to_str().unwrap();
+            let s = t.select(dir).unwrap();
+            assert_eq!(s.pick, None, "{file}");
+            assert_eq!(s.system, Some(t.path(file)), "{file}");
+            assert!(s.watch.files.contains(&t.path(file)), "{file}");
+        }
+        // A nearer pick still wins over a farther `system`.
+        t.write("p/a/sub/.go-version", "1.21.13\n");
+        assert_eq!(t.pick("p/a/sub"), some("go1.21.13", "p/a/sub/.go-version"));
+        assert_eq!(t.select("p/a/sub").unwrap().system, None);
+        // The default may say it too.
+        t.write("default-version", "system\n");
+        assert_eq!(
+            t.select("none").unwrap().system,
+            Some(t.path("default-version"))
+        );
     }
 
     #[test]
@@ -813,14 +927,15 @@ mod tests {
             "module tc\ngo 1.21\ntoolchain go1.21.13\n",
         );
         assert_eq!(t.pick("repo/tc"), some("go1.21.13", "repo/tc/go.mod"));
-        // In one directory, a pin file comes before Go's file.
+        // In one directory, a pin file comes before Go's file, and `.tool-versions` before
+        // `.go-version` (as asdf and mise order them).
+        t.write("repo/tc/.go-version", "1.22.8\n");
+        assert_eq!(t.pick("repo/tc"), some("go1.22.8", "repo/tc/.go-version"));
         t.write("repo/tc/.tool-versions", "golang 1.22.9\n");
         assert_eq!(
             t.pick("repo/tc"),
             some("go1.22.9", "repo/tc/.tool-versions")
         );
-        t.write("repo/tc/.go-version", "1.22.8\n");
-        assert_eq!(t.pick("repo/tc"), some("go1.22.8", "repo/tc/.go-version"));
     }
 
     #[test]

@@ -1332,8 +1332,9 @@ per_shell_and_order!(with_mise:
 
 /// mise activated alongside, in either order, in a project whose `mise.toml` asks for
 /// go1.21.13 (a linked install: mise works offline with it) and whose `.go-version` pins
-/// go1.22.10: inside, gopin's Go runs and GOROOT is its own; after leaving, GOROOT is the
-/// user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
+/// go1.22.10: `mise.toml` selects, as it does for mise (docs/selection.md), and inside,
+/// gopin's own go1.21.13 runs (not mise's linked one) and GOROOT is its own; after leaving,
+/// GOROOT is the user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
 fn with_mise(sh: Sh, mise_first: bool) {
     let Some(mise) = mise_bin() else { return };
     if !sh.available() {
@@ -1426,8 +1427,8 @@ fn with_mise(sh: Sh, mise_first: bool) {
             .clone()
     };
     for (label, name, version) in [
-        ("in", "go1.22.10.linux-amd64", "go1.22.10"),
-        ("in2", "go1.22.10.linux-amd64", "go1.22.10"),
+        ("in", "go1.21.13.linux-amd64", "go1.21.13"),
+        ("in2", "go1.21.13.linux-amd64", "go1.21.13"),
         ("other", "go1.22.9.linux-amd64", "go1.22.9"),
     ] {
         let r = by(label);
