@@ -734,3 +734,106 @@ fn pin_file_symlinks_out_of_the_project_are_refused() {
         .success();
     assert!(stdout_of(out.get_output()).starts_with("go1.22.9\t"));
 }
+
+/// The in-place editor changes exactly the entry the reader selects and keeps every other
+/// byte (a BOM, CRLF line ends, comments, other keys), or refuses, naming it, a shape it
+/// cannot edit without changing its meaning, leaving the file as it was. Each case: `file`
+/// holding `before`, `gopin use ARGS 1.22.10` in its directory, then `after` (`Err(needle)`:
+/// refused with an error holding `needle`), and what `current` says.
+fn edit_case(file: &str, before: &str, args: &[&str], after: Result<&str, &str>) {
+    let (_m, env) = world();
+    let d = env.work().join("p");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join(file), before).unwrap();
+    let mut all = vec!["use"];
+    all.extend_from_slice(args);
+    all.push("1.22.10");
+    let out = env.gopin(&all).current_dir(&d).output().unwrap();
+    let now = std::fs::read_to_string(d.join(file)).unwrap();
+    match after {
+        Ok(after) => {
+            assert!(out.status.success(), "{}", stderr_of(&out));
+            assert_eq!(now, after);
+            let out = env.gopin(&["current"]).current_dir(&d).output().unwrap();
+            assert!(
+                stdout_of(&out).starts_with("go1.22.10\t"),
+                "{}{}",
+                stdout_of(&out),
+                stderr_of(&out)
+            );
+        }
+        Err(needle) => {
+            assert!(!out.status.success(), "{now}");
+            let err = one_error_line(&out);
+            assert!(err.contains(needle) && err.contains(file), "{err}");
+            assert_eq!(now, before);
+        }
+    }
+}
+
+#[test]
+fn editing_a_bom_tool_versions_adds_no_second_golang_line() {
+    edit_case(
+        ".tool-versions",
+        "\u{feff}golang 1.21.13\nnodejs 20\n",
+        &[],
+        Ok("\u{feff}golang 1.22.10\nnodejs 20\n"),
+    );
+}
+
+#[test]
+fn editing_keeps_crlf_line_ends() {
+    let text = "# tools\r\n[tools]\r\nnode = \"20\"\r\ngo = \"1.21.13\" # pinned\r\n\r\n[env]\r\nX = \"1\"\r\n";
+    edit_case(
+        "mise.toml",
+        text,
+        &[],
+        Ok(&text.replace("1.21.13", "1.22.10")),
+    );
+    edit_case(
+        ".tool-versions",
+        "nodejs 20\r\n",
+        &["--file", ".tool-versions"],
+        Ok("nodejs 20\r\ngolang 1.22.10\r\n"),
+    );
+}
+
+#[test]
+fn editing_never_turns_a_comment_into_a_version() {
+    edit_case(
+        ".tool-versions",
+        "golang   # TODO\n",
+        &["--file", ".tool-versions"],
+        Ok("golang   1.22.10 # TODO\n"),
+    );
+}
+
+#[test]
+fn editing_keeps_a_tables_other_keys() {
+    edit_case(
+        "mise.toml",
+        "[tools]\ngo = { postinstall = \"go install x@latest\" }\n",
+        &["--file", "mise.toml"],
+        Ok("[tools]\ngo = { postinstall = \"go install x@latest\", version = \"1.22.10\" }\n"),
+    );
+}
+
+#[test]
+fn editing_refuses_a_list_limited_by_os() {
+    edit_case(
+        "mise.toml",
+        "[tools]\ngo = [{ version = \"1.21.13\", os = [\"linux\"] }, \"1.20.1\"]\n",
+        &[],
+        Err("`os`"),
+    );
+}
+
+#[test]
+fn editing_refuses_two_tools_go_tables() {
+    edit_case(
+        "mise.toml",
+        "[[tools.go]]\nversion = \"1.21.13\"\n\n[[tools.go]]\nversion = \"1.20.1\"\n",
+        &["--file", "mise.toml"],
+        Err("2 [[tools.go]] tables"),
+    );
+}
