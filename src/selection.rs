@@ -102,12 +102,29 @@ pub struct Pick {
 pub struct Minimum {
     pub floor: Floor,
     pub source: PathBuf,
+    /// When a directive of the file needs a newer release than its `go` line (a `godebug`
+    /// block under `go 1.22.0`): the directive, and the `go` line it raised.
+    pub raised: Option<(&'static str, Option<Floor>)>,
+}
+
+impl Minimum {
+    /// Why the minimum is higher than the `go` line, for `current` and the hook.
+    pub fn reason(&self) -> Option<String> {
+        let (directive, go) = self.raised?;
+        let go = go.map_or("no go line".to_string(), |g| format!("go {g}"));
+        Some(format!(
+            "{} says {go}, but its `{directive}` directive needs Go {} or later, which no older release can read: at least go {} is used there",
+            crate::ui::tilde(&self.source),
+            self.floor,
+            self.floor
+        ))
+    }
 }
 
 /// Which workspace file applies, from `GOWORK` as `go` reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Workspace {
-    /// `GOWORK` unset or empty: the nearest `go.work` above.
+    /// `GOWORK` unset, empty or `auto`: the nearest `go.work` above.
     Search,
     /// `GOWORK=off`: none.
     Off,
@@ -118,7 +135,9 @@ pub enum Workspace {
 impl Workspace {
     /// From a `GOWORK` value (`None`: unset).
     pub fn from_gowork(value: Option<std::ffi::OsString>) -> Result<Workspace, SelectionError> {
-        let Some(value) = value.filter(|v| !v.is_empty()) else {
+        // `auto` means the same as unset (cmd/go's modload.FindGoWork: "" and "auto" both
+        // search for the nearest go.work).
+        let Some(value) = value.filter(|v| !v.is_empty() && v != "auto") else {
             return Ok(Workspace::Search);
         };
         if value == "off" {
@@ -143,6 +162,8 @@ pub struct Selection {
     /// The file that pins `system` when it is the nearest pick (then `pick` is `None`): the
     /// Go already on PATH, nothing of gopin's applied.
     pub system: Option<PathBuf>,
+    /// Lines to show about the choice (a custom toolchain gopin cannot provide).
+    pub notes: Vec<String>,
     /// The `go` line of the governing go.work or go.mod.
     pub minimum: Option<Minimum>,
     pub watch: Watch,
@@ -229,12 +250,28 @@ fn invalid(path: &Path, line: Option<usize>, problem: impl Into<String>) -> Sele
 }
 
 /// What a go.mod or go.work says: its `go` line and its `toolchain` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GoDirectives {
     pub go: Option<Floor>,
-    /// `None` for no line and for `toolchain default`.
+    /// `None` for no line and for `toolchain default`. For a custom toolchain name
+    /// (`go1.22.3-bigcorp`), the release it is named after.
     pub toolchain: Option<GoVersion>,
+    /// The whole toolchain name when it carries a custom suffix (`go1.22.3-bigcorp`).
+    pub custom_toolchain: Option<String>,
+    /// The newest directive the file uses whose release is newer than its `go` line, and
+    /// the language version that release brought it in.
+    pub needs: Option<(&'static str, Floor)>,
 }
+
+/// Directives that a Go release older than the one named cannot parse (cmd/go's modfile
+/// history: `toolchain` came with Go 1.21, `godebug` with 1.23, `tool` with 1.24, `ignore`
+/// with 1.25). A go.mod using one needs at least that release, whatever its `go` line says.
+const DIRECTIVE_RELEASES: [(&str, u32); 4] = [
+    ("toolchain", 21),
+    ("godebug", 23),
+    ("tool", 24),
+    ("ignore", 25),
+];
 
 impl GoDirectives {
     /// The version the toolchain line picks: none when it is older than the go line, which
@@ -243,13 +280,29 @@ impl GoDirectives {
         self.toolchain
             .filter(|t| self.go.is_none_or(|floor| floor.admits(t)))
     }
+
+    /// The least version this file can be read by: its `go` line, raised to the release a
+    /// newer directive needs (with that directive's name when it raised it).
+    pub fn minimum(&self) -> Option<(Floor, Option<&'static str>)> {
+        match (self.go, self.needs) {
+            (Some(go), Some((directive, need))) if !need.admits(&go.version) => {
+                Some((need, Some(directive)))
+            }
+            (None, Some((directive, need))) => Some((need, Some(directive))),
+            (Some(go), _) => Some((go, None)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The selection for `dir` (see the module docs). `default_file` holds the user default.
+/// `temp_dir` is the system temp directory as `go` sees it (`$TMPDIR`, else `/tmp`): a
+/// go.mod directly in it is no module, as for `go`.
 pub fn select(
     dir: &Path,
     default_file: &Path,
     workspace: &Workspace,
+    temp_dir: &Path,
 ) -> Result<Selection, SelectionError> {
     let mut watch = Watch::default();
     // The nearest pin file, by depth (0 is `dir`), read lazily: an error in it counts only
@@ -260,9 +313,13 @@ pub fn select(
         _ => None,
     };
     let mut go_mod: Option<(usize, PathBuf)> = None;
+    // The nearest go.mod was the one in the temp directory, which `go` ignores (and then
+    // has no module: it does not look further up).
+    let mut go_mod_ignored = false;
     for (depth, d) in dir.ancestors().enumerate() {
         let work_pending = *workspace == Workspace::Search && go_work.is_none();
-        if pin.is_some() && !work_pending && (go_work.is_some() || go_mod.is_some()) {
+        let mod_settled = go_mod.is_some() || go_mod_ignored;
+        if pin.is_some() && !work_pending && (go_work.is_some() || mod_settled) {
             break;
         }
         watch.add_dir(d);
@@ -275,8 +332,15 @@ pub fn select(
         if work_pending && is_file(&d.join("go.work")) {
             go_work = Some((depth, d.join("go.work")));
         }
-        if go_mod.is_none() && is_file(&d.join("go.mod")) {
-            go_mod = Some((depth, d.join("go.mod")));
+        if go_mod.is_none() && !go_mod_ignored && is_file(&d.join("go.mod")) {
+            // As cmd/go's modload does after findModuleRoot (Init; FindGoMod for the
+            // toolchain switch): a module root that is the system temp directory itself is
+            // ignored ("ignoring go.mod in system temp root").
+            if same_dir(d, temp_dir) {
+                go_mod_ignored = true;
+            } else {
+                go_mod = Some((depth, d.join("go.mod")));
+            }
         }
     }
     let governing = go_work.or(go_mod);
@@ -290,10 +354,17 @@ pub fn select(
                 shown(&path)
             ))
         })?;
-        selection.minimum = directives.go.map(|floor| Minimum {
+        selection.minimum = directives.minimum().map(|(floor, raised)| Minimum {
             floor,
             source: path.clone(),
+            raised: raised.map(|d| (d, directives.go)),
         });
+        if let (Some(name), Some(v)) = (&directives.custom_toolchain, directives.toolchain_pick()) {
+            selection.notes.push(format!(
+                "toolchain {name} in {} is a custom build that gopin cannot provide: using the {v} release it is named after",
+                crate::ui::tilde(&path)
+            ));
+        }
         toolchain = directives.toolchain_pick().map(|v| {
             let kind = if path.ends_with("go.mod") {
                 SourceKind::GoMod
@@ -353,6 +424,16 @@ impl Found {
             Pinned::System => selection.system = Some(self.source),
         }
     }
+}
+
+/// Whether two paths name the same directory (as written, or once links are followed).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a == b
+        || match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
 }
 
 /// The first pin file in `dir` that pins Go, if any.
@@ -570,45 +651,61 @@ fn parse_mise(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError>
     })
 }
 
-/// `go.mod`/`go.work`: the `go` line and the `toolchain` line.
+/// `go.mod`/`go.work`: the `go` line, the `toolchain` line, and the newest directive the
+/// file uses (outside blocks: a line inside `require ( … )` is a module path).
 fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError> {
     let mut found = GoDirectives::default();
-    let (mut seen_go, mut seen_toolchain) = (false, false);
+    let (mut seen_go, mut seen_toolchain, mut in_block) = (false, false, false);
     for (n, line) in text.lines().enumerate() {
         let line = line.split("//").next().unwrap_or("").trim();
+        if in_block {
+            in_block = line != ")";
+            continue;
+        }
         let mut tokens = line.split_whitespace();
-        match (tokens.next(), tokens.next()) {
+        let first = tokens.next();
+        if let Some(directive) = first
+            && let Some(&(name, minor)) = DIRECTIVE_RELEASES.iter().find(|(d, _)| *d == directive)
+            && found.needs.is_none_or(|(_, f)| f.version.minor < minor)
+        {
+            let floor = Floor {
+                version: GoVersion::new(1, minor, 0),
+                language: true,
+            };
+            found.needs = Some((name, floor));
+        }
+        if line.ends_with('(') {
+            in_block = true;
+            continue;
+        }
+        match (first, tokens.next()) {
             (Some("toolchain"), Some(name)) if !seen_toolchain => {
                 seen_toolchain = true;
                 if name == "default" {
                     continue;
                 }
-                // Only `goX.Y.Z` is a toolchain gopin can provide; never a path or suffix.
-                let version = name
-                    .strip_prefix("go")
-                    .and_then(|v| v.parse::<GoVersion>().ok())
-                    .ok_or_else(|| {
-                        invalid(
-                            path,
-                            Some(n + 1),
-                            format!(
-                                "'toolchain {name}' does not name a Go release such as go1.22.10"
-                            ),
-                        )
-                    })?;
+                let (version, custom) = parse_toolchain_name(name).ok_or_else(|| {
+                    invalid(
+                        path,
+                        Some(n + 1),
+                        format!("'toolchain {name}' does not name a Go release such as go1.22.10"),
+                    )
+                })?;
                 // From 1.21 a release has three numbers: `go1.22` is a language version, which
                 // `go` refuses as a toolchain.
-                let dots = name.bytes().filter(|&b| b == b'.').count();
+                let base = name.split(['-', ' ', '\t']).next().unwrap_or(name);
+                let dots = base.bytes().filter(|&b| b == b'.').count();
                 if (version.major, version.minor) >= (1, 21) && version.is_stable() && dots < 2 {
                     return Err(invalid(
                         path,
                         Some(n + 1),
                         format!(
-                            "'toolchain {name}' is a language version, not a release: write toolchain {name}.0 or a later patch"
+                            "'toolchain {name}' is a language version, not a release: write toolchain {base}.0 or a later patch"
                         ),
                     ));
                 }
                 found.toolchain = Some(version);
+                found.custom_toolchain = custom.then(|| name.to_string());
             }
             (Some(directive @ ("go" | "toolchain")), None) => {
                 return Err(invalid(
@@ -631,6 +728,26 @@ fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError>
         }
     }
     Ok(found)
+}
+
+/// A toolchain name as `go` reads it (cmd/go's gover.FromToolchain): `go` and a release,
+/// with an optional custom suffix after a `-` (`go1.22.3-bigcorp`), which names a build of
+/// that release. Returns the release and whether a suffix was there. Never a path.
+fn parse_toolchain_name(name: &str) -> Option<(GoVersion, bool)> {
+    let rest = name.strip_prefix("go")?;
+    let (base, custom) = match rest.find('-') {
+        Some(i) if i + 1 < rest.len() => (&rest[..i], true),
+        Some(_) => return None,
+        None => (rest, false),
+    };
+    // A suffix may hold only what a version tag may (`-bigcorp.2`), never a path.
+    let suffix_ok = rest[base.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if !suffix_ok {
+        return None;
+    }
+    base.parse::<GoVersion>().ok().map(|v| (v, custom))
 }
 
 #[cfg(test)]
@@ -658,7 +775,12 @@ mod tests {
             path
         }
         fn select_in(&self, rel: &str, ws: &Workspace) -> Result<Selection, SelectionError> {
-            select(&self.dir(rel), &self.path("default-version"), ws)
+            select(
+                &self.dir(rel),
+                &self.path("default-version"),
+                ws,
+                &self.path("tmp"),
+            )
         }
         fn select(&self, rel: &str) -> Result<Selection, SelectionError> {
             self.select_in(rel, &Workspace::Search)
@@ -844,6 +966,125 @@ mod tests {
             t.select("none").unwrap().system,
             Some(t.path("default-version"))
         );
+    }
+
+    /// cmd/go's gover.FromToolchain strips a custom suffix (`go1.22.3-bigcorp` is 1.22.3),
+    /// and toolchain.Select uses a toolchain line only when it is newer than the go line.
+    /// gopin agrees: an older one is ignored; a newer one cannot be provided (it is a custom
+    /// build), so the release it is named after is used, and a note says so.
+    #[test]
+    fn custom_toolchain_names_are_valid_as_for_go() {
+        let t = Tree::new();
+        t.write(
+            "old/go.mod",
+            "module o\ngo 1.23.0\ntoolchain go1.22.3-bigcorp\n",
+        );
+        let s = t.select("old").unwrap();
+        assert_eq!(s.pick, None);
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        t.write(
+            "new/go.mod",
+            "module n\ngo 1.21.0\ntoolchain go1.22.3-bigcorp.2\n",
+        );
+        let s = t.select("new").unwrap();
+        assert_eq!(t.pick("new"), some("go1.22.3", "new/go.mod"));
+        assert!(
+            s.notes[0].contains("go1.22.3-bigcorp.2") && s.notes[0].contains("using the go1.22.3"),
+            "{:?}",
+            s.notes
+        );
+        // Still never a path, nor an empty or odd suffix.
+        for bad in [
+            "go1.22.3-",
+            "go1.22.3-../../x",
+            "go1.22.3-a/b",
+            "bigcorp-go1.22.3",
+        ] {
+            t.write(
+                "bad/go.mod",
+                format!("module b\ngo 1.21.0\ntoolchain {bad}\n"),
+            );
+            assert!(t.select("bad").is_err(), "{bad}");
+        }
+    }
+
+    /// cmd/go's modload.FindGoWork: `GOWORK=auto` searches for go.work as unset does.
+    #[test]
+    fn gowork_auto_is_unset() {
+        assert_eq!(
+            Workspace::from_gowork(Some("auto".into())).unwrap(),
+            Workspace::Search
+        );
+        let t = Tree::new();
+        t.write("ws/go.work", "go 1.22\nuse ./m\n");
+        t.write("ws/m/go.mod", "module m\ngo 1.21\n");
+        let auto = Workspace::from_gowork(Some("auto".into())).unwrap();
+        let s = t.select_in("ws/m", &auto).unwrap();
+        assert_eq!(s.minimum.unwrap().source, t.path("ws/go.work"));
+    }
+
+    /// cmd/go's modload (Init, and FindGoMod for the toolchain switch) ignores a module
+    /// root that is the system temp directory itself ("ignoring go.mod in system temp
+    /// root"), and then has no module; a go.mod in a directory below it counts.
+    #[test]
+    fn a_go_mod_directly_in_the_temp_dir_is_ignored() {
+        let t = Tree::new();
+        t.write("tmp/go.mod", "module t\ngo 1.22\ntoolchain go1.22.10\n");
+        t.write("go.mod", "module above\ngo 1.23\n");
+        let s = t.select("tmp/scratch").unwrap();
+        assert_eq!(s.minimum, None);
+        assert_eq!(s.pick, None);
+        t.write("tmp/proj/go.mod", "module p\ngo 1.21\n");
+        assert_eq!(t.minimum("tmp/proj"), some("1.21", "tmp/proj/go.mod"));
+        // go.work has no such rule.
+        t.write("tmp/go.work", "go 1.22.1\n");
+        assert_eq!(t.minimum("tmp/scratch"), some("1.22.1", "tmp/go.work"));
+    }
+
+    /// A directive that a release older than the one bringing it cannot parse raises the
+    /// minimum above the go line: a real kubernetes go.mod says `go 1.22.0` with a `godebug`
+    /// block, which go1.22 refuses ("unknown directive: godebug") though `go` selects it.
+    #[test]
+    fn newer_directives_raise_the_minimum() {
+        let t = Tree::new();
+        t.write(
+            "k8s/go.mod",
+            "module k8s.io/kubernetes\n\ngo 1.22.0\n\ngodebug default=go1.20\n\nrequire (\n\ttool v1.0.0\n)\n",
+        );
+        let m = t.select("k8s").unwrap().minimum.unwrap();
+        assert_eq!(m.floor.to_string(), "1.23");
+        assert_eq!(m.raised, Some(("godebug", Floor::parse("1.22.0"))));
+        assert!(
+            m.reason()
+                .unwrap()
+                .contains("`godebug` directive needs Go 1.23")
+        );
+        for (body, want, directive) in [
+            (
+                "go 1.22\ngodebug (\n\tdefault=go1.21\n)\n",
+                "1.23",
+                Some("godebug"),
+            ),
+            (
+                "go 1.23.1\ntool golang.org/x/tools/cmd/stringer\n",
+                "1.24",
+                Some("tool"),
+            ),
+            ("go 1.24\nignore ./node_modules\n", "1.25", Some("ignore")),
+            ("go 1.20\ntoolchain go1.21.13\n", "1.21", Some("toolchain")),
+            // Already new enough, or only inside a block: the go line stands.
+            ("go 1.24.0\ngodebug x=1\ntool a/b\n", "1.24.0", None),
+            (
+                "go 1.22\nrequire (\n\tgodebug v1.0.0\n\tignore v1.0.0\n)\n",
+                "1.22",
+                None,
+            ),
+        ] {
+            t.write("m/go.mod", format!("module m\n{body}"));
+            let m = t.select("m").unwrap().minimum.unwrap();
+            assert_eq!(m.floor.to_string(), want, "{body}");
+            assert_eq!(m.raised.map(|r| r.0), directive, "{body}");
+        }
     }
 
     #[test]

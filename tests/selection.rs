@@ -565,3 +565,91 @@ fn one_directory_follows_the_peers_order() {
     );
     assert_eq!(chosen(&env, "d"), "go1.22.9");
 }
+
+/// Where `go` decides on its own edge cases, gopin agrees (docs/selection.md): a custom
+/// toolchain name newer than the go line is named and its release used, `GOWORK=auto` is
+/// unset, a go.mod directly in `$TMPDIR` is no module; and where `go` fails itself (a
+/// `godebug` block under `go 1.22.0`) gopin raises the minimum and says why.
+#[test]
+fn go_edge_cases_through_the_binary() {
+    let (_m, env) = world_with(
+        &["go1.23.4", "go1.22.10", "go1.22.9", "go1.21.13"],
+        &["1.21.13", "1.22.10", "1.23.4"],
+    );
+    let run = |rel: &str, args: &[&str], vars: &[(&str, &std::path::Path)]| {
+        let dir = env.work().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = env.gopin(args);
+        cmd.current_dir(&dir);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    // A kubernetes-like go.mod: go 1.22.0 and a godebug block.
+    write(
+        &env,
+        "k8s/go.mod",
+        "module k8s.io/kubernetes\n\ngo 1.22.0\n\ngodebug default=go1.20\n\nrequire (\n\tk8s.io/api v0.31.0\n)\n",
+    );
+    let out = run("k8s", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.23.4\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("says go 1.22.0") && stderr_of(&out).contains("`godebug`"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = run("k8s", &["hook-env", "bash"], &[]);
+    assert!(stderr_of(&out).contains("`godebug`"), "{}", stderr_of(&out));
+    // A custom toolchain newer than the go line: named, and its release used.
+    write(
+        &env,
+        "custom/go.mod",
+        "module c\ngo 1.21.0\ntoolchain go1.22.10-bigcorp\n",
+    );
+    let out = run("custom", &["current"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).starts_with("go1.22.10\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("go1.22.10-bigcorp"),
+        "{}",
+        stderr_of(&out)
+    );
+    // Older than the go line: ignored, as go ignores it.
+    write(
+        &env,
+        "oldcustom/go.mod",
+        "module c\ngo 1.22.0\ntoolchain go1.21.13-bigcorp\n",
+    );
+    let out = run("oldcustom", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.22.10\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(!stderr_of(&out).contains("bigcorp"), "{}", stderr_of(&out));
+    // GOWORK=auto: the nearest go.work, as unset.
+    write(&env, "ws/go.work", "go 1.22\nuse ./m\n");
+    write(&env, "ws/m/go.mod", "module m\ngo 1.21\n");
+    let j = current(&env, "ws/m", &[("GOWORK", "auto")]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    // A go.mod directly in $TMPDIR is ignored; one below it counts.
+    let tmp = write(&env, "tmp/go.mod", "module t\ngo 1.23\n");
+    let tmp = tmp.parent().unwrap();
+    let out = run("tmp/scratch", &["current"], &[("TMPDIR", tmp)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    let out = run("tmp/scratch", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.23.4\t"),
+        "{}",
+        stdout_of(&out)
+    );
+}

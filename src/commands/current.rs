@@ -25,6 +25,9 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
         );
     } else {
         println!("{}", line(&r));
+        for note in r.notes() {
+            ui::note(&format!("note: {note}"));
+        }
         if let Some(note) = r.override_note() {
             ui::note(&format!("note: {note}"));
         }
@@ -90,5 +93,6 @@ fn describe(r: &Resolution) -> serde_json::Value {
         "overridden": r.overridden.as_ref().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
         "installed": r.installed.is_some(),
         "goroot": r.installed.as_ref().map(|i| i.goroot()),
+        "notes": r.notes(),
     })
 }
