@@ -620,8 +620,26 @@ fn parse_mise(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError>
     let Some(entry) = tools.get("go").or_else(|| tools.get("golang")) else {
         return Ok(None);
     };
+    // An entry limited by mise's `os` option to other systems does not apply here.
+    let applies = |v: &&toml::Value| {
+        let host = if cfg!(target_os = "macos") {
+            "macos"
+        } else {
+            std::env::consts::OS
+        };
+        match v.as_table().and_then(|t| t.get("os")) {
+            Some(toml::Value::Array(oses)) => oses.iter().any(|o| o.as_str() == Some(host)),
+            Some(toml::Value::String(os)) => os == host,
+            _ => true,
+        }
+    };
     let first = match entry {
-        toml::Value::Array(list) => list.first(),
+        toml::Value::Array(list) if list.is_empty() => None,
+        toml::Value::Array(list) => match list.iter().find(applies) {
+            Some(v) => Some(v),
+            None => return Ok(None),
+        },
+        other if !applies(&other) => return Ok(None),
         other => Some(other),
     };
     let version = match first {
@@ -922,6 +940,22 @@ mod tests {
         assert_eq!(t.pick("g"), some("1.22", "g/mise.toml"));
         t.write("h/mise.toml", "[tools.go]\nversion = \"1.21.13\"\n");
         assert_eq!(t.pick("h"), some("go1.21.13", "h/mise.toml"));
+        // mise's `os` option: an entry for other systems does not apply here.
+        let (here, other) = if cfg!(target_os = "linux") {
+            ("linux", "windows")
+        } else {
+            ("macos", "linux")
+        };
+        t.write(
+            "i/mise.toml",
+            format!("[tools]\ngo = [{{ version = \"1.20.1\", os = [\"{other}\"] }}, {{ version = \"1.21.13\", os = [\"{here}\"] }}]\n"),
+        );
+        assert_eq!(t.pick("i"), some("go1.21.13", "i/mise.toml"));
+        t.write(
+            "j/mise.toml",
+            format!("[tools]\ngo = {{ version = \"1.20.1\", os = [\"{other}\"] }}\n"),
+        );
+        assert_eq!(t.pick("j"), None);
         // No go entry: it pins nothing.
         t.write("e/mise.toml", "[tools]\npython = \"3.12\"\n");
         assert_eq!(t.pick("e"), None);
