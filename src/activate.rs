@@ -56,6 +56,28 @@ impl Activation {
         Activation { vars, path_front }
     }
 
+    /// What `system` applies (docs/selection.md): nothing of gopin's. Its variables are
+    /// removed where they hold gopin's values (a store path, `GOPIN_*`) and left as they are
+    /// otherwise; nothing goes in front of PATH.
+    pub fn system(store: &Store, env: &dyn Fn(&str) -> Option<OsString>) -> Activation {
+        let vars = MANAGED_VARS
+            .iter()
+            .map(|&name| {
+                let now = env(name).filter(|v| !v.is_empty());
+                let keep = match name {
+                    "GOPIN_VERSION" | "GOPIN_SOURCE" => None,
+                    "GOROOT" | "GOBIN" => now.filter(|v| !store.owns_path_entry(Path::new(v))),
+                    _ => now,
+                };
+                (name, keep)
+            })
+            .collect();
+        Activation {
+            vars,
+            path_front: Vec::new(),
+        }
+    }
+
     /// The value this activation gives `name`, if it sets one.
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.vars

@@ -250,11 +250,14 @@ Show the Go version selected for this directory, the file that picked it, the fi
 constrained it, and whether it is installed. Exit 1 if nothing is selected.
 
 Version files pick a version; a `go` line only sets a minimum. From this directory up to /:
-pin files pick (in each directory: .go-version, then mise's mise.local.toml, .mise.local.toml,
-mise.toml, .mise.toml, .config/mise.toml, then .tool-versions; `gopin shell` over all); of Go's own files, the
-workspace comes first (GOWORK=off: none; GOWORK=/path: that file; else the nearest go.work),
-else the nearest go.mod: its `toolchain goX.Y.Z` line picks unless it is older than its `go`
-line or says `default`, and its `go` line is the minimum. The nearest pick wins. A `go` line
+pin files pick (in each directory, as mise and asdf order them: mise's .mise.local.toml,
+mise.local.toml, .mise.toml, mise.toml, .config/mise.toml, then .tool-versions, then
+.go-version; `system` there means the Go already on PATH; `gopin shell` over all); of Go's
+own files, the workspace comes first (GOWORK=off: none; GOWORK=/path: that file; else the
+nearest go.work), else the nearest go.mod (not one directly in $TMPDIR, as for go): its
+`toolchain goX.Y.Z` line picks unless it is older than its `go` line or says `default`, and
+its `go` line is the minimum, raised when the file uses a directive newer than that line
+(godebug: 1.23, tool: 1.24, ignore: 1.25). The nearest pick wins. A `go` line
 without a toolchain line does not pick: the nearest pin file above it (or the user default)
 is used when it meets the minimum; when it does not, or there is none, the newest installed
 release of that minor that meets it, else the newest installed newer release. A pin older

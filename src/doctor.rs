@@ -424,6 +424,13 @@ fn toolchain_check(inputs: &Inputs) -> Check {
 fn selection_checks(r: &Resolution, cwd: &Path) -> Vec<Check> {
     let mut checks = Vec::new();
     checks.push(match (&r.request, &r.installed) {
+        _ if r.system().is_some() => Check::ok(
+            "selection",
+            format!(
+                "{} pins system: the Go already on PATH runs here, and gopin applies nothing",
+                r.system().map(tilde).unwrap_or_default()
+            ),
+        ),
         (None, _) => Check::ok(
             "selection",
             format!(

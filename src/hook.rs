@@ -194,6 +194,7 @@ pub fn decide(
             }
         }
         Ok(r) => {
+            messages.extend(r.notes());
             messages.extend(r.override_note());
             let target = match &r.installed {
                 None => {

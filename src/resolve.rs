@@ -43,13 +43,20 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Resolution, ResolveError> {
     let workspace = Workspace::from_gowork(GoEnv::new(env).get("GOWORK"))?;
-    let mut selection = selection::select(dir, &store.default_file(), &workspace)?;
+    // The system temp directory as `go` finds it (os.TempDir: $TMPDIR, else /tmp).
+    let temp_dir = env("TMPDIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    let mut selection = selection::select(dir, &store.default_file(), &workspace, &temp_dir)?;
     // `gopin shell` picks over every file, for this shell only (the go line still applies).
     if let Some(pick) = shell_pick(env)? {
         selection.pick = Some(pick);
+        selection.system = None;
     }
     let floor = selection.minimum.as_ref().map(|m| m.floor);
     let (request, overridden) = match (&selection.pick, floor) {
+        // `system`: the Go on PATH, whatever it is; gopin asks for nothing.
+        _ if selection.system.is_some() => (None, None),
         (None, None) => (None, None),
         (Some(pick), Some(floor)) if !floor.reachable_by(&pick.spec) => (
             Some(Request {
@@ -110,6 +117,12 @@ impl Pick {
 }
 
 impl Resolution {
+    /// The file that pins `system` here, if one does: the Go already on PATH is used and
+    /// nothing of gopin's is applied (docs/selection.md).
+    pub fn system(&self) -> Option<&Path> {
+        self.selection.system.as_deref()
+    }
+
     /// The pick that decided, if one did (not one that was overridden).
     pub fn picked_by(&self) -> Option<&Pick> {
         self.selection
@@ -160,6 +173,18 @@ impl Resolution {
             minimum.floor,
             tilde(&minimum.source)
         ))
+    }
+
+    /// Lines that say why the choice is not what the files seem to say at a glance: a
+    /// directive that raised the minimum above the `go` line, a custom toolchain gopin
+    /// cannot provide (docs/selection.md). Not for `system`, where gopin applies nothing.
+    pub fn notes(&self) -> Vec<String> {
+        if self.system().is_some() {
+            return Vec::new();
+        }
+        let mut notes = self.selection.notes.clone();
+        notes.extend(self.constrained_by().and_then(|m| m.reason()));
+        notes
     }
 
     /// The one-line hint for a selection that nothing installed satisfies.
@@ -281,6 +306,43 @@ mod tests {
             "go1.22.10"
         );
         assert_eq!(r.override_note(), None);
+    }
+
+    /// The deliberate difference from `go` (docs/selection.md): cmd/go's toolchain.Select
+    /// only ever switches up from the running toolchain (a toolchain or go line older than
+    /// the local Go is ignored), while a gopin pin or toolchain line picks even below the
+    /// user's default, so every checkout runs the release the project names.
+    #[test]
+    fn a_pin_picks_even_below_the_users_default() {
+        let w = World::new(&["1.21.13", "1.22.10"]);
+        w.write("store/default-version", "1.22.10\n");
+        w.write("p/.go-version", "1.21.13\n");
+        assert_eq!(w.chosen("p").as_deref(), Some("go1.21.13"));
+        w.write("t/go.mod", "module t\ngo 1.21\ntoolchain go1.21.13\n");
+        assert_eq!(w.chosen("t").as_deref(), Some("go1.21.13"));
+        // A go line alone does not pick: the default meets it and is used.
+        w.write("g/go.mod", "module g\ngo 1.21\n");
+        assert_eq!(w.chosen("g").as_deref(), Some("go1.22.10"));
+    }
+
+    /// A directive newer than the go line raises the minimum, and `notes` say why.
+    #[test]
+    fn a_newer_directive_is_explained() {
+        let w = World::new(&["1.22.10", "1.23.4"]);
+        w.write(
+            "k/go.mod",
+            "module k\ngo 1.22.0\ngodebug (\n\tdefault=go1.21\n)\n",
+        );
+        let r = w.resolve_with("k", None);
+        assert_eq!(
+            r.installed.as_ref().unwrap().version.to_string(),
+            "go1.23.4"
+        );
+        let notes = r.notes();
+        assert!(
+            notes[0].contains("says go 1.22.0") && notes[0].contains("`godebug`"),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -43,32 +43,51 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    /// Pin files, in precedence order within one directory.
-    /// Pin files, in precedence order within one directory: gopin's own, then mise's (its
-    /// local file over its project file, as mise orders them), then asdf's.
+    /// Pin files, in precedence order within one directory, as the peers order them
+    /// (docs/selection.md): mise's files first, in mise's own order (its `.local` files over
+    /// its project files, the dotted name over the plain one, `.config/mise.toml` last); then
+    /// asdf's `.tool-versions`, which asdf reads before legacy files and mise ranks below its
+    /// own; `.go-version` (goenv's, and a legacy file for asdf and mise) last.
     pub const PIN_FILES: [(&'static str, SourceKind); 7] = [
-        (".go-version", SourceKind::GoVersion),
-        ("mise.local.toml", SourceKind::Mise),
         (".mise.local.toml", SourceKind::Mise),
-        ("mise.toml", SourceKind::Mise),
+        ("mise.local.toml", SourceKind::Mise),
         (".mise.toml", SourceKind::Mise),
+        ("mise.toml", SourceKind::Mise),
         (".config/mise.toml", SourceKind::Mise),
         (".tool-versions", SourceKind::ToolVersions),
+        (".go-version", SourceKind::GoVersion),
     ];
 }
 
 /// Every file name whose appearance in a searched directory could change the selection.
 pub const FILE_NAMES: [&str; 9] = [
-    ".go-version",
-    "mise.local.toml",
     ".mise.local.toml",
-    "mise.toml",
+    "mise.local.toml",
     ".mise.toml",
+    "mise.toml",
     ".config/mise.toml",
     ".tool-versions",
+    ".go-version",
     "go.work",
     "go.mod",
 ];
+
+/// What a pin file says: a version, or `system` (the Go already on PATH, with nothing of
+/// gopin's applied), as goenv, asdf and mise accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pinned {
+    Version(VersionSpec),
+    System,
+}
+
+impl Pinned {
+    fn parse(token: &str) -> Result<Pinned, crate::version::ParseVersionError> {
+        if token == "system" {
+            return Ok(Pinned::System);
+        }
+        token.parse().map(Pinned::Version)
+    }
+}
 
 /// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,12 +102,29 @@ pub struct Pick {
 pub struct Minimum {
     pub floor: Floor,
     pub source: PathBuf,
+    /// When a directive of the file needs a newer release than its `go` line (a `godebug`
+    /// block under `go 1.22.0`): the directive, and the `go` line it raised.
+    pub raised: Option<(&'static str, Option<Floor>)>,
+}
+
+impl Minimum {
+    /// Why the minimum is higher than the `go` line, for `current` and the hook.
+    pub fn reason(&self) -> Option<String> {
+        let (directive, go) = self.raised?;
+        let go = go.map_or("no go line".to_string(), |g| format!("go {g}"));
+        Some(format!(
+            "{} says {go}, but its `{directive}` directive needs Go {} or later, which no older release can read: at least go {} is used there",
+            crate::ui::tilde(&self.source),
+            self.floor,
+            self.floor
+        ))
+    }
 }
 
 /// Which workspace file applies, from `GOWORK` as `go` reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Workspace {
-    /// `GOWORK` unset or empty: the nearest `go.work` above.
+    /// `GOWORK` unset, empty or `auto`: the nearest `go.work` above.
     Search,
     /// `GOWORK=off`: none.
     Off,
@@ -99,7 +135,9 @@ pub enum Workspace {
 impl Workspace {
     /// From a `GOWORK` value (`None`: unset).
     pub fn from_gowork(value: Option<std::ffi::OsString>) -> Result<Workspace, SelectionError> {
-        let Some(value) = value.filter(|v| !v.is_empty()) else {
+        // `auto` means the same as unset (cmd/go's modload.FindGoWork: "" and "auto" both
+        // search for the nearest go.work).
+        let Some(value) = value.filter(|v| !v.is_empty() && v != "auto") else {
             return Ok(Workspace::Search);
         };
         if value == "off" {
@@ -121,6 +159,11 @@ impl Workspace {
 pub struct Selection {
     /// The nearest pick (else the user default's).
     pub pick: Option<Pick>,
+    /// The file that pins `system` when it is the nearest pick (then `pick` is `None`): the
+    /// Go already on PATH, nothing of gopin's applied.
+    pub system: Option<PathBuf>,
+    /// Lines to show about the choice (a custom toolchain gopin cannot provide).
+    pub notes: Vec<String>,
     /// The `go` line of the governing go.work or go.mod.
     pub minimum: Option<Minimum>,
     pub watch: Watch,
@@ -172,6 +215,18 @@ pub enum SelectionError {
     Unreadable(#[from] userfile::UserFileError),
     #[error("{0}")]
     Environment(String),
+    /// A pin file that is a symlink leading out of its project (docs/security.md).
+    #[error(
+        "{} is a symlink to {}, outside the project {}: gopin neither reads a version through it nor writes through it; replace the link with a regular file",
+        shown(link),
+        shown(target),
+        shown(project)
+    )]
+    LinkOutside {
+        link: PathBuf,
+        target: PathBuf,
+        project: PathBuf,
+    },
 }
 
 impl SelectionError {
@@ -180,6 +235,7 @@ impl SelectionError {
         match self {
             SelectionError::Invalid { path, .. } => Some(path),
             SelectionError::Unreadable(e) => Some(e.path()),
+            SelectionError::LinkOutside { link, .. } => Some(link),
             SelectionError::Environment(_) => None,
         }
     }
@@ -194,12 +250,28 @@ fn invalid(path: &Path, line: Option<usize>, problem: impl Into<String>) -> Sele
 }
 
 /// What a go.mod or go.work says: its `go` line and its `toolchain` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GoDirectives {
     pub go: Option<Floor>,
-    /// `None` for no line and for `toolchain default`.
+    /// `None` for no line and for `toolchain default`. For a custom toolchain name
+    /// (`go1.22.3-bigcorp`), the release it is named after.
     pub toolchain: Option<GoVersion>,
+    /// The whole toolchain name when it carries a custom suffix (`go1.22.3-bigcorp`).
+    pub custom_toolchain: Option<String>,
+    /// The newest directive the file uses whose release is newer than its `go` line, and
+    /// the language version that release brought it in.
+    pub needs: Option<(&'static str, Floor)>,
 }
+
+/// Directives that a Go release older than the one named cannot parse (cmd/go's modfile
+/// history: `toolchain` came with Go 1.21, `godebug` with 1.23, `tool` with 1.24, `ignore`
+/// with 1.25). A go.mod using one needs at least that release, whatever its `go` line says.
+const DIRECTIVE_RELEASES: [(&str, u32); 4] = [
+    ("toolchain", 21),
+    ("godebug", 23),
+    ("tool", 24),
+    ("ignore", 25),
+];
 
 impl GoDirectives {
     /// The version the toolchain line picks: none when it is older than the go line, which
@@ -208,26 +280,46 @@ impl GoDirectives {
         self.toolchain
             .filter(|t| self.go.is_none_or(|floor| floor.admits(t)))
     }
+
+    /// The least version this file can be read by: its `go` line, raised to the release a
+    /// newer directive needs (with that directive's name when it raised it).
+    pub fn minimum(&self) -> Option<(Floor, Option<&'static str>)> {
+        match (self.go, self.needs) {
+            (Some(go), Some((directive, need))) if !need.admits(&go.version) => {
+                Some((need, Some(directive)))
+            }
+            (None, Some((directive, need))) => Some((need, Some(directive))),
+            (Some(go), _) => Some((go, None)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The selection for `dir` (see the module docs). `default_file` holds the user default.
+/// `temp_dir` is the system temp directory as `go` sees it (`$TMPDIR`, else `/tmp`): a
+/// go.mod directly in it is no module, as for `go`.
 pub fn select(
     dir: &Path,
     default_file: &Path,
     workspace: &Workspace,
+    temp_dir: &Path,
 ) -> Result<Selection, SelectionError> {
     let mut watch = Watch::default();
     // The nearest pin file, by depth (0 is `dir`), read lazily: an error in it counts only
     // if it is the one used.
-    let mut pin: Option<(usize, Result<Pick, SelectionError>)> = None;
+    let mut pin: Option<(usize, Result<Found, SelectionError>)> = None;
     let mut go_work = match workspace {
         Workspace::File(path) => Some((usize::MAX, path.clone())),
         _ => None,
     };
     let mut go_mod: Option<(usize, PathBuf)> = None;
+    // The nearest go.mod was the one in the temp directory, which `go` ignores (and then
+    // has no module: it does not look further up).
+    let mut go_mod_ignored = false;
     for (depth, d) in dir.ancestors().enumerate() {
         let work_pending = *workspace == Workspace::Search && go_work.is_none();
-        if pin.is_some() && !work_pending && (go_work.is_some() || go_mod.is_some()) {
+        let mod_settled = go_mod.is_some() || go_mod_ignored;
+        if pin.is_some() && !work_pending && (go_work.is_some() || mod_settled) {
             break;
         }
         watch.add_dir(d);
@@ -240,8 +332,15 @@ pub fn select(
         if work_pending && is_file(&d.join("go.work")) {
             go_work = Some((depth, d.join("go.work")));
         }
-        if go_mod.is_none() && is_file(&d.join("go.mod")) {
-            go_mod = Some((depth, d.join("go.mod")));
+        if go_mod.is_none() && !go_mod_ignored && is_file(&d.join("go.mod")) {
+            // As cmd/go's modload does after findModuleRoot (Init; FindGoMod for the
+            // toolchain switch): a module root that is the system temp directory itself is
+            // ignored ("ignoring go.mod in system temp root").
+            if same_dir(d, temp_dir) {
+                go_mod_ignored = true;
+            } else {
+                go_mod = Some((depth, d.join("go.mod")));
+            }
         }
     }
     let governing = go_work.or(go_mod);
@@ -255,10 +354,17 @@ pub fn select(
                 shown(&path)
             ))
         })?;
-        selection.minimum = directives.go.map(|floor| Minimum {
+        selection.minimum = directives.minimum().map(|(floor, raised)| Minimum {
             floor,
             source: path.clone(),
+            raised: raised.map(|d| (d, directives.go)),
         });
+        if let (Some(name), Some(v)) = (&directives.custom_toolchain, directives.toolchain_pick()) {
+            selection.notes.push(format!(
+                "toolchain {name} in {} is a custom build that gopin cannot provide: using the {v} release it is named after",
+                crate::ui::tilde(&path)
+            ));
+        }
         toolchain = directives.toolchain_pick().map(|v| {
             let kind = if path.ends_with("go.mod") {
                 SourceKind::GoMod
@@ -274,30 +380,70 @@ pub fn select(
         });
         watch.files.push(path);
     }
-    selection.pick = match (pin, toolchain) {
+    let found = match (pin, toolchain) {
         // A pin file in the same directory as Go's file comes first.
         (Some((pin_depth, pin)), Some((tc_depth, _))) if pin_depth <= tc_depth => Some(pin?),
-        (_, Some((_, toolchain))) => Some(toolchain),
+        (_, Some((_, toolchain))) => {
+            selection.pick = Some(toolchain);
+            None
+        }
         (Some((_, pin)), None) => Some(pin?),
         (None, None) => read_default(default_file)?,
     };
-    if let Some(pick) = &selection.pick
-        && !watch.files.contains(&pick.source)
-    {
-        watch.files.push(pick.source.clone());
+    if let Some(found) = found {
+        found.settle(&mut selection);
+    }
+    let decided = selection.pick.as_ref().map(|p| &p.source);
+    for source in decided.into_iter().chain(selection.system.as_ref()) {
+        if !watch.files.contains(source) {
+            watch.files.push(source.clone());
+        }
     }
     selection.watch = watch;
     Ok(selection)
 }
 
+/// A pin file's word: a version or `system`, and where it was read.
+struct Found {
+    pinned: Pinned,
+    source: PathBuf,
+    kind: SourceKind,
+}
+
+impl Found {
+    /// Into the selection: a pick, or the `system` file.
+    fn settle(self, selection: &mut Selection) {
+        match self.pinned {
+            Pinned::Version(spec) => {
+                selection.pick = Some(Pick {
+                    spec,
+                    source: self.source,
+                    kind: self.kind,
+                })
+            }
+            Pinned::System => selection.system = Some(self.source),
+        }
+    }
+}
+
+/// Whether two paths name the same directory (as written, or once links are followed).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a == b
+        || match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+}
+
 /// The first pin file in `dir` that pins Go, if any.
-fn read_pin_files(dir: &Path) -> Option<Result<Pick, SelectionError>> {
+fn read_pin_files(dir: &Path) -> Option<Result<Found, SelectionError>> {
     SourceKind::PIN_FILES.iter().find_map(|&(name, kind)| {
         let path = dir.join(name);
         match read_pin(&path, kind) {
             Ok(None) => None,
-            Ok(Some(spec)) => Some(Ok(Pick {
-                spec,
+            Ok(Some(pinned)) => Some(Ok(Found {
+                pinned,
                 source: path,
                 kind,
             })),
@@ -306,17 +452,88 @@ fn read_pin_files(dir: &Path) -> Option<Result<Pick, SelectionError>> {
     })
 }
 
-fn read_default(path: &Path) -> Result<Option<Pick>, SelectionError> {
-    Ok(read_pin(path, SourceKind::Default)?.map(|spec| Pick {
-        spec,
+fn read_default(path: &Path) -> Result<Option<Found>, SelectionError> {
+    Ok(read_pin(path, SourceKind::Default)?.map(|pinned| Found {
+        pinned,
         source: path.to_path_buf(),
         kind: SourceKind::Default,
     }))
 }
 
+/// The directory a pin file at `path` belongs to: its own, or for mise's `.config/mise.toml`
+/// the one holding `.config`.
+fn pin_dir(path: &Path) -> &Path {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    if path.ends_with(".config/mise.toml") {
+        parent.parent().unwrap_or(parent)
+    } else {
+        parent
+    }
+}
+
+/// The project a pin file in `dir` belongs to: the nearest directory at or above `dir` that
+/// holds a go.mod, a go.work or a .git; else `dir` itself.
+pub fn project_of(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| {
+            ["go.mod", "go.work", ".git"]
+                .iter()
+                .any(|n| std::fs::symlink_metadata(d.join(n)).is_ok())
+        })
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// The file that reading or writing the pin file at `path` really touches: `path` itself,
+/// or where a symlink on the way (the file, or mise's `.config`) leads, which must stay
+/// inside the project ([`project_of`]); a link leading out of it is refused, naming the link
+/// and its target (docs/security.md, "Symlinked pin files"). The user default is the
+/// user's own and is not checked.
+pub fn pin_target(path: &Path) -> Result<PathBuf, SelectionError> {
+    let dir = pin_dir(path);
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    let linked = rel
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| is_link(&dir.join(a)));
+    let Some(first_link) = linked else {
+        return Ok(path.to_path_buf());
+    };
+    let link = dir.join(first_link);
+    // Where it leads: the real path, or for a dangling link (which a write would create)
+    // its parent's real path and its name.
+    let target = std::fs::canonicalize(path).or_else(|_| {
+        let hop = std::fs::read_link(path).unwrap_or_else(|_| path.to_path_buf());
+        let hop = path.parent().unwrap_or(dir).join(hop);
+        let name = hop
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        hop.parent()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .map(|p| p.join(name))
+            .ok_or(hop)
+    });
+    let project = project_of(dir);
+    let real_project = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
+    match target {
+        Ok(target) if target.starts_with(&real_project) => Ok(target),
+        Ok(target) | Err(target) => Err(SelectionError::LinkOutside {
+            link,
+            target,
+            project,
+        }),
+    }
+}
+
 /// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
 /// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
-pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<VersionSpec>, SelectionError> {
+pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<Pinned>, SelectionError> {
+    let path = &match kind {
+        SourceKind::Default => path.to_path_buf(),
+        _ => pin_target(path).map(|_| path.to_path_buf())?,
+    };
     let limit = match kind {
         SourceKind::ToolVersions | SourceKind::Mise => MANIFEST_LIMIT,
         _ => PIN_FILE_LIMIT,
@@ -351,16 +568,14 @@ fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> 
 }
 
 /// `.go-version`: the first token of the first line that is neither blank nor a `#` comment.
-fn parse_go_version(text: &str, path: &Path) -> Result<VersionSpec, SelectionError> {
+fn parse_go_version(text: &str, path: &Path) -> Result<Pinned, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let token = line.split_whitespace().next().expect("line is not blank");
-        return token
-            .parse::<VersionSpec>()
-            .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
+        return Pinned::parse(token).map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
     Err(invalid(
         path,
@@ -370,7 +585,7 @@ fn parse_go_version(text: &str, path: &Path) -> Result<VersionSpec, SelectionErr
 }
 
 /// `.tool-versions` (asdf): the first version on the `golang` (or `go`) line.
-fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
+fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         let mut tokens = line.split_whitespace();
@@ -384,8 +599,7 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, S
                 "the golang entry has no version",
             ));
         };
-        return version
-            .parse::<VersionSpec>()
+        return Pinned::parse(version)
             .map(Some)
             .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
     }
@@ -393,9 +607,10 @@ fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<VersionSpec>, S
 }
 
 /// mise's config: the `go` entry of `[tools]`: a version string, the first of a list, or a
-/// table's `version`. mise's `prefix:` form is a prefix; other forms (`ref:`, `path:`) are
-/// not releases gopin can install.
-fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionError> {
+/// table (inline or `[tools.go]`) with a `version` or a `prefix` key, as mise accepts them.
+/// mise's `prefix:` form is a prefix and `system` is the Go on PATH; other forms (`ref:`,
+/// `path:`) are not releases gopin can install.
+fn parse_mise(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         invalid(path, None, format!("is not valid TOML ({})", e.message()))
     })?;
@@ -405,18 +620,47 @@ fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionE
     let Some(entry) = tools.get("go").or_else(|| tools.get("golang")) else {
         return Ok(None);
     };
+    // An entry limited by mise's `os` option to other systems does not apply here.
+    let applies = |v: &&toml::Value| {
+        let host = if cfg!(target_os = "macos") {
+            "macos"
+        } else {
+            std::env::consts::OS
+        };
+        match v.as_table().and_then(|t| t.get("os")) {
+            Some(toml::Value::Array(oses)) => oses.iter().any(|o| o.as_str() == Some(host)),
+            Some(toml::Value::String(os)) => os == host,
+            _ => true,
+        }
+    };
     let first = match entry {
-        toml::Value::Array(list) => list.first(),
+        toml::Value::Array(list) if list.is_empty() => None,
+        toml::Value::Array(list) => match list.iter().find(applies) {
+            Some(v) => Some(v),
+            None => return Ok(None),
+        },
+        other if !applies(&other) => return Ok(None),
         other => Some(other),
     };
     let version = match first {
         Some(toml::Value::String(v)) => Some(v.as_str()),
-        Some(toml::Value::Table(t)) => t.get("version").and_then(|v| v.as_str()),
+        Some(toml::Value::Table(t)) => t
+            .get("version")
+            .or_else(|| t.get("prefix"))
+            .and_then(|v| v.as_str()),
         _ => None,
-    }
-    .ok_or_else(|| invalid(path, None, "its [tools] go entry holds no version string"))?;
+    };
+    let version = version.ok_or_else(|| {
+        invalid(
+            path,
+            None,
+            "its [tools] go entry holds no version string (expected go = \"1.22.10\", or a table with version = or prefix =)",
+        )
+    })?;
     let spec = version.strip_prefix("prefix:").unwrap_or(version);
-    spec.parse::<VersionSpec>().map(Some).map_err(|e| {
+    // A prefix (`prefix = "1.22"`, `"prefix:1.22"`) is gopin's prefix; a full release
+    // written as one (`1.22.3`) is that release, the only one it names today.
+    Pinned::parse(spec).map(Some).map_err(|e| {
         invalid(
             path,
             None,
@@ -425,45 +669,61 @@ fn parse_mise(text: &str, path: &Path) -> Result<Option<VersionSpec>, SelectionE
     })
 }
 
-/// `go.mod`/`go.work`: the `go` line and the `toolchain` line.
+/// `go.mod`/`go.work`: the `go` line, the `toolchain` line, and the newest directive the
+/// file uses (outside blocks: a line inside `require ( … )` is a module path).
 fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError> {
     let mut found = GoDirectives::default();
-    let (mut seen_go, mut seen_toolchain) = (false, false);
+    let (mut seen_go, mut seen_toolchain, mut in_block) = (false, false, false);
     for (n, line) in text.lines().enumerate() {
         let line = line.split("//").next().unwrap_or("").trim();
+        if in_block {
+            in_block = line != ")";
+            continue;
+        }
         let mut tokens = line.split_whitespace();
-        match (tokens.next(), tokens.next()) {
+        let first = tokens.next();
+        if let Some(directive) = first
+            && let Some(&(name, minor)) = DIRECTIVE_RELEASES.iter().find(|(d, _)| *d == directive)
+            && found.needs.is_none_or(|(_, f)| f.version.minor < minor)
+        {
+            let floor = Floor {
+                version: GoVersion::new(1, minor, 0),
+                language: true,
+            };
+            found.needs = Some((name, floor));
+        }
+        if line.ends_with('(') {
+            in_block = true;
+            continue;
+        }
+        match (first, tokens.next()) {
             (Some("toolchain"), Some(name)) if !seen_toolchain => {
                 seen_toolchain = true;
                 if name == "default" {
                     continue;
                 }
-                // Only `goX.Y.Z` is a toolchain gopin can provide; never a path or suffix.
-                let version = name
-                    .strip_prefix("go")
-                    .and_then(|v| v.parse::<GoVersion>().ok())
-                    .ok_or_else(|| {
-                        invalid(
-                            path,
-                            Some(n + 1),
-                            format!(
-                                "'toolchain {name}' does not name a Go release such as go1.22.10"
-                            ),
-                        )
-                    })?;
+                let (version, custom) = parse_toolchain_name(name).ok_or_else(|| {
+                    invalid(
+                        path,
+                        Some(n + 1),
+                        format!("'toolchain {name}' does not name a Go release such as go1.22.10"),
+                    )
+                })?;
                 // From 1.21 a release has three numbers: `go1.22` is a language version, which
                 // `go` refuses as a toolchain.
-                let dots = name.bytes().filter(|&b| b == b'.').count();
+                let base = name.split(['-', ' ', '\t']).next().unwrap_or(name);
+                let dots = base.bytes().filter(|&b| b == b'.').count();
                 if (version.major, version.minor) >= (1, 21) && version.is_stable() && dots < 2 {
                     return Err(invalid(
                         path,
                         Some(n + 1),
                         format!(
-                            "'toolchain {name}' is a language version, not a release: write toolchain {name}.0 or a later patch"
+                            "'toolchain {name}' is a language version, not a release: write toolchain {base}.0 or a later patch"
                         ),
                     ));
                 }
                 found.toolchain = Some(version);
+                found.custom_toolchain = custom.then(|| name.to_string());
             }
             (Some(directive @ ("go" | "toolchain")), None) => {
                 return Err(invalid(
@@ -486,6 +746,26 @@ fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError>
         }
     }
     Ok(found)
+}
+
+/// A toolchain name as `go` reads it (cmd/go's gover.FromToolchain): `go` and a release,
+/// with an optional custom suffix after a `-` (`go1.22.3-bigcorp`), which names a build of
+/// that release. Returns the release and whether a suffix was there. Never a path.
+fn parse_toolchain_name(name: &str) -> Option<(GoVersion, bool)> {
+    let rest = name.strip_prefix("go")?;
+    let (base, custom) = match rest.find('-') {
+        Some(i) if i + 1 < rest.len() => (&rest[..i], true),
+        Some(_) => return None,
+        None => (rest, false),
+    };
+    // A suffix may hold only what a version tag may (`-bigcorp.2`), never a path.
+    let suffix_ok = rest[base.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if !suffix_ok {
+        return None;
+    }
+    base.parse::<GoVersion>().ok().map(|v| (v, custom))
 }
 
 #[cfg(test)]
@@ -513,7 +793,12 @@ mod tests {
             path
         }
         fn select_in(&self, rel: &str, ws: &Workspace) -> Result<Selection, SelectionError> {
-            select(&self.dir(rel), &self.path("default-version"), ws)
+            select(
+                &self.dir(rel),
+                &self.path("default-version"),
+                ws,
+                &self.path("tmp"),
+            )
         }
         fn select(&self, rel: &str) -> Result<Selection, SelectionError> {
             self.select_in(rel, &Workspace::Search)
@@ -626,14 +911,51 @@ mod tests {
             "[tools]\ngo = { version = \"prefix:1.22\" }\n",
         );
         assert_eq!(t.pick("c"), some("1.22", "c/.config/mise.toml"));
-        // mise.local.toml over mise.toml; .go-version over both; both over .tool-versions.
-        t.write("d/.tool-versions", "golang 1.20.1\n");
-        t.write("d/mise.toml", "[tools]\ngo = \"1.21\"\n");
-        assert_eq!(t.pick("d"), some("1.21", "d/mise.toml"));
-        t.write("d/mise.local.toml", "[tools]\ngo = \"1.22\"\n");
-        assert_eq!(t.pick("d"), some("1.22", "d/mise.local.toml"));
+        // In one directory, the peers' order (docs/selection.md). mise ranks an idiomatic
+        // `.go-version` below its own files and `.tool-versions` ("mise uses a mise.toml or
+        // .tool-versions file ... it can also read go-specific version files named
+        // .go-version", mise's docs/lang/go.md); asdf reads `.tool-versions` before legacy
+        // files in each directory (asdf's find_versions; its test "find_versions should
+        // return .tool-versions if legacy is disabled").
         t.write("d/.go-version", "1.23.1\n");
         assert_eq!(t.pick("d"), some("go1.23.1", "d/.go-version"));
+        t.write("d/.tool-versions", "golang 1.20.1\n");
+        assert_eq!(t.pick("d"), some("go1.20.1", "d/.tool-versions"));
+        // mise's own order, later wins (its LOCAL_CONFIG_FILENAMES: .config/mise.toml,
+        // mise.toml, .mise.toml, then mise.local.toml, .mise.local.toml), .tool-versions
+        // lowest of its files.
+        t.write("d/.config/mise.toml", "[tools]\ngo = \"1.19\"\n");
+        assert_eq!(t.pick("d"), some("1.19", "d/.config/mise.toml"));
+        t.write("d/mise.toml", "[tools]\ngo = \"1.21\"\n");
+        assert_eq!(t.pick("d"), some("1.21", "d/mise.toml"));
+        t.write("d/.mise.toml", "[tools]\ngo = \"1.21.13\"\n");
+        assert_eq!(t.pick("d"), some("go1.21.13", "d/.mise.toml"));
+        t.write("d/mise.local.toml", "[tools]\ngo = \"1.22\"\n");
+        assert_eq!(t.pick("d"), some("1.22", "d/mise.local.toml"));
+        t.write("d/.mise.local.toml", "[tools]\ngo = \"1.22.9\"\n");
+        assert_eq!(t.pick("d"), some("go1.22.9", "d/.mise.local.toml"));
+        // mise's table forms (mise's docs: `node = { version = "22", ... }`; the `prefix:`
+        // form spelled as a key).
+        t.write("g/mise.toml", "[tools]\ngo = { prefix = \"1.22\" }\n");
+        assert_eq!(t.pick("g"), some("1.22", "g/mise.toml"));
+        t.write("h/mise.toml", "[tools.go]\nversion = \"1.21.13\"\n");
+        assert_eq!(t.pick("h"), some("go1.21.13", "h/mise.toml"));
+        // mise's `os` option: an entry for other systems does not apply here.
+        let (here, other) = if cfg!(target_os = "linux") {
+            ("linux", "windows")
+        } else {
+            ("macos", "linux")
+        };
+        t.write(
+            "i/mise.toml",
+            format!("[tools]\ngo = [{{ version = \"1.20.1\", os = [\"{other}\"] }}, {{ version = \"1.21.13\", os = [\"{here}\"] }}]\n"),
+        );
+        assert_eq!(t.pick("i"), some("go1.21.13", "i/mise.toml"));
+        t.write(
+            "j/mise.toml",
+            format!("[tools]\ngo = {{ version = \"1.20.1\", os = [\"{other}\"] }}\n"),
+        );
+        assert_eq!(t.pick("j"), None);
         // No go entry: it pins nothing.
         t.write("e/mise.toml", "[tools]\npython = \"3.12\"\n");
         assert_eq!(t.pick("e"), None);
@@ -645,6 +967,157 @@ mod tests {
             let path = t.write("f/mise.toml", bad);
             let err = t.select("f").unwrap_err().to_string();
             assert!(err.contains(&*path.to_string_lossy()), "{err}");
+        }
+    }
+
+    /// `system` is the Go already on PATH: goenv ("uses system one when no version arguments
+    /// are given": `system (set by $GOENV_ROOT/version)`; `goenv local system`), asdf
+    /// (`golang system` in .tool-versions: "use the system version") and mise (`go =
+    /// "system"`). The nearest file saying it wins, so a parent's pin is not used.
+    #[test]
+    fn system_is_the_go_on_path_and_hides_the_parents_pin() {
+        let t = Tree::new();
+        t.write("p/.go-version", "1.22.10\n");
+        for (file, body) in [
+            ("p/a/.go-version", "system\n"),
+            ("p/b/.tool-versions", "nodejs 20\ngolang system\n"),
+            ("p/c/mise.toml", "[tools]\ngo = \"system\"\n"),
+        ] {
+            t.write(file, body);
+            let dir = Path::new(file).parent().unwrap().to_str().unwrap();
+            let s = t.select(dir).unwrap();
+            assert_eq!(s.pick, None, "{file}");
+            assert_eq!(s.system, Some(t.path(file)), "{file}");
+            assert!(s.watch.files.contains(&t.path(file)), "{file}");
+        }
+        // A nearer pick still wins over a farther `system`.
+        t.write("p/a/sub/.go-version", "1.21.13\n");
+        assert_eq!(t.pick("p/a/sub"), some("go1.21.13", "p/a/sub/.go-version"));
+        assert_eq!(t.select("p/a/sub").unwrap().system, None);
+        // The default may say it too.
+        t.write("default-version", "system\n");
+        assert_eq!(
+            t.select("none").unwrap().system,
+            Some(t.path("default-version"))
+        );
+    }
+
+    /// cmd/go's gover.FromToolchain strips a custom suffix (`go1.22.3-bigcorp` is 1.22.3),
+    /// and toolchain.Select uses a toolchain line only when it is newer than the go line.
+    /// gopin agrees: an older one is ignored; a newer one cannot be provided (it is a custom
+    /// build), so the release it is named after is used, and a note says so.
+    #[test]
+    fn custom_toolchain_names_are_valid_as_for_go() {
+        let t = Tree::new();
+        t.write(
+            "old/go.mod",
+            "module o\ngo 1.23.0\ntoolchain go1.22.3-bigcorp\n",
+        );
+        let s = t.select("old").unwrap();
+        assert_eq!(s.pick, None);
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        t.write(
+            "new/go.mod",
+            "module n\ngo 1.21.0\ntoolchain go1.22.3-bigcorp.2\n",
+        );
+        let s = t.select("new").unwrap();
+        assert_eq!(t.pick("new"), some("go1.22.3", "new/go.mod"));
+        assert!(
+            s.notes[0].contains("go1.22.3-bigcorp.2") && s.notes[0].contains("using the go1.22.3"),
+            "{:?}",
+            s.notes
+        );
+        // Still never a path, nor an empty or odd suffix.
+        for bad in [
+            "go1.22.3-",
+            "go1.22.3-../../x",
+            "go1.22.3-a/b",
+            "bigcorp-go1.22.3",
+        ] {
+            t.write(
+                "bad/go.mod",
+                format!("module b\ngo 1.21.0\ntoolchain {bad}\n"),
+            );
+            assert!(t.select("bad").is_err(), "{bad}");
+        }
+    }
+
+    /// cmd/go's modload.FindGoWork: `GOWORK=auto` searches for go.work as unset does.
+    #[test]
+    fn gowork_auto_is_unset() {
+        assert_eq!(
+            Workspace::from_gowork(Some("auto".into())).unwrap(),
+            Workspace::Search
+        );
+        let t = Tree::new();
+        t.write("ws/go.work", "go 1.22\nuse ./m\n");
+        t.write("ws/m/go.mod", "module m\ngo 1.21\n");
+        let auto = Workspace::from_gowork(Some("auto".into())).unwrap();
+        let s = t.select_in("ws/m", &auto).unwrap();
+        assert_eq!(s.minimum.unwrap().source, t.path("ws/go.work"));
+    }
+
+    /// cmd/go's modload (Init, and FindGoMod for the toolchain switch) ignores a module
+    /// root that is the system temp directory itself ("ignoring go.mod in system temp
+    /// root"), and then has no module; a go.mod in a directory below it counts.
+    #[test]
+    fn a_go_mod_directly_in_the_temp_dir_is_ignored() {
+        let t = Tree::new();
+        t.write("tmp/go.mod", "module t\ngo 1.22\ntoolchain go1.22.10\n");
+        t.write("go.mod", "module above\ngo 1.23\n");
+        let s = t.select("tmp/scratch").unwrap();
+        assert_eq!(s.minimum, None);
+        assert_eq!(s.pick, None);
+        t.write("tmp/proj/go.mod", "module p\ngo 1.21\n");
+        assert_eq!(t.minimum("tmp/proj"), some("1.21", "tmp/proj/go.mod"));
+        // go.work has no such rule.
+        t.write("tmp/go.work", "go 1.22.1\n");
+        assert_eq!(t.minimum("tmp/scratch"), some("1.22.1", "tmp/go.work"));
+    }
+
+    /// A directive that a release older than the one bringing it cannot parse raises the
+    /// minimum above the go line: a real kubernetes go.mod says `go 1.22.0` with a `godebug`
+    /// block, which go1.22 refuses ("unknown directive: godebug") though `go` selects it.
+    #[test]
+    fn newer_directives_raise_the_minimum() {
+        let t = Tree::new();
+        t.write(
+            "k8s/go.mod",
+            "module k8s.io/kubernetes\n\ngo 1.22.0\n\ngodebug default=go1.20\n\nrequire (\n\ttool v1.0.0\n)\n",
+        );
+        let m = t.select("k8s").unwrap().minimum.unwrap();
+        assert_eq!(m.floor.to_string(), "1.23");
+        assert_eq!(m.raised, Some(("godebug", Floor::parse("1.22.0"))));
+        assert!(
+            m.reason()
+                .unwrap()
+                .contains("`godebug` directive needs Go 1.23")
+        );
+        for (body, want, directive) in [
+            (
+                "go 1.22\ngodebug (\n\tdefault=go1.21\n)\n",
+                "1.23",
+                Some("godebug"),
+            ),
+            (
+                "go 1.23.1\ntool golang.org/x/tools/cmd/stringer\n",
+                "1.24",
+                Some("tool"),
+            ),
+            ("go 1.24\nignore ./node_modules\n", "1.25", Some("ignore")),
+            ("go 1.20\ntoolchain go1.21.13\n", "1.21", Some("toolchain")),
+            // Already new enough, or only inside a block: the go line stands.
+            ("go 1.24.0\ngodebug x=1\ntool a/b\n", "1.24.0", None),
+            (
+                "go 1.22\nrequire (\n\tgodebug v1.0.0\n\tignore v1.0.0\n)\n",
+                "1.22",
+                None,
+            ),
+        ] {
+            t.write("m/go.mod", format!("module m\n{body}"));
+            let m = t.select("m").unwrap().minimum.unwrap();
+            assert_eq!(m.floor.to_string(), want, "{body}");
+            assert_eq!(m.raised.map(|r| r.0), directive, "{body}");
         }
     }
 
@@ -729,14 +1202,15 @@ mod tests {
             "module tc\ngo 1.21\ntoolchain go1.21.13\n",
         );
         assert_eq!(t.pick("repo/tc"), some("go1.21.13", "repo/tc/go.mod"));
-        // In one directory, a pin file comes before Go's file.
+        // In one directory, a pin file comes before Go's file, and `.tool-versions` before
+        // `.go-version` (as asdf and mise order them).
+        t.write("repo/tc/.go-version", "1.22.8\n");
+        assert_eq!(t.pick("repo/tc"), some("go1.22.8", "repo/tc/.go-version"));
         t.write("repo/tc/.tool-versions", "golang 1.22.9\n");
         assert_eq!(
             t.pick("repo/tc"),
             some("go1.22.9", "repo/tc/.tool-versions")
         );
-        t.write("repo/tc/.go-version", "1.22.8\n");
-        assert_eq!(t.pick("repo/tc"), some("go1.22.8", "repo/tc/.go-version"));
     }
 
     #[test]

@@ -637,3 +637,203 @@ fn a_relative_home_is_refused_rather_than_a_store_that_moves_with_cd() {
         "nothing made under the cwd"
     );
 }
+
+/// A pin file that came from git as a symlink out of the project (`.go-version ->
+/// ../../outside/file`) is never written through and never read as a version: `use` and
+/// `current` refuse it, naming the link and its target, and the target keeps every byte. A
+/// link that stays inside the project keeps working (docs/security.md).
+#[test]
+fn pin_file_symlinks_out_of_the_project_are_refused() {
+    use std::os::unix::fs::symlink;
+    let (_m, env) = world();
+    let outside = env.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let secret = b"1.21.13\nssh-ed25519 AAAAC3Nz user@host\r\n";
+    std::fs::write(outside.join("file"), secret).unwrap();
+    let repo = env.work().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("go.mod"), "module r\n\ngo 1.21\n").unwrap();
+    for name in [".go-version", ".tool-versions", "mise.toml", ".mise.toml"] {
+        let link = repo.join(name);
+        symlink("../../outside/file", &link).unwrap();
+        let args: Vec<&str> = if name == ".go-version" {
+            vec!["use", "1.22"]
+        } else {
+            vec!["use", "--file", name, "1.22"]
+        };
+        let out = env.gopin(&args).current_dir(&repo).assert().failure();
+        let err = one_error_line(out.get_output());
+        assert!(
+            err.contains(&*link.to_string_lossy())
+                && err.contains(&*outside.join("file").to_string_lossy())
+                && err.contains("symlink"),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(outside.join("file")).unwrap(),
+            secret,
+            "{name}"
+        );
+        assert!(link.is_symlink(), "{name}");
+        // Nothing was installed for a pin that cannot be written.
+        assert!(!env.goroot("go1.22.10.linux-amd64").exists(), "{name}");
+        let out = env
+            .gopin(&["current"])
+            .current_dir(&repo)
+            .assert()
+            .failure();
+        let o = out.get_output();
+        assert!(
+            !stdout_of(o).contains("1.21.13"),
+            "{name}: {}",
+            stdout_of(o)
+        );
+        assert!(
+            stderr_of(o).contains(&*link.to_string_lossy()),
+            "{name}: {}",
+            stderr_of(o)
+        );
+        std::fs::remove_file(&link).unwrap();
+    }
+    // mise's `.config` directory linked out of the project is refused the same way.
+    std::fs::create_dir_all(outside.join("conf")).unwrap();
+    std::fs::write(
+        outside.join("conf/mise.toml"),
+        "[tools]\ngo = \"1.21.13\"\n",
+    )
+    .unwrap();
+    symlink("../../outside/conf", repo.join(".config")).unwrap();
+    let out = env
+        .gopin(&["current"])
+        .current_dir(&repo)
+        .assert()
+        .failure();
+    assert!(
+        stderr_of(out.get_output()).contains("symlink"),
+        "{}",
+        stderr_of(out.get_output())
+    );
+    std::fs::remove_file(repo.join(".config")).unwrap();
+    // Inside the project, a shared pin through a link is read and written through.
+    std::fs::write(repo.join("shared-go-version"), "1.21.13\n").unwrap();
+    std::fs::create_dir_all(repo.join("svc")).unwrap();
+    symlink("../shared-go-version", repo.join("svc/.go-version")).unwrap();
+    env.gopin(&["use", "1.22.9"])
+        .current_dir(repo.join("svc"))
+        .assert()
+        .success();
+    assert!(repo.join("svc/.go-version").is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(repo.join("shared-go-version")).unwrap(),
+        "1.22.9\n"
+    );
+    let out = env
+        .gopin(&["current"])
+        .current_dir(repo.join("svc"))
+        .assert()
+        .success();
+    assert!(stdout_of(out.get_output()).starts_with("go1.22.9\t"));
+}
+
+/// The in-place editor changes exactly the entry the reader selects and keeps every other
+/// byte (a BOM, CRLF line ends, comments, other keys), or refuses, naming it, a shape it
+/// cannot edit without changing its meaning, leaving the file as it was. Each case: `file`
+/// holding `before`, `gopin use ARGS 1.22.10` in its directory, then `after` (`Err(needle)`:
+/// refused with an error holding `needle`), and what `current` says.
+fn edit_case(file: &str, before: &str, args: &[&str], after: Result<&str, &str>) {
+    let (_m, env) = world();
+    let d = env.work().join("p");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join(file), before).unwrap();
+    let mut all = vec!["use"];
+    all.extend_from_slice(args);
+    all.push("1.22.10");
+    let out = env.gopin(&all).current_dir(&d).output().unwrap();
+    let now = std::fs::read_to_string(d.join(file)).unwrap();
+    match after {
+        Ok(after) => {
+            assert!(out.status.success(), "{}", stderr_of(&out));
+            assert_eq!(now, after);
+            let out = env.gopin(&["current"]).current_dir(&d).output().unwrap();
+            assert!(
+                stdout_of(&out).starts_with("go1.22.10\t"),
+                "{}{}",
+                stdout_of(&out),
+                stderr_of(&out)
+            );
+        }
+        Err(needle) => {
+            assert!(!out.status.success(), "{now}");
+            let err = one_error_line(&out);
+            assert!(err.contains(needle) && err.contains(file), "{err}");
+            assert_eq!(now, before);
+        }
+    }
+}
+
+#[test]
+fn editing_a_bom_tool_versions_adds_no_second_golang_line() {
+    edit_case(
+        ".tool-versions",
+        "\u{feff}golang 1.21.13\nnodejs 20\n",
+        &[],
+        Ok("\u{feff}golang 1.22.10\nnodejs 20\n"),
+    );
+}
+
+#[test]
+fn editing_keeps_crlf_line_ends() {
+    let text = "# tools\r\n[tools]\r\nnode = \"20\"\r\ngo = \"1.21.13\" # pinned\r\n\r\n[env]\r\nX = \"1\"\r\n";
+    edit_case(
+        "mise.toml",
+        text,
+        &[],
+        Ok(&text.replace("1.21.13", "1.22.10")),
+    );
+    edit_case(
+        ".tool-versions",
+        "nodejs 20\r\n",
+        &["--file", ".tool-versions"],
+        Ok("nodejs 20\r\ngolang 1.22.10\r\n"),
+    );
+}
+
+#[test]
+fn editing_never_turns_a_comment_into_a_version() {
+    edit_case(
+        ".tool-versions",
+        "golang   # TODO\n",
+        &["--file", ".tool-versions"],
+        Ok("golang   1.22.10 # TODO\n"),
+    );
+}
+
+#[test]
+fn editing_keeps_a_tables_other_keys() {
+    edit_case(
+        "mise.toml",
+        "[tools]\ngo = { postinstall = \"go install x@latest\" }\n",
+        &["--file", "mise.toml"],
+        Ok("[tools]\ngo = { postinstall = \"go install x@latest\", version = \"1.22.10\" }\n"),
+    );
+}
+
+#[test]
+fn editing_refuses_a_list_limited_by_os() {
+    edit_case(
+        "mise.toml",
+        "[tools]\ngo = [{ version = \"1.21.13\", os = [\"linux\"] }, \"1.20.1\"]\n",
+        &[],
+        Err("`os`"),
+    );
+}
+
+#[test]
+fn editing_refuses_two_tools_go_tables() {
+    edit_case(
+        "mise.toml",
+        "[[tools.go]]\nversion = \"1.21.13\"\n\n[[tools.go]]\nversion = \"1.20.1\"\n",
+        &["--file", "mise.toml"],
+        Err("2 [[tools.go]] tables"),
+    );
+}

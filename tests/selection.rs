@@ -428,8 +428,10 @@ fn adversarial_pass_regressions() {
     let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(j["version"], "go1.21.13", "{j}");
 
-    // `gopin use` writes through a symlinked pin file (a dotfiles-managed .tool-versions).
-    let real = write(&env, "dotfiles/tool-versions", "golang 1.21.13\n");
+    // `gopin use` writes through a symlinked pin file (a dotfiles-managed .tool-versions)
+    // that stays inside its project (here the home-like directory itself, which holds no
+    // go.mod or .git: a link out of it is refused, see docs/security.md).
+    let real = write(&env, "home-ish/dotfiles/tool-versions", "golang 1.21.13\n");
     std::fs::create_dir_all(env.work().join("home-ish")).unwrap();
     std::os::unix::fs::symlink(&real, env.work().join("home-ish/.tool-versions")).unwrap();
     env.gopin(&["use", "1.22.10"])
@@ -451,4 +453,203 @@ fn adversarial_pass_regressions() {
         .assert()
         .code(1);
     assert!(stderr_of(out.get_output()).contains("is a directory"));
+}
+
+/// `system` (goenv's `goenv local system`, asdf's `golang system`, mise's `go = "system"`):
+/// the Go already on PATH, nothing of gopin's applied, and the parent's pin not used —
+/// through `current`, `which`, `env`, `exec` and the hook alike.
+#[test]
+fn system_means_the_go_already_on_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_m, env) = world(&["1.22.10"]);
+    let sysbin = env.dir.path().join("sysbin");
+    std::fs::create_dir_all(&sysbin).unwrap();
+    std::fs::write(sysbin.join("go"), "#!/bin/sh\necho go version system\n").unwrap();
+    std::fs::set_permissions(sysbin.join("go"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let store_bin = goroot.join("bin");
+    // As the shell has it after the parent's pin was active: gopin's Go first on PATH.
+    let path = format!(
+        "{}:{}:{}",
+        store_bin.display(),
+        sysbin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    write(&env, "p/.go-version", "1.22.10\n");
+    for (file, body) in [
+        ("p/a/.go-version", "system\n"),
+        ("p/b/.tool-versions", "golang system\n"),
+        ("p/c/mise.toml", "[tools]\ngo = \"system\"\n"),
+    ] {
+        let file = write(&env, file, body);
+        let dir = file.parent().unwrap();
+        let run = |args: &[&str]| {
+            env.gopin(args)
+                .current_dir(dir)
+                .env("PATH", &path)
+                .env("GOROOT", &goroot)
+                .env("GOPIN_VERSION", "go1.22.10")
+                .output()
+                .unwrap()
+        };
+        let out = run(&["current"]);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(
+            stdout_of(&out).split('\t').next(),
+            Some("system"),
+            "{}",
+            stdout_of(&out)
+        );
+        assert!(stdout_of(&out).contains(&*file.file_name().unwrap().to_string_lossy()));
+        let out = run(&["current", "--json"]);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["version"], "system", "{j}");
+        let out = run(&["which", "go"]);
+        assert_eq!(
+            stdout_of(&out).trim(),
+            sysbin.join("go").to_str().unwrap(),
+            "{}",
+            stderr_of(&out)
+        );
+        let out = run(&["env", "--json"]);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(j["GOROOT"], serde_json::Value::Null, "{j}");
+        assert_eq!(j["GOPIN_VERSION"], serde_json::Value::Null, "{j}");
+        assert!(
+            !j["PATH"]
+                .as_str()
+                .unwrap()
+                .contains(store_bin.to_str().unwrap()),
+            "{j}"
+        );
+        let out = run(&["exec", "--", "sh", "-c", "echo \"[$GOROOT]\"; go version"]);
+        assert_eq!(
+            stdout_of(&out),
+            "[]\ngo version system\n",
+            "{}",
+            stderr_of(&out)
+        );
+        // The hook gives the user's environment back: gopin's GOROOT goes, nothing is set.
+        let out = run(&["hook-env", "bash"]);
+        let script = stdout_of(&out);
+        assert!(!script.contains("export GOROOT="), "{script}");
+        assert!(stderr_of(&out).trim().is_empty(), "{}", stderr_of(&out));
+    }
+}
+
+/// In one directory, the peers' order: mise's files, then `.tool-versions`, then
+/// `.go-version` (asdf reads `.tool-versions` before legacy files; mise ranks idiomatic
+/// files such as `.go-version` below its own). `use` edits the file that selects.
+#[test]
+fn one_directory_follows_the_peers_order() {
+    let (_m, env) = world(&["1.21.13", "1.22.9", "1.22.10"]);
+    write(&env, "d/.go-version", "1.21.13\n");
+    write(&env, "d/.tool-versions", "golang 1.22.9\n");
+    assert_eq!(chosen(&env, "d"), "go1.22.9");
+    write(&env, "d/mise.toml", "[tools]\ngo = { prefix = \"1.22\" }\n");
+    assert_eq!(chosen(&env, "d"), "go1.22.10");
+    write(
+        &env,
+        "d/.mise.toml",
+        "[tools]\ngo = { version = \"1.21.13\" }\n",
+    );
+    assert_eq!(chosen(&env, "d"), "go1.21.13");
+    // `use` rewrites the file that selects, not the `.go-version` below it.
+    env.gopin(&["use", "1.22.9"])
+        .current_dir(env.work().join("d"))
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(env.work().join("d/.mise.toml")).unwrap(),
+        "[tools]\ngo = { version = \"1.22.9\" }\n"
+    );
+    assert_eq!(chosen(&env, "d"), "go1.22.9");
+}
+
+/// Where `go` decides on its own edge cases, gopin agrees (docs/selection.md): a custom
+/// toolchain name newer than the go line is named and its release used, `GOWORK=auto` is
+/// unset, a go.mod directly in `$TMPDIR` is no module; and where `go` fails itself (a
+/// `godebug` block under `go 1.22.0`) gopin raises the minimum and says why.
+#[test]
+fn go_edge_cases_through_the_binary() {
+    let (_m, env) = world_with(
+        &["go1.23.4", "go1.22.10", "go1.22.9", "go1.21.13"],
+        &["1.21.13", "1.22.10", "1.23.4"],
+    );
+    let run = |rel: &str, args: &[&str], vars: &[(&str, &std::path::Path)]| {
+        let dir = env.work().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = env.gopin(args);
+        cmd.current_dir(&dir);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    // A kubernetes-like go.mod: go 1.22.0 and a godebug block.
+    write(
+        &env,
+        "k8s/go.mod",
+        "module k8s.io/kubernetes\n\ngo 1.22.0\n\ngodebug default=go1.20\n\nrequire (\n\tk8s.io/api v0.31.0\n)\n",
+    );
+    let out = run("k8s", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.23.4\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("says go 1.22.0") && stderr_of(&out).contains("`godebug`"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = run("k8s", &["hook-env", "bash"], &[]);
+    assert!(stderr_of(&out).contains("`godebug`"), "{}", stderr_of(&out));
+    // A custom toolchain newer than the go line: named, and its release used.
+    write(
+        &env,
+        "custom/go.mod",
+        "module c\ngo 1.21.0\ntoolchain go1.22.10-bigcorp\n",
+    );
+    let out = run("custom", &["current"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).starts_with("go1.22.10\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("go1.22.10-bigcorp"),
+        "{}",
+        stderr_of(&out)
+    );
+    // Older than the go line: ignored, as go ignores it.
+    write(
+        &env,
+        "oldcustom/go.mod",
+        "module c\ngo 1.22.0\ntoolchain go1.21.13-bigcorp\n",
+    );
+    let out = run("oldcustom", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.22.10\t"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(!stderr_of(&out).contains("bigcorp"), "{}", stderr_of(&out));
+    // GOWORK=auto: the nearest go.work, as unset.
+    write(&env, "ws/go.work", "go 1.22\nuse ./m\n");
+    write(&env, "ws/m/go.mod", "module m\ngo 1.21\n");
+    let j = current(&env, "ws/m", &[("GOWORK", "auto")]);
+    assert_eq!(j["version"], "go1.22.10", "{j}");
+    // A go.mod directly in $TMPDIR is ignored; one below it counts.
+    let tmp = write(&env, "tmp/go.mod", "module t\ngo 1.23\n");
+    let tmp = tmp.parent().unwrap();
+    let out = run("tmp/scratch", &["current"], &[("TMPDIR", tmp)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    let out = run("tmp/scratch", &["current"], &[]);
+    assert!(
+        stdout_of(&out).starts_with("go1.23.4\t"),
+        "{}",
+        stdout_of(&out)
+    );
 }

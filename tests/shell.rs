@@ -1332,8 +1332,9 @@ per_shell_and_order!(with_mise:
 
 /// mise activated alongside, in either order, in a project whose `mise.toml` asks for
 /// go1.21.13 (a linked install: mise works offline with it) and whose `.go-version` pins
-/// go1.22.10: inside, gopin's Go runs and GOROOT is its own; after leaving, GOROOT is the
-/// user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
+/// go1.22.10: `mise.toml` selects, as it does for mise (docs/selection.md), and inside,
+/// gopin's own go1.21.13 runs (not mise's linked one) and GOROOT is its own; after leaving,
+/// GOROOT is the user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
 fn with_mise(sh: Sh, mise_first: bool) {
     let Some(mise) = mise_bin() else { return };
     if !sh.available() {
@@ -1426,8 +1427,8 @@ fn with_mise(sh: Sh, mise_first: bool) {
             .clone()
     };
     for (label, name, version) in [
-        ("in", "go1.22.10.linux-amd64", "go1.22.10"),
-        ("in2", "go1.22.10.linux-amd64", "go1.22.10"),
+        ("in", "go1.21.13.linux-amd64", "go1.21.13"),
+        ("in2", "go1.21.13.linux-amd64", "go1.21.13"),
         ("other", "go1.22.9.linux-amd64", "go1.22.9"),
     ] {
         let r = by(label);
@@ -1638,5 +1639,69 @@ fn zsh_and_fish_init_scripts_parse() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{sh:?}: {}", stderr_of(&out));
+    }
+}
+
+per_shell!(system_in_a_child_of_a_pinned_directory:
+    bash_system_pin_gives_the_go_on_path => Sh::Bash,
+    zsh_system_pin_gives_the_go_on_path => Sh::Zsh,
+    fish_system_pin_gives_the_go_on_path => Sh::Fish,
+);
+
+/// `system` below a pinned directory (goenv's `goenv local system`, asdf's `golang system`,
+/// mise's `go = "system"`): entering it gives the user's own environment back — the Go
+/// already on PATH, the user's GOROOT, nothing of gopin's on PATH — though the parent pins
+/// go1.22.10; leaving it for the parent activates gopin's Go again.
+fn system_in_a_child_of_a_pinned_directory(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    std::fs::create_dir_all(w.root.join("proj/sys")).unwrap();
+    std::fs::write(w.root.join("proj/sys/.go-version"), "system\n").unwrap();
+    std::fs::create_dir_all(w.root.join("proj/asdf")).unwrap();
+    std::fs::write(w.root.join("proj/asdf/.tool-versions"), "golang system\n").unwrap();
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj\"",
+            "report proj",
+            "cd sys",
+            "report sys",
+            "cd ../asdf",
+            "report asdf",
+            "cd ..",
+            "report back",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    // `system` is a choice, not a broken file: nothing is reported.
+    assert!(!t.err.contains("not a Go version"), "{sh:?}: {}", t.err);
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .clone()
+    };
+    let goroot = w.goroot("go1.22.10.linux-amd64");
+    for label in ["proj", "back"] {
+        let r = by(label);
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(
+            r.go_version, "go version go1.22.10 linux/amd64",
+            "{sh:?} {label}"
+        );
+    }
+    for label in ["sys", "asdf"] {
+        let r = by(label);
+        assert_eq!(r.go_version, "go version system", "{sh:?} {label}: {r:?}");
+        assert_eq!(r.goroot, "/opt/user-goroot", "{sh:?} {label}");
+        assert_eq!(r.version, "<unset>", "{sh:?} {label}");
+        assert_eq!(r.path, w.user_path(), "{sh:?} {label}: PATH");
     }
 }

@@ -12,9 +12,12 @@ use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let r = ctx.resolve_here(&Platform::host()?)?;
-    let found = r.request.is_some();
+    let found = r.request.is_some() || r.system().is_some();
     if args.json {
         print_json(&describe(&r));
+    } else if let Some(file) = r.system() {
+        // `system`: the Go already on PATH, nothing of gopin's (docs/selection.md).
+        println!("system\t{}", tilde(file));
     } else if !found {
         eprintln!(
             "gopin: no Go version is selected for {}: pin one with `gopin use 1.22`",
@@ -22,6 +25,9 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
         );
     } else {
         println!("{}", line(&r));
+        for note in r.notes() {
+            ui::note(&format!("note: {note}"));
+        }
         if let Some(note) = r.override_note() {
             ui::note(&format!("note: {note}"));
         }
@@ -60,6 +66,19 @@ fn line(r: &Resolution) -> String {
 }
 
 fn describe(r: &Resolution) -> serde_json::Value {
+    if let Some(file) = r.system() {
+        return json!({
+            "version": "system",
+            "system": true,
+            "request": null,
+            "source": file,
+            "picked_by": {"file": file, "by": tilde(file), "spec": "system"},
+            "constrained_by": r.constrained_by().map(|m| json!({"file": m.source, "minimum": m.floor.to_string()})),
+            "overridden": null,
+            "installed": false,
+            "goroot": null,
+        });
+    }
     json!({
         "version": r.installed.as_ref().map(|i| i.version.to_string())
             .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string())),
@@ -74,5 +93,6 @@ fn describe(r: &Resolution) -> serde_json::Value {
         "overridden": r.overridden.as_ref().map(|p| json!({"file": p.source, "spec": p.spec.to_string()})),
         "installed": r.installed.is_some(),
         "goroot": r.installed.as_ref().map(|i| i.goroot()),
+        "notes": r.notes(),
     })
 }

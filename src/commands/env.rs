@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
-use super::{Context, print_json};
+use super::{Chosen, Context, print_json};
 use crate::activate::Activation;
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
@@ -20,8 +20,10 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
             "{platform} cannot run on this host, so its environment can only be described: use --json"
         );
     }
-    let (installed, source) = ctx.choose(args.spec.as_deref(), &platform, false)?;
-    let (activation, path) = ctx.environment(&installed, source.as_deref());
+    let (activation, path) = match ctx.choose_or_system(args.spec.as_deref(), &platform, false)? {
+        Chosen::Go(installed, source) => ctx.environment(&installed, source.as_deref()),
+        Chosen::System(_) => ctx.system_environment(),
+    };
     if args.json {
         let mut map: BTreeMap<&str, Option<String>> = BTreeMap::new();
         for (name, value) in activation.vars.iter().chain([("PATH", Some(path))].iter()) {

@@ -3,13 +3,22 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::Context;
+use super::{Chosen, Context};
 use crate::cli::ExecArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
-    let (installed, source) = ctx.choose(args.spec.as_deref(), &Platform::host()?, args.install)?;
-    let (activation, path) = ctx.environment(&installed, source.as_deref());
+    let chosen = ctx.choose_or_system(args.spec.as_deref(), &Platform::host()?, args.install)?;
+    let (activation, path, name) = match &chosen {
+        Chosen::Go(installed, source) => {
+            let (activation, path) = ctx.environment(installed, source.as_deref());
+            (activation, path, installed.version.to_string())
+        }
+        Chosen::System(_) => {
+            let (activation, path) = ctx.system_environment();
+            (activation, path, "the system Go".to_string())
+        }
+    };
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     // PATH is set before exec, so the program itself is looked up on the new PATH.
     let mut cmd = super::proxy::command_with(program, &activation, &path);
@@ -19,7 +28,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     eprintln!(
         "gopin: error: cannot run '{}' with {}: {err}",
         crate::ui::shown(std::path::Path::new(program)),
-        installed.version
+        name
     );
     Ok(ExitCode::from(
         if err.kind() == std::io::ErrorKind::NotFound {

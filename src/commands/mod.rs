@@ -40,6 +40,13 @@ use crate::store::{Installed, Store};
 use crate::ui;
 use crate::version::VersionSpec;
 
+/// What a command acts on: an installed Go (and the file that selected it), or `system`
+/// (and the file that pins it).
+pub enum Chosen {
+    Go(Installed, Option<PathBuf>),
+    System(PathBuf),
+}
+
 /// What every command needs: settings and the store.
 pub struct Context {
     pub config: Config,
@@ -101,24 +108,57 @@ impl Context {
         (activation, new_path)
     }
 
+    /// What `env` and `exec` apply where a file pins `system`: nothing of gopin's, and
+    /// PATH without gopin's entries.
+    pub fn system_environment(&self) -> (Activation, OsString) {
+        let env = |name: &str| std::env::var_os(name);
+        let activation = Activation::system(&self.store, &env);
+        let path = std::env::var_os("PATH");
+        let state = HookState::parse(std::env::var_os(hook::STATE_VAR).as_deref());
+        let added: Vec<PathBuf> = state.added.iter().map(|v| PathBuf::from(&v.0)).collect();
+        let ours = activate::gopin_path_entries(path.as_deref(), &self.store, &added);
+        let new_path = activation.path_with(path.as_deref(), &ours);
+        (activation, new_path)
+    }
+
     /// The installed version a command acts on: `spec` if given, else the directory's
-    /// selection. With `install`, a missing version is installed first.
+    /// selection. With `install`, a missing version is installed first. A directory that
+    /// pins `system` is an error here: see [`Context::choose_or_system`].
     pub fn choose(
         &self,
         spec: Option<&str>,
         platform: &Platform,
         install: bool,
     ) -> Result<(Installed, Option<PathBuf>)> {
+        match self.choose_or_system(spec, platform, install)? {
+            Chosen::Go(installed, source) => Ok((installed, source)),
+            Chosen::System(file) => Err(anyhow!(
+                "{} pins system (the Go already on PATH), which gopin does not manage: use `go env GOROOT`, or name a version",
+                ui::tilde(&file)
+            )),
+        }
+    }
+
+    /// As [`Context::choose`], with `system` as an answer of its own.
+    pub fn choose_or_system(
+        &self,
+        spec: Option<&str>,
+        platform: &Platform,
+        install: bool,
+    ) -> Result<Chosen> {
         let (request, source) = match spec {
             Some(raw) => (Request::spec(raw.parse::<VersionSpec>()?), None),
             None => {
                 let r = self.resolve_here(platform)?;
+                if let Some(file) = r.system() {
+                    return Ok(Chosen::System(file.to_path_buf()));
+                }
                 if let Some(note) = r.override_note() {
                     ui::note(&format!("gopin: {note}"));
                 }
                 let source = r.source().map(Path::to_path_buf);
                 if let Some(installed) = r.installed.clone() {
-                    return Ok((installed, source));
+                    return Ok(Chosen::Go(installed, source));
                 }
                 let Some(request) = r.request else {
                     return Err(anyhow!(
@@ -135,10 +175,10 @@ impl Context {
         };
         if install {
             let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
-            return Ok((outcome.installed().clone(), source));
+            return Ok(Chosen::Go(outcome.installed().clone(), source));
         }
         match self.store.find(platform, &request)? {
-            Some(found) => Ok((found, source)),
+            Some(found) => Ok(Chosen::Go(found, source)),
             None => Err(anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
             )),

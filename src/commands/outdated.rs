@@ -37,7 +37,8 @@ fn selected_by(ctx: &Context, platform: &Platform) -> BTreeMap<PathBuf, Vec<Stri
         by.entry(i.dir.clone()).or_default().push(r.source_label());
     }
     let default = ctx.store.default_file();
-    if let Ok(Some(spec)) = crate::selection::read_pin(&default, SourceKind::Default)
+    if let Ok(Some(crate::selection::Pinned::Version(spec))) =
+        crate::selection::read_pin(&default, SourceKind::Default)
         && let Ok(Some(i)) = ctx.store.find(platform, &Request::spec(spec))
     {
         by.entry(i.dir).or_default().push(tilde(&default));
@@ -148,8 +149,10 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
 /// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.
 fn repin(newest: &[GoVersion]) -> Result<()> {
     let cwd = Context::cwd();
-    let (file, kind) = super::use_::pin_file_here(&cwd);
-    let Ok(Some(VersionSpec::Exact(pinned))) = crate::selection::read_pin(&file, kind) else {
+    let (file, kind) = super::use_::pin_file_here(&cwd)?;
+    let Ok(Some(crate::selection::Pinned::Version(VersionSpec::Exact(pinned)))) =
+        crate::selection::read_pin(&file, kind)
+    else {
         ui::note(&format!(
             "nothing to re-pin: {} does not pin an exact version here",
             tilde(&file)

@@ -64,6 +64,12 @@ pub fn run(arg0: &OsStr, tool: &str, args: impl Iterator<Item = OsString>) -> an
 fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
     let ctx = Context::load()?;
     let r = ctx.resolve_here(&Platform::host()?)?;
+    if let Some(file) = r.system() {
+        return Err(anyhow!(
+            "{} pins system, so gopin has no {tool} to run here: put the system Go's bin directory before gopin's shims on PATH, or pin a version with `gopin use 1.22`",
+            ui::tilde(file)
+        ));
+    }
     let Some(installed) = &r.installed else {
         return Err(anyhow!(r.missing_hint().unwrap_or_else(|| format!(
             "no Go version is selected for {}, so `{tool}` has nothing to run: pin one with `gopin use 1.22`, or set a default for every directory with `gopin use --global 1.22`",

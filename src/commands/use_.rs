@@ -63,24 +63,33 @@ fn target(ctx: &Context, args: &UseArgs) -> Result<(PathBuf, SourceKind)> {
         return Ok((ctx.store.default_file(), SourceKind::Default));
     }
     let cwd = Context::cwd();
-    if let Some(file) = &args.file {
-        let path = cwd.join(file);
-        return Ok((path.clone(), kind_of(&path)));
-    }
-    Ok(pin_file_here(&cwd))
+    let (path, kind) = match &args.file {
+        Some(file) => {
+            let path = cwd.join(file);
+            let kind = kind_of(&path);
+            (path, kind)
+        }
+        None => pin_file_here(&cwd)?,
+    };
+    // Refused before anything is installed or written (docs/security.md).
+    selection::pin_target(&path)?;
+    Ok((path, kind))
 }
 
 /// The file in `dir` that pins Go (the first of the pin files that does), else a new
-/// `.go-version` there.
-pub(super) fn pin_file_here(cwd: &Path) -> (PathBuf, SourceKind) {
+/// `.go-version` there. A pin file that is a symlink out of the project is refused, not
+/// passed over for another file.
+pub(super) fn pin_file_here(cwd: &Path) -> Result<(PathBuf, SourceKind)> {
     for (name, kind) in SourceKind::PIN_FILES {
         let path = cwd.join(name);
         // A file that exists but does not pin Go (a .tool-versions without golang) is not it.
-        if let Ok(Some(_)) = selection::read_pin(&path, kind) {
-            return (path, kind);
+        match selection::read_pin(&path, kind) {
+            Ok(Some(_)) => return Ok((path, kind)),
+            Err(e @ selection::SelectionError::LinkOutside { .. }) => return Err(e.into()),
+            _ => {}
         }
     }
-    (cwd.join(".go-version"), SourceKind::GoVersion)
+    Ok((cwd.join(".go-version"), SourceKind::GoVersion))
 }
 
 /// What a file named by `--file` is, by its name.
@@ -96,19 +105,16 @@ fn kind_of(path: &Path) -> SourceKind {
 /// `--unset`: removes the pin: the whole `.go-version` (or the default), or just the Go entry
 /// of a `.tool-versions` or mise file.
 fn unset(file: &Path, kind: SourceKind) -> Result<ExitCode> {
-    let edited = match kind {
-        SourceKind::ToolVersions | SourceKind::Mise => Some(match read_existing(file)? {
-            Some(text) => edit(file, kind, &text, None)?,
-            None => return nothing_to_unset(file),
-        }),
-        _ => None,
-    };
-    match edited {
-        Some(text) => {
-            write_atomically(file, &text)?;
+    match kind {
+        SourceKind::ToolVersions | SourceKind::Mise => {
+            let Some(old) = read_existing(file)? else {
+                return nothing_to_unset(file);
+            };
+            let new = edit(file, kind, &old, None)?;
+            write_checked(file, kind, Some(&old), &new, None)?;
             ui::note(&format!("removed the Go entry from {}", tilde(file)));
         }
-        None => match std::fs::remove_file(file) {
+        _ => match std::fs::remove_file(file) {
             Ok(()) => ui::note(&format!("removed {}", tilde(file))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return nothing_to_unset(file),
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", shown(file))),
@@ -122,19 +128,66 @@ fn nothing_to_unset(file: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `text` as the pin in `file`, editing a `.tool-versions` or mise file in place.
+/// Writes `text` as the pin in `file`, editing a `.tool-versions` or mise file in place, and
+/// reads it back to confirm it now selects `text`.
 pub(super) fn write_pin(file: &Path, kind: SourceKind, text: &str) -> Result<()> {
-    let content = match kind {
+    let (old, content) = match kind {
         SourceKind::ToolVersions | SourceKind::Mise => {
-            let old = read_existing(file)?.unwrap_or_default();
-            edit(file, kind, &old, Some(text))?
+            let old = read_existing(file)?;
+            let content = edit(file, kind, old.as_deref().unwrap_or_default(), Some(text))?;
+            (old, content)
         }
-        _ => format!("{text}\n"),
+        // Kept to put back if the new content does not read back (the default's link, if
+        // it is one, is the user's own and not checked here).
+        _ => {
+            let old = crate::userfile::read(file, selection::MANIFEST_LIMIT)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok());
+            (old, format!("{text}\n"))
+        }
     };
-    write_atomically(file, &content)
+    write_checked(file, kind, old.as_deref(), &content, Some(text))
 }
 
+/// Writes `content` to `file`, then reads the file back as the selection does: it must now
+/// pin `expected` (`None`: no Go at all). If it does not, the old content is put back (or
+/// the new file removed) and the edit is an error (docs/selection.md, "Editing pin files").
+fn write_checked(
+    file: &Path,
+    kind: SourceKind,
+    old: Option<&str>,
+    content: &str,
+    expected: Option<&str>,
+) -> Result<()> {
+    write_atomically(file, kind, content)?;
+    let want = expected
+        .map(|t| t.parse::<VersionSpec>().map(selection::Pinned::Version))
+        .transpose()?;
+    let got = selection::read_pin(file, kind);
+    let problem = match &got {
+        Ok(pinned) if *pinned == want => return Ok(()),
+        Ok(Some(selection::Pinned::Version(spec))) => format!("it reads back as {spec}"),
+        Ok(Some(selection::Pinned::System)) => "it reads back as system".to_string(),
+        Ok(None) => "it reads back with no Go entry".to_string(),
+        Err(e) => format!("it no longer reads ({e})"),
+    };
+    match old {
+        Some(old) => write_atomically(file, kind, old)?,
+        None => {
+            std::fs::remove_file(file).with_context(|| format!("cannot remove {}", shown(file)))?
+        }
+    }
+    bail!(
+        "editing {} did not give the selection asked for ({}): {problem}; the file is back as it was — edit it by hand",
+        shown(file),
+        expected.unwrap_or("no Go entry")
+    )
+}
+
+/// The file's content, if it exists: every byte, a BOM and CRLF line ends included.
 fn read_existing(file: &Path) -> Result<Option<String>> {
+    selection::pin_target(file)?;
     let Some(bytes) = crate::userfile::read(file, selection::MANIFEST_LIMIT)? else {
         return Ok(None);
     };
@@ -144,22 +197,80 @@ fn read_existing(file: &Path) -> Result<Option<String>> {
 }
 
 /// The file's text with its Go entry set to `version` (or removed, for `None`), every other
-/// byte kept.
+/// byte kept: the edit is made on the text as the reader sees it (no BOM, LF line ends), and
+/// only the one stretch it changed is put into the original bytes, with the file's own line
+/// ends.
 fn edit(file: &Path, kind: SourceKind, text: &str, version: Option<&str>) -> Result<String> {
-    match kind {
-        SourceKind::Mise => edit_mise(file, text, version),
-        _ => Ok(edit_tool_versions(text, version)),
-    }
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let normal = body.replace("\r\n", "\n");
+    let edited = match kind {
+        SourceKind::Mise => edit_mise(file, &normal, version)?,
+        _ => edit_tool_versions(&normal, version),
+    };
+    Ok(format!("{bom}{}", splice(body, &normal, &edited)))
 }
 
-/// `.tool-versions`: the first version on the `golang` (or `go`) line is replaced (other
-/// versions on the line, comments and the other lines stay); without one, a line is added.
+/// `original` with the one stretch where `edited` differs from `normal` (`original` with
+/// CRLF as LF) replaced, in `original`'s line ends; every other byte is `original`'s.
+fn splice(original: &str, normal: &str, edited: &str) -> String {
+    let prefix = common_len(normal.char_indices(), edited.char_indices());
+    let max_suffix = (normal.len() - prefix).min(edited.len() - prefix);
+    let suffix =
+        common_len(normal.char_indices().rev(), edited.char_indices().rev()).min(max_suffix);
+    // Where each byte of `normal` starts in `original` (a CRLF starts at its CR).
+    let mut at = Vec::with_capacity(normal.len() + 1);
+    let bytes = original.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            at.push(i);
+            i += 2;
+        } else {
+            at.push(i);
+            i += 1;
+        }
+    }
+    at.push(bytes.len());
+    let middle = &edited[prefix..edited.len() - suffix];
+    let middle = if original.contains("\r\n") {
+        middle.replace('\n', "\r\n")
+    } else {
+        middle.to_string()
+    };
+    let (start, end) = (at[prefix], at[normal.len() - suffix]);
+    format!("{}{middle}{}", &original[..start], &original[end..])
+}
+
+/// How many bytes two texts share from the start (or, reversed, from the end), whole
+/// characters only.
+fn common_len(
+    a: impl Iterator<Item = (usize, char)>,
+    b: impl Iterator<Item = (usize, char)>,
+) -> usize {
+    a.zip(b)
+        .take_while(|((_, x), (_, y))| x == y)
+        .map(|((_, c), _)| c.len_utf8())
+        .sum()
+}
+
+/// `.tool-versions`: the first version on the line the reader selects (the first whose
+/// first word, comments aside, is `golang` or `go`) is replaced; other versions on the
+/// line, its comment and the other lines stay. A line with no version yet (`golang  #
+/// TODO`) gets one before its comment. Without such a line, one is added.
 fn edit_tool_versions(text: &str, version: Option<&str>) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut done = false;
     for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let is_go = matches!(trimmed.split_whitespace().next(), Some("golang" | "go"));
+        let (body, eol) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        let code_len = body.find('#').unwrap_or(body.len());
+        let (code, comment) = body.split_at(code_len);
+        let is_go = matches!(code.split_whitespace().next(), Some("golang" | "go"));
         if done || !is_go {
             out.push_str(line);
             continue;
@@ -168,24 +279,24 @@ fn edit_tool_versions(text: &str, version: Option<&str>) -> String {
         let Some(version) = version else {
             continue; // --unset: the line goes
         };
-        let indent = &line[..line.len() - trimmed.len()];
+        let trimmed = code.trim_start();
+        let indent = &code[..code.len() - trimmed.len()];
         let tool_len = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
         let (tool, rest) = trimmed.split_at(tool_len);
         let gap_len = rest.len() - rest.trim_start().len();
         let (gap, rest) = rest.split_at(gap_len);
+        let gap = if gap.is_empty() { " " } else { gap };
         let old_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let gap = if gap.is_empty() || gap.contains('\n') {
+        let tail = &rest[old_len..];
+        // A version goes before a comment with a space between, never into it.
+        let space = if old_len == 0 && !comment.is_empty() {
             " "
         } else {
-            gap
+            ""
         };
-        out.push_str(&format!("{indent}{tool}{gap}{version}"));
-        let tail = &rest[old_len..];
-        out.push_str(if tail.is_empty() && line.ends_with('\n') {
-            "\n"
-        } else {
-            tail
-        });
+        out.push_str(&format!(
+            "{indent}{tool}{gap}{version}{tail}{space}{comment}{eol}"
+        ));
     }
     if !done && let Some(version) = version {
         if !out.is_empty() && !out.ends_with('\n') {
@@ -196,8 +307,9 @@ fn edit_tool_versions(text: &str, version: Option<&str>) -> String {
     out
 }
 
-/// A mise file: `[tools] go` set in place (a string, the first of a list, or a table's
-/// `version`), keeping every other key, comment and the file's layout.
+/// A mise file: `[tools] go` set in place (a string, the first of a list, a table's
+/// `version` or `prefix`), keeping every other key, comment and the file's layout. Shapes
+/// whose meaning an edit would change are refused, naming them.
 fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         anyhow!(
@@ -206,6 +318,12 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
             e.message()
         )
     })?;
+    let cannot = |what: &str| {
+        anyhow!(
+            "{}'s [tools] go entry {what}, which gopin cannot edit without changing its meaning: edit it by hand",
+            shown(file)
+        )
+    };
     let tools = doc
         .entry("tools")
         .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
@@ -229,20 +347,81 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
         *v = toml_edit::Value::from(version);
         *v.decor_mut() = decor;
     };
+    // The key a table holds its version under: `version`, else `prefix` (as the reader
+    // reads it), else a new `version`.
+    let version_key = |has: &dyn Fn(&str) -> bool| {
+        if has("version") {
+            "version"
+        } else if has("prefix") {
+            "prefix"
+        } else {
+            "version"
+        }
+    };
     match tools.get_mut(key) {
-        // `[tools.go]` as a table of its own: its `version`, the table kept whole.
-        Some(toml_edit::Item::Table(table)) => match table.get_mut("version") {
-            Some(toml_edit::Item::Value(v)) => replace(v),
-            _ => {
-                table.insert("version", toml_edit::value(version));
+        // `[tools.go]` as a table of its own: its version, the table kept whole.
+        Some(toml_edit::Item::Table(table)) => {
+            let k = version_key(&|k| table.contains_key(k));
+            match table.get_mut(k) {
+                Some(toml_edit::Item::Value(v)) => replace(v),
+                Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
+                None => {
+                    table.insert(k, toml_edit::value(version));
+                }
             }
-        },
+        }
+        Some(toml_edit::Item::ArrayOfTables(tables)) => {
+            if tables.len() != 1 {
+                return Err(cannot(&format!(
+                    "is {} [[tools.{key}]] tables",
+                    tables.len()
+                )));
+            }
+            let table = tables.get_mut(0).expect("one table");
+            if table.contains_key("os") {
+                return Err(cannot("is a [[tools.go]] table limited by `os`"));
+            }
+            let k = version_key(&|k| table.contains_key(k));
+            match table.get_mut(k) {
+                Some(toml_edit::Item::Value(v)) => replace(v),
+                Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
+                None => {
+                    table.insert(k, toml_edit::value(version));
+                }
+            }
+        }
         Some(item) => match item.as_value_mut() {
-            Some(toml_edit::Value::Array(list)) if !list.is_empty() => {
-                replace(list.get_mut(0).expect("not empty"))
+            Some(toml_edit::Value::Array(list)) => {
+                let with_os = list
+                    .iter()
+                    .any(|v| v.as_inline_table().is_some_and(|t| t.contains_key("os")));
+                if with_os {
+                    return Err(cannot("is a list with entries limited by `os`"));
+                }
+                match list.get_mut(0) {
+                    // An empty list pins nothing: it becomes the version.
+                    None => list.push(version),
+                    Some(toml_edit::Value::InlineTable(t)) => {
+                        let k = version_key(&|k| t.contains_key(k));
+                        match t.get_mut(k) {
+                            Some(v @ toml_edit::Value::String(_)) => replace(v),
+                            Some(_) => {
+                                return Err(cannot(&format!("has a `{k}` that is not a string")));
+                            }
+                            None => insert_last(t, k, version),
+                        }
+                    }
+                    Some(v @ toml_edit::Value::String(_)) => replace(v),
+                    Some(_) => return Err(cannot("is a list whose first entry is not a version")),
+                }
             }
-            Some(toml_edit::Value::InlineTable(t)) if t.contains_key("version") => {
-                replace(t.get_mut("version").expect("checked"))
+            Some(toml_edit::Value::InlineTable(t)) => {
+                let k = version_key(&|k| t.contains_key(k));
+                match t.get_mut(k) {
+                    Some(v @ toml_edit::Value::String(_)) => replace(v),
+                    Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
+                    None => insert_last(t, k, version),
+                }
             }
             Some(v) => replace(v),
             None => *item = toml_edit::value(version),
@@ -252,6 +431,19 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
         }
     }
     Ok(doc.to_string())
+}
+
+/// Adds `key = version` at the end of an inline table, the space before `}` kept after it.
+fn insert_last(t: &mut toml_edit::InlineTable, key: &str, version: &str) {
+    let suffix = t.iter_mut().last().and_then(|(_, v)| {
+        let suffix = v.decor().suffix().cloned();
+        v.decor_mut().set_suffix("");
+        suffix
+    });
+    t.insert(key, toml_edit::Value::from(version));
+    if let (Some(suffix), Some(v)) = (suffix, t.get_mut(key)) {
+        v.decor_mut().set_suffix(suffix);
+    }
 }
 
 /// An exact version as a pin file says it: always three numbers for a release (`1.20.0`, which
@@ -269,15 +461,21 @@ pub fn pin_text(v: &GoVersion) -> String {
 /// Replaces `path` whole or not at all, so a shell hook never reads half a file. A new file
 /// gets the usual mode (0666 less the umask), so teammates can read it; an edited one keeps
 /// its own.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+fn write_atomically(path: &Path, kind: SourceKind, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().expect("version files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", shown(dir)))?;
-    // A pin file that is a symlink (a dotfiles-managed ~/.tool-versions) is written through.
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
-            .with_context(|| format!("cannot follow the symlink {}", shown(path)))?,
-        _ => path.to_path_buf(),
+    // A pin file that is a symlink is written through only while it stays inside its
+    // project (a dotfiles-managed ~/.tool-versions; a monorepo's shared pin); one leading
+    // out of it is refused (docs/security.md). The user default is the user's own.
+    let target = if kind == SourceKind::Default {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+                .with_context(|| format!("cannot follow the symlink {}", shown(path)))?,
+            _ => path.to_path_buf(),
+        }
+    } else {
+        selection::pin_target(path)?
     };
     let path = target.as_path();
     let dir = path.parent().expect("version files live in a directory");
@@ -336,6 +534,61 @@ mod tests {
         assert_eq!(
             edit_tool_versions("a 1\ngo 1.21\nb 2\n", None),
             "a 1\nb 2\n"
+        );
+    }
+
+    #[test]
+    fn an_edit_that_does_not_read_back_is_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".tool-versions");
+        std::fs::write(&file, "golang 1.21.13\r\n").unwrap();
+        // Content that would not select what was asked: refused, the old bytes put back.
+        let err = write_checked(
+            &file,
+            SourceKind::ToolVersions,
+            Some("golang 1.21.13\r\n"),
+            "golang 1.22.9\n",
+            Some("1.22.10"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("reads back as go1.22.9"), "{err}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"golang 1.21.13\r\n");
+        // A file that did not exist is removed again.
+        let new = dir.path().join(".go-version");
+        assert!(
+            write_checked(&new, SourceKind::GoVersion, None, "# x\n", Some("1.22.10")).is_err()
+        );
+        assert!(!new.exists());
+    }
+
+    #[test]
+    fn splices_keep_bytes_outside_the_change() {
+        let f = Path::new("mise.toml");
+        let text = "\u{feff}[tools]\r\ngo = \"1.21\"\r\nx = 1\n";
+        assert_eq!(
+            edit(f, SourceKind::Mise, text, Some("1.22.10")).unwrap(),
+            "\u{feff}[tools]\r\ngo = \"1.22.10\"\r\nx = 1\n"
+        );
+        assert_eq!(
+            edit(
+                f,
+                SourceKind::ToolVersions,
+                "\u{feff}a 1\r\n",
+                Some("1.22.10")
+            )
+            .unwrap(),
+            "\u{feff}a 1\r\ngolang 1.22.10\r\n"
+        );
+        assert_eq!(
+            edit(
+                f,
+                SourceKind::ToolVersions,
+                "a 1\r\ngo 1.2 # x\r\nb\r\n",
+                None
+            )
+            .unwrap(),
+            "a 1\r\nb\r\n"
         );
     }
 

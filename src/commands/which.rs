@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::Context;
+use super::{Chosen, Context};
 use crate::activate::Activation;
 use crate::cli::WhichArgs;
 use crate::platform::Platform;
@@ -25,7 +25,23 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
             crate::ui::shown_bytes(tool.as_bytes())
         );
     }
-    let (installed, source) = ctx.choose(None, &Platform::host()?, false)?;
+    let (installed, source) = match ctx.choose_or_system(None, &Platform::host()?, false)? {
+        Chosen::Go(installed, source) => (installed, source),
+        Chosen::System(file) => {
+            // The Go already on PATH: the first `tool` there, gopin's own entries left out.
+            let (_, path) = ctx.system_environment();
+            for dir in crate::activate::split_path(Some(&path)) {
+                let found = dir.join(tool);
+                if dir.is_absolute() && found.is_file() {
+                    return print_path(&found);
+                }
+            }
+            bail!(
+                "{} pins system, and no {tool} is on PATH outside gopin's directories: install Go, or pin a version with `gopin use 1.22`",
+                crate::ui::tilde(&file)
+            );
+        }
+    };
     // The directories the hook puts on PATH, in the same order.
     let activation = Activation::new(&ctx.config, &ctx.store, &installed, source.as_deref());
     for dir in &activation.path_front {
