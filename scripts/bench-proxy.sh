@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `go` proxy's overhead (issue #13, docs/performance.md "The go proxy"): `go version`
+# The `go` proxy's overhead (docs/performance.md, "The go proxy"): `go version`
 # through `$GOPIN_HOME/bin/go` against the real go it runs, in the same environment (all of it
 # runs inside `gopin exec` in the pinned directory, so the difference is the proxy alone), for
 # the default build and the static build (docs/install.md, "A static build"). The machines here are

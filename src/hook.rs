@@ -3,7 +3,7 @@
 //!
 //! It reconciles rather than trusting its own bookkeeping, so a shell that inherited gopin's
 //! variables but rebuilt PATH in its rc file, or another tool (direnv, mise) that restored a
-//! stale snapshot, is put right. The invariant (SPEC §3, docs/shell.md): while a version is
+//! stale snapshot, is put right. The invariant (docs/shell.md): while a version is
 //! active, `$GOROOT/bin` and its GOBIN lead PATH and GOROOT is gopin's; while none is, no PATH
 //! entry inside the store remains and GOROOT is not one of gopin's.
 //!

@@ -1,6 +1,6 @@
 //! What a directory asks for, in version terms: a spec that a file picked, a floor that a
 //! `go` line set, or both; and how a version is chosen from candidates (the installed
-//! versions, or the release index) to satisfy it (SPEC §2).
+//! versions, or the release index) to satisfy it (docs/selection.md).
 
 use std::fmt;
 

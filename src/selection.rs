@@ -1,4 +1,4 @@
-//! What the files around a directory say about its Go (SPEC §2): which file picks a version,
+//! What the files around a directory say about its Go (docs/selection.md): which file picks a version,
 //! and which `go` line sets a minimum. Files only: never the store, never the network. Turning
 //! this into an installed Go is `resolve`'s job.
 //!

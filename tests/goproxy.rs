@@ -1,4 +1,4 @@
-//! The module-proxy source through the real binary (issue #10): a loopback module proxy and
+//! The module-proxy source through the real binary (docs/sources.md): a loopback module proxy and
 //! checksum database (`support::goproxy`) serve `golang.org/toolchain`, and gopin must install
 //! only what the database proves, refusing every way of tampering with nothing installed.
 

@@ -1,6 +1,6 @@
 //! Checks the loopback module proxy and checksum database of `support::goproxy` on their own,
 //! against the protocol and against sum.golang.org's real data, so the tests that drive gopin
-//! through them (phase 2 of #10) stand on a server that is right.
+//! through them (tests/goproxy.rs) stand on a server that is right.
 
 mod support;
 

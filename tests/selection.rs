@@ -1,4 +1,4 @@
-//! SPEC §2 through the real binary: version files and toolchain lines pick, a `go` line only
+//! The selection rule (docs/selection.md) through the real binary: version files and toolchain lines pick, a `go` line only
 //! sets a minimum, the workspace governs the modules below it, and the settings and command
 //! line around it.
 

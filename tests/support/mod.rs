@@ -562,7 +562,7 @@ pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Go build info as `go build` embeds it (SPEC's `gopin audit`): module information framed by
+/// Go build info as `go build` embeds it (what `gopin audit` reads, docs/audit.md): module information framed by
 /// Go's two 16-byte sentinels.
 pub fn go_modinfo(text: &str) -> Vec<u8> {
     const START: &[u8; 16] = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6";
