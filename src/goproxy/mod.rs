@@ -166,15 +166,28 @@ impl GoSettings {
     }
 }
 
-/// `source = "auto"`: use the module proxy when `GOPROXY` is set (in the environment or by
-/// `go env -w`) to anything but Go's default `https://proxy.golang.org,direct`.
-pub fn auto_uses_proxy(go: &GoEnv) -> bool {
-    match go.get("GOPROXY") {
-        None => false,
-        Some(value) => !value
-            .to_str()
-            .and_then(|v| proxies::parse(v).ok())
-            .is_some_and(|list| proxies::is_default(&list)),
+/// What `source = "auto"` makes of `GOPROXY` (set in the environment or by `go env -w`): the
+/// module proxy when it lists a proxy URL other than Go's default
+/// `https://proxy.golang.org,direct`; go.dev when it is unset, Go's default, or lists no proxy
+/// URL at all (`off`, `direct`). A value that does not parse counts as a proxy, so that its
+/// error is shown. The reason is for `gopin -v` (docs/sources.md has the whole rule).
+pub fn auto_choice(go: &GoEnv) -> (bool, String) {
+    let Some(value) = go.get("GOPROXY") else {
+        return (false, "GOPROXY is unset".into());
+    };
+    let Some(list) = value.to_str().and_then(|v| proxies::parse(v).ok()) else {
+        return (true, "GOPROXY is set".into());
+    };
+    let shown = crate::ui::redacted(&shown_bytes(value.as_encoded_bytes()));
+    if proxies::is_default(&list) {
+        (false, format!("GOPROXY={shown} is Go's default"))
+    } else if list
+        .iter()
+        .all(|p| !matches!(p.entry, proxies::Entry::Url(_)))
+    {
+        (false, format!("GOPROXY={shown} names no proxy URL"))
+    } else {
+        (true, format!("GOPROXY={shown} names a proxy"))
     }
 }
 

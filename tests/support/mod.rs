@@ -490,6 +490,8 @@ impl Env {
             ("NO_COLOR".into(), "1".into()),
         ]
         .into_iter()
+        // An empty URL is no setting at all: gopin's default, as for a user who set none.
+        .filter(|(k, v): &(String, String)| !(k.ends_with("_URL") && v.is_empty()))
         .chain(self.extra.iter().cloned())
         .collect()
     }
