@@ -84,11 +84,29 @@ pub enum Location {
     Local(PathBuf),
 }
 
-/// An http(s) URL and the rules its transfers obey.
+/// An http(s) URL (without userinfo: that is in `login`) and the rules its transfers obey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub url: Url,
     rules: Rules,
+    /// Sent as HTTP basic authentication with every request.
+    pub login: Option<Login>,
+}
+
+/// Credentials for HTTP basic authentication, and where they came from (for messages: the
+/// password is never shown, nor the user, which is often a token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Login {
+    user: String,
+    password: Option<String>,
+    /// In words: `the GOPROXY URL`, `~/.netrc`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login(*** from {})", self.from)
+    }
 }
 
 /// Why a transfer ended before its last byte: each is said differently, because each has a
@@ -133,6 +151,14 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {message}")]
     Network { url: String, message: String },
+    #[error(
+        "the certificate of {host} was refused: {}; {}",
+        reason.words(host),
+        reason.fix()
+    )]
+    Certificate { host: String, reason: CertProblem },
+    #[error(transparent)]
+    Trust(#[from] crate::trust::CaFileError),
     #[error("{}", describe_cut(url, cut, *received, *total))]
     Cut {
         url: String,
@@ -147,6 +173,62 @@ pub enum FetchError {
     },
     #[error("cannot read {}: {source}", shown(path))]
     Io { path: PathBuf, source: io::Error },
+}
+
+/// Why a server's certificate was refused, in the words its fix depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertProblem {
+    /// No trusted root signs it: a private CA, or a TLS-inspecting proxy.
+    UnknownIssuer,
+    Expired,
+    NotValidYet,
+    /// It is for another host name.
+    WrongName,
+    Revoked,
+    /// Anything else rustls said.
+    Other(String),
+}
+
+impl CertProblem {
+    fn from_rustls(e: &rustls::CertificateError) -> CertProblem {
+        use rustls::CertificateError as E;
+        match e {
+            E::UnknownIssuer => CertProblem::UnknownIssuer,
+            E::Expired | E::ExpiredContext { .. } => CertProblem::Expired,
+            E::NotValidYet | E::NotValidYetContext { .. } => CertProblem::NotValidYet,
+            E::NotValidForName | E::NotValidForNameContext { .. } => CertProblem::WrongName,
+            E::Revoked => CertProblem::Revoked,
+            other => CertProblem::Other(format!("{other:?}")),
+        }
+    }
+
+    fn words(&self, host: &str) -> String {
+        match self {
+            CertProblem::UnknownIssuer => {
+                "it is signed by an unknown issuer (a CA that gopin does not trust, such as a company's own or a TLS-inspecting proxy's)".into()
+            }
+            CertProblem::Expired => "it has expired".into(),
+            CertProblem::NotValidYet => "it is not valid yet".into(),
+            CertProblem::WrongName => format!("it is for another name than {host} (wrong name)"),
+            CertProblem::Revoked => "it has been revoked".into(),
+            CertProblem::Other(what) => format!("it is invalid ({what})"),
+        }
+    }
+
+    fn fix(&self) -> &'static str {
+        match self {
+            CertProblem::UnknownIssuer | CertProblem::Other(_) => {
+                "to trust that CA, add it to the system trust store, or point SSL_CERT_FILE or gopin's ca_file setting (GOPIN_CA_FILE) at its PEM file"
+            }
+            CertProblem::Expired | CertProblem::NotValidYet => {
+                "check this machine's clock, or ask the server's owner to renew it (if a proxy of your network replaces certificates, trust its CA through the system trust store, SSL_CERT_FILE or ca_file)"
+            }
+            CertProblem::WrongName => {
+                "check the host name in the URL (if a proxy of your network replaces certificates, trust its CA through the system trust store, SSL_CERT_FILE or ca_file)"
+            }
+            CertProblem::Revoked => "ask the server's owner for a new certificate",
+        }
+    }
 }
 
 fn describe_cut(url: &str, cut: &Cut, received: u64, total: Option<u64>) -> String {
@@ -231,17 +313,19 @@ pub struct Body {
     pub len: Option<u64>,
 }
 
-/// The client for one set of rules, made once per process and shared.
-fn client(rules: &Rules) -> reqwest::blocking::Client {
+/// The client for one set of rules, made once per process and shared. It trusts the roots of
+/// src/trust.rs (the system store and `ca_file`), through a rustls configuration of its own.
+fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
     type Key = (bool, Option<Duration>);
     static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
     let key = (rules.allow_http, rules.read_timeout());
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
-        return c.clone();
+        return Ok(c.clone());
     }
     let allow_http = rules.allow_http;
     let client = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls_config()?)
         .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         // The blocking client's timeout bounds the wait for the headers and for each read of
@@ -266,9 +350,33 @@ fn client(rules: &Rules) -> reqwest::blocking::Client {
     // A static build looks host names up itself, never through glibc's NSS (src/dns.rs).
     #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
     let client = client.dns_resolver(std::sync::Arc::new(crate::dns::Resolver::default()));
-    let client = client.build().expect("the TLS backend is compiled in");
+    let client = client
+        .build()
+        .expect("the TLS configuration is rustls's own");
     clients.push((key, client.clone()));
-    client
+    Ok(client)
+}
+
+/// The rustls configuration of every client: the roots of src/trust.rs, ring's algorithms.
+fn tls_config() -> Result<rustls::ClientConfig, FetchError> {
+    let roots = crate::trust::roots()?;
+    let (store, _, ignored) = crate::trust::store(&roots);
+    ui::verbose(&format!("trusting {}", roots.describe()));
+    for problem in &roots.problems {
+        ui::verbose(&format!("trust store: {problem}"));
+    }
+    if ignored > 0 {
+        ui::verbose(&format!(
+            "trust store: skipped {ignored} certificates rustls cannot use"
+        ));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(config)
 }
 
 /// Why the redirect policy stopped a redirect; found again in reqwest's error chain.
@@ -326,7 +434,14 @@ impl Location {
                 .map(Location::Local)
                 .map_err(|_| FetchError::BadLocation(s.to_string())),
             _ => match check_web(&url, rules.allow_http) {
-                Ok(()) => Ok(Location::Http(Remote { url, rules: *rules })),
+                Ok(()) => {
+                    let (url, login) = take_userinfo(url);
+                    Ok(Location::Http(Remote {
+                        url,
+                        rules: *rules,
+                        login,
+                    }))
+                }
                 Err(Refusal::PlainHttp) => Err(FetchError::InsecureHttp(url.to_string())),
                 Err(Refusal::Scheme) => Err(FetchError::BadLocation(s.to_string())),
             },
@@ -344,6 +459,7 @@ impl Location {
                 Location::Http(Remote {
                     url: base.join(name).expect("file names are valid URL paths"),
                     rules: remote.rules,
+                    login: remote.login.clone(),
                 })
             }
             Location::Local(dir) => Location::Local(dir.join(name)),
@@ -359,6 +475,7 @@ impl Location {
                 Location::Http(Remote {
                     url,
                     rules: remote.rules,
+                    login: remote.login.clone(),
                 })
             }
             Location::Local(path) => {
@@ -436,10 +553,11 @@ impl Location {
 impl Remote {
     fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
         let url = &self.url;
-        let resp = client(&self.rules)
-            .get(url.clone())
-            .send()
-            .map_err(|e| self.send_error(&e))?;
+        let mut request = client(&self.rules)?.get(url.clone());
+        if let Some(login) = &self.login {
+            request = request.basic_auth(&login.user, login.password.as_ref());
+        }
+        let resp = request.send().map_err(|e| self.send_error(&e))?;
         let status = resp.status();
         if status.is_redirection()
             && let Some(to) = resp.headers().get(reqwest::header::LOCATION)
@@ -488,6 +606,12 @@ impl Remote {
                 from: refused.from.clone().unwrap_or_else(|| self.url.to_string()),
                 to: refused.to.clone(),
                 why: refused.why.clone(),
+            };
+        }
+        if let Some(problem) = find_certificate_problem(e) {
+            return FetchError::Certificate {
+                host: self.url.host_str().unwrap_or_default().to_string(),
+                reason: problem,
             };
         }
         let mut why = describe_reqwest(e);
@@ -629,6 +753,27 @@ impl Read for NetReader {
     }
 }
 
+/// The URL without its `user:password@`, and those as a [`Login`]: a URL is shown in messages
+/// and records, so the secret must not stay in it (docs/security.md, "Credentials").
+fn take_userinfo(mut url: Url) -> (Url, Option<Login>) {
+    if url.username().is_empty() && url.password().is_none() {
+        return (url, None);
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let login = Login {
+        user: decode(url.username()),
+        password: url.password().map(decode),
+        from: "the user:password in the URL".into(),
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    (url, Some(login))
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -636,6 +781,22 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// Why rustls refused the server's certificate, if that is why `e` happened. rustls's error
+/// travels inside an `io::Error`, whose `source()` skips it: each one is opened.
+fn find_certificate_problem(e: &reqwest::Error) -> Option<CertProblem> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(rustls::Error::InvalidCertificate(c)) = err.downcast_ref::<rustls::Error>() {
+            return Some(CertProblem::from_rustls(c));
+        }
+        next = match err.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// The first error of type `T` in `e`'s chain of causes.

@@ -26,6 +26,7 @@ mod snapshot;
 mod source;
 mod store;
 mod sumdb;
+mod trust;
 mod ui;
 mod userfile;
 mod version;

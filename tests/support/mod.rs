@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod goproxy;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
