@@ -103,6 +103,29 @@ pub struct Login {
     pub from: String,
 }
 
+impl Login {
+    pub fn new(user: String, password: Option<String>, from: String) -> Login {
+        Login {
+            user,
+            password,
+            from,
+        }
+    }
+
+    /// The same credentials, said to come from `from`.
+    pub fn new_from(login: Login, from: &str) -> Login {
+        Login {
+            from: from.to_string(),
+            ..login
+        }
+    }
+
+    #[cfg(test)]
+    pub fn secret_for_test(&self) -> (&str, Option<&str>) {
+        (&self.user, self.password.as_deref())
+    }
+}
+
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Login(*** from {})", self.from)
@@ -448,6 +471,27 @@ impl Location {
         }
     }
 
+    /// The same location, sending `login` unless its URL carried credentials of its own.
+    pub fn with_login(self, login: Option<Login>) -> Location {
+        match self {
+            Location::Http(mut remote) => {
+                if remote.login.is_none() {
+                    remote.login = login;
+                }
+                Location::Http(remote)
+            }
+            local => local,
+        }
+    }
+
+    /// The credentials this location sends, if any.
+    pub fn login(&self) -> Option<&Login> {
+        match self {
+            Location::Http(remote) => remote.login.as_ref(),
+            Location::Local(_) => None,
+        }
+    }
+
     /// The location of `name` inside this one, treated as a directory.
     pub fn join(&self, name: &str) -> Location {
         match self {
@@ -618,9 +662,10 @@ impl Remote {
         if e.is_connect()
             && let Some((name, value)) = proxy_variable(&self.url)
         {
+            // The proxy's URL may carry its user:password: never shown.
             why = format!(
                 "{why} (through the proxy in {name}={}, unless NO_PROXY covers the host)",
-                shown_bytes(value.as_encoded_bytes())
+                ui::redacted(&shown_bytes(value.as_encoded_bytes()))
             );
         }
         FetchError::network(&self.url, why)

@@ -75,6 +75,8 @@ pub enum GoproxyError {
     #[error(transparent)]
     Remote(#[from] RemoteError),
     #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
     Sumdb(#[from] SumdbError),
     #[error(
         "refusing to install {module}: {reason}, so nothing can prove the zip is the one Go published; set allow_unverified = true in gopin's config (GOPIN_ALLOW_UNVERIFIED=1) to install it anyway, marked unverified, or change that setting"
@@ -117,8 +119,10 @@ pub struct Mismatch {
 /// Go's defaults).
 #[derive(Debug, Clone)]
 pub struct GoSettings {
-    /// `GOPROXY` as written, for messages.
+    /// `GOPROXY` as written, for messages, without the secrets its URLs may carry.
     pub goproxy: String,
+    /// What each request carries (GOAUTH, netrc, the URLs' userinfo).
+    pub credentials: crate::auth::Credentials,
     pub proxies: Vec<Proxy>,
     pub sumdb: Gosumdb,
     /// `GONOSUMDB`, else `GOPRIVATE`: (variable, patterns).
@@ -145,7 +149,7 @@ impl GoSettings {
         let goproxy = text("GOPROXY")?.unwrap_or_else(|| proxies::DEFAULT_GOPROXY.to_string());
         let proxies = proxies::parse(&goproxy).map_err(|e| GoproxyError::BadSetting {
             var: "GOPROXY",
-            value: goproxy.clone().into(),
+            value: crate::ui::redacted(&goproxy).into(),
             reason: e.0,
         })?;
         let sumdb = sumdb::parse_gosumdb(go.get("GOSUMDB").as_deref())?;
@@ -156,8 +160,19 @@ impl GoSettings {
         let noproxy = text("GONOPROXY")?
             .map(|v| ("GONOPROXY", v))
             .or_else(|| private.clone());
+        let credentials = crate::auth::Credentials::read(
+            go,
+            &proxies
+                .iter()
+                .filter_map(|p| match &p.entry {
+                    Entry::Url(url) => Some((url.clone(), p.login.clone())),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )?;
         Ok(GoSettings {
-            goproxy,
+            goproxy: crate::ui::redacted(&goproxy),
+            credentials,
             proxies,
             sumdb,
             nosumdb,
@@ -448,6 +463,7 @@ impl<'a> ProxySource<'a> {
         let direct = [Proxy {
             entry: Entry::Direct,
             fall_back_on_error: false,
+            login: None,
         }];
         let list: &[Proxy] = match &self.settings.noproxy {
             Some((_, globs)) if match_prefix_patterns(globs, MODULE) => &direct,
