@@ -182,6 +182,18 @@ pub enum FetchError {
     Certificate { host: String, reason: CertProblem },
     #[error(transparent)]
     Trust(#[from] crate::trust::CaFileError),
+    #[error(
+        "{var}={value} is not a proxy URL gopin can use (such as http://proxy.corp:3128): fix or unset {var}"
+    )]
+    BadProxy { var: &'static str, value: String },
+    #[error(
+        "the proxy in {var}={value} refused gopin's request to {url} (407, proxy authentication required): put the right user:password in {var}'s URL (http://user:password@proxy:3128), or add the host to NO_PROXY"
+    )]
+    ProxyAuth {
+        var: &'static str,
+        value: String,
+        url: String,
+    },
     #[error("{}", describe_cut(url, cut, *received, *total))]
     Cut {
         url: String,
@@ -373,7 +385,7 @@ fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
     // A static build looks host names up itself, never through glibc's NSS (src/dns.rs).
     #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
     let client = client.dns_resolver(std::sync::Arc::new(crate::dns::Resolver::default()));
-    let client = client
+    let client = with_proxies(client)?
         .build()
         .expect("the TLS configuration is rustls's own");
     clients.push((key, client.clone()));
@@ -659,6 +671,15 @@ impl Remote {
             };
         }
         let mut why = describe_reqwest(e);
+        if why.contains("proxy authorization required")
+            && let Some((var, value)) = proxy_variable(&self.url)
+        {
+            return FetchError::ProxyAuth {
+                var,
+                value: ui::redacted(&shown_bytes(value.as_encoded_bytes())),
+                url: self.url.to_string(),
+            };
+        }
         if e.is_connect()
             && let Some((name, value)) = proxy_variable(&self.url)
         {
@@ -672,10 +693,69 @@ impl Remote {
     }
 }
 
-/// The proxy variable reqwest takes for `url` when one is set (it reads the process's
-/// environment): a connection that failed may have failed at that proxy, not at the host.
+/// The HTTP proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, upper or
+/// lower case), each with its `user:password` as `Proxy-Authorization`, and `NO_PROXY` read
+/// as curl reads it ([`curl_no_proxy`]); see the README, "Behind an HTTP proxy".
+fn with_proxies(
+    mut builder: reqwest::blocking::ClientBuilder,
+) -> Result<reqwest::blocking::ClientBuilder, FetchError> {
+    let no_proxy = ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .and_then(|list| reqwest::NoProxy::from_string(&curl_no_proxy(&list)));
+    for scheme in ["https", "http"] {
+        let Some((var, value)) = proxy_variable_for(scheme) else {
+            continue;
+        };
+        let bad = || FetchError::BadProxy {
+            var,
+            value: ui::redacted(&shown_bytes(value.as_encoded_bytes())),
+        };
+        let text = value.to_str().ok_or_else(bad)?;
+        let proxy = match scheme {
+            "https" => reqwest::Proxy::https(text),
+            _ => reqwest::Proxy::http(text),
+        }
+        .map_err(|_| bad())?;
+        builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+    }
+    Ok(builder)
+}
+
+/// `NO_PROXY` as curl reads it, in the form reqwest matches: entries separated by commas or
+/// white space; a host, a domain (which covers its subdomains; a leading `.` changes
+/// nothing), an IP address or a CIDR block (`10.0.0.0/8`), `*` for every host. An entry
+/// covers its host on every port, whatever port the URL has, so a `:port` written on an entry
+/// is dropped (`[::1]:8080` is `::1`).
+fn curl_no_proxy(list: &str) -> String {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            if let Some(rest) = entry.strip_prefix('[') {
+                return rest.split(']').next().unwrap_or(rest).to_string();
+            }
+            match entry.rsplit_once(':') {
+                // One colon: host:port. More: a bare IPv6 address, kept whole.
+                Some((host, port))
+                    if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    host.to_string()
+                }
+                _ => entry.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The proxy variable that applies to `url` when one is set: a connection that failed may
+/// have failed at that proxy, not at the host.
 fn proxy_variable(url: &Url) -> Option<(&'static str, std::ffi::OsString)> {
-    let names: &[&'static str] = match url.scheme() {
+    proxy_variable_for(url.scheme())
+}
+
+fn proxy_variable_for(scheme: &str) -> Option<(&'static str, std::ffi::OsString)> {
+    let names: &[&'static str] = match scheme {
         "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
         "http" => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
         _ => &[],
@@ -1011,6 +1091,16 @@ mod tests {
             total: None,
         };
         assert!(!late.is_transient(), "the overall limit spans the retries");
+    }
+
+    #[test]
+    fn no_proxy_is_read_as_curl_reads_it() {
+        assert_eq!(
+            curl_no_proxy(" example.org  .corp.example,10.0.0.0/8 127.0.0.1:8080,[::1]:443,::1, *"),
+            "example.org,.corp.example,10.0.0.0/8,127.0.0.1,::1,::1,*"
+        );
+        let no = reqwest::NoProxy::from_string(&curl_no_proxy("corp.example 10.0.0.0/8"));
+        assert!(no.is_some());
     }
 
     #[test]

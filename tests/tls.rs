@@ -220,3 +220,74 @@ fn the_system_store_is_trusted() {
     assert!(env.goroot(NAME).join("bin/go").is_file());
     assert!(front.seen().len() >= 2);
 }
+
+/// HTTPS_PROXY with the new trust: a CONNECT proxy that demands credentials, given in its
+/// URL, carries the install, and its password is never printed; NO_PROXY as curl reads it
+/// (a CIDR block, a host whatever the URL's port) sends the request past it.
+#[test]
+fn an_authenticated_https_proxy_carries_the_tls_and_no_proxy_bypasses_it() {
+    const PROXY_SECRET: &str = "pr0xy-Secret";
+    let ca = Ca::new("gopin test CA");
+    let (_m, front, env) = https_mirror(&ca);
+    let pem = ca.write(env.dir.path(), "ca.pem");
+    let proxy = support::tls::ConnectProxy::start(Some(("bob", PROXY_SECRET)));
+    let proxied = env
+        .with_var("SSL_CERT_FILE", pem.to_str().unwrap())
+        .with_var(
+            "HTTPS_PROXY",
+            &format!("http://bob:{PROXY_SECRET}@{}", proxy.addr),
+        );
+    let out = proxied.gopin(&["-v", "install", "1.22"]).output().unwrap();
+    let all = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(out.status.success(), "{all}");
+    assert!(
+        proxy.tunnels() >= 2,
+        "index and archive went through the proxy"
+    );
+    assert!(
+        proxy.seen().iter().all(|a| a.is_some()),
+        "{:?}",
+        proxy.seen()
+    );
+    assert!(!all.contains(PROXY_SECRET), "{all}");
+    // Without the password the proxy refuses; the message names the variable, not the secret.
+    let mut refused = proxied
+        .with_var(
+            "HTTPS_PROXY",
+            &format!("http://bob:wrong-{PROXY_SECRET}@{}", proxy.addr),
+        )
+        .with_var("GOPIN_INDEX_TTL", "0");
+    let out = refused
+        .gopin(&["install", "--force", "1.22"])
+        .output()
+        .unwrap();
+    let err = one_error_line(&out);
+    assert!(
+        err.contains("the proxy in HTTPS_PROXY=http://***@127.0.0.1:")
+            && err.contains("(407, proxy authentication required)"),
+        "{err}"
+    );
+    assert!(!err.contains("retried"), "a refusal is not retried: {err}");
+    assert!(!stderr_of(&out).contains(PROXY_SECRET), "{err}");
+    // NO_PROXY: a CIDR block, and a bare host for a URL with a port, bypass the proxy.
+    for no_proxy in [
+        "10.0.0.0/8,127.0.0.0/8",
+        "example.org, 127.0.0.1",
+        "example.org 127.0.0.1:1",
+    ] {
+        let tunnels = proxy.tunnels();
+        let seen = front.seen().len();
+        refused = refused.with_var("NO_PROXY", no_proxy);
+        let out = refused
+            .gopin(&["install", "--force", "1.22"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "NO_PROXY={no_proxy}: {}",
+            stderr_of(&out)
+        );
+        assert_eq!(proxy.tunnels(), tunnels, "NO_PROXY={no_proxy}");
+        assert!(front.seen().len() > seen);
+    }
+}

@@ -202,3 +202,103 @@ fn serve(
     tls.conn.send_close_notify();
     tls.flush()
 }
+
+/// An HTTP proxy on 127.0.0.1 that opens CONNECT tunnels (as `HTTPS_PROXY` uses them),
+/// optionally demanding `Proxy-Authorization`, and counts the tunnels it opened.
+pub struct ConnectProxy {
+    /// `127.0.0.1:<port>`
+    pub addr: String,
+    tunnels: Arc<AtomicUsize>,
+    /// The `Proxy-Authorization` of every CONNECT, in order.
+    seen: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl ConnectProxy {
+    pub fn start(login: Option<(&str, &str)>) -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let expected = login.map(|(user, password)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )
+        });
+        let tunnels: Arc<AtomicUsize> = Arc::default();
+        let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let (t, s) = (Arc::clone(&tunnels), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (t, s, expected) = (Arc::clone(&t), Arc::clone(&s), expected.clone());
+                std::thread::spawn(move || {
+                    let _ = tunnel(stream, expected.as_deref(), &t, &s);
+                });
+            }
+        });
+        ConnectProxy {
+            addr,
+            tunnels,
+            seen,
+        }
+    }
+
+    pub fn tunnels(&self) -> usize {
+        self.tunnels.load(Ordering::SeqCst)
+    }
+
+    pub fn seen(&self) -> Vec<Option<String>> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(
+    mut client: TcpStream,
+    expected: Option<&str>,
+    tunnels: &AtomicUsize,
+    seen: &Mutex<Vec<Option<String>>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut authorization = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("proxy-authorization")
+        {
+            authorization = Some(value.trim().to_string());
+        }
+    }
+    seen.lock().unwrap().push(authorization.clone());
+    let mut words = request_line.split_whitespace();
+    let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
+        return client
+            .write_all(b"HTTP/1.1 405 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    };
+    if let Some(expected) = expected
+        && authorization.as_deref() != Some(expected)
+    {
+        return client.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"proxy\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+    }
+    let upstream = TcpStream::connect(target)?;
+    tunnels.fetch_add(1, Ordering::SeqCst);
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (mut up_read, mut up_write) = (upstream.try_clone()?, upstream);
+    let mut client_write = client.try_clone()?;
+    // Whatever the client sent past the CONNECT head is already in the reader's buffer.
+    let buffered = reader.buffer().to_vec();
+    up_write.write_all(&buffered)?;
+    let mut client_read = reader.into_inner();
+    let forward = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_read, &mut up_write);
+        let _ = up_write.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut up_read, &mut client_write);
+    let _ = client_write.shutdown(std::net::Shutdown::Write);
+    let _ = forward.join();
+    Ok(())
+}
