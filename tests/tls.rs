@@ -157,6 +157,24 @@ fn a_certificate_for_another_name_says_wrong_name() {
     assert_eq!(front.connections(), 1);
 }
 
+#[test]
+fn an_expired_certificate_says_expired() {
+    let ca = Ca::new("gopin test CA");
+    let (mirror, _) = mirror_with(&[Release::linux("go1.22.10")]);
+    let front = TlsFront::start_expired(&ca, &mirror.base);
+    let pem = ca.write(mirror_dir().path(), "expired-ca.pem");
+    let env = Env::with_urls(&front.url("/index.json"), &front.url("/dl/"))
+        .with_var("SSL_CERT_FILE", pem.to_str().unwrap());
+    let err = one_error_line(&env.gopin(&["install", "1.22"]).output().unwrap());
+    assert!(
+        err.contains(
+            "the certificate of 127.0.0.1 was refused: it has expired; check this machine's clock"
+        ),
+        "{err}"
+    );
+    assert_eq!(front.connections(), 1);
+}
+
 fn mirror_dir() -> &'static tempfile::TempDir {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().unwrap())

@@ -41,11 +41,20 @@ impl Ca {
         path
     }
 
-    /// A server certificate for `names` (host names or IP addresses), and its key.
-    fn server_cert(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-        let params =
+    /// A server certificate for `names` (host names or IP addresses), and its key; `expired`
+    /// makes it one that ran out in 2001.
+    fn server_cert(
+        &self,
+        names: &[&str],
+        expired: bool,
+    ) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let mut params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .unwrap();
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         (
@@ -79,6 +88,11 @@ impl TlsFront {
         Self::start_for(ca, &["127.0.0.1"], backend, login)
     }
 
+    /// The same, with a certificate for 127.0.0.1 that expired long ago.
+    pub fn start_expired(ca: &Ca, backend: &str) -> TlsFront {
+        Self::serve_with(ca.server_cert(&["127.0.0.1"], true), backend, None)
+    }
+
     /// The same, with a certificate for `names`.
     pub fn start_for(
         ca: &Ca,
@@ -86,7 +100,14 @@ impl TlsFront {
         backend: &str,
         login: Option<(&str, &str)>,
     ) -> TlsFront {
-        let (cert, key) = ca.server_cert(names);
+        Self::serve_with(ca.server_cert(names, false), backend, login)
+    }
+
+    fn serve_with(
+        (cert, key): (CertificateDer<'static>, PrivateKeyDer<'static>),
+        backend: &str,
+        login: Option<(&str, &str)>,
+    ) -> TlsFront {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
