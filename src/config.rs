@@ -41,6 +41,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("download_timeout", "GOPIN_DOWNLOAD_TIMEOUT", Kind::Number),
     ("source", "GOPIN_SOURCE_KIND", Kind::Text),
     ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
+    ("ca_file", "GOPIN_CA_FILE", Kind::Text),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -136,6 +137,13 @@ pub struct Settings {
     /// Install from a module proxy even when nothing can verify the zip (`GOSUMDB=off`, a
     /// `GONOSUMDB` or `GOPRIVATE` match); such installs are recorded as unverified.
     pub allow_unverified: bool,
+    /// A PEM file of extra CA certificates that gopin trusts for https, on top of the
+    /// system's trust store (docs/security.md).
+    pub ca_file: Option<PathBuf>,
+    /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
+    /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
+    #[serde(skip)]
+    pub godev_chosen_by: Option<String>,
 }
 
 impl Default for Settings {
@@ -153,6 +161,8 @@ impl Default for Settings {
             download_timeout: 3600,
             source: SourceMode::default(),
             allow_unverified: false,
+            ca_file: None,
+            godev_chosen_by: None,
         }
     }
 }
@@ -199,6 +209,8 @@ impl Config {
         let cache_dir = cache_dir().unwrap_or_else(|| home.join("cache"));
         let config_file = config_file().unwrap_or_else(|| home.join("config.toml"));
         let settings = load_settings(&config_file, std::env::var_os)?;
+        // Every https client this process makes trusts these roots (src/trust.rs).
+        crate::trust::configure(settings.ca_file.clone());
         Ok(Config {
             settings,
             home,
@@ -342,8 +354,26 @@ fn load_settings(
         Settings::deserialize(toml::Value::Table(alone)).map_err(|e| bad(e.message().into()))?;
         table.insert(key.to_string(), value);
     }
-    Settings::deserialize(toml::Value::Table(table)).map_err(file_error)
+    let mut settings =
+        Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    settings.godev_chosen_by = GODEV_KEYS.iter().find_map(|&(key, var)| {
+        if env(var).is_some_and(|v| !v.is_empty()) {
+            Some(var.to_string())
+        } else {
+            table
+                .contains_key(key)
+                .then(|| format!("{key} in {}", shown(path)))
+        }
+    });
+    Ok(settings)
 }
+
+/// The settings that name a go.dev-style source (a mirror of go.dev's index and archives),
+/// with their variables: setting either is choosing that source.
+const GODEV_KEYS: &[(&str, &str)] = &[
+    ("index_url", "GOPIN_INDEX_URL"),
+    ("download_url", "GOPIN_DOWNLOAD_URL"),
+];
 
 /// An environment value as the TOML value of its setting's type.
 fn env_value(raw: &str, kind: Kind) -> Result<toml::Value, String> {

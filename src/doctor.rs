@@ -81,6 +81,29 @@ impl Inputs<'_> {
     }
 }
 
+/// The roots https is verified against, and every place that should give some and cannot
+/// be read (docs/security.md, "What is trusted for https").
+fn trust_checks(config: &Config, inputs: &Inputs) -> Vec<Check> {
+    match crate::trust::load(config.settings.ca_file.as_deref(), inputs.env) {
+        Err(e) => vec![Check::problem(
+            "trust",
+            e.to_string(),
+            "point ca_file (GOPIN_CA_FILE) at a readable PEM file of CA certificates, or unset it",
+        )],
+        Ok(roots) => {
+            let mut checks = vec![Check::ok("trust", roots.describe())];
+            checks.extend(roots.problems.iter().map(|problem| {
+                Check::problem(
+                    "trust",
+                    format!("cannot use {problem}"),
+                    "fix the file or directory it names, or unset the variable (SSL_CERT_FILE, SSL_CERT_DIR)",
+                )
+            }));
+            checks
+        }
+    }
+}
+
 /// Runs every check.
 pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
     let config_state = if config.config_file.exists() {
@@ -92,6 +115,14 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
         "config",
         format!("{} ({config_state})", tilde(&config.config_file)),
     )];
+    checks.extend(trust_checks(config, inputs));
+    let (use_proxy, why) = crate::source::choose(config, &GoEnv::new(inputs.env));
+    let source = if use_proxy {
+        "the module proxy in GOPROXY"
+    } else {
+        "go.dev's index and archives"
+    };
+    checks.push(Check::ok("source", format!("{source}, as {why}")));
     let platform = match Platform::host() {
         Ok(p) => p,
         Err(e) => {

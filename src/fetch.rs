@@ -84,11 +84,52 @@ pub enum Location {
     Local(PathBuf),
 }
 
-/// An http(s) URL and the rules its transfers obey.
+/// An http(s) URL (without userinfo: that is in `login`) and the rules its transfers obey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub url: Url,
     rules: Rules,
+    /// Sent as HTTP basic authentication with every request.
+    pub login: Option<Login>,
+}
+
+/// Credentials for HTTP basic authentication, and where they came from (for messages: the
+/// password is never shown, nor the user, which is often a token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Login {
+    user: String,
+    password: Option<String>,
+    /// In words: `the GOPROXY URL`, `~/.netrc`.
+    pub from: String,
+}
+
+impl Login {
+    pub fn new(user: String, password: Option<String>, from: String) -> Login {
+        Login {
+            user,
+            password,
+            from,
+        }
+    }
+
+    /// The same credentials, said to come from `from`.
+    pub fn new_from(login: Login, from: &str) -> Login {
+        Login {
+            from: from.to_string(),
+            ..login
+        }
+    }
+
+    #[cfg(test)]
+    pub fn secret_for_test(&self) -> (&str, Option<&str>) {
+        (&self.user, self.password.as_deref())
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login(*** from {})", self.from)
+    }
 }
 
 /// Why a transfer ended before its last byte: each is said differently, because each has a
@@ -133,6 +174,26 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {message}")]
     Network { url: String, message: String },
+    #[error(
+        "the certificate of {host} was refused: {}; {}",
+        reason.words(host),
+        reason.fix()
+    )]
+    Certificate { host: String, reason: CertProblem },
+    #[error(transparent)]
+    Trust(#[from] crate::trust::CaFileError),
+    #[error(
+        "{var}={value} is not a proxy URL gopin can use (such as http://proxy.corp:3128): fix or unset {var}"
+    )]
+    BadProxy { var: &'static str, value: String },
+    #[error(
+        "the proxy in {var}={value} refused gopin's request to {url} (407, proxy authentication required): put the right user:password in {var}'s URL (http://user:password@proxy:3128), or add the host to NO_PROXY"
+    )]
+    ProxyAuth {
+        var: &'static str,
+        value: String,
+        url: String,
+    },
     #[error("{}", describe_cut(url, cut, *received, *total))]
     Cut {
         url: String,
@@ -147,6 +208,62 @@ pub enum FetchError {
     },
     #[error("cannot read {}: {source}", shown(path))]
     Io { path: PathBuf, source: io::Error },
+}
+
+/// Why a server's certificate was refused, in the words its fix depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertProblem {
+    /// No trusted root signs it: a private CA, or a TLS-inspecting proxy.
+    UnknownIssuer,
+    Expired,
+    NotValidYet,
+    /// It is for another host name.
+    WrongName,
+    Revoked,
+    /// Anything else rustls said.
+    Other(String),
+}
+
+impl CertProblem {
+    fn from_rustls(e: &rustls::CertificateError) -> CertProblem {
+        use rustls::CertificateError as E;
+        match e {
+            E::UnknownIssuer => CertProblem::UnknownIssuer,
+            E::Expired | E::ExpiredContext { .. } => CertProblem::Expired,
+            E::NotValidYet | E::NotValidYetContext { .. } => CertProblem::NotValidYet,
+            E::NotValidForName | E::NotValidForNameContext { .. } => CertProblem::WrongName,
+            E::Revoked => CertProblem::Revoked,
+            other => CertProblem::Other(format!("{other:?}")),
+        }
+    }
+
+    fn words(&self, host: &str) -> String {
+        match self {
+            CertProblem::UnknownIssuer => {
+                "it is signed by an unknown issuer (a CA that gopin does not trust, such as a company's own or a TLS-inspecting proxy's)".into()
+            }
+            CertProblem::Expired => "it has expired".into(),
+            CertProblem::NotValidYet => "it is not valid yet".into(),
+            CertProblem::WrongName => format!("it is for another name than {host} (wrong name)"),
+            CertProblem::Revoked => "it has been revoked".into(),
+            CertProblem::Other(what) => format!("it is invalid ({what})"),
+        }
+    }
+
+    fn fix(&self) -> &'static str {
+        match self {
+            CertProblem::UnknownIssuer | CertProblem::Other(_) => {
+                "to trust that CA, add it to the system trust store, or point SSL_CERT_FILE or gopin's ca_file setting (GOPIN_CA_FILE) at its PEM file"
+            }
+            CertProblem::Expired | CertProblem::NotValidYet => {
+                "check this machine's clock, or ask the server's owner to renew it (if a proxy of your network replaces certificates, trust its CA through the system trust store, SSL_CERT_FILE or ca_file)"
+            }
+            CertProblem::WrongName => {
+                "check the host name in the URL (if a proxy of your network replaces certificates, trust its CA through the system trust store, SSL_CERT_FILE or ca_file)"
+            }
+            CertProblem::Revoked => "ask the server's owner for a new certificate",
+        }
+    }
 }
 
 fn describe_cut(url: &str, cut: &Cut, received: u64, total: Option<u64>) -> String {
@@ -231,17 +348,19 @@ pub struct Body {
     pub len: Option<u64>,
 }
 
-/// The client for one set of rules, made once per process and shared.
-fn client(rules: &Rules) -> reqwest::blocking::Client {
+/// The client for one set of rules, made once per process and shared. It trusts the roots of
+/// src/trust.rs (the system store and `ca_file`), through a rustls configuration of its own.
+fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
     type Key = (bool, Option<Duration>);
     static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
     let key = (rules.allow_http, rules.read_timeout());
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
-        return c.clone();
+        return Ok(c.clone());
     }
     let allow_http = rules.allow_http;
     let client = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls_config()?)
         .user_agent(concat!("gopin/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         // The blocking client's timeout bounds the wait for the headers and for each read of
@@ -266,9 +385,33 @@ fn client(rules: &Rules) -> reqwest::blocking::Client {
     // A static build looks host names up itself, never through glibc's NSS (src/dns.rs).
     #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
     let client = client.dns_resolver(std::sync::Arc::new(crate::dns::Resolver::default()));
-    let client = client.build().expect("the TLS backend is compiled in");
+    let client = with_proxies(client)?
+        .build()
+        .expect("the TLS configuration is rustls's own");
     clients.push((key, client.clone()));
-    client
+    Ok(client)
+}
+
+/// The rustls configuration of every client: the roots of src/trust.rs, ring's algorithms.
+fn tls_config() -> Result<rustls::ClientConfig, FetchError> {
+    let roots = crate::trust::roots()?;
+    let (store, _, ignored) = crate::trust::store(&roots);
+    ui::verbose(&format!("trusting {}", roots.describe()));
+    for problem in &roots.problems {
+        ui::verbose(&format!("trust store: {problem}"));
+    }
+    if ignored > 0 {
+        ui::verbose(&format!(
+            "trust store: skipped {ignored} certificates rustls cannot use"
+        ));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(config)
 }
 
 /// Why the redirect policy stopped a redirect; found again in reqwest's error chain.
@@ -326,10 +469,38 @@ impl Location {
                 .map(Location::Local)
                 .map_err(|_| FetchError::BadLocation(s.to_string())),
             _ => match check_web(&url, rules.allow_http) {
-                Ok(()) => Ok(Location::Http(Remote { url, rules: *rules })),
+                Ok(()) => {
+                    let (url, login) = take_userinfo(url);
+                    Ok(Location::Http(Remote {
+                        url,
+                        rules: *rules,
+                        login,
+                    }))
+                }
                 Err(Refusal::PlainHttp) => Err(FetchError::InsecureHttp(url.to_string())),
                 Err(Refusal::Scheme) => Err(FetchError::BadLocation(s.to_string())),
             },
+        }
+    }
+
+    /// The same location, sending `login` unless its URL carried credentials of its own.
+    pub fn with_login(self, login: Option<Login>) -> Location {
+        match self {
+            Location::Http(mut remote) => {
+                if remote.login.is_none() {
+                    remote.login = login;
+                }
+                Location::Http(remote)
+            }
+            local => local,
+        }
+    }
+
+    /// The credentials this location sends, if any.
+    pub fn login(&self) -> Option<&Login> {
+        match self {
+            Location::Http(remote) => remote.login.as_ref(),
+            Location::Local(_) => None,
         }
     }
 
@@ -344,6 +515,7 @@ impl Location {
                 Location::Http(Remote {
                     url: base.join(name).expect("file names are valid URL paths"),
                     rules: remote.rules,
+                    login: remote.login.clone(),
                 })
             }
             Location::Local(dir) => Location::Local(dir.join(name)),
@@ -359,6 +531,7 @@ impl Location {
                 Location::Http(Remote {
                     url,
                     rules: remote.rules,
+                    login: remote.login.clone(),
                 })
             }
             Location::Local(path) => {
@@ -436,10 +609,11 @@ impl Location {
 impl Remote {
     fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
         let url = &self.url;
-        let resp = client(&self.rules)
-            .get(url.clone())
-            .send()
-            .map_err(|e| self.send_error(&e))?;
+        let mut request = client(&self.rules)?.get(url.clone());
+        if let Some(login) = &self.login {
+            request = request.basic_auth(&login.user, login.password.as_ref());
+        }
+        let resp = request.send().map_err(|e| self.send_error(&e))?;
         let status = resp.status();
         if status.is_redirection()
             && let Some(to) = resp.headers().get(reqwest::header::LOCATION)
@@ -490,23 +664,98 @@ impl Remote {
                 why: refused.why.clone(),
             };
         }
+        if let Some(problem) = find_certificate_problem(e) {
+            return FetchError::Certificate {
+                host: self.url.host_str().unwrap_or_default().to_string(),
+                reason: problem,
+            };
+        }
         let mut why = describe_reqwest(e);
+        if why.contains("proxy authorization required")
+            && let Some((var, value)) = proxy_variable(&self.url)
+        {
+            return FetchError::ProxyAuth {
+                var,
+                value: ui::redacted(&shown_bytes(value.as_encoded_bytes())),
+                url: self.url.to_string(),
+            };
+        }
         if e.is_connect()
             && let Some((name, value)) = proxy_variable(&self.url)
         {
+            // The proxy's URL may carry its user:password: never shown.
             why = format!(
                 "{why} (through the proxy in {name}={}, unless NO_PROXY covers the host)",
-                shown_bytes(value.as_encoded_bytes())
+                ui::redacted(&shown_bytes(value.as_encoded_bytes()))
             );
         }
         FetchError::network(&self.url, why)
     }
 }
 
-/// The proxy variable reqwest takes for `url` when one is set (it reads the process's
-/// environment): a connection that failed may have failed at that proxy, not at the host.
+/// The HTTP proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, upper or
+/// lower case), each with its `user:password` as `Proxy-Authorization`, and `NO_PROXY` read
+/// as curl reads it ([`curl_no_proxy`]); see the README, "Behind an HTTP proxy".
+fn with_proxies(
+    mut builder: reqwest::blocking::ClientBuilder,
+) -> Result<reqwest::blocking::ClientBuilder, FetchError> {
+    let no_proxy = ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .and_then(|list| reqwest::NoProxy::from_string(&curl_no_proxy(&list)));
+    for scheme in ["https", "http"] {
+        let Some((var, value)) = proxy_variable_for(scheme) else {
+            continue;
+        };
+        let bad = || FetchError::BadProxy {
+            var,
+            value: ui::redacted(&shown_bytes(value.as_encoded_bytes())),
+        };
+        let text = value.to_str().ok_or_else(bad)?;
+        let proxy = match scheme {
+            "https" => reqwest::Proxy::https(text),
+            _ => reqwest::Proxy::http(text),
+        }
+        .map_err(|_| bad())?;
+        builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+    }
+    Ok(builder)
+}
+
+/// `NO_PROXY` as curl reads it, in the form reqwest matches: entries separated by commas or
+/// white space; a host, a domain (which covers its subdomains; a leading `.` changes
+/// nothing), an IP address or a CIDR block (`10.0.0.0/8`), `*` for every host. An entry
+/// covers its host on every port, whatever port the URL has, so a `:port` written on an entry
+/// is dropped (`[::1]:8080` is `::1`).
+fn curl_no_proxy(list: &str) -> String {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            if let Some(rest) = entry.strip_prefix('[') {
+                return rest.split(']').next().unwrap_or(rest).to_string();
+            }
+            match entry.rsplit_once(':') {
+                // One colon: host:port. More: a bare IPv6 address, kept whole.
+                Some((host, port))
+                    if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    host.to_string()
+                }
+                _ => entry.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The proxy variable that applies to `url` when one is set: a connection that failed may
+/// have failed at that proxy, not at the host.
 fn proxy_variable(url: &Url) -> Option<(&'static str, std::ffi::OsString)> {
-    let names: &[&'static str] = match url.scheme() {
+    proxy_variable_for(url.scheme())
+}
+
+fn proxy_variable_for(scheme: &str) -> Option<(&'static str, std::ffi::OsString)> {
+    let names: &[&'static str] = match scheme {
         "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
         "http" => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
         _ => &[],
@@ -629,6 +878,27 @@ impl Read for NetReader {
     }
 }
 
+/// The URL without its `user:password@`, and those as a [`Login`]: a URL is shown in messages
+/// and records, so the secret must not stay in it (docs/security.md, "Credentials").
+fn take_userinfo(mut url: Url) -> (Url, Option<Login>) {
+    if url.username().is_empty() && url.password().is_none() {
+        return (url, None);
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let login = Login {
+        user: decode(url.username()),
+        password: url.password().map(decode),
+        from: "the user:password in the URL".into(),
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    (url, Some(login))
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -636,6 +906,22 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// Why rustls refused the server's certificate, if that is why `e` happened. rustls's error
+/// travels inside an `io::Error`, whose `source()` skips it: each one is opened.
+fn find_certificate_problem(e: &reqwest::Error) -> Option<CertProblem> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(rustls::Error::InvalidCertificate(c)) = err.downcast_ref::<rustls::Error>() {
+            return Some(CertProblem::from_rustls(c));
+        }
+        next = match err.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// The first error of type `T` in `e`'s chain of causes.
@@ -805,6 +1091,16 @@ mod tests {
             total: None,
         };
         assert!(!late.is_transient(), "the overall limit spans the retries");
+    }
+
+    #[test]
+    fn no_proxy_is_read_as_curl_reads_it() {
+        assert_eq!(
+            curl_no_proxy(" example.org  .corp.example,10.0.0.0/8 127.0.0.1:8080,[::1]:443,::1, *"),
+            "example.org,.corp.example,10.0.0.0/8,127.0.0.1,::1,::1,*"
+        );
+        let no = reqwest::NoProxy::from_string(&curl_no_proxy("corp.example 10.0.0.0/8"));
+        assert!(no.is_some());
     }
 
     #[test]

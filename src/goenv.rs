@@ -32,6 +32,12 @@ impl<'a> GoEnv<'a> {
         self.in_file(name).filter(|v| !v.is_empty())
     }
 
+    /// `name` from the environment alone (for variables `go env -w` does not write, such as
+    /// `NETRC`).
+    pub fn var(&self, name: &str) -> Option<OsString> {
+        (self.env)(name)
+    }
+
     /// The value the env file sets for `name` (what `go env -w` wrote), if it sets one.
     pub fn in_file(&self, name: &str) -> Option<OsString> {
         let file = self.file()?;

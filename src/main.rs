@@ -1,6 +1,7 @@
 //! gopin: a per-directory Go version manager.
 
 mod activate;
+mod auth;
 mod buildinfo;
 mod cli;
 mod commands;
@@ -26,6 +27,7 @@ mod snapshot;
 mod source;
 mod store;
 mod sumdb;
+mod trust;
 mod ui;
 mod userfile;
 mod version;
@@ -92,7 +94,11 @@ fn proxy(arg0: &std::ffi::OsStr, tool: &str, args: impl Iterator<Item = std::ffi
 /// only the exit status to tell.
 fn report(e: &anyhow::Error) {
     use std::io::Write as _;
-    let line = format!("{} {}\n", ui::paint("gopin: error:", "31"), describe(e));
+    let line = format!(
+        "{} {}\n",
+        ui::paint("gopin: error:", "31"),
+        ui::redacted(&describe(e))
+    );
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 

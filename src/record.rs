@@ -162,6 +162,19 @@ pub fn go_binary(platform: &Platform) -> &'static str {
     }
 }
 
+/// Every string in `map`, at any depth, with its URLs' secrets hidden.
+fn redact_strings(map: &mut serde_json::Map<String, serde_json::Value>) {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => *s = crate::ui::redacted(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    map.values_mut().for_each(walk);
+}
+
 impl InstallRecord {
     /// A record of `files`, installed now by this gopin from `url` (`sha256`, `archive_size`:
     /// what was downloaded, as verified).
@@ -174,11 +187,15 @@ impl InstallRecord {
         source: Provenance,
         files: BTreeMap<String, ManifestEntry>,
     ) -> InstallRecord {
+        // A record is shown by ls, doctor and export: no URL in it keeps a password or token
+        // (docs/security.md, "Credentials").
+        let mut source = source;
+        redact_strings(&mut source.details);
         InstallRecord {
             version,
             os: platform.os.clone(),
             arch: platform.arch.clone(),
-            url,
+            url: crate::ui::redacted(&url),
             sha256,
             archive_size,
             source,

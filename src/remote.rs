@@ -18,6 +18,12 @@ use crate::ui::shown;
 pub enum RemoteError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error("{url} answered HTTP {status} ({}): {detail}", if *status == 401 { "credentials required" } else { "forbidden" })]
+    Denied {
+        url: String,
+        status: u16,
+        detail: String,
+    },
     #[error(
         "{url} sent more than {limit} bytes, more than any genuine answer to this request; the server is broken or hostile"
     )]
@@ -68,6 +74,8 @@ pub trait Remote {
 pub struct Network {
     /// Timeouts and limits, from the settings.
     pub rules: Rules,
+    /// What each request carries (src/auth.rs).
+    pub credentials: crate::auth::Credentials,
 }
 
 impl Network {
@@ -77,18 +85,41 @@ impl Network {
             ..self.rules
         }
     }
+
+    /// `url` with the credentials it is sent with.
+    fn location(&self, url: &str) -> Result<Location, RemoteError> {
+        Ok(Location::parse(url, &self.rules())?.with_login(self.credentials.for_url(url)))
+    }
+
+    /// A 401 or 403 explained: what was sent, or where credentials were looked for.
+    fn explained(&self, location: &Location, e: RemoteError) -> RemoteError {
+        match e {
+            RemoteError::Fetch(FetchError::Status { url, status, .. })
+                if status == 401 || status == 403 =>
+            {
+                RemoteError::Denied {
+                    detail: self.credentials.explain_denial(&url, location.login()),
+                    url,
+                    status,
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 impl Remote for Network {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
-        let location = Location::parse(url, &self.rules())?;
-        within(url, location.read_small(limit.saturating_add(1))?, limit)
+        let location = self.location(url)?;
+        let body = location
+            .read_small(limit.saturating_add(1))
+            .map_err(|e| self.explained(&location, e.into()))?;
+        within(url, body, limit)
     }
 
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
-        let rules = self.rules();
-        let location = Location::parse(url, &rules)?;
-        let deadline = rules.deadline();
+        let location = self.location(url)?;
+        let deadline = self.rules().deadline();
         // Downloads are what an install waits on: its retries are told, with progress.
         let name = url.rsplit('/').next().unwrap_or(url);
         fetch::with_retries_told(|_| {
@@ -103,6 +134,7 @@ impl Remote for Network {
             bar.finish_and_clear();
             copied
         })
+        .map_err(|e| self.explained(&location, e))
     }
 }
 

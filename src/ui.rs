@@ -18,20 +18,88 @@ pub fn is_quiet() -> bool {
 /// A progress or status line, hidden by `-q`.
 pub fn note(msg: &str) {
     if !is_quiet() {
-        eprintln!("{msg}");
+        eprintln!("{}", redacted(msg));
     }
 }
 
 /// Detail shown only with `-v`.
 pub fn verbose(msg: &str) {
     if LEVEL.load(Ordering::Relaxed) > 0 {
-        eprintln!("gopin: {msg}");
+        eprintln!("gopin: {}", redacted(msg));
     }
 }
 
 /// A warning: something the user should know about even though the command goes on.
 pub fn warn(msg: &str) {
-    eprintln!("{} {msg}", paint("warning:", "33"));
+    eprintln!("{} {}", paint("warning:", "33"), redacted(msg));
+}
+
+/// `text` with the secrets a URL in it may carry hidden: the user and password before `@`
+/// (`https://***@proxy.corp/`), and the values of query parameters that hold a key, token,
+/// signature or password. Every message, log line and record that shows a URL passes
+/// through it (docs/security.md, "Credentials").
+pub fn redacted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // A URL ends at white space or at the separators of a GOPROXY list or a sentence.
+        let end = tail
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, ',' | '|' | '"' | '\'' | ')' | '<' | '>')
+            })
+            .unwrap_or(tail.len());
+        let (url, after) = tail.split_at(end);
+        out.push_str(&redact_url_tail(url));
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The part of a URL after `scheme://`, without its userinfo and secret query values.
+fn redact_url_tail(url: &str) -> String {
+    let authority_end = url.find(['/', '?', '#']).unwrap_or(url.len());
+    let (authority, path) = url.split_at(authority_end);
+    let mut out = match authority.rfind('@') {
+        Some(at) => format!("***{}", &authority[at..]),
+        None => authority.to_string(),
+    };
+    let Some(q) = path.find('?') else {
+        out.push_str(path);
+        return out;
+    };
+    out.push_str(&path[..=q]);
+    let query = &path[q + 1..];
+    let (query, fragment) = query.split_at(query.find('#').unwrap_or(query.len()));
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_name(name) => format!("{name}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    out.push_str(&pairs.join("&"));
+    out.push_str(fragment);
+    out
+}
+
+/// Query parameter names that carry credentials (`token`, `access_token`, `api_key`,
+/// `X-Amz-Signature`, `sig`, `password`, …).
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "token",
+        "key",
+        "sig",
+        "secret",
+        "pass",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 /// Whether stderr is a terminal (progress bars are drawn only there).
@@ -153,6 +221,32 @@ pub fn progress_bar(doing: &str, name: &str, total: Option<u64>) -> indicatif::P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_lose_their_secrets_and_nothing_else() {
+        for (text, want) in [
+            (
+                "GOPROXY=https://alice:s3cret@proxy.corp/go,direct",
+                "GOPROXY=https://***@proxy.corp/go,direct",
+            ),
+            (
+                "cannot reach http://tok3n@127.0.0.1:8080/x (refused)",
+                "cannot reach http://***@127.0.0.1:8080/x (refused)",
+            ),
+            (
+                "https://go.dev/dl/?mode=json&include=all",
+                "https://go.dev/dl/?mode=json&include=all",
+            ),
+            (
+                "https://s3.example/a.zip?X-Amz-Signature=abc&b=1&access_token=t#f",
+                "https://s3.example/a.zip?X-Amz-Signature=***&b=1&access_token=***#f",
+            ),
+            ("no URL here: a@b", "no URL here: a@b"),
+            ("https://a:b@c@d/e", "https://***@d/e"),
+        ] {
+            assert_eq!(redacted(text), want, "{text}");
+        }
+    }
     use std::os::unix::ffi::OsStrExt;
 
     #[test]

@@ -153,7 +153,10 @@ fn ls_remote_lists_the_proxy_s_releases_for_the_platform() {
         err.contains(&format!(
             "source: the module proxy (GOPROXY={})",
             s.proxy_url()
-        )) && err.contains("as source = \"auto\" and GOPROXY is set"),
+        )) && err.contains(&format!(
+            "as source = \"auto\" and GOPROXY={} names a proxy",
+            s.proxy_url()
+        )),
         "{err}"
     );
     let rows: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -218,13 +221,14 @@ fn use_outdated_and_upgrade_work_from_the_proxy() {
 #[test]
 fn go_s_default_goproxy_or_source_go_dev_keep_the_index() {
     let (mirror, env) = mirror_with(&[Release::linux("go1.22.10")]);
-    // Go's default GOPROXY is not a choice of proxy: auto stays with go.dev.
+    // An index the user set is a choice of go.dev, whatever GOPROXY says (src/source's
+    // unit tests cover Go's default GOPROXY without one).
     let env = env.with_var("GOPROXY", "https://proxy.golang.org,direct");
     let out = env.gopin(&["-v", "install", "1.22"]).assert().success();
     let err = stderr_of(out.get_output());
     assert!(
         err.contains("source: go.dev's index at")
-            && err.contains("as source = \"auto\" and GOPROXY is unset or Go's default"),
+            && err.contains("as source = \"auto\" and GOPIN_INDEX_URL names a go.dev-style source"),
         "{err}"
     );
     let r = record(&env, NAME);
@@ -248,7 +252,7 @@ fn go_s_default_goproxy_or_source_go_dev_keep_the_index() {
 #[test]
 fn a_goproxy_written_by_go_env_w_is_honoured() {
     let (s, _) = server();
-    let env = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/");
+    let env = Env::with_urls("", "").with_var("HTTPS_PROXY", "http://127.0.0.1:9");
     let go_env = env.dir.path().join("home/.config/go");
     std::fs::create_dir_all(&go_env).unwrap();
     std::fs::write(
@@ -409,10 +413,48 @@ fn a_proxy_that_answers_not_found_hands_over_to_the_next() {
 }
 
 #[test]
+fn an_index_the_user_set_wins_over_goproxy_off_or_direct() {
+    for goproxy in ["off", "direct"] {
+        let (mirror, env) = mirror_with(&[Release::linux("go1.22.10")]);
+        let env = env.with_var("GOPROXY", goproxy);
+        let out = env.gopin(&["-v", "install", "1.22"]).assert().success();
+        let err = stderr_of(out.get_output());
+        assert!(
+            err.contains(&format!(
+                "source: go.dev's index at {}, as source = \"auto\" and GOPIN_INDEX_URL names a go.dev-style source",
+                mirror.url("/index.json")
+            )),
+            "{goproxy}: {err}"
+        );
+        assert_eq!(record(&env, NAME)["source"]["kind"], "go.dev");
+        // The same from the config file.
+        let (mirror, env) = mirror_with(&[Release::linux("go1.22.10")]);
+        let config = format!(
+            "index_url = \"{}\"\ndownload_url = \"{}\"\n",
+            mirror.url("/index.json"),
+            mirror.url("/dl/")
+        );
+        std::fs::write(env.dir.path().join("config.toml"), config).unwrap();
+        let env = Env {
+            index_url: String::new(),
+            download_url: String::new(),
+            ..env
+        }
+        .with_var("GOPROXY", goproxy);
+        let out = env.gopin(&["-v", "install", "1.22"]).assert().success();
+        let err = stderr_of(out.get_output());
+        assert!(err.contains("and index_url in "), "{goproxy}: {err}");
+        assert_eq!(record(&env, NAME)["source"]["kind"], "go.dev");
+    }
+}
+
+#[test]
 fn goproxy_off_is_refused_with_the_way_out() {
     let (s, _) = server();
     refused(
-        &s.env().with_var("GOPROXY", "off"),
+        &s.env()
+            .with_var("GOPROXY", "off")
+            .with_var("GOPIN_SOURCE_KIND", "goproxy"),
         &["install", "1.22"],
         &[
             "GOPROXY=off",

@@ -331,14 +331,18 @@ fn print_report(report: &Report) {
         Status::Warn => ("WARN", "33"),
         Status::Fail => ("FAIL", "31"),
         Status::Error => {
-            eprintln!("{} {}", ui::paint("gopin: error:", "31"), report.message);
+            eprintln!(
+                "{} {}",
+                ui::paint("gopin: error:", "31"),
+                ui::redacted(&report.message)
+            );
             return;
         }
     };
     println!(
         "{file}: {}: {}",
         ui::paint_out(label, colour),
-        report.message
+        ui::redacted(&report.message)
     );
     if let Some(summary) = report.details.as_ref().map(Details::summary)
         && !summary.is_empty()

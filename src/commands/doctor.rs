@@ -32,17 +32,17 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
                     "{} {}: {}",
                     ui::paint_out("ok     ", "32"),
                     check.name,
-                    check.detail
+                    ui::redacted(&check.detail)
                 );
             } else {
                 println!(
                     "{} {}: {}",
                     ui::paint_out("PROBLEM", "31"),
                     check.name,
-                    check.detail
+                    ui::redacted(&check.detail)
                 );
                 if let Some(fix) = &check.fix {
-                    println!("        fix: {fix}");
+                    println!("        fix: {}", ui::redacted(fix));
                 }
             }
         }

@@ -70,7 +70,7 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
     }
     if decision.messages_digest() != args.shown.unwrap_or_default() {
         for message in &decision.messages {
-            eprintln!("gopin: {message}");
+            eprintln!("gopin: {}", crate::ui::redacted(message));
         }
     }
     std::io::stdout().write_all(&script.into_bytes())?;

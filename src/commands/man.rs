@@ -105,6 +105,18 @@ fn closing_sections() -> Roff {
             "The cache for the release index (default ~/.cache/gopin).",
         ),
         ("GOPIN_OS, GOPIN_ARCH", "Override the host platform."),
+        (
+            "SSL_CERT_FILE, SSL_CERT_DIR",
+            "The trust store for https, in place of the system's bundle and directories (ca_file adds to it).",
+        ),
+        (
+            "GOPROXY, GOSUMDB, GOAUTH, NETRC",
+            "The module proxy source, read as go reads them; credentials from netrc (GOAUTH=netrc or off) or the GOPROXY URL.",
+        ),
+        (
+            "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
+            "An HTTP proxy (user:password in its URL), and the hosts that bypass it (as curl reads them).",
+        ),
     ];
     for (name, what) in vars {
         roff.control("TP", [])

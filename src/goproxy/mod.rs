@@ -75,6 +75,8 @@ pub enum GoproxyError {
     #[error(transparent)]
     Remote(#[from] RemoteError),
     #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
     Sumdb(#[from] SumdbError),
     #[error(
         "refusing to install {module}: {reason}, so nothing can prove the zip is the one Go published; set allow_unverified = true in gopin's config (GOPIN_ALLOW_UNVERIFIED=1) to install it anyway, marked unverified, or change that setting"
@@ -117,8 +119,10 @@ pub struct Mismatch {
 /// Go's defaults).
 #[derive(Debug, Clone)]
 pub struct GoSettings {
-    /// `GOPROXY` as written, for messages.
+    /// `GOPROXY` as written, for messages, without the secrets its URLs may carry.
     pub goproxy: String,
+    /// What each request carries (GOAUTH, netrc, the URLs' userinfo).
+    pub credentials: crate::auth::Credentials,
     pub proxies: Vec<Proxy>,
     pub sumdb: Gosumdb,
     /// `GONOSUMDB`, else `GOPRIVATE`: (variable, patterns).
@@ -145,7 +149,7 @@ impl GoSettings {
         let goproxy = text("GOPROXY")?.unwrap_or_else(|| proxies::DEFAULT_GOPROXY.to_string());
         let proxies = proxies::parse(&goproxy).map_err(|e| GoproxyError::BadSetting {
             var: "GOPROXY",
-            value: goproxy.clone().into(),
+            value: crate::ui::redacted(&goproxy).into(),
             reason: e.0,
         })?;
         let sumdb = sumdb::parse_gosumdb(go.get("GOSUMDB").as_deref())?;
@@ -156,8 +160,19 @@ impl GoSettings {
         let noproxy = text("GONOPROXY")?
             .map(|v| ("GONOPROXY", v))
             .or_else(|| private.clone());
+        let credentials = crate::auth::Credentials::read(
+            go,
+            &proxies
+                .iter()
+                .filter_map(|p| match &p.entry {
+                    Entry::Url(url) => Some((url.clone(), p.login.clone())),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )?;
         Ok(GoSettings {
-            goproxy,
+            goproxy: crate::ui::redacted(&goproxy),
+            credentials,
             proxies,
             sumdb,
             nosumdb,
@@ -166,15 +181,28 @@ impl GoSettings {
     }
 }
 
-/// `source = "auto"`: use the module proxy when `GOPROXY` is set (in the environment or by
-/// `go env -w`) to anything but Go's default `https://proxy.golang.org,direct`.
-pub fn auto_uses_proxy(go: &GoEnv) -> bool {
-    match go.get("GOPROXY") {
-        None => false,
-        Some(value) => !value
-            .to_str()
-            .and_then(|v| proxies::parse(v).ok())
-            .is_some_and(|list| proxies::is_default(&list)),
+/// What `source = "auto"` makes of `GOPROXY` (set in the environment or by `go env -w`): the
+/// module proxy when it lists a proxy URL other than Go's default
+/// `https://proxy.golang.org,direct`; go.dev when it is unset, Go's default, or lists no proxy
+/// URL at all (`off`, `direct`). A value that does not parse counts as a proxy, so that its
+/// error is shown. The reason is for `gopin -v` (docs/sources.md has the whole rule).
+pub fn auto_choice(go: &GoEnv) -> (bool, String) {
+    let Some(value) = go.get("GOPROXY") else {
+        return (false, "GOPROXY is unset".into());
+    };
+    let Some(list) = value.to_str().and_then(|v| proxies::parse(v).ok()) else {
+        return (true, "GOPROXY is set".into());
+    };
+    let shown = crate::ui::redacted(&shown_bytes(value.as_encoded_bytes()));
+    if proxies::is_default(&list) {
+        (false, format!("GOPROXY={shown} is Go's default"))
+    } else if list
+        .iter()
+        .all(|p| !matches!(p.entry, proxies::Entry::Url(_)))
+    {
+        (false, format!("GOPROXY={shown} names no proxy URL"))
+    } else {
+        (true, format!("GOPROXY={shown} names a proxy"))
     }
 }
 
@@ -435,6 +463,7 @@ impl<'a> ProxySource<'a> {
         let direct = [Proxy {
             entry: Entry::Direct,
             fall_back_on_error: false,
+            login: None,
         }];
         let list: &[Proxy] = match &self.settings.noproxy {
             Some((_, globs)) if match_prefix_patterns(globs, MODULE) => &direct,

@@ -9,7 +9,7 @@
 //! `<meta name="go-import">` tag of `https://golang.org/toolchain?go-get=1` names (go.dev's).
 //! It is looked up, never assumed.
 
-use crate::fetch::{Location, Rules};
+use crate::fetch::{Location, Login, Rules};
 use crate::remote::{Remote, RemoteError};
 
 /// Go's default, which `source = "auto"` treats as "the user has not chosen a proxy".
@@ -34,6 +34,9 @@ pub struct Proxy {
     pub entry: Entry,
     /// Followed by `|`: try the next entry on any error, not only on 404/410.
     pub fall_back_on_error: bool,
+    /// The `user:password@` the URL carried, taken out of it (it is shown in messages and
+    /// records) and sent as basic authentication (src/auth.rs).
+    pub login: Option<Login>,
 }
 
 /// Why a `GOPROXY` value is not a list `go` would accept.
@@ -51,17 +54,23 @@ pub fn parse(value: &str) -> Result<Vec<Proxy>, BadList> {
         };
         rest = next;
         let raw = raw.trim();
+        let mut login = None;
         let entry = match raw {
             "" => continue,
             "off" => Entry::Off,
             "direct" => Entry::Direct,
-            url => Entry::Url(proxy_url(url)?),
+            url => {
+                let (url, found) = proxy_url(url)?;
+                login = found;
+                Entry::Url(url)
+            }
         };
         // direct and off end the list, so what follows them never matters.
         let last = !matches!(entry, Entry::Url(_));
         list.push(Proxy {
             entry,
             fall_back_on_error: fall_back_on_error && !last,
+            login,
         });
         if last {
             break;
@@ -74,22 +83,37 @@ pub fn parse(value: &str) -> Result<Vec<Proxy>, BadList> {
 }
 
 /// A proxy URL as `go` completes it: `goproxy.cn` is `https://goproxy.cn`. Only http, https
-/// and file URLs name a proxy.
-fn proxy_url(raw: &str) -> Result<String, BadList> {
+/// and file URLs name a proxy. Its `user:password@` comes back apart, as a [`Login`].
+fn proxy_url(raw: &str) -> Result<(String, Option<Login>), BadList> {
     let full = if raw.contains(['.', ':', '/']) && !raw.contains(":/") && !raw.starts_with('/') {
         format!("https://{raw}")
     } else {
         raw.to_string()
     };
+    let shown = crate::ui::redacted(raw);
     let url = url::Url::parse(&full)
-        .map_err(|_| BadList(format!("'{raw}' is not a URL, direct or off")))?;
+        .map_err(|_| BadList(format!("'{shown}' is not a URL, direct or off")))?;
     if !["https", "http", "file"].contains(&url.scheme()) {
         return Err(BadList(format!(
-            "'{raw}' is not an https://, http:// or file:// URL"
+            "'{shown}' is not an https://, http:// or file:// URL"
         )));
     }
+    let login = match Location::parse(
+        url.as_str(),
+        &Rules {
+            allow_http: true,
+            ..Rules::default()
+        },
+    ) {
+        Ok(location) => location.login().cloned(),
+        Err(_) => None,
+    };
+    let mut url = url;
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let login = login.map(|l| Login::new_from(l, "the user:password in GOPROXY"));
     // The parsed form: canonical, with anything unprintable percent-encoded.
-    Ok(url.as_str().trim_end_matches('/').to_string())
+    Ok((url.as_str().trim_end_matches('/').to_string(), login))
 }
 
 /// Whether `list` is Go's default (however it is spelled).
@@ -239,6 +263,7 @@ mod tests {
         Proxy {
             entry: Entry::Url(s.into()),
             fall_back_on_error,
+            login: None,
         }
     }
 
@@ -246,7 +271,19 @@ mod tests {
         Proxy {
             entry,
             fall_back_on_error: false,
+            login: None,
         }
+    }
+
+    #[test]
+    fn userinfo_leaves_the_url_and_becomes_a_login() {
+        let list = parse("https://alice:s%40cret@proxy.corp/go,direct").unwrap();
+        assert_eq!(list[0].entry, Entry::Url("https://proxy.corp/go".into()));
+        let login = list[0].login.as_ref().unwrap();
+        assert_eq!(login.from, "the user:password in GOPROXY");
+        assert_eq!(login.secret_for_test(), ("alice", Some("s@cret")));
+        let err = parse("ftp://bob:pw@x.org").unwrap_err().0;
+        assert!(!err.contains("pw"), "{err}");
     }
 
     #[test]

@@ -463,7 +463,7 @@ fn settings_are_read_as_go_reads_them() {
 }
 
 #[test]
-fn auto_uses_the_proxy_only_when_goproxy_is_not_go_s_default() {
+fn auto_uses_the_proxy_only_when_goproxy_names_one_other_than_go_s_default() {
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join("env");
     let check = |vars: &[(&str, &str)], want: bool| {
@@ -472,7 +472,7 @@ fn auto_uses_the_proxy_only_when_goproxy_is_not_go_s_default() {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         let lookup = |n: &str| vars.get(n).cloned();
-        assert_eq!(auto_uses_proxy(&GoEnv::new(&lookup)), want, "{vars:?}");
+        assert_eq!(auto_choice(&GoEnv::new(&lookup)).0, want, "{vars:?}");
     };
     let goenv = env_file.to_str().unwrap();
     check(&[("GOENV", "off")], false);
@@ -492,8 +492,10 @@ fn auto_uses_the_proxy_only_when_goproxy_is_not_go_s_default() {
         &[("GOENV", "off"), ("GOPROXY", "https://goproxy.cn,direct")],
         true,
     );
-    check(&[("GOENV", "off"), ("GOPROXY", "off")], true);
-    check(&[("GOENV", "off"), ("GOPROXY", "direct")], true);
+    // Nothing to fetch from but go.dev's own module server: go.dev itself.
+    check(&[("GOENV", "off"), ("GOPROXY", "off")], false);
+    check(&[("GOENV", "off"), ("GOPROXY", "direct")], false);
+    check(&[("GOENV", "off"), ("GOPROXY", "direct|off")], false);
     check(&[("GOENV", "off"), ("GOPROXY", "not a list")], true);
     // `go env -w GOPROXY=…` writes the env file; the environment still wins.
     std::fs::write(&env_file, "GOPROXY=https://goproxy.cn,direct\n").unwrap();

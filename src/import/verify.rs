@@ -118,6 +118,7 @@ pub fn check(
     };
     let network = Network {
         rules: Rules::from_settings(&config.settings),
+        credentials: settings.credentials.clone(),
     };
     let mut options = Options::new(config.cache_dir.clone());
     // GOSUMDB=off or a GONOSUMDB match is an answer here ("not checked"), not an error.

@@ -105,12 +105,30 @@ pub trait Artifact {
     ) -> Result<(Staging, InstallRecord), SourceError>;
 }
 
-/// The source the settings choose: `source = "go.dev"`, `"goproxy"`, or `"auto"` (the module
-/// proxy when `GOPROXY` is set, in the environment or by `go env -w`, to anything but Go's
-/// default; else go.dev). `refresh` ignores a cached index.
+/// The source the settings choose: `source = "go.dev"`, `"goproxy"`, or `"auto"`, which
+/// follows an `index_url`/`download_url` the user set, else `GOPROXY` (set in the environment
+/// or by `go env -w`): the module proxy when it names a proxy other than Go's default, else
+/// go.dev (the table in docs/sources.md). `refresh` ignores a cached index.
 pub fn open(config: &Config, refresh: bool) -> Result<Box<dyn Source + '_>, SourceError> {
     let env = |name: &str| std::env::var_os(name);
     open_with(config, refresh, &env)
+}
+
+/// Which source `config` and Go's settings choose, and why (for `gopin -v`): true for the
+/// module proxy.
+pub fn choose(config: &Config, go: &GoEnv) -> (bool, String) {
+    match (config.settings.source, &config.settings.godev_chosen_by) {
+        (SourceMode::GoDev, _) => (false, "source = \"go.dev\"".into()),
+        (SourceMode::Goproxy, _) => (true, "source = \"goproxy\"".into()),
+        (SourceMode::Auto, Some(by)) => (
+            false,
+            format!("source = \"auto\" and {by} names a go.dev-style source"),
+        ),
+        (SourceMode::Auto, None) => {
+            let (use_proxy, why) = crate::goproxy::auto_choice(go);
+            (use_proxy, format!("source = \"auto\" and {why}"))
+        }
+    }
 }
 
 /// [`open`] over a given environment.
@@ -120,17 +138,7 @@ pub fn open_with<'a>(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Box<dyn Source + 'a>, SourceError> {
     let go = GoEnv::new(env);
-    let (use_proxy, why) = match config.settings.source {
-        SourceMode::GoDev => (false, "source = \"go.dev\""),
-        SourceMode::Goproxy => (true, "source = \"goproxy\""),
-        SourceMode::Auto if crate::goproxy::auto_uses_proxy(&go) => {
-            (true, "source = \"auto\" and GOPROXY is set")
-        }
-        SourceMode::Auto => (
-            false,
-            "source = \"auto\" and GOPROXY is unset or Go's default",
-        ),
-    };
+    let (use_proxy, why) = choose(config, &go);
     if use_proxy {
         let source = proxy::ModuleProxy::new(config, &go)?;
         crate::ui::verbose(&format!("source: {}, as {why}", source.describe()));
@@ -201,7 +209,7 @@ mod tests {
             let source = open_with(config, false, &env)
                 .map(|_| ())
                 .map_err(|e| e.to_string());
-            (source, crate::goproxy::auto_uses_proxy(&GoEnv::new(&env)))
+            (source, crate::goproxy::auto_choice(&GoEnv::new(&env)).0)
         };
         assert_eq!(kind(&config, &[]), (Ok(()), false));
         assert_eq!(
@@ -211,6 +219,29 @@ mod tests {
         assert_eq!(
             kind(&config, &[("GOPROXY", "https://goproxy.cn,direct")]),
             (Ok(()), true)
+        );
+        // No proxy URL to use: go.dev.
+        assert_eq!(kind(&config, &[("GOPROXY", "off")]), (Ok(()), false));
+        assert_eq!(kind(&config, &[("GOPROXY", "direct")]), (Ok(()), false));
+        assert_eq!(kind(&config, &[("GOPROXY", "direct,off")]), (Ok(()), false));
+        // A go.dev-style source the user set wins over any GOPROXY.
+        let mut mirror = config.clone();
+        mirror.settings.godev_chosen_by = Some("GOPIN_INDEX_URL".into());
+        let go = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, OsString)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), OsString::from(v)))
+                .collect();
+            move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        };
+        let env = go(&[("GOENV", "off"), ("GOPROXY", "https://goproxy.cn,direct")]);
+        let (use_proxy, why) = choose(&mirror, &GoEnv::new(&env));
+        assert!(!use_proxy);
+        assert!(why.contains("GOPIN_INDEX_URL"), "{why}");
+        mirror.settings.source = SourceMode::Goproxy;
+        assert!(
+            choose(&mirror, &GoEnv::new(&env)).0,
+            "an explicit source wins"
         );
         // A GOPROXY the module proxy cannot read is an error only when it is used.
         let (opened, _) = kind(&config, &[("GOPROXY", "ftp://x")]);

@@ -31,6 +31,7 @@ impl ModuleProxy {
     /// and `allow_unverified` / `allow_http`.
     pub fn new(config: &Config, go: &GoEnv) -> Result<ModuleProxy, SourceError> {
         let settings = GoSettings::read(go)?;
+        let credentials = settings.credentials.clone();
         let mut options = Options::new(config.cache_dir.clone());
         options.allow_unverified = config.settings.allow_unverified;
         options.allow_http = config.settings.allow_http;
@@ -38,6 +39,7 @@ impl ModuleProxy {
             settings,
             network: Network {
                 rules: Rules::from_settings(&config.settings),
+                credentials,
             },
             options,
             listed: OnceCell::new(),

@@ -342,10 +342,12 @@ impl GoProxy {
     }
 
     /// An isolated gopin environment whose GOPROXY is this proxy and whose GOSUMDB is this
-    /// database (through the proxy), with no GOPIN source setting: `auto` must pick the proxy.
-    /// Its release index is unreachable, so nothing can come from the go.dev source.
+    /// database (through the proxy), with no GOPIN source setting and no index or download
+    /// URL (either would choose go.dev): `auto` must pick the proxy. Every https request goes
+    /// to a proxy that refuses, so nothing can come from go.dev's real index.
     pub fn env(&self) -> Env {
-        Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/")
+        Env::with_urls("", "")
+            .with_var("HTTPS_PROXY", "http://127.0.0.1:9")
             .with_var("GOPROXY", &self.proxy_url())
             .with_var("GOSUMDB", &self.gosumdb())
     }

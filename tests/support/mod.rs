@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod goproxy;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -490,6 +491,8 @@ impl Env {
             ("NO_COLOR".into(), "1".into()),
         ]
         .into_iter()
+        // An empty URL is no setting at all: gopin's default, as for a user who set none.
+        .filter(|(k, v): &(String, String)| !(k.ends_with("_URL") && v.is_empty()))
         .chain(self.extra.iter().cloned())
         .collect()
     }
