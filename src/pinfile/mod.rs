@@ -214,3 +214,94 @@ pub fn pin_target(path: &Path) -> Result<PathBuf, FileError> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_doc(rel: &str) -> String {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+    }
+
+    /// The words of `text`: runs of what a file name may hold, so `mise.toml` is not found
+    /// inside `.config/mise.toml`.
+    fn words(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || "._/-".contains(c)))
+            .map(|w| w.trim_end_matches('.'))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    /// `names` occur among the words of `text`, in this order.
+    fn assert_names_in_order<'a>(doc: &str, text: &str, names: impl IntoIterator<Item = &'a str>) {
+        let words = words(text);
+        let mut at = 0;
+        for name in names {
+            match words[at..].iter().position(|w| *w == name) {
+                Some(i) => at += i + 1,
+                None => panic!(
+                    "{doc} does not name the pin file {name} where pinfile::PIN_FILES has it: keep it in step with the list"
+                ),
+            }
+        }
+    }
+
+    fn pin_names() -> impl Iterator<Item = &'static str> {
+        PIN_FILES.iter().map(|(name, _)| *name)
+    }
+
+    /// Every prose copy of [`PIN_FILES`] names every pin file, in the list's order: a name
+    /// added to the list and forgotten in a doc fails here.
+    #[test]
+    fn every_copy_of_the_list_names_every_pin_file_in_order() {
+        // docs/selection.md's table: one numbered row per file, and no other.
+        let selection = read_doc("docs/selection.md");
+        let rows: Vec<String> = (pin_names().enumerate())
+            .map(|(i, name)| format!("| {} | `{name}` |", i + 1))
+            .collect();
+        let mut at = 0;
+        for row in &rows {
+            let found = selection[at..].find(row.as_str());
+            let i = found.unwrap_or_else(|| panic!("docs/selection.md has no row {row}"));
+            at += i + row.len();
+        }
+        let next = format!("| {} | `", PIN_FILES.len() + 1);
+        assert!(
+            !selection.contains(&next),
+            "docs/selection.md's table has a row the list does not"
+        );
+        // The README's selection section.
+        let readme = read_doc("README.md");
+        let start = readme
+            .find("### How a directory selects its Go")
+            .expect("the README's selection section");
+        assert_names_in_order("README.md", &readme[start..], pin_names());
+        // docs/shell.md: the names whose appearance the hook watches for.
+        let shell = read_doc("docs/shell.md");
+        let names = crate::selection::FILE_NAMES;
+        assert_names_in_order("docs/shell.md", &shell, names);
+        // `gopin current --help`, which the man page repeats.
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let current = cli.find_subcommand("current").expect("current");
+        let about = current.get_long_about().expect("a long help").to_string();
+        assert_names_in_order("`gopin current --help` (src/cli.rs)", &about, pin_names());
+        // The man page's FILES section, generated from the list.
+        let page = String::from_utf8(crate::commands::man::page().unwrap()).unwrap();
+        let page = page
+            .replace("\\-", "-")
+            .replace("\\fB", " ")
+            .replace("\\fR", " ");
+        let files = page.find(".SH FILES").expect("a FILES section");
+        assert_names_in_order("the man page's FILES", &page[files..], pin_names());
+    }
+
+    #[test]
+    fn the_new_pin_file_and_the_names_of_kinds_agree_with_the_list() {
+        assert!(PIN_FILES.contains(&NEW_PIN_FILE));
+        for (name, kind) in PIN_FILES {
+            // `--file` names one of the list by its name alone (`.config/mise.toml` too).
+            assert_eq!(kind_of_name(Path::new(name)), kind, "{name}");
+        }
+    }
+}
