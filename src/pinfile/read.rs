@@ -6,9 +6,10 @@ use std::path::Path;
 use super::{FileError, PinKind, Pinned, invalid, pin_target};
 use crate::userfile;
 
-/// Pin files are a line or two: anything larger is refused rather than half read.
+/// `.go-version` and the default are a line or two: anything larger is refused rather than
+/// half read.
 const PIN_FILE_LIMIT: u64 = 4 * 1024;
-/// `.tool-versions`, `go.mod` and `go.work` may be long, but not this long.
+/// `.tool-versions`, mise files, `go.mod` and `go.work` may be long, but not this long.
 pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
@@ -32,7 +33,8 @@ pub fn read_pin(path: &Path, kind: PinKind) -> Result<Option<Pinned>, FileError>
     }
 }
 
-/// Reads a whole file as text; `None` if it does not exist (or is a directory).
+/// Reads a whole version file (a pin file; the selection's go.mod and go.work too) as text,
+/// a leading BOM dropped; `None` if it does not exist (or is a directory).
 pub fn read_text(path: &Path, limit: u64) -> Result<Option<String>, FileError> {
     let Some(bytes) = userfile::read(path, limit)? else {
         return Ok(None);
