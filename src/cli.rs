@@ -244,7 +244,8 @@ profile (export PATH=\"$HOME/.local/share/gopin/bin:$PATH\"), an IDE's environme
 Makefile, a crontab or a systemd unit. In a shell with the hook, the hook's entries come first,
 so the proxy is not involved at all.";
 
-/// The selection rule, in the words of docs/selection.md.
+/// The selection rule (docs/selection.md); its pin-file names are held to `pinfile::PIN_FILES`
+/// by a test.
 const CURRENT_LONG_ABOUT: &str = "\
 Show the Go version selected for this directory, the file that picked it, the file that
 constrained it, and whether it is installed. Exit 1 if nothing is selected.

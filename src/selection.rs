@@ -1,10 +1,11 @@
-//! What the files around a directory say about its Go (docs/selection.md): which file picks a version,
-//! and which `go` line sets a minimum. Files only: never the store, never the network. Turning
-//! this into an installed Go is `resolve`'s job.
+//! What the files around a directory say about its Go (docs/selection.md): which file picks a
+//! version, and which `go` line sets a minimum. Files only: never the store, never the
+//! network. Turning this into an installed Go is `resolve`'s job.
 //!
 //! The rule, as Go itself would honour it: **version files and toolchain lines pick; a `go`
 //! line only sets a minimum.** Walking from the directory up to `/`:
-//! - pin files (`.go-version`, then `.tool-versions`, in each directory) pick;
+//! - pin files pick: in each directory the first of [`pinfile::PIN_FILES`] that pins Go
+//!   (reading them is [`pinfile`]'s);
 //! - Go's own files: the workspace first (`GOWORK=off`: none; `GOWORK=/path`: that file; else
 //!   the nearest `go.work`), else the nearest `go.mod`. Its `toolchain` line picks unless it is
 //!   `default` or older than its `go` line (Go ignores such a line); its `go` line is the
@@ -17,15 +18,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::pinfile::{self, FileError, MANIFEST_LIMIT, PIN_FILES, PinKind, Pinned, invalid};
 use crate::request::Floor;
 use crate::ui::shown;
-use crate::userfile;
 use crate::version::{GoVersion, VersionSpec};
-
-/// Pin files are a line or two: anything larger is refused rather than half read.
-const PIN_FILE_LIMIT: u64 = 4 * 1024;
-/// `.tool-versions`, `go.mod` and `go.work` may be long, but not this long.
-pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// The kinds of file that take part in the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,52 +38,35 @@ pub enum SourceKind {
     Shell,
 }
 
-impl SourceKind {
-    /// Pin files, in precedence order within one directory, as the peers order them
-    /// (docs/selection.md): mise's files first, in mise's own order (its `.local` files over
-    /// its project files, the dotted name over the plain one, `.config/mise.toml` last); then
-    /// asdf's `.tool-versions`, which asdf reads before legacy files and mise ranks below its
-    /// own; `.go-version` (goenv's, and a legacy file for asdf and mise) last.
-    pub const PIN_FILES: [(&'static str, SourceKind); 7] = [
-        (".mise.local.toml", SourceKind::Mise),
-        ("mise.local.toml", SourceKind::Mise),
-        (".mise.toml", SourceKind::Mise),
-        ("mise.toml", SourceKind::Mise),
-        (".config/mise.toml", SourceKind::Mise),
-        (".tool-versions", SourceKind::ToolVersions),
-        (".go-version", SourceKind::GoVersion),
-    ];
-}
-
-/// Every file name whose appearance in a searched directory could change the selection.
-pub const FILE_NAMES: [&str; 9] = [
-    ".mise.local.toml",
-    "mise.local.toml",
-    ".mise.toml",
-    "mise.toml",
-    ".config/mise.toml",
-    ".tool-versions",
-    ".go-version",
-    "go.work",
-    "go.mod",
-];
-
-/// What a pin file says: a version, or `system` (the Go already on PATH, with nothing of
-/// gopin's applied), as goenv, asdf and mise accept it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pinned {
-    Version(VersionSpec),
-    System,
-}
-
-impl Pinned {
-    fn parse(token: &str) -> Result<Pinned, crate::version::ParseVersionError> {
-        if token == "system" {
-            return Ok(Pinned::System);
+impl From<PinKind> for SourceKind {
+    fn from(kind: PinKind) -> SourceKind {
+        match kind {
+            PinKind::GoVersion => SourceKind::GoVersion,
+            PinKind::ToolVersions => SourceKind::ToolVersions,
+            PinKind::Mise => SourceKind::Mise,
+            PinKind::Default => SourceKind::Default,
         }
-        token.parse().map(Pinned::Version)
     }
 }
+
+/// Go's own files, which take part in the selection beside the pin files.
+const GO_FILES: [&str; 2] = ["go.work", "go.mod"];
+
+/// Every file name whose appearance in a searched directory could change the selection: the
+/// pin files, then Go's own.
+pub const FILE_NAMES: [&str; PIN_FILES.len() + GO_FILES.len()] = {
+    let mut names = [""; PIN_FILES.len() + GO_FILES.len()];
+    let mut i = 0;
+    while i < PIN_FILES.len() {
+        names[i] = PIN_FILES[i].0;
+        i += 1;
+    }
+    while i < names.len() {
+        names[i] = GO_FILES[i - PIN_FILES.len()];
+        i += 1;
+    }
+    names
+};
 
 /// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,47 +184,20 @@ impl Watch {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SelectionError {
-    #[error("{}{}: {problem}; fix or delete the file", shown(path), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid {
-        path: PathBuf,
-        line: Option<usize>,
-        problem: String,
-    },
+    /// A pin file, go.mod or go.work that cannot be used.
     #[error(transparent)]
-    Unreadable(#[from] userfile::UserFileError),
+    File(#[from] FileError),
     #[error("{0}")]
     Environment(String),
-    /// A pin file that is a symlink leading out of its project (docs/security.md).
-    #[error(
-        "{} is a symlink to {}, outside the project {}: gopin neither reads a version through it nor writes through it; replace the link with a regular file",
-        shown(link),
-        shown(target),
-        shown(project)
-    )]
-    LinkOutside {
-        link: PathBuf,
-        target: PathBuf,
-        project: PathBuf,
-    },
 }
 
 impl SelectionError {
     /// The file the problem is in, if a file is.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            SelectionError::Invalid { path, .. } => Some(path),
-            SelectionError::Unreadable(e) => Some(e.path()),
-            SelectionError::LinkOutside { link, .. } => Some(link),
+            SelectionError::File(e) => Some(e.path()),
             SelectionError::Environment(_) => None,
         }
-    }
-}
-
-fn invalid(path: &Path, line: Option<usize>, problem: impl Into<String>) -> SelectionError {
-    SelectionError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        problem: problem.into(),
     }
 }
 
@@ -438,240 +390,40 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 /// The first pin file in `dir` that pins Go, if any.
 fn read_pin_files(dir: &Path) -> Option<Result<Found, SelectionError>> {
-    SourceKind::PIN_FILES.iter().find_map(|&(name, kind)| {
+    PIN_FILES.iter().find_map(|&(name, kind)| {
         let path = dir.join(name);
-        match read_pin(&path, kind) {
+        match pinfile::read_pin(&path, kind) {
             Ok(None) => None,
             Ok(Some(pinned)) => Some(Ok(Found {
                 pinned,
                 source: path,
-                kind,
+                kind: kind.into(),
             })),
-            Err(e) => Some(Err(e)),
+            Err(e) => Some(Err(e.into())),
         }
     })
 }
 
 fn read_default(path: &Path) -> Result<Option<Found>, SelectionError> {
-    Ok(read_pin(path, SourceKind::Default)?.map(|pinned| Found {
-        pinned,
-        source: path.to_path_buf(),
-        kind: SourceKind::Default,
-    }))
-}
-
-/// The directory a pin file at `path` belongs to: its own, or for mise's `.config/mise.toml`
-/// the one holding `.config`.
-fn pin_dir(path: &Path) -> &Path {
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    if path.ends_with(".config/mise.toml") {
-        parent.parent().unwrap_or(parent)
-    } else {
-        parent
-    }
-}
-
-/// The project a pin file in `dir` belongs to: the nearest directory at or above `dir` that
-/// holds a go.mod, a go.work or a .git; else `dir` itself.
-pub fn project_of(dir: &Path) -> PathBuf {
-    dir.ancestors()
-        .find(|d| {
-            ["go.mod", "go.work", ".git"]
-                .iter()
-                .any(|n| std::fs::symlink_metadata(d.join(n)).is_ok())
-        })
-        .unwrap_or(dir)
-        .to_path_buf()
-}
-
-/// The file that reading or writing the pin file at `path` really touches: `path` itself,
-/// or where a symlink on the way (the file, or mise's `.config`) leads, which must stay
-/// inside the project ([`project_of`]); a link leading out of it is refused, naming the link
-/// and its target (docs/security.md, "Symlinked pin files"). The user default is the
-/// user's own and is not checked.
-pub fn pin_target(path: &Path) -> Result<PathBuf, SelectionError> {
-    let dir = pin_dir(path);
-    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-    let rel = path.strip_prefix(dir).unwrap_or(path);
-    let linked = rel
-        .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
-        .find(|a| is_link(&dir.join(a)));
-    let Some(first_link) = linked else {
-        return Ok(path.to_path_buf());
-    };
-    let link = dir.join(first_link);
-    // Where it leads: the real path, or for a dangling link (which a write would create)
-    // its parent's real path and its name.
-    let target = std::fs::canonicalize(path).or_else(|_| {
-        let hop = std::fs::read_link(path).unwrap_or_else(|_| path.to_path_buf());
-        let hop = path.parent().unwrap_or(dir).join(hop);
-        let name = hop
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        hop.parent()
-            .and_then(|p| std::fs::canonicalize(p).ok())
-            .map(|p| p.join(name))
-            .ok_or(hop)
-    });
-    let project = project_of(dir);
-    let real_project = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
-    match target {
-        Ok(target) if target.starts_with(&real_project) => Ok(target),
-        Ok(target) | Err(target) => Err(SelectionError::LinkOutside {
-            link,
-            target,
-            project,
+    Ok(
+        pinfile::read_pin(path, PinKind::Default)?.map(|pinned| Found {
+            pinned,
+            source: path.to_path_buf(),
+            kind: SourceKind::Default,
         }),
-    }
-}
-
-/// Reads one pin file (`.go-version` format, `.tool-versions`, or the default). `Ok(None)`
-/// when it does not exist or does not pin Go (a `.tool-versions` without a Go entry).
-pub fn read_pin(path: &Path, kind: SourceKind) -> Result<Option<Pinned>, SelectionError> {
-    let path = &match kind {
-        SourceKind::Default => path.to_path_buf(),
-        _ => pin_target(path).map(|_| path.to_path_buf())?,
-    };
-    let limit = match kind {
-        SourceKind::ToolVersions | SourceKind::Mise => MANIFEST_LIMIT,
-        _ => PIN_FILE_LIMIT,
-    };
-    let Some(text) = read_text(path, limit)? else {
-        return Ok(None);
-    };
-    match kind {
-        SourceKind::ToolVersions => parse_tool_versions(&text, path),
-        SourceKind::Mise => parse_mise(&text, path),
-        _ => parse_go_version(&text, path).map(Some),
-    }
+    )
 }
 
 /// Reads a go.mod or go.work's `go` and `toolchain` lines; `None` if the file does not exist.
 pub fn read_go_directives(path: &Path) -> Result<Option<GoDirectives>, SelectionError> {
-    read_text(path, MANIFEST_LIMIT)?
+    Ok(pinfile::read_text(path, MANIFEST_LIMIT)?
         .map(|text| parse_go_mod(&text, path))
-        .transpose()
-}
-
-/// Reads a whole file as text; `None` if it does not exist (or is a directory).
-fn read_text(path: &Path, limit: u64) -> Result<Option<String>, SelectionError> {
-    let Some(bytes) = userfile::read(path, limit)? else {
-        return Ok(None);
-    };
-    if bytes.contains(&0) {
-        return Err(invalid(path, None, "is a binary file, not a version file"));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| invalid(path, None, "is not UTF-8 text"))?;
-    Ok(Some(text.trim_start_matches('\u{feff}').to_string()))
-}
-
-/// `.go-version`: the first token of the first line that is neither blank nor a `#` comment.
-fn parse_go_version(text: &str, path: &Path) -> Result<Pinned, SelectionError> {
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let token = line.split_whitespace().next().expect("line is not blank");
-        return Pinned::parse(token).map_err(|e| invalid(path, Some(n + 1), e.to_string()));
-    }
-    Err(invalid(
-        path,
-        None,
-        "holds no Go version (expected a line such as 1.22.10)",
-    ))
-}
-
-/// `.tool-versions` (asdf): the first version on the `golang` (or `go`) line.
-fn parse_tool_versions(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        let mut tokens = line.split_whitespace();
-        if !matches!(tokens.next(), Some("golang" | "go")) {
-            continue;
-        }
-        let Some(version) = tokens.next() else {
-            return Err(invalid(
-                path,
-                Some(n + 1),
-                "the golang entry has no version",
-            ));
-        };
-        return Pinned::parse(version)
-            .map(Some)
-            .map_err(|e| invalid(path, Some(n + 1), e.to_string()));
-    }
-    Ok(None)
-}
-
-/// mise's config: the `go` entry of `[tools]`: a version string, the first of a list, or a
-/// table (inline or `[tools.go]`) with a `version` or a `prefix` key, as mise accepts them.
-/// mise's `prefix:` form is a prefix and `system` is the Go on PATH; other forms (`ref:`,
-/// `path:`) are not releases gopin can install.
-fn parse_mise(text: &str, path: &Path) -> Result<Option<Pinned>, SelectionError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        invalid(path, None, format!("is not valid TOML ({})", e.message()))
-    })?;
-    let Some(tools) = table.get("tools").and_then(|t| t.as_table()) else {
-        return Ok(None);
-    };
-    let Some(entry) = tools.get("go").or_else(|| tools.get("golang")) else {
-        return Ok(None);
-    };
-    // An entry limited by mise's `os` option to other systems does not apply here.
-    let applies = |v: &&toml::Value| {
-        let host = if cfg!(target_os = "macos") {
-            "macos"
-        } else {
-            std::env::consts::OS
-        };
-        match v.as_table().and_then(|t| t.get("os")) {
-            Some(toml::Value::Array(oses)) => oses.iter().any(|o| o.as_str() == Some(host)),
-            Some(toml::Value::String(os)) => os == host,
-            _ => true,
-        }
-    };
-    let first = match entry {
-        toml::Value::Array(list) if list.is_empty() => None,
-        toml::Value::Array(list) => match list.iter().find(applies) {
-            Some(v) => Some(v),
-            None => return Ok(None),
-        },
-        other if !applies(&other) => return Ok(None),
-        other => Some(other),
-    };
-    let version = match first {
-        Some(toml::Value::String(v)) => Some(v.as_str()),
-        Some(toml::Value::Table(t)) => t
-            .get("version")
-            .or_else(|| t.get("prefix"))
-            .and_then(|v| v.as_str()),
-        _ => None,
-    };
-    let version = version.ok_or_else(|| {
-        invalid(
-            path,
-            None,
-            "its [tools] go entry holds no version string (expected go = \"1.22.10\", or a table with version = or prefix =)",
-        )
-    })?;
-    let spec = version.strip_prefix("prefix:").unwrap_or(version);
-    // A prefix (`prefix = "1.22"`, `"prefix:1.22"`) is gopin's prefix; a full release
-    // written as one (`1.22.3`) is that release, the only one it names today.
-    Pinned::parse(spec).map(Some).map_err(|e| {
-        invalid(
-            path,
-            None,
-            format!("[tools] go = \"{version}\" is not a Go version gopin can install: {e}"),
-        )
-    })
+        .transpose()?)
 }
 
 /// `go.mod`/`go.work`: the `go` line, the `toolchain` line, and the newest directive the
 /// file uses (outside blocks: a line inside `require ( … )` is a module path).
-fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, SelectionError> {
+fn parse_go_mod(text: &str, path: &Path) -> Result<GoDirectives, FileError> {
     let mut found = GoDirectives::default();
     let (mut seen_go, mut seen_toolchain, mut in_block) = (false, false, false);
     for (n, line) in text.lines().enumerate() {

@@ -11,6 +11,7 @@ use clap_mangen::roff::{Roff, bold, roman};
 
 use crate::cli::Cli;
 use crate::config::ENV_OVERRIDES;
+use crate::pinfile::PIN_FILES;
 
 pub fn run() -> Result<ExitCode> {
     std::io::stdout().write_all(&page()?)?;
@@ -129,10 +130,12 @@ fn closing_sections() -> Roff {
             .text([roman(format!("Overrides the config key {key}."))]);
     }
     roff.control("SH", ["FILES"]);
+    // The pin files from the one list, in its order (docs/selection.md).
+    let pin_files = PIN_FILES.map(|(name, _)| name).join(", ");
     let files = [
         (
-            ".go-version, .tool-versions",
-            "Pin a version for a directory and those below it.",
+            pin_files.as_str(),
+            "Pin a version for a directory and those below it; in one directory, the first of them that pins Go wins.",
         ),
         (
             "go.work, go.mod",

@@ -13,7 +13,7 @@ mod init;
 mod install;
 mod ls;
 mod ls_remote;
-mod man;
+pub(crate) mod man;
 mod outdated;
 pub mod proxy;
 mod shell_override;

@@ -11,9 +11,9 @@ use serde::Serialize;
 use super::{Context, print_json};
 use crate::cli::{OutdatedArgs, PruneArgs, UpgradeArgs};
 use crate::install;
+use crate::pinfile::{self, PinKind, Pinned};
 use crate::platform::Platform;
 use crate::request::Request;
-use crate::selection::SourceKind;
 use crate::source::{self, Releases};
 use crate::store::Installed;
 use crate::ui::{self, tilde};
@@ -37,8 +37,7 @@ fn selected_by(ctx: &Context, platform: &Platform) -> BTreeMap<PathBuf, Vec<Stri
         by.entry(i.dir.clone()).or_default().push(r.source_label());
     }
     let default = ctx.store.default_file();
-    if let Ok(Some(crate::selection::Pinned::Version(spec))) =
-        crate::selection::read_pin(&default, SourceKind::Default)
+    if let Ok(Some(Pinned::Version(spec))) = pinfile::read_pin(&default, PinKind::Default)
         && let Ok(Some(i)) = ctx.store.find(platform, &Request::spec(spec))
     {
         by.entry(i.dir).or_default().push(tilde(&default));
@@ -149,9 +148,8 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
 /// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.
 fn repin(newest: &[GoVersion]) -> Result<()> {
     let cwd = Context::cwd();
-    let (file, kind) = super::use_::pin_file_here(&cwd)?;
-    let Ok(Some(crate::selection::Pinned::Version(VersionSpec::Exact(pinned)))) =
-        crate::selection::read_pin(&file, kind)
+    let (file, kind) = pinfile::pinning_file(&cwd)?;
+    let Ok(Some(Pinned::Version(VersionSpec::Exact(pinned)))) = pinfile::read_pin(&file, kind)
     else {
         ui::note(&format!(
             "nothing to re-pin: {} does not pin an exact version here",
@@ -169,8 +167,8 @@ fn repin(newest: &[GoVersion]) -> Result<()> {
         ));
         return Ok(());
     };
-    let text = super::use_::pin_text(new);
-    super::use_::write_pin(&file, kind, &text)?;
+    let text = pinfile::pin_text(new);
+    pinfile::write_pin(&file, kind, &text)?;
     ui::note(&format!("pinned {text} ({new}) in {}", tilde(&file)));
     Ok(())
 }

@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: ShellArgs) -> Result<ExitCode> {
                 false,
             )?;
             let version = outcome.installed().version;
-            let text = super::use_::pin_text(&version);
+            let text = crate::pinfile::pin_text(&version);
             script.export(SHELL_VAR, OsStr::new(&text));
             ui::note(&format!(
                 "gopin shell: {version} in this shell, over every pin (`gopin shell --unset` goes back)"
