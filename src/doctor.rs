@@ -116,7 +116,16 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
             checks.push(hook_check(inputs, r.installed.as_ref()));
             checks.extend(selection_checks(&r, inputs.cwd));
             if let Some(installed) = &r.installed {
-                checks.extend(outcome_checks(config, store, installed, inputs));
+                match installed.link_problem() {
+                    // What runs is the guard, by design: the tree is what needs fixing.
+                    Some(problem) => {
+                        let (detail, fix) = problem
+                            .split_once("; ")
+                            .unwrap_or((problem.as_str(), "import it again"));
+                        checks.push(Check::problem("linked tree", detail, fix));
+                    }
+                    None => checks.extend(outcome_checks(config, store, installed, inputs)),
+                }
             }
         }
     }

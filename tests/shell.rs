@@ -91,10 +91,15 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let (mirror, env) = world_with(
+        World::with(
             &["go1.22.10", "go1.22.9", "go1.21.13"],
             &["1.22.10", "1.22.9", "1.21.13"],
-        );
+        )
+    }
+
+    /// The same projects, with `published` on the mirror and `installed` of them installed.
+    fn with(published: &[&'static str], installed: &[&str]) -> World {
+        let (mirror, env) = world_with(published, installed);
         let root = env.work();
         let write = |rel: &str, text: &str| {
             let path = root.join(rel);
@@ -499,8 +504,10 @@ fn bash_version() -> (u32, u32) {
     (it.next().unwrap(), it.next().unwrap())
 }
 
+/// The hint is shown once, not at every prompt; meanwhile the guard answers for `go` (see
+/// `pinned_but_missing_never_runs_another_go`).
 #[test]
-fn missing_version_hints_once_and_leaves_the_user_env() {
+fn missing_version_hints_once() {
     if !Sh::Bash.available() {
         return;
     }
@@ -524,8 +531,8 @@ fn missing_version_hints_once_and_leaves_the_user_env() {
         ],
     );
     let r = &parse_reports(&text)[0];
-    assert_eq!(r.goroot, "/opt/user-goroot");
-    assert_eq!(r.go_version, "go version system");
+    assert_eq!(r.goroot, "<unset>");
+    assert_eq!(r.go_version, "no-go");
     let err = std::fs::read_to_string(&err_file).unwrap();
     let hint = "go1.20.3 is pinned by";
     assert_eq!(err.matches(hint).count(), 1, "{err}");
@@ -1639,4 +1646,187 @@ fn zsh_and_fish_init_scripts_parse() {
             .unwrap();
         assert!(out.status.success(), "{sh:?}: {}", stderr_of(&out));
     }
+}
+
+per_shell!(pinned_but_missing_never_runs_another_go:
+    bash_a_missing_pin_never_runs_another_go => Sh::Bash,
+    zsh_a_missing_pin_never_runs_another_go => Sh::Zsh,
+    fish_a_missing_pin_never_runs_another_go => Sh::Fish,
+);
+
+/// A directory that pins a version that is not installed: `go` and `gofmt` there say what is
+/// pinned, by which file, and how to install it (status 1) instead of running the "system" Go
+/// further down PATH, and GOROOT points at nothing; leaving restores the environment exactly,
+/// and `gopin install && report` on one line runs the Go just installed.
+fn pinned_but_missing_never_runs_another_go(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::with(
+        &["go1.22.10", "go1.22.9", "go1.21.13", "go1.20.3"],
+        &["1.22.10", "1.22.9", "1.21.13"],
+    );
+    std::fs::create_dir_all(w.root.join("missing")).unwrap();
+    std::fs::write(w.root.join("missing/.go-version"), "1.20.3\n").unwrap();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let (status, and) = match sh {
+        Sh::Fish => ("$status", "; and"),
+        _ => ("$?", " &&"),
+    };
+    let go_status = format!("go version 2>> \"$OUT.err\"; echo \"go-status={status}\" >> \"$OUT\"");
+    let gofmt_status =
+        format!("gofmt -l . 2>> \"$OUT.err\"; echo \"gofmt-status={status}\" >> \"$OUT\"");
+    let install = format!("gopin install 2>/dev/null{and} report installed");
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "report start",
+            "cd \"$W/missing\"",
+            "report guarded",
+            &go_status,
+            &gofmt_status,
+            "cd \"$W/proj\"",
+            "report proj",
+            "cd \"$W/missing\"",
+            "report guarded-again",
+            "cd \"$W/plain\"",
+            "report left",
+            "cd \"$W/missing\"",
+            &install,
+            "cd \"$W/plain\"",
+            "report end",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}\n{}", t.err))
+            .clone()
+    };
+    let start = by("start");
+    assert_eq!(start.go_version, "go version system", "{sh:?}");
+    let guard = w.env.store().join("guard");
+    for label in ["guarded", "guarded-again"] {
+        let r = by(label);
+        assert_eq!(r.go_version, "no-go", "{sh:?} {label}: the system Go ran");
+        assert_eq!(r.goroot, "<unset>", "{sh:?} {label}: GOROOT");
+        assert_eq!(r.version, "<unset>", "{sh:?} {label}: GOPIN_VERSION");
+        assert_eq!(
+            r.path,
+            format!("{}:{}", guard.display(), w.user_path()),
+            "{sh:?} {label}: PATH"
+        );
+    }
+    assert!(text.contains("go-status=1\n"), "{sh:?}: {text}");
+    assert!(text.contains("gofmt-status=1\n"), "{sh:?}: {text}");
+    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    let line = format!(
+        "gopin: error: go1.20.3 is pinned by {} but not installed — run: gopin install\n",
+        w.root.join("missing/.go-version").display()
+    );
+    assert_eq!(err, line.repeat(2), "{sh:?}: one line from each tool");
+    assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
+    for label in ["left", "end"] {
+        let r = by(label);
+        assert_eq!(
+            Report {
+                label: "start".into(),
+                ..r
+            },
+            start,
+            "{sh:?} {label}: leaving restores everything"
+        );
+    }
+    let installed = by("installed");
+    assert_eq!(installed.version, "go1.20.3", "{sh:?}: on the same line");
+    assert_eq!(
+        installed.go_version, "go version go1.20.3 linux/amd64",
+        "{sh:?}"
+    );
+}
+
+per_shell!(env_with_a_version_holds_in_a_hook_shell:
+    bash_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Bash,
+    zsh_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Zsh,
+    fish_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Fish,
+);
+
+/// `eval "$(gopin env 1.21.13)"` (the README's usage) in a shell with the hook is not undone at
+/// the next prompt: it holds over every pin, as `gopin shell 1.21.13` does, until
+/// `gopin shell --unset`. The script is in the calling shell's syntax (fish's too, whatever
+/// `$SHELL` says).
+fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let apply = match sh {
+        Sh::Fish => "gopin env 1.21.13 2>/dev/null | source; report now",
+        _ => "eval \"$(gopin env 1.21.13 2>/dev/null)\"; report now",
+    };
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report proj",
+            apply,
+            "report next-prompt",
+            "true",
+            "report later",
+            "cd \"$W/toolproj\"",
+            "report elsewhere",
+            "gopin shell --unset 2>/dev/null",
+            "report unset",
+            "cd \"$W/plain\"",
+            "report left",
+        ],
+    );
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .clone()
+    };
+    assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
+    let goroot = w.goroot("go1.21.13.linux-amd64");
+    let gobin = w.env.store().join("versions/go1.21.13.linux-amd64/gobin");
+    for label in ["now", "next-prompt", "later", "elsewhere"] {
+        let r = by(label);
+        assert_eq!(r.version, "go1.21.13", "{sh:?} {label}");
+        assert_eq!(
+            r.go_version, "go version go1.21.13 linux/amd64",
+            "{sh:?} {label}"
+        );
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(
+            r.path,
+            format!("{goroot}/bin:{}:{}", gobin.display(), w.user_path()),
+            "{sh:?} {label}: PATH"
+        );
+    }
+    assert_eq!(by("unset").version, "go1.22.9", "{sh:?}: toolproj's own");
+    let left = by("left");
+    assert_eq!(left.goroot, "/opt/user-goroot", "{sh:?}");
+    assert_eq!(left.path, w.user_path(), "{sh:?}");
 }

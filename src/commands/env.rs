@@ -5,11 +5,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use clap::ValueEnum;
 
 use super::{Context, print_json};
 use crate::activate::Activation;
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
+use crate::resolve::SHELL_VAR;
 use crate::shell::{Script, Shell};
 use crate::ui::{shown, shown_bytes};
 
@@ -42,14 +44,29 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     } else if args.github {
         write_github(&activation)?;
     } else {
-        let shell = args
-            .shell
-            .unwrap_or_else(|| Shell::from_login_shell(std::env::var_os("SHELL").as_deref()));
+        // The shell whose hook is loaded is the one that evals this; else the login shell.
+        let shell = args.shell.unwrap_or_else(|| {
+            std::env::var("_GOPIN_HOOK")
+                .ok()
+                .and_then(|h| Shell::from_str(&h, true).ok())
+                .unwrap_or_else(|| Shell::from_login_shell(std::env::var_os("SHELL").as_deref()))
+        });
         let mut script = Script::new(shell);
         for (name, value) in &activation.vars {
             script.set_or_unset(name, value.as_deref());
         }
         script.export_path(&path);
+        // In a shell with the hook, a version named here would be undone at the next prompt
+        // (the hook applies the directory's): it holds as `gopin shell`'s does, until
+        // `gopin shell --unset`.
+        if args.spec.is_some() && std::env::var_os("_GOPIN_HOOK").is_some() {
+            let text = super::use_::pin_text(&installed.version);
+            script.export(SHELL_VAR, std::ffi::OsStr::new(&text));
+            crate::ui::note(&format!(
+                "gopin env: {} in this shell, over every pin, as with `gopin shell {text}` (`gopin shell --unset` goes back)",
+                installed.version
+            ));
+        }
         std::io::stdout().write_all(&script.into_bytes())?;
     }
     Ok(ExitCode::SUCCESS)

@@ -118,7 +118,7 @@ impl Context {
                 }
                 let source = r.source().map(Path::to_path_buf);
                 if let Some(installed) = r.installed.clone() {
-                    return Ok((installed, source));
+                    return usable(installed, source);
                 }
                 let Some(request) = r.request else {
                     return Err(anyhow!(
@@ -133,16 +133,24 @@ impl Context {
                 (request, source)
             }
         };
-        if install {
-            let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
-            return Ok((outcome.installed().clone(), source));
-        }
-        match self.store.find(platform, &request)? {
-            Some(found) => Ok((found, source)),
-            None => Err(anyhow!(
+        let found = if install {
+            install_request(&self.config, &self.store, &request, platform, false)?
+                .installed()
+                .clone()
+        } else {
+            self.store.find(platform, &request)?.ok_or_else(|| anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
-            )),
-        }
+            ))?
+        };
+        usable(found, source)
+    }
+}
+
+/// `installed`, unless it is a linked tree that now holds another release.
+fn usable(installed: Installed, source: Option<PathBuf>) -> Result<(Installed, Option<PathBuf>)> {
+    match installed.link_problem() {
+        Some(problem) => Err(anyhow!(problem)),
+        None => Ok((installed, source)),
     }
 }
 
