@@ -126,7 +126,7 @@ EOS
 "$GOPIN" init fish | source
 echo "outside|"(go version)"|\$GOROOT" >> "$out"
 cd "$missing"
-go version 2>> "$err"; echo "inside|\$status|"(command -v go)"|\$GOROOT" >> "$out"
+go version 2>> "$err"; set -l s \$status; echo "inside|\$s|"(command -v go)"|\$GOROOT" >> "$out"
 gofmt -l . 2>> "$err"; echo "gofmt|\$status" >> "$out"
 cd /
 echo "left|"(go version)"|\$GOROOT" >> "$out"

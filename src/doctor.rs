@@ -72,12 +72,8 @@ impl Inputs<'_> {
         }
     }
 
-    fn rc_file(&self) -> &'static str {
-        match self.shell() {
-            Shell::Zsh => "~/.zshrc",
-            Shell::Fish => "~/.config/fish/config.fish",
-            Shell::Bash => "~/.bashrc",
-        }
+    fn rc_file(&self) -> String {
+        self.shell().rc_file(self.env)
     }
 }
 
@@ -149,11 +145,7 @@ fn hook_check(inputs: &Inputs, selected: Option<&Installed>) -> Check {
                 "no hook here; the environment was applied by `gopin env` or `gopin exec`",
             );
         }
-        let line = match inputs.shell() {
-            Shell::Zsh => "eval \"$(gopin init zsh)\"",
-            Shell::Fish => "gopin init fish | source",
-            Shell::Bash => "eval \"$(gopin init bash)\"",
-        };
+        let line = inputs.shell().init_line();
         return Check::problem(
             "hook",
             "the gopin hook is not loaded in this shell",

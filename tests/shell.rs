@@ -1830,3 +1830,112 @@ fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
     assert_eq!(left.goroot, "/opt/user-goroot", "{sh:?}");
     assert_eq!(left.path, w.user_path(), "{sh:?}");
 }
+
+per_shell!(use_without_and_with_the_hook:
+    bash_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Bash,
+    zsh_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Zsh,
+    fish_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Fish,
+);
+
+/// Runs `commands` in an interactive `sh` without any rc file, on a terminal (under `script`),
+/// with the gopin under test on PATH as `gopin`; returns the terminal transcript.
+fn terminal_session(w: &World, sh: Sh, commands: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let typescript = dir.path().join("typescript");
+    let shell = match sh {
+        Sh::Bash => "bash --noprofile --norc -i",
+        Sh::Zsh => "zsh -f -i",
+        Sh::Fish => "fish --no-config -i",
+    };
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", shell])
+        .arg(&typescript)
+        .current_dir(w.root.join("plain"))
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in w.env.vars() {
+        cmd.env(k, v);
+    }
+    let bin_dir = gopin_bin().parent().unwrap().to_path_buf();
+    cmd.env("PATH", format!("{}:{}", bin_dir.display(), w.user_path()))
+        .env("W", &w.root)
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "dumb")
+        .env("LC_ALL", "C.UTF-8");
+    let mut child = cmd.spawn().unwrap();
+    {
+        let stdin = child.stdin.as_mut().unwrap();
+        for c in commands {
+            writeln!(stdin, "{c}").unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        writeln!(stdin, "exit").unwrap();
+    }
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some(), "{sh:?}: killed");
+    String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned()
+}
+
+/// `gopin use` and `gopin install` typed in a shell without the hook say the one line to add,
+/// and to which rc file, for that shell (and `gopin shell` says it instead of failing
+/// obscurely); with the hook loaded they say nothing of the kind, and `gopin use X && go …` on
+/// one line runs X.
+fn use_without_and_with_the_hook(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let (line, rc) = match sh {
+        Sh::Bash => ("eval \"$(gopin init bash)\"", "~/.bashrc"),
+        Sh::Zsh => ("eval \"$(gopin init zsh)\"", "~/.zshrc"),
+        Sh::Fish => ("gopin init fish | source", "~/.config/fish/config.fish"),
+    };
+    let transcript = terminal_session(
+        &w,
+        sh,
+        &[
+            "gopin use 1.22.10",
+            "gopin install 1.22.9",
+            "gopin shell 1.22.9",
+            line,
+            "gopin use 1.21.13",
+        ],
+    );
+    let advice = format!("add `{line}` to {rc} and open a new shell");
+    assert_eq!(
+        transcript.matches(&advice).count(),
+        3,
+        "{sh:?}: use, install and shell without the hook, and not use with it:\n{transcript}"
+    );
+    assert!(
+        transcript.contains("this shell has no gopin hook"),
+        "{sh:?}:\n{transcript}"
+    );
+
+    // With the hook, on one command line.
+    let mut rc_text = String::new();
+    rc_text.push_str(report_fn(sh));
+    rc_text.push_str(&init_line(sh));
+    let and = if sh == Sh::Fish { "; and" } else { " &&" };
+    let text = session(
+        &w,
+        sh,
+        &rc_text,
+        &[
+            "cd \"$W/plain\"",
+            &format!("gopin use 1.21.13 2>/dev/null{and} report same-line"),
+            &format!("gopin use 1.22.9 2>/dev/null{and} report again"),
+        ],
+    );
+    let reports = parse_reports(&text);
+    assert_eq!(reports[0].label, "same-line", "{text}");
+    assert_eq!(reports[0].version, "go1.21.13", "{sh:?}: {text}");
+    assert_eq!(
+        reports[0].go_version, "go version go1.21.13 linux/amd64",
+        "{sh:?}"
+    );
+    assert_eq!(reports[1].version, "go1.22.9", "{sh:?}: {text}");
+}
