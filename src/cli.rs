@@ -172,6 +172,10 @@ pub struct UseArgs {
     /// Remove the pin instead (with --global: the user default)
     #[arg(long, conflicts_with_all = ["spec", "prefix"])]
     pub unset: bool,
+    /// Pin here even in your home directory or `/`, where a pin covers every directory below
+    /// that has none of its own (without it, `use` there asks for --global or --here)
+    #[arg(long, conflicts_with = "global")]
+    pub here: bool,
     /// The file to write: .go-version, .tool-versions or a mise file (default: the file that
     /// already pins Go here, else .go-version)
     #[arg(long, value_name = "FILE", conflicts_with = "global")]

@@ -637,3 +637,77 @@ fn a_relative_home_is_refused_rather_than_a_store_that_moves_with_cd() {
         "nothing made under the cwd"
     );
 }
+
+/// `use` in the home directory or in `/` would pin every directory below: it asks for
+/// `--global` (or `--here`) instead, whatever bytes HOME holds or however it is reached.
+#[test]
+fn use_in_home_or_root_asks_for_global_or_here() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let check_refused = |dir: &Path, home: &std::ffi::OsStr, shown: &str| {
+        let out = env
+            .gopin(&["use", "1.22.10"])
+            .current_dir(dir)
+            .env("HOME", home)
+            .env("PWD", dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        let err = one_error_line(&out);
+        for needle in [
+            shown,
+            "`gopin use --global 1.22.10`",
+            "`gopin use --here 1.22.10`",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+        assert!(!dir.join(".go-version").exists(), "nothing is written");
+    };
+    // A HOME whose name is not UTF-8, reached directly and through a symlink.
+    let home = env
+        .dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"h\xffome"));
+    std::fs::create_dir_all(&home).unwrap();
+    check_refused(&home, home.as_os_str(), "your home directory (");
+    check_refused(&home, home.as_os_str(), "h\\xffome");
+    let link = env.dir.path().join("home-link");
+    std::os::unix::fs::symlink(&home, &link).unwrap();
+    check_refused(&home, link.as_os_str(), "your home directory");
+    check_refused(&link, home.as_os_str(), "your home directory");
+    // The root directory (nothing is ever written there).
+    check_refused(Path::new("/"), home.as_os_str(), "the root directory /");
+
+    // --here pins it all the same; --global sets the default; below HOME needs neither.
+    env.gopin(&["use", "--here", "1.22.10"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(home.join(".go-version")).unwrap(),
+        "1.22.10\n"
+    );
+    std::fs::remove_file(home.join(".go-version")).unwrap();
+    env.gopin(&["use", "--global", "1.22.10"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert!(!home.join(".go-version").exists());
+    assert!(env.store().join("default-version").exists());
+    std::fs::create_dir_all(home.join("src/app")).unwrap();
+    env.gopin(&["use", "1.22.10"])
+        .current_dir(home.join("src/app"))
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert!(home.join("src/app/.go-version").exists());
+    // --unset in HOME is always allowed (it removes).
+    env.gopin(&["use", "--unset"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+}

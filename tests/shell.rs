@@ -1939,3 +1939,65 @@ fn use_without_and_with_the_hook(sh: Sh) {
     );
     assert_eq!(reports[1].version, "go1.22.9", "{sh:?}: {text}");
 }
+
+per_shell!(use_in_home_asks_first:
+    bash_use_in_home_asks_for_global_or_here => Sh::Bash,
+    zsh_use_in_home_asks_for_global_or_here => Sh::Zsh,
+    fish_use_in_home_asks_for_global_or_here => Sh::Fish,
+);
+
+/// `gopin use` typed in `~` or `/` asks for `--global` or `--here` (status 1, nothing written);
+/// `--here` pins it, `--global` sets the default.
+fn use_in_home_asks_first(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let status = match sh {
+        Sh::Fish => "echo \"status=$status\" >> $OUT",
+        _ => "echo \"status=$?\" >> \"$OUT\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd ~",
+            "gopin use 1.22.9 2>> \"$OUT.err\"",
+            status,
+            "cd /",
+            "gopin use 1.22.9 2>> \"$OUT.err\"",
+            status,
+            "cd ~",
+            "report refused",
+            "gopin use --here 1.22.9 2>/dev/null",
+            "report here",
+            "gopin use --unset 2>/dev/null",
+            "gopin use --global 1.21.13 2>/dev/null",
+            "report global",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
+    assert_eq!(statuses, ["status=1", "status=1"], "{sh:?}: {text}");
+    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    assert!(err.contains("this is your home directory"), "{sh:?}: {err}");
+    assert!(
+        err.contains("this is the root directory /"),
+        "{sh:?}: {err}"
+    );
+    assert_eq!(
+        err.matches("`gopin use --global 1.22.9`").count(),
+        2,
+        "{err}"
+    );
+    let reports = parse_reports(&text);
+    assert_eq!(reports[0].version, "<unset>", "{sh:?}: nothing was pinned");
+    assert_eq!(reports[1].version, "go1.22.9", "{sh:?}: --here");
+    assert_eq!(reports[2].version, "go1.21.13", "{sh:?}: --global");
+    assert!(!w.env.dir.path().join("home/.go-version").exists());
+}
