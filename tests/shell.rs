@@ -2001,3 +2001,108 @@ fn use_in_home_asks_first(sh: Sh) {
     assert_eq!(reports[2].version, "go1.21.13", "{sh:?}: --global");
     assert!(!w.env.dir.path().join("home/.go-version").exists());
 }
+
+per_shell!(linked_tree_replaced_by_another_release:
+    bash_a_linked_tree_replaced_by_another_release_is_refused => Sh::Bash,
+    zsh_a_linked_tree_replaced_by_another_release_is_refused => Sh::Zsh,
+    fish_a_linked_tree_replaced_by_another_release_is_refused => Sh::Fish,
+);
+
+/// A tree imported with `--link` that the system replaced by another release (deleted and
+/// unpacked again, keeping the archive's dates, as a package manager does) is noticed at the
+/// next prompt, without a `cd`: the guard answers for `go`, naming both releases.
+fn linked_tree_replaced_by_another_release(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let sdk = w.root.join("sdk/go");
+    write_tree(&importable_tree("go1.20.14", "linux/amd64"), &sdk);
+    w.env
+        .gopin(&["import", "--link", sdk.to_str().unwrap()])
+        .env("GOSUMDB", "off")
+        .env("GOPROXY", "off")
+        .assert()
+        .success();
+    // A runnable stand-in for its go, now that it is recorded.
+    std::fs::write(
+        sdk.join("bin/go"),
+        fake_go_script("go1.20.14", "linux/amd64"),
+    )
+    .unwrap();
+    let next = w.root.join("sdk-new/go");
+    write_tree(&go_tree("go1.22.11", "linux/amd64"), &next);
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(&next)
+        .arg(next.join("VERSION"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir_all(w.root.join("linked")).unwrap();
+    std::fs::write(w.root.join("linked/.go-version"), "1.20.14\n").unwrap();
+    // Nothing may look freshly changed, or the hook's two-second margin would look again
+    // at the next prompt whatever it watches.
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(w.root.join("linked"))
+        .arg(w.root.join("linked/.go-version"))
+        .arg(w.env.store().join("versions"))
+        .arg(w.root.join("sdk"))
+        .arg(&sdk)
+        .arg(sdk.join("VERSION"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rc = String::new();
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    // fish's stderr is the terminal's transcript already.
+    let stderr_to_file = match sh {
+        Sh::Fish => "true",
+        _ => "exec 2>> \"$OUT.err\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/linked\"",
+            "report before",
+            stderr_to_file,
+            "rm -rf \"$W/sdk/go\"; cp -a \"$W/sdk-new/go\" \"$W/sdk/go\"",
+            "true",
+            "report after",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = parse_reports(&text);
+    assert_eq!(
+        reports[0].go_version, "go version go1.20.14 linux/amd64",
+        "{sh:?}: {text}"
+    );
+    let after = &reports[1];
+    assert_eq!(after.label, "after");
+    assert_eq!(
+        after.go_version, "no-go",
+        "{sh:?}: go1.22.11 ran as go1.20.14"
+    );
+    assert_eq!(after.version, "<unset>", "{sh:?}");
+    assert!(
+        after
+            .path
+            .starts_with(&w.env.store().join("guard").display().to_string()),
+        "{sh:?}: {}",
+        after.path
+    );
+    let err = match sh {
+        Sh::Fish => t.err.clone(),
+        _ => String::from_utf8_lossy(&t.file("err")).into_owned(),
+    };
+    assert!(
+        err.contains("go1.20.14 was imported with --link from")
+            && err.contains("which now holds go1.22.11"),
+        "{sh:?}: {err}"
+    );
+}
