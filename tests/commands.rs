@@ -711,3 +711,74 @@ fn use_in_home_or_root_asks_for_global_or_here() {
         .assert()
         .success();
 }
+
+/// `current` exits 1 whenever it cannot name a release (`"version": null`), as for nothing
+/// selected: a go line that nothing installed meets is not a version to build with.
+#[test]
+fn current_is_status_1_when_no_release_can_be_named() {
+    let (_m, env) = world();
+    std::fs::write(env.work().join("go.mod"), "module m\n\ngo 1.22\n").unwrap();
+    let check = |code: i32, version: serde_json::Value| {
+        let out = env.gopin(&["current", "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stdout_of(&out));
+        let j = json(&out);
+        assert_eq!(j["version"], version, "{j}");
+        assert_eq!(j["request"], "Go 1.22 or newer", "{j}");
+        let out = env.gopin(&["current"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stdout_of(&out));
+    };
+    check(1, serde_json::Value::Null);
+    env.gopin(&["install", "1.21.13"]).assert().success();
+    check(1, serde_json::Value::Null);
+    env.gopin(&["install", "1.22.9"]).assert().success();
+    check(0, "go1.22.9".into());
+    // An exact pin names its release even before it is installed.
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let out = env.gopin(&["current", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["version"], "go1.22.10");
+    assert_eq!(json(&out)["installed"], false);
+}
+
+/// `which` finds the toolchain's own tools (`vet` in pkg/tool/<goos>_<goarch>), and a tool
+/// every release ships that is missing means a damaged tree (`install --force`), never
+/// "install it with go install".
+#[test]
+fn which_finds_toolchain_tools_and_calls_a_missing_one_damage() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let tools = goroot.join("pkg/tool/linux_amd64");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::write(tools.join("vet"), "").unwrap();
+    let out = env.gopin(&["which", "vet"]).assert().success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{}\n", tools.join("vet").display())
+    );
+    std::fs::remove_file(tools.join("vet")).unwrap();
+    std::fs::remove_file(goroot.join("bin/gofmt")).unwrap();
+    for (tool, path) in [
+        ("vet", tools.join("vet")),
+        ("gofmt", goroot.join("bin/gofmt")),
+    ] {
+        let out = env.gopin(&["which", tool]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let line = one_error_line(&out);
+        assert!(
+            line.contains(&format!("{} is missing", path.display()))
+                && line.contains("tree is damaged")
+                && line.contains("gopin install --force go1.22.10")
+                && !line.contains("go install`"),
+            "{line}"
+        );
+    }
+    // `which go` with bin/go gone: damaged too (`which` names the tree, the hook the guard).
+    std::fs::remove_file(goroot.join("bin/go")).unwrap();
+    let line = one_error_line(&env.gopin(&["which", "go"]).output().unwrap());
+    assert!(
+        line.contains("bin/go is missing") && line.contains("gopin install --force go1.22.10"),
+        "{line}"
+    );
+}

@@ -12,10 +12,12 @@ use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let r = ctx.resolve_here(&Platform::host()?)?;
-    let found = r.request.is_some();
+    // Status 1 whenever no release can be named (`"version": null`): nothing selected, or
+    // only a go line or a prefix that nothing installed meets.
+    let found = version(&r).is_some();
     if args.json {
         print_json(&describe(&r));
-    } else if !found {
+    } else if r.request.is_none() {
         eprintln!(
             "gopin: no Go version is selected for {}: pin one with `gopin use 1.22`",
             ui::shown(&Context::cwd())
@@ -59,10 +61,17 @@ fn line(r: &Resolution) -> String {
     line
 }
 
+/// The release the directory runs, or would once installed (an exact pin).
+fn version(r: &Resolution) -> Option<String> {
+    r.installed
+        .as_ref()
+        .map(|i| i.version.to_string())
+        .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string()))
+}
+
 fn describe(r: &Resolution) -> serde_json::Value {
     json!({
-        "version": r.installed.as_ref().map(|i| i.version.to_string())
-            .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string())),
+        "version": version(r),
         "request": r.request.map(|q| q.to_string()),
         "source": r.source(),
         "picked_by": r.picked_by().map(|p| json!({
