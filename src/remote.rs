@@ -38,6 +38,16 @@ impl RemoteError {
     }
 }
 
+impl RemoteError {
+    /// The URL whose host could not be reached at all (no network), if that is what this is.
+    pub fn unreachable_url(&self) -> Option<&str> {
+        match self {
+            RemoteError::Fetch(e) => e.unreachable_url(),
+            _ => None,
+        }
+    }
+}
+
 impl Retryable for RemoteError {
     fn is_transient(&self) -> bool {
         matches!(self, RemoteError::Fetch(e) if e.is_transient())
@@ -68,6 +78,10 @@ pub trait Remote {
 pub struct Network {
     /// Timeouts and limits, from the settings.
     pub rules: Rules,
+    /// Whether a host that cannot be reached at all (no network) is an answer at the first
+    /// try rather than retried: where the network is optional (an import's look-up in the
+    /// checksum database).
+    pub offline_is_final: bool,
 }
 
 impl Network {
@@ -82,7 +96,8 @@ impl Network {
 impl Remote for Network {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
         let location = Location::parse(url, &self.rules())?;
-        within(url, location.read_small(limit.saturating_add(1))?, limit)
+        let body = location.read_small_with(limit.saturating_add(1), !self.offline_is_final)?;
+        within(url, body, limit)
     }
 
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError> {
@@ -246,6 +261,7 @@ impl Remote for InMemory {
         copy_hashed(&body[..], dest, limit, url, |e| FetchError::Network {
             url: url.to_string(),
             message: e.to_string(),
+            unreachable: false,
         })
     }
 }

@@ -673,3 +673,31 @@ fn a_linked_tree_that_now_holds_another_release_is_refused_everywhere() {
     assert_eq!(out.status.code(), Some(1));
     both(&stdout_of(&out));
 }
+
+/// Offline is a normal state for an import: a checksum database (here, through a module
+/// proxy) whose host cannot be reached at all is tried once, not retried, and said in one
+/// plain line; the import goes on, marked unverified.
+#[test]
+fn an_unreachable_checksum_database_is_tried_once_and_said_once() {
+    let (_mirror, _exported, file) = snapshot("go");
+    // Nothing listens on port 9: connection refused, as with no network.
+    let env = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/")
+        .with_var("GOPROXY", "http://127.0.0.1:9")
+        .with_var("GOSUMDB", "sum.golang.org");
+    let out = env.gopin(&["-v", "import", s(&file)]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("retrying"),
+        "an unreachable host was retried:\n{err}"
+    );
+    assert_eq!(
+        err.matches("127.0.0.1 could not be reached, so nothing was asked (no network?)")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains(NOT_VERIFIED), "{err}");
+    assert!(!err.contains("Connection refused"), "{err}");
+    assert_eq!(record(&env)["source"]["kind"], "snapshot");
+}

@@ -38,6 +38,7 @@ impl ModuleProxy {
             settings,
             network: Network {
                 rules: Rules::from_settings(&config.settings),
+                offline_is_final: false,
             },
             options,
             listed: OnceCell::new(),
