@@ -101,7 +101,7 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
     };
     match resolve::resolve(store, &platform, inputs.cwd, inputs.env) {
         Err(e) => {
-            checks.push(hook_check(inputs, None));
+            checks.push(hook_check(store, inputs, None));
             checks.push(Check::problem(
                 "selection",
                 e.to_string(),
@@ -109,7 +109,7 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
             ));
         }
         Ok(r) => {
-            checks.push(hook_check(inputs, r.installed.as_ref()));
+            checks.push(hook_check(store, inputs, r.installed.as_ref()));
             checks.extend(selection_checks(&r, inputs.cwd));
             if let Some(installed) = &r.installed {
                 match installed.link_problem() {
@@ -132,12 +132,29 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
 
 /// Is the hook loaded, and did it run for this directory? Where `gopin env`/`exec` applied
 /// the environment (CI, scripts, containers), no hook is needed.
-fn hook_check(inputs: &Inputs, selected: Option<&Installed>) -> Check {
+fn hook_check(store: &Store, inputs: &Inputs, selected: Option<&Installed>) -> Check {
     let env = inputs.env;
     let Some(shell) = env("_GOPIN_HOOK") else {
-        let applied = selected.is_some_and(|i| {
-            env("GOPIN_VERSION").is_some()
-                && env("GOROOT").is_some_and(|g| Path::new(&g) == i.goroot())
+        // GOPIN_VERSION, and GOROOT that version's tree in the store: the selected one, or
+        // (where nothing is selected: `gopin env --github 1.22` in CI) the one it names.
+        let applied = env("GOPIN_VERSION").is_some_and(|version| {
+            env("GOROOT").is_some_and(|g| {
+                let g = Path::new(&g);
+                match selected {
+                    Some(i) => g == i.goroot(),
+                    None => {
+                        let name = g
+                            .parent()
+                            .and_then(Path::file_name)
+                            .map(|n| n.as_encoded_bytes());
+                        let mut prefix = version.as_encoded_bytes().to_vec();
+                        prefix.push(b'.');
+                        store.owns_path_entry(g)
+                            && g.file_name() == Some(std::ffi::OsStr::new("go"))
+                            && name.is_some_and(|n| n.starts_with(&prefix))
+                    }
+                }
+            })
         });
         if applied {
             return Check::ok(

@@ -782,3 +782,92 @@ fn which_finds_toolchain_tools_and_calls_a_missing_one_damage() {
         "{line}"
     );
 }
+
+/// The environment a GitHub Actions runner gives later steps from `$GITHUB_ENV` (last
+/// assignment wins) and `$GITHUB_PATH` (each line put in front, in order).
+fn actions_environment(genv: &Path, gpath: &Path, path: &str) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for line in std::fs::read_to_string(genv).unwrap().lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.to_string(), value.to_string()));
+    }
+    let mut path = path.to_string();
+    for dir in std::fs::read_to_string(gpath).unwrap_or_default().lines() {
+        path = format!("{dir}:{path}");
+    }
+    vars.push(("PATH".into(), path));
+    vars
+}
+
+/// `gopin env --github` twice in one job: the second call sets or clears every variable the
+/// first set (no stale GOPIN_SOURCE), and `gopin doctor` in a later step, where no hook runs,
+/// finds nothing wrong.
+#[test]
+fn env_github_twice_is_consistent_and_doctor_is_clean_after_it() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10", "1.21.13"])
+        .assert()
+        .success();
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (genv, gpath) = (dir.path().join("env"), dir.path().join("path"));
+    let step = |args: &[&str], vars: &[(String, String)]| {
+        let mut cmd = env.gopin(args);
+        cmd.env("GITHUB_ENV", &genv).env("GITHUB_PATH", &gpath);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = step(&["env", "--github"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    let get = |vars: &[(String, String)], name: &str| {
+        vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let pin = env.work().join(".go-version").display().to_string();
+    assert_eq!(get(&vars, "GOPIN_SOURCE"), Some(pin));
+    // doctor in the next step: clean.
+    let out = step(&["doctor"], &vars);
+    assert!(
+        out.status.success(),
+        "doctor after env --github:\n{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    // A second call for a named version: nothing of the first one's stays.
+    let out = step(&["env", "--github", "1.21.13"], &vars);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    assert_eq!(get(&vars, "GOPIN_VERSION").as_deref(), Some("go1.21.13"));
+    assert_eq!(get(&vars, "GOPIN_SOURCE").as_deref(), Some(""), "cleared");
+    let goroot = env.goroot("go1.21.13.linux-amd64");
+    assert_eq!(get(&vars, "GOROOT"), Some(goroot.display().to_string()));
+    assert!(
+        get(&vars, "PATH")
+            .unwrap()
+            .starts_with(&format!("{}:", goroot.join("bin").display())),
+        "{vars:?}"
+    );
+
+    // The usual CI job: nothing pinned, the version named in the workflow.
+    std::fs::remove_file(env.work().join(".go-version")).unwrap();
+    std::fs::remove_file(&genv).unwrap();
+    std::fs::remove_file(&gpath).unwrap();
+    let out = step(&["env", "--github", "1.21.13"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    let out = step(&["doctor"], &vars);
+    assert!(
+        out.status.success(),
+        "doctor after env --github 1.21.13 where nothing is pinned:\n{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("the environment was applied by `gopin env`"),
+        "{}",
+        stdout_of(&out)
+    );
+}

@@ -85,8 +85,10 @@ fn write_github(activation: &Activation) -> Result<()> {
     let (env_file, path_file) = (file("GITHUB_ENV")?, file("GITHUB_PATH")?);
     let mut env_text = Vec::new();
     for (name, value) in &activation.vars {
-        let Some(value) = value else { continue };
-        let value = value.as_encoded_bytes();
+        // A variable this environment unsets (GOPIN_SOURCE for a version named on the
+        // command line) is cleared: a job's environment file cannot unset, and an earlier
+        // call's value must not stay.
+        let value = value.as_deref().unwrap_or_default().as_encoded_bytes();
         if value.contains(&b'\n') {
             let delimiter = "GOPIN_EOF_7f3a9c";
             env_text.extend_from_slice(format!("{name}<<{delimiter}\n").as_bytes());
