@@ -712,8 +712,8 @@ fn use_in_home_or_root_asks_for_global_or_here() {
         .success();
 }
 
-/// `current` exits 1 whenever it cannot name a release (`"version": null`), as for nothing
-/// selected: a go line that nothing installed meets is not a version to build with.
+/// `current` exits 1 when nothing is selected: a go line alone does not pick, so one that
+/// nothing installed meets leaves `"version": null`, and status 1 as with no file at all.
 #[test]
 fn current_is_status_1_when_no_release_can_be_named() {
     let (_m, env) = world();

@@ -12,9 +12,9 @@ use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let r = ctx.resolve_here(&Platform::host()?)?;
-    // Status 1 whenever no release can be named (`"version": null`): nothing selected, or
-    // only a go line or a prefix that nothing installed meets.
-    let found = version(&r).is_some();
+    // Status 1 when nothing is selected: no pick, and no installed Go meets the go line
+    // (a go line alone does not pick, README), so `"version"` is null.
+    let found = r.installed.is_some() || r.picked_by().is_some();
     if args.json {
         print_json(&describe(&r));
     } else if r.request.is_none() {
