@@ -1915,7 +1915,8 @@ fn use_without_and_with_the_hook(sh: Sh) {
         "{sh:?}:\n{transcript}"
     );
 
-    // With the hook, on one command line.
+    // With the hook, on one command line, in a directory nothing pinned before.
+    std::fs::create_dir_all(w.root.join("fresh")).unwrap();
     let mut rc_text = String::new();
     rc_text.push_str(report_fn(sh));
     rc_text.push_str(&init_line(sh));
@@ -1925,19 +1926,21 @@ fn use_without_and_with_the_hook(sh: Sh) {
         sh,
         &rc_text,
         &[
-            "cd \"$W/plain\"",
+            "cd \"$W/fresh\"",
+            "report before",
             &format!("gopin use 1.21.13 2>/dev/null{and} report same-line"),
             &format!("gopin use 1.22.9 2>/dev/null{and} report again"),
         ],
     );
     let reports = parse_reports(&text);
-    assert_eq!(reports[0].label, "same-line", "{text}");
-    assert_eq!(reports[0].version, "go1.21.13", "{sh:?}: {text}");
+    assert_eq!(reports[0].go_version, "go version system", "{sh:?}: {text}");
+    assert_eq!(reports[1].label, "same-line", "{text}");
+    assert_eq!(reports[1].version, "go1.21.13", "{sh:?}: {text}");
     assert_eq!(
-        reports[0].go_version, "go version go1.21.13 linux/amd64",
+        reports[1].go_version, "go version go1.21.13 linux/amd64",
         "{sh:?}"
     );
-    assert_eq!(reports[1].version, "go1.22.9", "{sh:?}: {text}");
+    assert_eq!(reports[2].version, "go1.22.9", "{sh:?}: {text}");
 }
 
 per_shell!(use_in_home_asks_first:
