@@ -96,6 +96,60 @@ expect_eq "$(sed -n 3p "$wsout")" "go$NEW" "the workspace root (go.work's go 1.2
 grep -q "older than go 1.22" "$WORK/ws.err" || fail "the hook did not say the pin is older than the workspace"
 echo "ok: the workspace builds with go$NEW, and the older pin is named"
 
+step "a pinned version that is not installed: go refuses in bash, zsh and fish, and the system Go on PATH never runs"
+# A "system" Go outside the store, first on PATH and named by GOROOT, as a distribution's is.
+sys=$WORK/sysgo
+cp -al "$GOPIN_HOME/versions/go$NEW.linux-amd64/go" "$sys"
+missing=$WORK/missing
+mkdir -p "$missing"
+echo 1.23.4 > "$missing/.go-version"
+guard_err="gopin: error: go1.23.4 is pinned by $missing/.go-version but not installed — run: gopin install"
+for sh in bash zsh fish; do
+  out=$WORK/guard-$sh.out err=$WORK/guard-$sh.err
+  case $sh in
+    bash | zsh)
+      script=$(
+        cat <<EOS
+eval "\$("$GOPIN" init $sh)"
+echo "outside|\$(go version)|\${GOROOT-}" >> "$out"
+cd "$missing"
+go version 2>> "$err"; echo "inside|\$?|\$(command -v go)|\${GOROOT-}" >> "$out"
+gofmt -l . 2>> "$err"; echo "gofmt|\$?" >> "$out"
+cd /
+echo "left|\$(go version)|\${GOROOT-}" >> "$out"
+EOS
+      )
+      ;;
+    fish)
+      script=$(
+        cat <<EOS
+"$GOPIN" init fish | source
+echo "outside|"(go version)"|\$GOROOT" >> "$out"
+cd "$missing"
+go version 2>> "$err"; set -l s \$status; echo "inside|\$s|"(command -v go)"|\$GOROOT" >> "$out"
+gofmt -l . 2>> "$err"; echo "gofmt|\$status" >> "$out"
+cd /
+echo "left|"(go version)"|\$GOROOT" >> "$out"
+EOS
+      )
+      ;;
+  esac
+  case $sh in
+    bash) cmd=(bash --noprofile --norc -i) ;;
+    zsh) cmd=(zsh -f -i) ;;
+    fish) cmd=(fish --no-config -i) ;;
+  esac
+  printf '%s\n' "$script" | env PATH="$sys/bin:/usr/bin:/bin" GOROOT="$sys" "${cmd[@]}" >/dev/null 2>&1 || true
+  echo "-- $sh"
+  cat "$out" "$err"
+  expect_eq "$(sed -n 1p "$out")" "outside|go version go$NEW linux/amd64|$sys" "$sh: the system Go outside the project"
+  expect_eq "$(sed -n 2p "$out")" "inside|1|$GOPIN_HOME/guard/go|" "$sh: go in the project whose pin is missing (status, command -v go, GOROOT)"
+  expect_eq "$(sed -n 3p "$out")" "gofmt|1" "$sh: gofmt there"
+  expect_eq "$(sed -n 4p "$out")" "left|go version go$NEW linux/amd64|$sys" "$sh: after leaving"
+  expect_eq "$(cat "$err")" "$guard_err"$'\n'"$guard_err" "$sh: what go and gofmt said"
+done
+echo "ok: in bash, zsh and fish, go and gofmt refuse (status 1) where go1.23.4 is pinned and missing, the system Go runs again after leaving"
+
 step "doctor catches a damaged GOROOT"
 echo "// tampered" >> "$goroot/src/fmt/print.go"
 rm "$goroot/src/strings/builder.go"

@@ -12,6 +12,7 @@ _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 export _GOPIN_HOOK=bash
 
 _gopin_hook() {
+  # shellcheck disable=SC2319 # the status of the user's last command (or of gopin's, below)
   local _gopin_status=$?
   if [ "${_GOPIN_PWD-}" != "$PWD" ] || [ "${_GOPIN_SIG-}" != __GOPIN_SIG__ ] \
     || _gopin_drifted || _gopin_stale; then
@@ -32,15 +33,17 @@ _gopin_run() {
 }
 
 # True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own; while none is, nothing of the
-# store's may remain.
+# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
+# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
 _gopin_drifted() {
-  if [ -n "${_GOPIN_GOROOT-}" ]; then
-    [ "${GOROOT-}" = "$_GOPIN_GOROOT" ] || return 0
+  if [ -n "${_GOPIN_FRONT-}" ]; then
+    [ "${GOROOT-}" = "${_GOPIN_GOROOT-}" ] || return 0
     case "${PATH-}" in "$_GOPIN_FRONT" | "$_GOPIN_FRONT":*) return 1 ;; esac
     return 0
   fi
-  case ":${PATH-}:" in *":${_GOPIN_VERSIONS-/-}/"* | *":${_GOPIN_SHARED-/-}:"*) return 0 ;; esac
+  case ":${PATH-}:" in
+    *":${_GOPIN_VERSIONS-/-}/"* | *":${_GOPIN_SHARED-/-}:"* | *":${_GOPIN_GUARD-/-}:"*) return 0 ;;
+  esac
   case "${GOROOT-}" in "${_GOPIN_VERSIONS-/-}"/*) return 0 ;; esac
   return 1
 }
@@ -70,7 +73,10 @@ _gopin_stale() {
 
 # `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
 # parent shell: this function evals what the binary prints, then switches at once. Every
-# other command, and `gopin shell --help`, goes to the binary untouched.
+# other command, and `gopin shell --help`, goes to the binary untouched (arguments and exit
+# status), and then the prompt's check runs, so that `gopin use 1.22 && go build` or
+# `gopin install && go build` on one line runs the Go just pinned or installed. (Not in a
+# subshell, whose run would re-date this shell's stamp without changing this shell.)
 gopin() {
   if [ "${1-}" = shell ] && [[ " $* " != *" -h "* && " $* " != *" --help "* ]]; then
     shift
@@ -79,7 +85,12 @@ gopin() {
     eval "$_gopin_out"
     _gopin_run
   else
-    "$_GOPIN_BIN" "$@"
+    local _gopin_s=0
+    "$_GOPIN_BIN" "$@" || _gopin_s=$?
+    if [ "${BASH_SUBSHELL-0}" = 0 ]; then
+      _gopin_hook
+    fi
+    return $_gopin_s
   fi
 }
 

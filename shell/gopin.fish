@@ -66,7 +66,9 @@ end
 
 # `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
 # parent shell: this function sources what the binary prints, then switches at once. Every
-# other command, and `gopin shell --help`, goes to the binary untouched.
+# other command, and `gopin shell --help`, goes to the binary untouched (arguments and exit
+# status), and then the prompt's check runs, so that `gopin use 1.22; and go build` or
+# `gopin install; and go build` on one line runs the Go just pinned or installed.
 function gopin
     if test "$argv[1]" = shell; and not contains -- --help $argv; and not contains -- -h $argv
         set -l _gopin_out ($_gopin_bin shell --eval fish $argv[2..-1]); or return
@@ -74,6 +76,9 @@ function gopin
         _gopin_run_now
     else
         $_gopin_bin $argv
+        set -l _gopin_status $status
+        _gopin_check
+        return $_gopin_status
     end
 end
 
@@ -87,10 +92,10 @@ function _gopin_run
 end
 
 # True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own; while none is, nothing of the
-# store's may remain.
+# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
+# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
 function _gopin_drifted
-    if test -n "$_GOPIN_GOROOT"
+    if set -q _GOPIN_FRONT_PATH[1]
         test "$GOROOT" = "$_GOPIN_GOROOT"; or return 0
         test "$PATH[1..$_GOPIN_NFRONT]" = "$_GOPIN_FRONT_PATH"; and return 1
         return 0
@@ -99,6 +104,7 @@ function _gopin_drifted
     # Literal matches (`string replace -q` without -r): store paths are not patterns.
     string replace -q -- "$_GOPIN_VERSIONS/" "" $PATH "$GOROOT"; and return 0
     contains -- "$_GOPIN_SHARED" $PATH; and return 0
+    contains -- "$_GOPIN_GUARD" $PATH; and return 0
     return 1
 end
 

@@ -11,7 +11,7 @@ typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # The hook's bookkeeping, declared here so that setting it inside the hook is not "creating
 # a global in a function" (warn_create_global).
 typeset -g _GOPIN_PWD _GOPIN_SIG _GOPIN_SHOWN _GOPIN_GOROOT _GOPIN_FRONT _GOPIN_VERSIONS \
-  _GOPIN_SHARED _GOPIN_GONE
+  _GOPIN_SHARED _GOPIN_GUARD _GOPIN_GONE
 typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
@@ -35,16 +35,17 @@ _gopin_run() {
 }
 
 # True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own; while none is, nothing of the
-# store's may remain.
+# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
+# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
 _gopin_drifted() {
-  if [[ -n "$_GOPIN_GOROOT" ]]; then
+  if [[ -n "$_GOPIN_FRONT" ]]; then
     [[ "${GOROOT-}" == "$_GOPIN_GOROOT" ]] || return 0
     [[ "$PATH" == "$_GOPIN_FRONT" || "$PATH" == "$_GOPIN_FRONT":* ]] && return 1
     return 0
   fi
   [[ -n "$_GOPIN_VERSIONS" ]] || return 1
   [[ ":$PATH:" == *":$_GOPIN_VERSIONS/"* || ":$PATH:" == *":$_GOPIN_SHARED:"* ]] && return 0
+  [[ ":$PATH:" == *":$_GOPIN_GUARD:"* ]] && return 0
   [[ "${GOROOT-}" == "$_GOPIN_VERSIONS"/* ]] && return 0
   return 1
 }
@@ -69,7 +70,10 @@ _gopin_stale() {
 
 # `gopin shell 1.22` sets a version for this shell only, which a program cannot do to its
 # parent shell: this function evals what the binary prints, then switches at once. Every
-# other command, and `gopin shell --help`, goes to the binary untouched.
+# other command, and `gopin shell --help`, goes to the binary untouched (arguments and exit
+# status), and then the prompt's check runs, so that `gopin use 1.22 && go build` or
+# `gopin install && go build` on one line runs the Go just pinned or installed. (Not in a
+# subshell, whose run would re-date this shell's stamp without changing this shell.)
 gopin() {
   if [[ "${1-}" == shell && " $* " != *" -h "* && " $* " != *" --help "* ]]; then
     shift
@@ -78,7 +82,10 @@ gopin() {
     eval "$_gopin_out"
     _gopin_run
   else
-    "$_GOPIN_BIN" "$@"
+    local _gopin_s=0
+    "$_GOPIN_BIN" "$@" || _gopin_s=$?
+    (( ZSH_SUBSHELL )) || _gopin_hook
+    return $_gopin_s
   fi
 }
 

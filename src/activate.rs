@@ -78,6 +78,26 @@ impl Activation {
         }
     }
 
+    /// The guard's environment, for a directory whose selection cannot run: the guard's
+    /// `go` and `gofmt` (see [`Store::guard_dir`]) lead PATH, and nothing points at a Go:
+    /// GOROOT, GOPIN_VERSION and GOPIN_SOURCE are unset (and given back on leaving), the
+    /// other variables are the user's.
+    pub fn guard(store: &Store) -> Activation {
+        Activation {
+            vars: vec![
+                ("GOROOT", None),
+                ("GOPIN_VERSION", None),
+                ("GOPIN_SOURCE", None),
+            ],
+            path_front: vec![store.guard_dir()],
+        }
+    }
+
+    /// Whether this is the guard's environment.
+    pub fn is_guard(&self, store: &Store) -> bool {
+        self.path_front == [store.guard_dir()]
+    }
+
     /// The value this activation gives `name`, if it sets one.
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.vars

@@ -143,15 +143,21 @@ The same release gives the same bytes from any store, at any time, with the same
         after_help = "Examples:\n  gopin shims                                   # prints ~/.local/share/gopin/bin\n  export PATH=\"$(gopin shims 2>/dev/null):$PATH\"   # in ~/.profile"
     )]
     Shims,
-    /// Print the man page: gopin man > ~/.local/share/man/man1/gopin.1
-    #[command(
-        after_help = "Examples:\n  gopin man > ~/.local/share/man/man1/gopin.1\n  gopin man | man -l -"
-    )]
+    /// Print the man page (to install it for `man gopin`, see the examples)
+    #[command(after_help = MAN_AFTER_HELP)]
     Man,
     /// The hook's worker: print what changed for the shell to eval
     #[command(hide = true)]
     HookEnv(HookEnvArgs),
 }
+
+/// How to install the man page where `man` finds it. man-db and mandoc look in
+/// `~/.local/share/man` only while `~/.local/bin` is on PATH; MANPATH with a trailing colon
+/// adds it whatever PATH is, keeping the system's pages (tests/man.rs follows these lines).
+const MAN_AFTER_HELP: &str = "Examples:
+  mkdir -p ~/.local/share/man/man1 && gopin man > ~/.local/share/man/man1/gopin.1
+  export MANPATH=\"$HOME/.local/share/man:\"   # in your rc file, unless ~/.local/bin is on PATH
+  gopin man | man -l -                       # read it without installing";
 
 #[derive(Debug, Args)]
 pub struct UseArgs {
@@ -172,6 +178,10 @@ pub struct UseArgs {
     /// Remove the pin instead (with --global: the user default)
     #[arg(long, conflicts_with_all = ["spec", "prefix"])]
     pub unset: bool,
+    /// Pin here even in your home directory or `/`, where a pin covers every directory below
+    /// that has none of its own (without it, `use` there asks for --global or --here)
+    #[arg(long, conflicts_with = "global")]
+    pub here: bool,
     /// The file to write: .go-version, .tool-versions or a mise file (default: the file that
     /// already pins Go here, else .go-version)
     #[arg(long, value_name = "FILE", conflicts_with = "global")]

@@ -72,12 +72,8 @@ impl Inputs<'_> {
         }
     }
 
-    fn rc_file(&self) -> &'static str {
-        match self.shell() {
-            Shell::Zsh => "~/.zshrc",
-            Shell::Fish => "~/.config/fish/config.fish",
-            Shell::Bash => "~/.bashrc",
-        }
+    fn rc_file(&self) -> String {
+        self.shell().rc_file(self.env)
     }
 }
 
@@ -136,7 +132,7 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
     };
     match resolve::resolve(store, &platform, inputs.cwd, inputs.env) {
         Err(e) => {
-            checks.push(hook_check(inputs, None));
+            checks.push(hook_check(store, inputs, None));
             checks.push(Check::problem(
                 "selection",
                 e.to_string(),
@@ -144,10 +140,19 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
             ));
         }
         Ok(r) => {
-            checks.push(hook_check(inputs, r.installed.as_ref()));
+            checks.push(hook_check(store, inputs, r.installed.as_ref()));
             checks.extend(selection_checks(&r, inputs.cwd));
             if let Some(installed) = &r.installed {
-                checks.extend(outcome_checks(config, store, installed, inputs));
+                match installed.link_problem() {
+                    // What runs is the guard, by design: the tree is what needs fixing.
+                    Some(problem) => {
+                        let (detail, fix) = problem
+                            .split_once("; ")
+                            .unwrap_or((problem.as_str(), "import it again"));
+                        checks.push(Check::problem("linked tree", detail, fix));
+                    }
+                    None => checks.extend(outcome_checks(config, store, installed, inputs)),
+                }
             }
         }
     }
@@ -158,12 +163,29 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
 
 /// Is the hook loaded, and did it run for this directory? Where `gopin env`/`exec` applied
 /// the environment (CI, scripts, containers), no hook is needed.
-fn hook_check(inputs: &Inputs, selected: Option<&Installed>) -> Check {
+fn hook_check(store: &Store, inputs: &Inputs, selected: Option<&Installed>) -> Check {
     let env = inputs.env;
     let Some(shell) = env("_GOPIN_HOOK") else {
-        let applied = selected.is_some_and(|i| {
-            env("GOPIN_VERSION").is_some()
-                && env("GOROOT").is_some_and(|g| Path::new(&g) == i.goroot())
+        // GOPIN_VERSION, and GOROOT that version's tree in the store: the selected one, or
+        // (where nothing is selected: `gopin env --github 1.22` in CI) the one it names.
+        let applied = env("GOPIN_VERSION").is_some_and(|version| {
+            env("GOROOT").is_some_and(|g| {
+                let g = Path::new(&g);
+                match selected {
+                    Some(i) => g == i.goroot(),
+                    None => {
+                        let name = g
+                            .parent()
+                            .and_then(Path::file_name)
+                            .map(|n| n.as_encoded_bytes());
+                        let mut prefix = version.as_encoded_bytes().to_vec();
+                        prefix.push(b'.');
+                        store.owns_path_entry(g)
+                            && g.file_name() == Some(std::ffi::OsStr::new("go"))
+                            && name.is_some_and(|n| n.starts_with(&prefix))
+                    }
+                }
+            })
         });
         if applied {
             return Check::ok(
@@ -171,11 +193,7 @@ fn hook_check(inputs: &Inputs, selected: Option<&Installed>) -> Check {
                 "no hook here; the environment was applied by `gopin env` or `gopin exec`",
             );
         }
-        let line = match inputs.shell() {
-            Shell::Zsh => "eval \"$(gopin init zsh)\"",
-            Shell::Fish => "gopin init fish | source",
-            Shell::Bash => "eval \"$(gopin init bash)\"",
-        };
+        let line = inputs.shell().init_line();
         return Check::problem(
             "hook",
             "the gopin hook is not loaded in this shell",

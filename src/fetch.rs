@@ -173,7 +173,13 @@ pub enum FetchError {
         hint: &'static str,
     },
     #[error("cannot reach {url}: {message}")]
-    Network { url: String, message: String },
+    Network {
+        url: String,
+        message: String,
+        /// No connection was made at all (the name did not resolve, the connection was
+        /// refused or timed out): what being offline looks like.
+        unreachable: bool,
+    },
     #[error(
         "the certificate of {host} was refused: {}; {}",
         reason.words(host),
@@ -338,6 +344,25 @@ impl FetchError {
         FetchError::Network {
             url: url.to_string(),
             message: e.to_string(),
+            unreachable: false,
+        }
+    }
+
+    /// Whether no connection could be made at all (see [`FetchError::Network`]).
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable_url().is_some()
+    }
+
+    /// The URL whose host could not be reached at all, if that is what this is.
+    pub fn unreachable_url(&self) -> Option<&str> {
+        match self {
+            FetchError::Network {
+                url,
+                unreachable: true,
+                ..
+            } => Some(url),
+            FetchError::Retried { source, .. } => source.unreachable_url(),
+            _ => None,
         }
     }
 }
@@ -577,16 +602,42 @@ impl Location {
     /// Reads the whole location into memory (for small things: indexes, `.sha256` files),
     /// retrying transient failures. At most `limit` bytes are read.
     pub fn read_small(&self, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.read_small_with(limit, true)
+    }
+
+    /// [`Location::read_small`], retrying a host that could not be reached at all only if
+    /// `retry_unreachable` (where being offline is a normal state, one try says so).
+    pub fn read_small_with(
+        &self,
+        limit: u64,
+        retry_unreachable: bool,
+    ) -> Result<Vec<u8>, FetchError> {
+        /// The error of one try, transient unless it is final here.
+        struct Try(FetchError, bool);
+        impl Retryable for Try {
+            fn is_transient(&self) -> bool {
+                self.0.is_transient() && (self.1 || !self.0.is_unreachable())
+            }
+            fn retried(self, retries: u32) -> Self {
+                Try(self.0.retried(retries), self.1)
+            }
+        }
+        impl std::fmt::Display for Try {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
         let deadline = self.deadline();
         with_retries(|_| {
-            let body = self.open(deadline)?;
+            let body = self.open(deadline).map_err(|e| Try(e, retry_unreachable))?;
             let mut buf = Vec::new();
             body.reader
                 .take(limit)
                 .read_to_end(&mut buf)
-                .map_err(|e| self.read_error(e))?;
+                .map_err(|e| Try(self.read_error(e), retry_unreachable))?;
             Ok(buf)
         })
+        .map_err(|t: Try| t.0)
     }
 
     /// The error for a failed read from this location's stream: the [`FetchError`] a remote
@@ -689,7 +740,11 @@ impl Remote {
                 ui::redacted(&shown_bytes(value.as_encoded_bytes()))
             );
         }
-        FetchError::network(&self.url, why)
+        FetchError::Network {
+            url: self.url.to_string(),
+            message: why,
+            unreachable: e.is_connect(),
+        }
     }
 }
 

@@ -196,20 +196,31 @@ pub fn decide(
         Ok(r) => {
             messages.extend(r.notes());
             messages.extend(r.override_note());
+            // A selection that cannot run puts the guard in front of PATH: `go` there says
+            // why instead of another Go on PATH running in the pinned one's place.
+            let guarded = "until then, `go` and `gofmt` here say so instead of running another Go";
             let target = match &r.installed {
+                None if r.request.is_none() => Target::Inactive,
                 None => {
-                    messages.extend(r.missing_hint());
-                    Target::Inactive
+                    messages.extend(r.missing_hint().map(|h| format!("{h} ({guarded})")));
+                    Target::Active(Activation::guard(store))
                 }
-                Some(installed) => match installed.go_binary_problem() {
+                Some(installed) => match installed
+                    .go_binary_problem()
+                    .or_else(|| installed.link_problem())
+                {
                     Some(problem) => {
-                        messages.push(problem);
-                        Target::Inactive
+                        messages.push(format!("{problem} ({guarded})"));
+                        Target::Active(Activation::guard(store))
                     }
                     None => Target::Active(Activation::new(config, store, installed, r.source())),
                 },
             };
             let mut watch = r.selection.watch.clone();
+            // A linked tree replaced by another release is noticed at the next prompt.
+            if let Some(installed) = &r.installed {
+                watch.files.extend(installed.link_watch());
+            }
             if r.selection.pick.is_none() && store.root().exists() {
                 // `gopin use --global` would create the default here.
                 watch.files.push(store.root().to_path_buf());
@@ -446,6 +457,7 @@ fn bookkeeping(script: &mut Script, store: &Store, decision: &Decision, cwd: &Pa
     script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_var("_GOPIN_VERSIONS", store.versions_dir().as_os_str());
     script.set_shell_var("_GOPIN_SHARED", store.shared_gobin().as_os_str());
+    script.set_shell_var("_GOPIN_GUARD", store.guard_dir().as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
     let w = &decision.watch;
     script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));

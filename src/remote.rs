@@ -44,6 +44,16 @@ impl RemoteError {
     }
 }
 
+impl RemoteError {
+    /// The URL whose host could not be reached at all (no network), if that is what this is.
+    pub fn unreachable_url(&self) -> Option<&str> {
+        match self {
+            RemoteError::Fetch(e) => e.unreachable_url(),
+            _ => None,
+        }
+    }
+}
+
 impl Retryable for RemoteError {
     fn is_transient(&self) -> bool {
         matches!(self, RemoteError::Fetch(e) if e.is_transient())
@@ -76,6 +86,10 @@ pub struct Network {
     pub rules: Rules,
     /// What each request carries (src/auth.rs).
     pub credentials: crate::auth::Credentials,
+    /// Whether a host that cannot be reached at all (no network) is an answer at the first
+    /// try rather than retried: where the network is optional (an import's look-up in the
+    /// checksum database).
+    pub offline_is_final: bool,
 }
 
 impl Network {
@@ -112,7 +126,7 @@ impl Remote for Network {
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RemoteError> {
         let location = self.location(url)?;
         let body = location
-            .read_small(limit.saturating_add(1))
+            .read_small_with(limit.saturating_add(1), !self.offline_is_final)
             .map_err(|e| self.explained(&location, e.into()))?;
         within(url, body, limit)
     }
@@ -278,6 +292,7 @@ impl Remote for InMemory {
         copy_hashed(&body[..], dest, limit, url, |e| FetchError::Network {
             url: url.to_string(),
             message: e.to_string(),
+            unreachable: false,
         })
     }
 }

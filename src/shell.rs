@@ -45,6 +45,56 @@ impl Shell {
         }
     }
 
+    /// The shell that started gopin, if it is one of the three (its process name, on Linux),
+    /// else the login shell (`$SHELL`).
+    pub fn calling() -> Shell {
+        #[cfg(target_os = "linux")]
+        if let Ok(name) = std::fs::read_to_string(format!(
+            "/proc/{}/comm",
+            std::os::unix::process::parent_id()
+        )) {
+            // A login shell's name starts with `-`.
+            match name.trim().trim_start_matches('-') {
+                "bash" => return Shell::Bash,
+                "zsh" => return Shell::Zsh,
+                "fish" => return Shell::Fish,
+                _ => {}
+            }
+        }
+        Shell::from_login_shell(std::env::var_os("SHELL").as_deref())
+    }
+
+    /// The line that loads the hook, as the user writes it in the rc file.
+    pub fn init_line(self) -> &'static str {
+        match self {
+            Shell::Bash => "eval \"$(gopin init bash)\"",
+            Shell::Zsh => "eval \"$(gopin init zsh)\"",
+            Shell::Fish => "gopin init fish | source",
+        }
+    }
+
+    /// The rc file an interactive shell of this kind reads, for messages: `~/.bashrc`,
+    /// `$ZDOTDIR/.zshrc` (else `~/.zshrc`), `$XDG_CONFIG_HOME/fish/config.fish` (else
+    /// `~/.config/fish/config.fish`).
+    pub fn rc_file(self, env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> String {
+        let dir = |var: &str| {
+            env(var)
+                .filter(|d| Path::new(d).is_absolute())
+                .map(std::path::PathBuf::from)
+        };
+        match self {
+            Shell::Bash => "~/.bashrc".to_string(),
+            Shell::Zsh => dir("ZDOTDIR").map_or_else(
+                || "~/.zshrc".to_string(),
+                |d| crate::ui::tilde(&d.join(".zshrc")),
+            ),
+            Shell::Fish => dir("XDG_CONFIG_HOME").map_or_else(
+                || "~/.config/fish/config.fish".to_string(),
+                |d| crate::ui::tilde(&d.join("fish/config.fish")),
+            ),
+        }
+    }
+
     /// The init script, with the absolute path of this gopin and the stamp directory.
     pub fn init_script(self, gopin: &Path, stamp_dir: &Path) -> Vec<u8> {
         let template = match self {

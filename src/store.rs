@@ -104,6 +104,48 @@ impl Installed {
         })
     }
 
+    /// For a tree imported with `--link` (its `go` is a link to a directory outside the
+    /// store): what is wrong if that directory now holds another release than this one (the
+    /// system's package manager upgraded `/opt/go`, say), read from its `VERSION` file. One
+    /// `lstat` for a tree in the store; one small read more for a linked one.
+    pub fn link_problem(&self) -> Option<String> {
+        let goroot = self.goroot();
+        let target = std::fs::read_link(&goroot).ok()?;
+        let shown_target = crate::ui::shown(&target);
+        let mut text = Vec::with_capacity(64);
+        let read = File::open(goroot.join("VERSION"))
+            .and_then(|f| f.take(4096).read_to_end(&mut text).map(|_| ()));
+        let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(first).trim().to_string();
+        let now = match (read, line.parse::<GoVersion>()) {
+            (Ok(()), Ok(now)) if now == self.version => return None,
+            (Ok(()), Ok(now)) => now.to_string(),
+            (Ok(()), Err(_)) => format!(
+                "something that is not a Go release (its VERSION says '{}')",
+                crate::ui::shown_bytes(line.as_bytes())
+            ),
+            (Err(_), _) => "no Go release (it has no readable VERSION file)".to_string(),
+        };
+        Some(format!(
+            "{version} was imported with --link from {shown_target}, which now holds {now}: gopin will not run that as {version}; `gopin uninstall {version}`, then `gopin install {version}` (the pinned release) or `gopin import --link {shown_target}` (what it holds now, under its own name)",
+            version = self.version,
+        ))
+    }
+
+    /// The PATH entries worth watching for a linked tree being replaced (see
+    /// [`Installed::link_problem`]): its `VERSION` file, its directory, and the directory that
+    /// holds it (a tree deleted and unpacked again keeps the archive's dates, but changes
+    /// its parent). None for a tree in the store.
+    pub fn link_watch(&self) -> Vec<PathBuf> {
+        let goroot = self.goroot();
+        let Ok(target) = std::fs::read_link(&goroot) else {
+            return Vec::new();
+        };
+        let mut files = vec![goroot.join("VERSION"), goroot.clone()];
+        files.extend(target.parent().map(Path::to_path_buf));
+        files
+    }
+
     pub fn record_path(&self) -> PathBuf {
         self.dir.join(RECORD_FILE)
     }
@@ -241,10 +283,20 @@ impl Store {
         self.root.join("gobin")
     }
 
-    /// Whether a PATH entry is one of gopin's: a directory inside a version, or the shared
-    /// GOBIN. (The shims directory is the user's to keep on PATH, so it is not.)
+    /// Where the hook's guard lives: `go` and `gofmt` links to gopin that the hook puts in
+    /// front of PATH while the directory selects a Go that cannot run (not installed, damaged,
+    /// a linked tree that now holds another release), so that no other `go` on PATH runs in
+    /// its place: run, they say why (see `commands::proxy`).
+    pub fn guard_dir(&self) -> PathBuf {
+        self.root.join("guard")
+    }
+
+    /// Whether a PATH entry is one of gopin's: a directory inside a version, the shared
+    /// GOBIN, or the guard. (The shims directory is the user's to keep on PATH, so it is not.)
     pub fn owns_path_entry(&self, entry: &Path) -> bool {
-        entry.starts_with(self.versions_dir()) || entry == self.shared_gobin()
+        entry.starts_with(self.versions_dir())
+            || entry == self.shared_gobin()
+            || entry == self.guard_dir()
     }
 
     /// The user default's file (`gopin use --global`), in `.go-version` format.

@@ -837,3 +837,237 @@ fn editing_refuses_two_tools_go_tables() {
         Err("2 [[tools.go]] tables"),
     );
 }
+
+/// `use` in the home directory or in `/` would pin every directory below: it asks for
+/// `--global` (or `--here`) instead, whatever bytes HOME holds or however it is reached.
+#[test]
+fn use_in_home_or_root_asks_for_global_or_here() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let check_refused = |dir: &Path, home: &std::ffi::OsStr, shown: &str| {
+        let out = env
+            .gopin(&["use", "1.22.10"])
+            .current_dir(dir)
+            .env("HOME", home)
+            .env("PWD", dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        let err = one_error_line(&out);
+        for needle in [
+            shown,
+            "`gopin use --global 1.22.10`",
+            "`gopin use --here 1.22.10`",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+        assert!(!dir.join(".go-version").exists(), "nothing is written");
+    };
+    // A HOME whose name is not UTF-8, reached directly and through a symlink.
+    let home = env
+        .dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"h\xffome"));
+    std::fs::create_dir_all(&home).unwrap();
+    check_refused(&home, home.as_os_str(), "your home directory (");
+    check_refused(&home, home.as_os_str(), "h\\xffome");
+    let link = env.dir.path().join("home-link");
+    std::os::unix::fs::symlink(&home, &link).unwrap();
+    check_refused(&home, link.as_os_str(), "your home directory");
+    check_refused(&link, home.as_os_str(), "your home directory");
+    // The root directory (nothing is ever written there).
+    check_refused(Path::new("/"), home.as_os_str(), "the root directory /");
+
+    // --here pins it all the same; --global sets the default; below HOME needs neither.
+    env.gopin(&["use", "--here", "1.22.10"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(home.join(".go-version")).unwrap(),
+        "1.22.10\n"
+    );
+    std::fs::remove_file(home.join(".go-version")).unwrap();
+    env.gopin(&["use", "--global", "1.22.10"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert!(!home.join(".go-version").exists());
+    assert!(env.store().join("default-version").exists());
+    std::fs::create_dir_all(home.join("src/app")).unwrap();
+    env.gopin(&["use", "1.22.10"])
+        .current_dir(home.join("src/app"))
+        .env("HOME", &home)
+        .assert()
+        .success();
+    assert!(home.join("src/app/.go-version").exists());
+    // --unset in HOME is always allowed (it removes).
+    env.gopin(&["use", "--unset"])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .assert()
+        .success();
+}
+
+/// `current` exits 1 when nothing is selected: a go line alone does not pick, so one that
+/// nothing installed meets leaves `"version": null`, and status 1 as with no file at all.
+#[test]
+fn current_is_status_1_when_no_release_can_be_named() {
+    let (_m, env) = world();
+    std::fs::write(env.work().join("go.mod"), "module m\n\ngo 1.22\n").unwrap();
+    let check = |code: i32, version: serde_json::Value| {
+        let out = env.gopin(&["current", "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stdout_of(&out));
+        let j = json(&out);
+        assert_eq!(j["version"], version, "{j}");
+        assert_eq!(j["request"], "Go 1.22 or newer", "{j}");
+        let out = env.gopin(&["current"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stdout_of(&out));
+    };
+    check(1, serde_json::Value::Null);
+    env.gopin(&["install", "1.21.13"]).assert().success();
+    check(1, serde_json::Value::Null);
+    env.gopin(&["install", "1.22.9"]).assert().success();
+    check(0, "go1.22.9".into());
+    // An exact pin names its release even before it is installed.
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let out = env.gopin(&["current", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["version"], "go1.22.10");
+    assert_eq!(json(&out)["installed"], false);
+}
+
+/// `which` finds the toolchain's own tools (`vet` in pkg/tool/<goos>_<goarch>), and a tool
+/// every release ships that is missing means a damaged tree (`install --force`), never
+/// "install it with go install".
+#[test]
+fn which_finds_toolchain_tools_and_calls_a_missing_one_damage() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let goroot = env.goroot("go1.22.10.linux-amd64");
+    let tools = goroot.join("pkg/tool/linux_amd64");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::write(tools.join("vet"), "").unwrap();
+    let out = env.gopin(&["which", "vet"]).assert().success();
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!("{}\n", tools.join("vet").display())
+    );
+    std::fs::remove_file(tools.join("vet")).unwrap();
+    std::fs::remove_file(goroot.join("bin/gofmt")).unwrap();
+    for (tool, path) in [
+        ("vet", tools.join("vet")),
+        ("gofmt", goroot.join("bin/gofmt")),
+    ] {
+        let out = env.gopin(&["which", tool]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let line = one_error_line(&out);
+        assert!(
+            line.contains(&format!("{} is missing", path.display()))
+                && line.contains("tree is damaged")
+                && line.contains("gopin install --force go1.22.10")
+                && !line.contains("go install`"),
+            "{line}"
+        );
+    }
+    // `which go` with bin/go gone: damaged too (`which` names the tree, the hook the guard).
+    std::fs::remove_file(goroot.join("bin/go")).unwrap();
+    let line = one_error_line(&env.gopin(&["which", "go"]).output().unwrap());
+    assert!(
+        line.contains("bin/go is missing") && line.contains("gopin install --force go1.22.10"),
+        "{line}"
+    );
+}
+
+/// The environment a GitHub Actions runner gives later steps from `$GITHUB_ENV` (last
+/// assignment wins) and `$GITHUB_PATH` (each line put in front, in order).
+fn actions_environment(genv: &Path, gpath: &Path, path: &str) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for line in std::fs::read_to_string(genv).unwrap().lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.to_string(), value.to_string()));
+    }
+    let mut path = path.to_string();
+    for dir in std::fs::read_to_string(gpath).unwrap_or_default().lines() {
+        path = format!("{dir}:{path}");
+    }
+    vars.push(("PATH".into(), path));
+    vars
+}
+
+/// `gopin env --github` twice in one job: the second call sets or clears every variable the
+/// first set (no stale GOPIN_SOURCE), and `gopin doctor` in a later step, where no hook runs,
+/// finds nothing wrong.
+#[test]
+fn env_github_twice_is_consistent_and_doctor_is_clean_after_it() {
+    let (_m, env) = world();
+    env.gopin(&["install", "1.22.10", "1.21.13"])
+        .assert()
+        .success();
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (genv, gpath) = (dir.path().join("env"), dir.path().join("path"));
+    let step = |args: &[&str], vars: &[(String, String)]| {
+        let mut cmd = env.gopin(args);
+        cmd.env("GITHUB_ENV", &genv).env("GITHUB_PATH", &gpath);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = step(&["env", "--github"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    let get = |vars: &[(String, String)], name: &str| {
+        vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let pin = env.work().join(".go-version").display().to_string();
+    assert_eq!(get(&vars, "GOPIN_SOURCE"), Some(pin));
+    // doctor in the next step: clean.
+    let out = step(&["doctor"], &vars);
+    assert!(
+        out.status.success(),
+        "doctor after env --github:\n{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    // A second call for a named version: nothing of the first one's stays.
+    let out = step(&["env", "--github", "1.21.13"], &vars);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    assert_eq!(get(&vars, "GOPIN_VERSION").as_deref(), Some("go1.21.13"));
+    assert_eq!(get(&vars, "GOPIN_SOURCE").as_deref(), Some(""), "cleared");
+    let goroot = env.goroot("go1.21.13.linux-amd64");
+    assert_eq!(get(&vars, "GOROOT"), Some(goroot.display().to_string()));
+    assert!(
+        get(&vars, "PATH")
+            .unwrap()
+            .starts_with(&format!("{}:", goroot.join("bin").display())),
+        "{vars:?}"
+    );
+
+    // The usual CI job: nothing pinned, the version named in the workflow.
+    std::fs::remove_file(env.work().join(".go-version")).unwrap();
+    std::fs::remove_file(&genv).unwrap();
+    std::fs::remove_file(&gpath).unwrap();
+    let out = step(&["env", "--github", "1.21.13"], &[]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = actions_environment(&genv, &gpath, "/usr/bin:/bin");
+    let out = step(&["doctor"], &vars);
+    assert!(
+        out.status.success(),
+        "doctor after env --github 1.21.13 where nothing is pinned:\n{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("the environment was applied by `gopin env`"),
+        "{}",
+        stdout_of(&out)
+    );
+}

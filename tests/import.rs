@@ -610,3 +610,94 @@ fn a_killed_import_leaves_nothing_visible_and_is_cleaned_up() {
         println!("{}", outcomes.join("\n"));
     }
 }
+
+/// A tree imported with `--link` that now holds another release (a package manager upgraded
+/// it) is never run under the pinned name: exec, env, which, the proxy and the hook refuse,
+/// naming both releases, and doctor says so.
+#[test]
+fn a_linked_tree_that_now_holds_another_release_is_refused_everywhere() {
+    let env = offline();
+    let dir = tree_at(&env, "sdk/go", &importable_tree(V, "linux/amd64"));
+    import_ok(&env, &[s(&dir), "--link"]);
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    env.gopin(&["env", "--json"]).assert().success();
+    env.gopin(&["which", "--goroot"]).assert().success();
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    write_tree(&go_tree("go1.22.11", "linux/amd64"), &dir);
+    let both = |line: &str| {
+        assert!(
+            line.contains("go1.22.10 was imported with --link from")
+                && line.contains("which now holds go1.22.11")
+                && line.contains("gopin uninstall go1.22.10"),
+            "{line}"
+        );
+    };
+    for args in [
+        &["exec", "--", "go", "version"][..],
+        &["exec", "1.22.10", "--", "true"],
+        &["env"],
+        &["env", "1.22.10", "--json"],
+        &["which", "go"],
+        &["which", "--goroot"],
+    ] {
+        let out = env.gopin(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        both(&one_error_line(&out));
+    }
+    // The proxy (gopin started as `go`).
+    let shims = env.work().join("shims");
+    std::fs::create_dir_all(&shims).unwrap();
+    std::os::unix::fs::symlink(gopin_bin(), shims.join("go")).unwrap();
+    let mut proxy = std::process::Command::new(shims.join("go"));
+    proxy.arg("version").current_dir(env.work()).env_clear();
+    for (k, v) in env.vars() {
+        proxy.env(k, v);
+    }
+    let out = proxy.env("PATH", "/usr/bin:/bin").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "go1.22.11 ran: {}", stdout_of(&out));
+    both(&one_error_line(&out));
+    // The hook: the guard, and the message once.
+    let out = env.gopin(&["hook-env", "bash"]).output().unwrap();
+    let guard = env.store().join("guard");
+    assert!(
+        stdout_of(&out).contains(&format!("export PATH={}:", guard.display())),
+        "{}",
+        stdout_of(&out)
+    );
+    both(&stderr_of(&out));
+    // doctor.
+    let out = env.gopin(&["doctor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    both(&stdout_of(&out));
+}
+
+/// Offline is a normal state for an import: a checksum database (here, through a module
+/// proxy) whose host cannot be reached at all is tried once, not retried, and said in one
+/// plain line; the import goes on, marked unverified.
+#[test]
+fn an_unreachable_checksum_database_is_tried_once_and_said_once() {
+    let (_mirror, _exported, file) = snapshot("go");
+    // Nothing listens on port 9: connection refused, as with no network.
+    let env = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/")
+        .with_var("GOPROXY", "http://127.0.0.1:9")
+        .with_var("GOSUMDB", "sum.golang.org");
+    let out = env.gopin(&["-v", "import", s(&file)]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("retrying"),
+        "an unreachable host was retried:\n{err}"
+    );
+    assert_eq!(
+        err.matches("127.0.0.1 could not be reached, so nothing was asked (no network?)")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains(NOT_VERIFIED), "{err}");
+    assert!(!err.contains("Connection refused"), "{err}");
+    assert_eq!(record(&env)["source"]["kind"], "snapshot");
+}

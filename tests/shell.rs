@@ -91,10 +91,15 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let (mirror, env) = world_with(
+        World::with(
             &["go1.22.10", "go1.22.9", "go1.21.13"],
             &["1.22.10", "1.22.9", "1.21.13"],
-        );
+        )
+    }
+
+    /// The same projects, with `published` on the mirror and `installed` of them installed.
+    fn with(published: &[&'static str], installed: &[&str]) -> World {
+        let (mirror, env) = world_with(published, installed);
         let root = env.work();
         let write = |rel: &str, text: &str| {
             let path = root.join(rel);
@@ -499,8 +504,10 @@ fn bash_version() -> (u32, u32) {
     (it.next().unwrap(), it.next().unwrap())
 }
 
+/// The hint is shown once, not at every prompt; meanwhile the guard answers for `go` (see
+/// `pinned_but_missing_never_runs_another_go`).
 #[test]
-fn missing_version_hints_once_and_leaves_the_user_env() {
+fn missing_version_hints_once() {
     if !Sh::Bash.available() {
         return;
     }
@@ -524,8 +531,8 @@ fn missing_version_hints_once_and_leaves_the_user_env() {
         ],
     );
     let r = &parse_reports(&text)[0];
-    assert_eq!(r.goroot, "/opt/user-goroot");
-    assert_eq!(r.go_version, "go version system");
+    assert_eq!(r.goroot, "<unset>");
+    assert_eq!(r.go_version, "no-go");
     let err = std::fs::read_to_string(&err_file).unwrap();
     let hint = "go1.20.3 is pinned by";
     assert_eq!(err.matches(hint).count(), 1, "{err}");
@@ -1704,4 +1711,466 @@ fn system_in_a_child_of_a_pinned_directory(sh: Sh) {
         assert_eq!(r.version, "<unset>", "{sh:?} {label}");
         assert_eq!(r.path, w.user_path(), "{sh:?} {label}: PATH");
     }
+}
+
+per_shell!(pinned_but_missing_never_runs_another_go:
+    bash_a_missing_pin_never_runs_another_go => Sh::Bash,
+    zsh_a_missing_pin_never_runs_another_go => Sh::Zsh,
+    fish_a_missing_pin_never_runs_another_go => Sh::Fish,
+);
+
+/// A directory that pins a version that is not installed: `go` and `gofmt` there say what is
+/// pinned, by which file, and how to install it (status 1) instead of running the "system" Go
+/// further down PATH, and GOROOT points at nothing; leaving restores the environment exactly,
+/// and `gopin install && report` on one line runs the Go just installed.
+fn pinned_but_missing_never_runs_another_go(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::with(
+        &["go1.22.10", "go1.22.9", "go1.21.13", "go1.20.3"],
+        &["1.22.10", "1.22.9", "1.21.13"],
+    );
+    std::fs::create_dir_all(w.root.join("missing")).unwrap();
+    std::fs::write(w.root.join("missing/.go-version"), "1.20.3\n").unwrap();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let (status, and) = match sh {
+        Sh::Fish => ("$status", "; and"),
+        _ => ("$?", " &&"),
+    };
+    let go_status = format!("go version 2>> \"$OUT.err\"; echo \"go-status={status}\" >> \"$OUT\"");
+    let gofmt_status =
+        format!("gofmt -l . 2>> \"$OUT.err\"; echo \"gofmt-status={status}\" >> \"$OUT\"");
+    let install = format!("gopin install 2>/dev/null{and} report installed");
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "report start",
+            "cd \"$W/missing\"",
+            "report guarded",
+            &go_status,
+            &gofmt_status,
+            "cd \"$W/proj\"",
+            "report proj",
+            "cd \"$W/missing\"",
+            "report guarded-again",
+            "cd \"$W/plain\"",
+            "report left",
+            "cd \"$W/missing\"",
+            &install,
+            "cd \"$W/plain\"",
+            "report end",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}\n{}", t.err))
+            .clone()
+    };
+    let start = by("start");
+    assert_eq!(start.go_version, "go version system", "{sh:?}");
+    let guard = w.env.store().join("guard");
+    for label in ["guarded", "guarded-again"] {
+        let r = by(label);
+        assert_eq!(r.go_version, "no-go", "{sh:?} {label}: the system Go ran");
+        assert_eq!(r.goroot, "<unset>", "{sh:?} {label}: GOROOT");
+        assert_eq!(r.version, "<unset>", "{sh:?} {label}: GOPIN_VERSION");
+        assert_eq!(
+            r.path,
+            format!("{}:{}", guard.display(), w.user_path()),
+            "{sh:?} {label}: PATH"
+        );
+    }
+    assert!(text.contains("go-status=1\n"), "{sh:?}: {text}");
+    assert!(text.contains("gofmt-status=1\n"), "{sh:?}: {text}");
+    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    let line = format!(
+        "gopin: error: go1.20.3 is pinned by {} but not installed — run: gopin install\n",
+        w.root.join("missing/.go-version").display()
+    );
+    assert_eq!(err, line.repeat(2), "{sh:?}: one line from each tool");
+    assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
+    for label in ["left", "end"] {
+        let r = by(label);
+        assert_eq!(
+            Report {
+                label: "start".into(),
+                ..r
+            },
+            start,
+            "{sh:?} {label}: leaving restores everything"
+        );
+    }
+    let installed = by("installed");
+    assert_eq!(installed.version, "go1.20.3", "{sh:?}: on the same line");
+    assert_eq!(
+        installed.go_version, "go version go1.20.3 linux/amd64",
+        "{sh:?}"
+    );
+}
+
+per_shell!(env_with_a_version_holds_in_a_hook_shell:
+    bash_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Bash,
+    zsh_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Zsh,
+    fish_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Fish,
+);
+
+/// `eval "$(gopin env 1.21.13)"` (the README's usage) in a shell with the hook is not undone at
+/// the next prompt: it holds over every pin, as `gopin shell 1.21.13` does, until
+/// `gopin shell --unset`. The script is in the calling shell's syntax (fish's too, whatever
+/// `$SHELL` says).
+fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    if sh != Sh::Fish {
+        rc.push_str("set -u\n");
+    }
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let apply = match sh {
+        Sh::Fish => "gopin env 1.21.13 2>/dev/null | source; report now",
+        _ => "eval \"$(gopin env 1.21.13 2>/dev/null)\"; report now",
+    };
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report proj",
+            apply,
+            "report next-prompt",
+            "true",
+            "report later",
+            "cd \"$W/toolproj\"",
+            "report elsewhere",
+            "gopin shell --unset 2>/dev/null",
+            "report unset",
+            "cd \"$W/plain\"",
+            "report left",
+        ],
+    );
+    let reports = parse_reports(&text);
+    let by = |label: &str| {
+        reports
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
+            .clone()
+    };
+    assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
+    let goroot = w.goroot("go1.21.13.linux-amd64");
+    let gobin = w.env.store().join("versions/go1.21.13.linux-amd64/gobin");
+    for label in ["now", "next-prompt", "later", "elsewhere"] {
+        let r = by(label);
+        assert_eq!(r.version, "go1.21.13", "{sh:?} {label}");
+        assert_eq!(
+            r.go_version, "go version go1.21.13 linux/amd64",
+            "{sh:?} {label}"
+        );
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
+        assert_eq!(
+            r.path,
+            format!("{goroot}/bin:{}:{}", gobin.display(), w.user_path()),
+            "{sh:?} {label}: PATH"
+        );
+    }
+    assert_eq!(by("unset").version, "go1.22.9", "{sh:?}: toolproj's own");
+    let left = by("left");
+    assert_eq!(left.goroot, "/opt/user-goroot", "{sh:?}");
+    assert_eq!(left.path, w.user_path(), "{sh:?}");
+}
+
+per_shell!(use_without_and_with_the_hook:
+    bash_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Bash,
+    zsh_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Zsh,
+    fish_use_without_the_hook_names_the_line_and_with_it_switches_on_the_same_line => Sh::Fish,
+);
+
+/// Runs `commands` in an interactive `sh` without any rc file, on a terminal (under `script`),
+/// with the gopin under test on PATH as `gopin`; returns the terminal transcript.
+fn terminal_session(w: &World, sh: Sh, commands: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let typescript = dir.path().join("typescript");
+    let shell = match sh {
+        Sh::Bash => "bash --noprofile --norc -i",
+        Sh::Zsh => "zsh -f -i",
+        Sh::Fish => "fish --no-config -i",
+    };
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", shell])
+        .arg(&typescript)
+        .current_dir(w.root.join("plain"))
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in w.env.vars() {
+        cmd.env(k, v);
+    }
+    let bin_dir = gopin_bin().parent().unwrap().to_path_buf();
+    cmd.env("PATH", format!("{}:{}", bin_dir.display(), w.user_path()))
+        .env("W", &w.root)
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "dumb")
+        .env("LC_ALL", "C.UTF-8");
+    let mut child = cmd.spawn().unwrap();
+    {
+        let stdin = child.stdin.as_mut().unwrap();
+        for c in commands {
+            writeln!(stdin, "{c}").unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        writeln!(stdin, "exit").unwrap();
+    }
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some(), "{sh:?}: killed");
+    String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned()
+}
+
+/// `gopin use` and `gopin install` typed in a shell without the hook say the one line to add,
+/// and to which rc file, for that shell (and `gopin shell` says it instead of failing
+/// obscurely); with the hook loaded they say nothing of the kind, and `gopin use X && go …` on
+/// one line runs X.
+fn use_without_and_with_the_hook(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let (line, rc) = match sh {
+        Sh::Bash => ("eval \"$(gopin init bash)\"", "~/.bashrc"),
+        Sh::Zsh => ("eval \"$(gopin init zsh)\"", "~/.zshrc"),
+        Sh::Fish => ("gopin init fish | source", "~/.config/fish/config.fish"),
+    };
+    let transcript = terminal_session(
+        &w,
+        sh,
+        &[
+            "gopin use 1.22.10",
+            "gopin install 1.22.9",
+            "gopin shell 1.22.9",
+            line,
+            "gopin use 1.21.13",
+        ],
+    );
+    let advice = format!("add `{line}` to {rc} and open a new shell");
+    assert_eq!(
+        transcript.matches(&advice).count(),
+        3,
+        "{sh:?}: use, install and shell without the hook, and not use with it:\n{transcript}"
+    );
+    assert!(
+        transcript.contains("this shell has no gopin hook"),
+        "{sh:?}:\n{transcript}"
+    );
+
+    // With the hook, on one command line, in a directory nothing pinned before.
+    std::fs::create_dir_all(w.root.join("fresh")).unwrap();
+    let mut rc_text = String::new();
+    rc_text.push_str(report_fn(sh));
+    rc_text.push_str(&init_line(sh));
+    let and = if sh == Sh::Fish { "; and" } else { " &&" };
+    let text = session(
+        &w,
+        sh,
+        &rc_text,
+        &[
+            "cd \"$W/fresh\"",
+            "report before",
+            &format!("gopin use 1.21.13 2>/dev/null{and} report same-line"),
+            &format!("gopin use 1.22.9 2>/dev/null{and} report again"),
+        ],
+    );
+    let reports = parse_reports(&text);
+    assert_eq!(reports[0].go_version, "go version system", "{sh:?}: {text}");
+    assert_eq!(reports[1].label, "same-line", "{text}");
+    assert_eq!(reports[1].version, "go1.21.13", "{sh:?}: {text}");
+    assert_eq!(
+        reports[1].go_version, "go version go1.21.13 linux/amd64",
+        "{sh:?}"
+    );
+    assert_eq!(reports[2].version, "go1.22.9", "{sh:?}: {text}");
+}
+
+per_shell!(use_in_home_asks_first:
+    bash_use_in_home_asks_for_global_or_here => Sh::Bash,
+    zsh_use_in_home_asks_for_global_or_here => Sh::Zsh,
+    fish_use_in_home_asks_for_global_or_here => Sh::Fish,
+);
+
+/// `gopin use` typed in `~` or `/` asks for `--global` or `--here` (status 1, nothing written);
+/// `--here` pins it, `--global` sets the default.
+fn use_in_home_asks_first(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let mut rc = String::new();
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    let status = match sh {
+        Sh::Fish => "echo \"status=$status\" >> $OUT",
+        _ => "echo \"status=$?\" >> \"$OUT\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd ~",
+            "gopin use 1.22.9 2>> \"$OUT.err\"",
+            status,
+            "cd /",
+            "gopin use 1.22.9 2>> \"$OUT.err\"",
+            status,
+            "cd ~",
+            "report refused",
+            "gopin use --here 1.22.9 2>/dev/null",
+            "report here",
+            "gopin use --unset 2>/dev/null",
+            "gopin use --global 1.21.13 2>/dev/null",
+            "report global",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
+    assert_eq!(statuses, ["status=1", "status=1"], "{sh:?}: {text}");
+    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    assert!(err.contains("this is your home directory"), "{sh:?}: {err}");
+    assert!(
+        err.contains("this is the root directory /"),
+        "{sh:?}: {err}"
+    );
+    assert_eq!(
+        err.matches("`gopin use --global 1.22.9`").count(),
+        2,
+        "{err}"
+    );
+    let reports = parse_reports(&text);
+    assert_eq!(reports[0].version, "<unset>", "{sh:?}: nothing was pinned");
+    assert_eq!(reports[1].version, "go1.22.9", "{sh:?}: --here");
+    assert_eq!(reports[2].version, "go1.21.13", "{sh:?}: --global");
+    assert!(!w.env.dir.path().join("home/.go-version").exists());
+}
+
+per_shell!(linked_tree_replaced_by_another_release:
+    bash_a_linked_tree_replaced_by_another_release_is_refused => Sh::Bash,
+    zsh_a_linked_tree_replaced_by_another_release_is_refused => Sh::Zsh,
+    fish_a_linked_tree_replaced_by_another_release_is_refused => Sh::Fish,
+);
+
+/// A tree imported with `--link` that the system replaced by another release (deleted and
+/// unpacked again, keeping the archive's dates, as a package manager does) is noticed at the
+/// next prompt, without a `cd`: the guard answers for `go`, naming both releases.
+fn linked_tree_replaced_by_another_release(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::new();
+    let sdk = w.root.join("sdk/go");
+    write_tree(&importable_tree("go1.20.14", "linux/amd64"), &sdk);
+    w.env
+        .gopin(&["import", "--link", sdk.to_str().unwrap()])
+        .env("GOSUMDB", "off")
+        .env("GOPROXY", "off")
+        .assert()
+        .success();
+    // A runnable stand-in for its go, now that it is recorded.
+    std::fs::write(
+        sdk.join("bin/go"),
+        fake_go_script("go1.20.14", "linux/amd64"),
+    )
+    .unwrap();
+    let next = w.root.join("sdk-new/go");
+    write_tree(&go_tree("go1.22.11", "linux/amd64"), &next);
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(&next)
+        .arg(next.join("VERSION"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir_all(w.root.join("linked")).unwrap();
+    std::fs::write(w.root.join("linked/.go-version"), "1.20.14\n").unwrap();
+    // Nothing may look freshly changed, or the hook's two-second margin would look again
+    // at the next prompt whatever it watches.
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .arg(w.root.join("linked"))
+        .arg(w.root.join("linked/.go-version"))
+        .arg(w.env.store().join("versions"))
+        .arg(w.root.join("sdk"))
+        .arg(&sdk)
+        .arg(sdk.join("VERSION"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rc = String::new();
+    rc.push_str(report_fn(sh));
+    rc.push_str(&init_line(sh));
+    // fish's stderr is the terminal's transcript already.
+    let stderr_to_file = match sh {
+        Sh::Fish => "true",
+        _ => "exec 2>> \"$OUT.err\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/linked\"",
+            "report before",
+            stderr_to_file,
+            "rm -rf \"$W/sdk/go\"; cp -a \"$W/sdk-new/go\" \"$W/sdk/go\"",
+            "true",
+            "report after",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = parse_reports(&text);
+    assert_eq!(
+        reports[0].go_version, "go version go1.20.14 linux/amd64",
+        "{sh:?}: {text}"
+    );
+    let after = &reports[1];
+    assert_eq!(after.label, "after");
+    assert_eq!(
+        after.go_version, "no-go",
+        "{sh:?}: go1.22.11 ran as go1.20.14"
+    );
+    assert_eq!(after.version, "<unset>", "{sh:?}");
+    assert!(
+        after
+            .path
+            .starts_with(&w.env.store().join("guard").display().to_string()),
+        "{sh:?}: {}",
+        after.path
+    );
+    let err = match sh {
+        Sh::Fish => t.err.clone(),
+        _ => String::from_utf8_lossy(&t.file("err")).into_owned(),
+    };
+    assert!(
+        err.contains("go1.20.14 was imported with --link from")
+            && err.contains("which now holds go1.22.11"),
+        "{sh:?}: {err}"
+    );
 }

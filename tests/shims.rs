@@ -528,3 +528,62 @@ fn which_goroot_prints_the_selected_goroot() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "--goroot takes no tool");
 }
+
+/// The hook's guard (the `go` it puts first on PATH while the directory's pin is not
+/// installed) installs the pin first when `auto_install` is on, as the hook does; the proxies
+/// an IDE runs never download.
+#[test]
+fn the_guard_installs_first_with_auto_install_and_the_proxies_never_do() {
+    let w = World::new();
+    w.env.gopin(&["uninstall", "1.21.13"]).assert().success();
+    w.write("old/.go-version", "1.21.13\n");
+    // The hook puts the guard in front of PATH there.
+    let out = w
+        .env
+        .gopin(&["hook-env", "bash"])
+        .current_dir(w.dir("old"))
+        .env("PATH", w.path())
+        .env("GOROOT", "/usr/local/go")
+        .output()
+        .unwrap();
+    let guard = w.env.store().join("guard");
+    let script = stdout_of(&out);
+    assert!(
+        script.contains(&format!("export PATH={}:", guard.display())),
+        "{script}"
+    );
+    assert!(script.contains("unset GOROOT"), "{script}");
+    assert!(
+        stderr_of(&out).contains("go1.21.13 is pinned by"),
+        "{out:?}"
+    );
+
+    let run = |tool_dir: &Path, auto: &str| {
+        let mut cmd = Command::new(tool_dir.join("go"));
+        cmd.arg("version").current_dir(w.dir("old")).env_clear();
+        for (k, v) in w.env.vars() {
+            cmd.env(k, v);
+        }
+        cmd.env("GOPIN_AUTO_INSTALL", auto)
+            .env("PATH", format!("{}:{}", tool_dir.display(), w.path()))
+            .output()
+            .unwrap()
+    };
+    // Without auto_install, the guard refuses with the pin, its file and the fix.
+    assert_fails(
+        &run(&guard, "0"),
+        &["go1.21.13 is pinned by", "old/.go-version", "gopin install"],
+    );
+    // An IDE's proxy does not download, auto_install or not.
+    assert_fails(&run(&w.shims, "1"), &["go1.21.13 is pinned by"]);
+    assert!(!w.goroot("go1.21.13").exists());
+    // The guard does, then runs it.
+    let out = run(&guard, "1");
+    assert_eq!(
+        stdout_of(&out),
+        "go version go1.21.13 linux/amd64\n",
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(stderr_of(&out).contains("installing go1.21.13"), "{out:?}");
+}

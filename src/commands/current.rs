@@ -12,13 +12,15 @@ use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let r = ctx.resolve_here(&Platform::host()?)?;
-    let found = r.request.is_some() || r.system().is_some();
+    // Status 1 when nothing is selected: no pick, and no installed Go meets the go line
+    // (a go line alone does not pick, docs/selection.md), so `"version"` is null.
+    let found = r.installed.is_some() || r.picked_by().is_some() || r.system().is_some();
     if args.json {
         print_json(&describe(&r));
     } else if let Some(file) = r.system() {
         // `system`: the Go already on PATH, nothing of gopin's (docs/selection.md).
         println!("system\t{}", tilde(file));
-    } else if !found {
+    } else if r.request.is_none() {
         eprintln!(
             "gopin: no Go version is selected for {}: pin one with `gopin use 1.22`",
             ui::shown(&Context::cwd())
@@ -65,6 +67,14 @@ fn line(r: &Resolution) -> String {
     line
 }
 
+/// The release the directory runs, or would once installed (an exact pin).
+fn version(r: &Resolution) -> Option<String> {
+    r.installed
+        .as_ref()
+        .map(|i| i.version.to_string())
+        .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string()))
+}
+
 fn describe(r: &Resolution) -> serde_json::Value {
     if let Some(file) = r.system() {
         return json!({
@@ -80,8 +90,7 @@ fn describe(r: &Resolution) -> serde_json::Value {
         });
     }
     json!({
-        "version": r.installed.as_ref().map(|i| i.version.to_string())
-            .or_else(|| r.request.and_then(|q| q.exact()).map(|v| v.to_string())),
+        "version": version(r),
         "request": r.request.map(|q| q.to_string()),
         "source": r.source(),
         "picked_by": r.picked_by().map(|p| json!({

@@ -5,11 +5,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use clap::ValueEnum;
 
 use super::{Chosen, Context, print_json};
 use crate::activate::Activation;
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
+use crate::resolve::SHELL_VAR;
 use crate::shell::{Script, Shell};
 use crate::ui::{shown, shown_bytes};
 
@@ -20,10 +22,17 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
             "{platform} cannot run on this host, so its environment can only be described: use --json"
         );
     }
-    let (activation, path) = match ctx.choose_or_system(args.spec.as_deref(), &platform, false)? {
-        Chosen::Go(installed, source) => ctx.environment(&installed, source.as_deref()),
-        Chosen::System(_) => ctx.system_environment(),
-    };
+    let (activation, path, version) =
+        match ctx.choose_or_system(args.spec.as_deref(), &platform, false)? {
+            Chosen::Go(installed, source) => {
+                let (activation, path) = ctx.environment(&installed, source.as_deref());
+                (activation, path, Some(installed.version))
+            }
+            Chosen::System(_) => {
+                let (activation, path) = ctx.system_environment();
+                (activation, path, None)
+            }
+        };
     if args.json {
         let mut map: BTreeMap<&str, Option<String>> = BTreeMap::new();
         for (name, value) in activation.vars.iter().chain([("PATH", Some(path))].iter()) {
@@ -44,14 +53,31 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
     } else if args.github {
         write_github(&activation)?;
     } else {
-        let shell = args
-            .shell
-            .unwrap_or_else(|| Shell::from_login_shell(std::env::var_os("SHELL").as_deref()));
+        // The shell whose hook is loaded is the one that evals this; else the login shell.
+        let shell = args.shell.unwrap_or_else(|| {
+            std::env::var("_GOPIN_HOOK")
+                .ok()
+                .and_then(|h| Shell::from_str(&h, true).ok())
+                .unwrap_or_else(|| Shell::from_login_shell(std::env::var_os("SHELL").as_deref()))
+        });
         let mut script = Script::new(shell);
         for (name, value) in &activation.vars {
             script.set_or_unset(name, value.as_deref());
         }
         script.export_path(&path);
+        // In a shell with the hook, a version named here would be undone at the next prompt
+        // (the hook applies the directory's): it holds as `gopin shell`'s does, until
+        // `gopin shell --unset`.
+        if let Some(version) = version.filter(|_| args.spec.is_some())
+            && std::env::var_os("_GOPIN_HOOK").is_some()
+        {
+            let text = crate::pinfile::pin_text(&version);
+            script.export(SHELL_VAR, std::ffi::OsStr::new(&text));
+            crate::ui::note(&format!(
+                "gopin env: {} in this shell, over every pin, as with `gopin shell {text}` (`gopin shell --unset` goes back)",
+                version
+            ));
+        }
         std::io::stdout().write_all(&script.into_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
@@ -70,8 +96,10 @@ fn write_github(activation: &Activation) -> Result<()> {
     let (env_file, path_file) = (file("GITHUB_ENV")?, file("GITHUB_PATH")?);
     let mut env_text = Vec::new();
     for (name, value) in &activation.vars {
-        let Some(value) = value else { continue };
-        let value = value.as_encoded_bytes();
+        // A variable this environment unsets (GOPIN_SOURCE for a version named on the
+        // command line) is cleared: a job's environment file cannot unset, and an earlier
+        // call's value must not stay.
+        let value = value.as_deref().unwrap_or_default().as_encoded_bytes();
         if value.contains(&b'\n') {
             let delimiter = "GOPIN_EOF_7f3a9c";
             env_text.extend_from_slice(format!("{name}<<{delimiter}\n").as_bytes());

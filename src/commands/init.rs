@@ -53,7 +53,15 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
     let (store, decision) = match Context::load() {
         Ok(ctx) => {
-            let decision = decide(&ctx, &cwd, &watchdog);
+            let mut decision = decide(&ctx, &cwd, &watchdog);
+            if let Target::Active(a) = &decision.target
+                && a.is_guard(&ctx.store)
+                && let Err(e) = super::shims::guard(&ctx.store)
+            {
+                // Without its guard the shell keeps the user's own environment, as before.
+                decision.messages.push(format!("{e:#}"));
+                decision.target = Target::Inactive;
+            }
             (ctx.store, decision)
         }
         Err(e) => (

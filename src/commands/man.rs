@@ -89,7 +89,7 @@ impl Page {
 fn closing_sections() -> Roff {
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]).text([roman(
-        "0 on success; 1 on failure, when current finds nothing selected, or when doctor finds a problem; 2 for a usage error. exec, and go and gofmt run through the proxies, exit with the command's own status.",
+        "0 on success; 1 on failure, when current finds nothing selected (a go line that no installed Go meets included), or when doctor finds a problem; 2 for a usage error. exec, and go and gofmt run through the proxies, exit with the command's own status.",
     )]);
     roff.control("SH", ["ENVIRONMENT"]);
     let vars = [

@@ -158,7 +158,7 @@ impl Context {
                 }
                 let source = r.source().map(Path::to_path_buf);
                 if let Some(installed) = r.installed.clone() {
-                    return Ok(Chosen::Go(installed, source));
+                    return usable(installed, source);
                 }
                 let Some(request) = r.request else {
                     return Err(anyhow!(
@@ -173,17 +173,44 @@ impl Context {
                 (request, source)
             }
         };
-        if install {
-            let outcome = install_request(&self.config, &self.store, &request, platform, false)?;
-            return Ok(Chosen::Go(outcome.installed().clone(), source));
-        }
-        match self.store.find(platform, &request)? {
-            Some(found) => Ok(Chosen::Go(found, source)),
-            None => Err(anyhow!(
+        let found = if install {
+            install_request(&self.config, &self.store, &request, platform, false)?
+                .installed()
+                .clone()
+        } else {
+            self.store.find(platform, &request)?.ok_or_else(|| anyhow!(
                 "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
-            )),
-        }
+            ))?
+        };
+        usable(found, source)
     }
+}
+
+/// `installed`, unless it is a linked tree that now holds another release.
+fn usable(installed: Installed, source: Option<PathBuf>) -> Result<Chosen> {
+    match installed.link_problem() {
+        Some(problem) => Err(anyhow!(problem)),
+        None => Ok(Chosen::Go(installed, source)),
+    }
+}
+
+/// After `use` and `install` typed at a terminal in a shell without the hook (`_GOPIN_HOOK`
+/// unset): the one line to add and where, since `go` there follows no pin.
+fn note_when_no_hook() {
+    if std::env::var_os("_GOPIN_HOOK").is_some() || !ui::stderr_is_tty() {
+        return;
+    }
+    ui::note(&format!("note: {}", no_hook_advice()));
+}
+
+/// "this shell has no gopin hook …: add `LINE` to RC_FILE …", for the calling shell.
+fn no_hook_advice() -> String {
+    let shell = crate::shell::Shell::calling();
+    format!(
+        "this shell has no gopin hook, so `go` here follows no pin: add `{}` to {} and open a new shell (or run that line now); scripts and IDEs: `gopin exec -- go …` or `gopin shims`",
+        shell.init_line(),
+        shell.rc_file(&|name: &str| std::env::var_os(name))
+    )
 }
 
 pub fn run(command: Command) -> Result<ExitCode> {
@@ -198,11 +225,11 @@ pub fn run(command: Command) -> Result<ExitCode> {
     }
     let ctx = Context::load()?;
     match command {
-        Command::Install(args) => install::run(&ctx, args),
+        Command::Install(args) => install::run(&ctx, args).inspect(|_| note_when_no_hook()),
         Command::Uninstall(args) => uninstall::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args),
         Command::LsRemote(args) => ls_remote::run(&ctx, args),
-        Command::Use(args) => use_::run(&ctx, args),
+        Command::Use(args) => use_::run(&ctx, args).inspect(|_| note_when_no_hook()),
         Command::ShellOverride(args) => shell_override::run(&ctx, args),
         Command::Current(args) => current::run(&ctx, args),
         Command::Which(args) => which::run(&ctx, args),

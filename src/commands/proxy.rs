@@ -63,12 +63,31 @@ pub fn run(arg0: &OsStr, tool: &str, args: impl Iterator<Item = OsString>) -> an
 /// version it belongs to.
 fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
     let ctx = Context::load()?;
-    let r = ctx.resolve_here(&Platform::host()?)?;
+    let platform = Platform::host()?;
+    let mut r = ctx.resolve_here(&platform)?;
     if let Some(file) = r.system() {
         return Err(anyhow!(
             "{} pins system, so gopin has no {tool} to run here: put the system Go's bin directory before gopin's shims on PATH, or pin a version with `gopin use 1.22`",
             ui::tilde(file)
         ));
+    }
+    // Run as the hook's guard (its directory leads PATH: the shell's hook put it there for
+    // this directory), `auto_install` applies as it does to the hook; the proxies an IDE runs
+    // never download (docs/ide.md).
+    if let (Some(request), None) = (&r.request, &r.installed)
+        && ctx.config.settings.auto_install
+        && started_by_guard(&ctx)
+    {
+        ui::note(&format!(
+            "gopin: installing {} (selected by {}; auto_install is on)",
+            request
+                .exact()
+                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
+            r.source_label()
+        ));
+        crate::install::install_request(&ctx.config, &ctx.store, request, &platform, false)
+            .map_err(|e| anyhow!("{e:#}"))?;
+        r = ctx.resolve_here(&platform)?;
     }
     let Some(installed) = &r.installed else {
         return Err(anyhow!(r.missing_hint().unwrap_or_else(|| format!(
@@ -77,6 +96,9 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
         ))));
     };
     let version = installed.version;
+    if let Some(problem) = installed.link_problem() {
+        return Err(anyhow!(problem));
+    }
     let target = installed.goroot().join("bin").join(tool);
     // exec gives argv[0] the target's path: seeing it here means the target is this binary
     // (a link to a proxy, or a copy of gopin), which would run itself forever.
@@ -99,6 +121,13 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
     let mut cmd = command_with(target.as_os_str(), &activation, &path);
     cmd.env(PROXY_PID, pid);
     Ok((cmd, version))
+}
+
+/// Whether the guard's directory leads PATH, as the hook leaves it while it guards.
+fn started_by_guard(ctx: &Context) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let first = path.as_encoded_bytes().split(|&b| b == b':').next();
+    first == Some(ctx.store.guard_dir().as_os_str().as_encoded_bytes())
 }
 
 /// A command for `program` with `activation`'s variables set (or removed) and `path` as

@@ -19,8 +19,13 @@ use crate::version::VersionSpec;
 pub fn run(ctx: &Context, args: ShellArgs) -> Result<ExitCode> {
     let Some(shell) = args.eval else {
         let version = args.spec.as_deref().unwrap_or("1.22.10");
+        let set = match crate::shell::Shell::calling() {
+            crate::shell::Shell::Fish => format!("set -gx {SHELL_VAR} {version}"),
+            _ => format!("export {SHELL_VAR}={version}"),
+        };
         bail!(
-            "`gopin shell` changes this shell's own environment, which a program cannot do: it needs the `gopin` function that gopin's init defines (add `eval \"$(gopin init bash)\"` to your rc file and open a new shell), or set it yourself: export {SHELL_VAR}={version}"
+            "`gopin shell` changes this shell's own environment, which a program cannot do: it needs the `gopin` function that the hook defines, and {}; or set it yourself: {set}",
+            super::no_hook_advice()
         );
     };
     let mut script = Script::new(shell);

@@ -52,6 +52,20 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Makes the guard's `go` and `gofmt` (see [`Store::guard_dir`]) links to this binary, unless
+/// they are already: the hook calls this only while it puts the guard on PATH.
+pub fn guard(store: &Store) -> Result<PathBuf> {
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot find the path of the gopin binary")?;
+    let dir = store.guard_dir();
+    std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    for tool in TOOLS {
+        link(&dir.join(tool), &exe)?;
+    }
+    Ok(dir)
+}
+
 /// Makes `path` a link to `exe`; whether anything changed. A link to anything else (an older
 /// gopin's path) is replaced in one rename; a file that is not a link is the user's and stays.
 fn link(path: &Path, exe: &Path) -> Result<bool> {

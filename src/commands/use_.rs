@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use super::Context;
 use crate::cli::UseArgs;
@@ -13,7 +13,7 @@ use crate::install::{Outcome, install_request};
 use crate::pinfile::{self, PinKind, Unset, pin_text, write_pin};
 use crate::platform::Platform;
 use crate::request::Request;
-use crate::ui::{self, tilde};
+use crate::ui::{self, shown, tilde};
 use crate::version::VersionSpec;
 
 pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
@@ -21,6 +21,9 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
     let Some(raw) = args.spec.as_deref().filter(|_| !args.unset) else {
         return unset(&file, kind);
     };
+    if !args.global && !args.here {
+        refuse_home_or_root(&file, raw)?;
+    }
     let spec: VersionSpec = raw.parse()?;
     let platform = Platform::host()?;
     let outcome = install_request(
@@ -56,6 +59,35 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A pin in the home directory or in `/` covers every directory below that has none of its
+/// own: almost always a default meant with `--global`, so it is written only with `--here`.
+/// Directories are compared as files (device and inode), so a HOME reached through a symlink,
+/// or one whose name is not UTF-8, is still recognised.
+fn refuse_home_or_root(file: &Path, spec: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(dir) = file.parent() else {
+        return Ok(());
+    };
+    let same = |other: &Path| match (std::fs::metadata(dir), std::fs::metadata(other)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    };
+    let what = if same(Path::new("/")) {
+        "the root directory /, so a pin there would apply to every directory on this machine"
+            .to_string()
+    } else if crate::config::home_dir().is_some_and(|home| same(&home)) {
+        format!(
+            "your home directory ({}), so a pin there would apply to every directory under it",
+            shown(dir)
+        )
+    } else {
+        return Ok(());
+    };
+    bail!(
+        "this is {what} that has no pin of its own: for a default wherever nothing is pinned, run `gopin use --global {spec}`; to pin it here all the same, `gopin use --here {spec}`"
+    )
 }
 
 /// The file `use` writes: the default with `--global`; the one `--file` names; else the

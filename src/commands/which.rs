@@ -42,18 +42,71 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
             );
         }
     };
-    // The directories the hook puts on PATH, in the same order.
+    // The directories the hook puts on PATH, in the same order, then the toolchain's own
+    // (`go vet` runs pkg/tool/<goos>_<goarch>/vet).
     let activation = Activation::new(&ctx.config, &ctx.store, &installed, source.as_deref());
-    for dir in &activation.path_front {
+    let tool_dir = tool_dir(&installed);
+    for dir in activation.path_front.iter().chain([&tool_dir]) {
         let path = dir.join(tool);
         if path.is_file() {
             return print_path(&path);
         }
     }
+    let version = installed.version;
+    // A tool every release ships is missing from a damaged tree, not to be `go install`ed.
+    let shipped = if BIN_TOOLS.contains(&tool.as_str()) {
+        Some(installed.goroot().join("bin").join(tool))
+    } else if PKG_TOOLS.contains(&tool.as_str()) {
+        Some(tool_dir.join(tool))
+    } else {
+        None
+    };
+    if let Some(path) = shipped {
+        bail!(
+            "{} is missing: {tool} ships with every Go release, so {version}'s tree is damaged; reinstall it with `gopin install --force {version}`",
+            crate::ui::shown(&path)
+        );
+    }
     bail!(
-        "{tool} is not in {}'s bin directory or its GOBIN: install it with `go install`",
-        installed.version
+        "{tool} is not in {version}'s bin directory, its GOBIN or its pkg/tool directory: install it with `go install`"
     )
+}
+
+/// The tools in a release's `bin/`.
+const BIN_TOOLS: [&str; 2] = ["go", "gofmt"];
+
+/// The tools in a release's `pkg/tool/<goos>_<goarch>/` that `go` runs itself (`go vet`,
+/// `go tool pprof`, the compiler and linker).
+const PKG_TOOLS: [&str; 19] = [
+    "addr2line",
+    "asm",
+    "buildid",
+    "cgo",
+    "compile",
+    "covdata",
+    "cover",
+    "dist",
+    "doc",
+    "fix",
+    "link",
+    "nm",
+    "objdump",
+    "pack",
+    "pprof",
+    "preprofile",
+    "test2json",
+    "trace",
+    "vet",
+];
+
+/// `$GOROOT/pkg/tool/<goos>_<goarch>` (32-bit ARM is `arm` there).
+fn tool_dir(installed: &crate::store::Installed) -> std::path::PathBuf {
+    let p = &installed.platform;
+    let arch = if p.arch == "armv6l" { "arm" } else { &p.arch };
+    installed
+        .goroot()
+        .join("pkg/tool")
+        .join(format!("{}_{arch}", p.os))
 }
 
 /// A path on stdout, byte for byte, for `$(gopin which)`.

@@ -16,12 +16,12 @@ use crate::config::Config;
 use crate::fetch::Rules;
 use crate::goenv::GoEnv;
 use crate::goproxy::toolchain;
-use crate::goproxy::{GoSettings, Options, ProxySource, Verification, dirhash};
+use crate::goproxy::{GoSettings, GoproxyError, Options, ProxySource, Verification, dirhash};
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
 use crate::remote::Network;
 use crate::source::godev::Manifest;
-use crate::sumdb::Proof;
+use crate::sumdb::{Proof, SumdbError};
 use crate::version::GoVersion;
 
 /// The top directories of a distribution that its module leaves out, and so the checksum
@@ -116,9 +116,11 @@ pub fn check(
             };
         }
     };
+    // Being offline is a normal state for an import: one try, then say so.
     let network = Network {
         rules: Rules::from_settings(&config.settings),
         credentials: settings.credentials.clone(),
+        offline_is_final: true,
     };
     let mut options = Options::new(config.cache_dir.clone());
     // GOSUMDB=off or a GONOSUMDB match is an answer here ("not checked"), not an error.
@@ -130,9 +132,23 @@ pub fn check(
             Verification::Unverified { reason } => return Verdict::Unchecked { reason },
         },
         Err(e) => {
-            return Verdict::Unchecked {
-                reason: e.to_string(),
+            let unreachable = match &e {
+                GoproxyError::Remote(r) | GoproxyError::Sumdb(SumdbError::Remote(r)) => {
+                    r.unreachable_url()
+                }
+                _ => None,
             };
+            let reason = match unreachable {
+                Some(url) => format!(
+                    "{} could not be reached, so nothing was asked (no network?)",
+                    url::Url::parse(url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_else(|| url.to_string())
+                ),
+                None => e.to_string(),
+            };
+            return Verdict::Unchecked { reason };
         }
     };
     let (module, links) = module_files(files);

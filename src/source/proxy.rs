@@ -40,6 +40,7 @@ impl ModuleProxy {
             network: Network {
                 rules: Rules::from_settings(&config.settings),
                 credentials,
+                offline_is_final: false,
             },
             options,
             listed: OnceCell::new(),
