@@ -15,6 +15,7 @@ mod hook;
 mod import;
 mod index;
 mod install;
+mod output;
 mod platform;
 mod record;
 mod remote;
