@@ -10,6 +10,7 @@
 //! `dep`, `build KEY=VALUE` lines) between two 16-byte sentinels. The object formats
 //! themselves (sections, segments, addresses) are the `object` crate's job.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSection, ObjectSegment, SectionKind};
@@ -95,21 +96,60 @@ pub enum Problem {
     BadBlob(&'static str),
 }
 
-/// Reads the build information of the binary at `path`.
+/// Reads the build information of the binary at `path`. Its first bytes are read first: a
+/// file that does not start as an executable does (ELF, Mach-O or PE) is refused from them,
+/// whatever its size, and only an executable is read whole, up to [`MAX_BINARY_BYTES`].
 pub fn read(path: &Path) -> Result<BuildInfo, BuildInfoError> {
     let invalid = |problem| BuildInfoError::Invalid {
         path: path.to_path_buf(),
         problem,
     };
-    let Some(bytes) = userfile::read(path, MAX_BINARY_BYTES)? else {
+    let Some((file, meta)) = userfile::open(path)? else {
         return Err(invalid(if path.is_dir() {
             Problem::Directory
         } else {
             Problem::Missing
         }));
     };
+    let io_error = |e: std::io::Error| UserFileError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    (&file)
+        .take(HEAD_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io_error)?;
+    if head.is_empty() {
+        return Err(invalid(Problem::Empty));
+    }
+    if claimed_format(&head).is_none() {
+        return Err(invalid(Problem::UnknownFormat));
+    }
+    if meta.len() > MAX_BINARY_BYTES {
+        return Err(UserFileError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_BINARY_BYTES,
+        }
+        .into());
+    }
+    let mut bytes = head;
+    (&file)
+        .take(MAX_BINARY_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_BINARY_BYTES {
+        return Err(UserFileError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_BINARY_BYTES,
+        }
+        .into());
+    }
     parse(&bytes).map_err(invalid)
 }
+
+/// Enough of a file's start to tell the object formats apart.
+const HEAD_LEN: usize = 64;
 
 /// The name of the object format `data` claims to be, from its first bytes.
 fn claimed_format(data: &[u8]) -> Option<&'static str> {

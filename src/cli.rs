@@ -430,7 +430,8 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub platform: PlatformArgs,
     /// The file to write, or - for stdout (default: go1.22.10.linux-amd64.snapshot.tar.gz,
-    /// named after the version, in this directory). Written whole or not at all
+    /// named after the version, in this directory). A file is written whole or not at all and
+    /// keeps its mode; a FIFO, pipe or device is written into, never replaced
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
     /// The directory the tree sits in inside the archive: go/bin/go, or usr/local/go/bin/go

@@ -581,6 +581,12 @@ fn tree_check(i: &Installed) -> Check {
         "reinstall: gopin install --force {}{platform_flags}",
         i.version
     );
+    // A tree recorded in place is not gopin's to replace (see `snapshot::repair`).
+    let repair = if std::fs::symlink_metadata(i.goroot()).is_ok_and(|m| m.is_symlink()) {
+        crate::snapshot::repair(i)
+    } else {
+        reinstall.clone()
+    };
     let record = match InstallRecord::load(&i.record_path()) {
         Ok(record) => record,
         Err(e) => return Check::problem("store", format!("{label}: {e}"), reinstall),
@@ -625,6 +631,6 @@ fn tree_check(i: &Installed) -> Check {
             "{label} no longer matches what was installed: {}{more}",
             shown.join(", ")
         ),
-        reinstall,
+        repair,
     )
 }

@@ -3,7 +3,6 @@
 //! be reached over plain http (the configured URL and every redirect alike), when a slow or
 //! stalled server is given up on, and how transient failures are retried.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -214,6 +213,9 @@ pub enum FetchError {
     },
     #[error("cannot read {}: {source}", shown(path))]
     Io { path: PathBuf, source: io::Error },
+    /// A local path that is no regular file (a FIFO that would never answer, a device).
+    #[error(transparent)]
+    NotAFile(#[from] crate::userfile::UserFileError),
 }
 
 /// Why a server's certificate was refused, in the words its fix depends on.
@@ -586,14 +588,22 @@ impl Location {
         match self {
             Location::Http(remote) => remote.open(deadline),
             Location::Local(path) => {
-                let file = File::open(path).map_err(|source| FetchError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                let len = file.metadata().ok().map(|m| m.len());
+                // Never File::open: a FIFO in the archive's or the `.sha256`'s place would
+                // block it until some writer came.
+                let Some((file, meta)) = crate::userfile::open(path)? else {
+                    let errno = if path.is_dir() {
+                        libc::EISDIR
+                    } else {
+                        libc::ENOENT
+                    };
+                    return Err(FetchError::Io {
+                        path: path.clone(),
+                        source: io::Error::from_raw_os_error(errno),
+                    });
+                };
                 Ok(Body {
                     reader: Box::new(file),
-                    len,
+                    len: Some(meta.len()),
                 })
             }
         }

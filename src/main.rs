@@ -16,6 +16,7 @@ mod hook;
 mod import;
 mod index;
 mod install;
+mod output;
 mod pinfile;
 mod platform;
 mod record;

@@ -116,6 +116,11 @@ pub enum Drift {
         path: String,
         mode: u32,
     },
+    /// Bits no file of a Go tree may have ([`UNSAFE_BITS`]), recorded or not.
+    Unsafe {
+        path: String,
+        mode: u32,
+    },
     /// Something the release did not contain (an injected `src/fmt/zz.go`, a `go.env`), as
     /// it can be shown.
     Unrecorded(String),
@@ -130,6 +135,12 @@ impl std::fmt::Display for Drift {
             Drift::Mode { path, mode } => {
                 write!(f, "{}'s permissions were changed to {mode:03o}", show(path))
             }
+            Drift::Unsafe { path, mode } => write!(
+                f,
+                "{} has mode {mode:04o} ({}), which no file of a Go tree may have",
+                show(path),
+                unsafe_bits_described(*mode)
+            ),
             Drift::Unrecorded(p) => write!(f, "{p} was added"),
         }
     }
@@ -358,14 +369,50 @@ impl InstallRecord {
 
 /// The install created each file with its recorded mode narrowed by the umask, so a mode may
 /// lack bits but never gain one; and the owner's execute bit must be as recorded (a
-/// `chmod -x bin/go` breaks the install, a `chmod go+w` lets others change it).
+/// `chmod -x bin/go` breaks the install, a `chmod go+w` lets others change it). Bits that no
+/// file of a Go tree may have ([`UNSAFE_BITS`]) are reported whatever the record says: a
+/// record is no signature, and a mode is covered by no checksum.
 fn mode_drift(rel: &str, actual: u32, recorded: u32) -> Option<Drift> {
+    if actual & UNSAFE_BITS != 0 {
+        return Some(Drift::Unsafe {
+            path: rel.to_string(),
+            mode: actual,
+        });
+    }
     let wider = actual & !recorded != 0;
     let exec_flipped = (actual ^ recorded) & 0o100 != 0;
     (wider || exec_flipped).then(|| Drift::Mode {
         path: rel.to_string(),
         mode: actual,
     })
+}
+
+/// Mode bits no file gopin puts in a GOROOT has: write for the group or others, setuid,
+/// setgid and sticky. Whoever may write a file of a toolchain changes every program it builds.
+pub const UNSAFE_BITS: u32 = 0o7022;
+
+/// The one rule for the mode of every file gopin writes into a GOROOT, whatever it came from
+/// (a release archive's header, a module zip's executable rule, a copied tree's file): the
+/// permission bits without [`UNSAFE_BITS`], and always the owner's read and write (so the
+/// tree can be removed again). Read and execute for others stay as they came.
+pub fn installed_mode(mode: u32) -> u32 {
+    (mode & 0o777 & !UNSAFE_BITS) | 0o600
+}
+
+/// What `mode`'s [`UNSAFE_BITS`] let happen, in words: "group-writable, setuid".
+pub fn unsafe_bits_described(mode: u32) -> String {
+    [
+        (0o020, "group-writable"),
+        (0o002, "world-writable"),
+        (0o4000, "setuid"),
+        (0o2000, "setgid"),
+        (0o1000, "sticky"),
+    ]
+    .iter()
+    .filter(|(bit, _)| mode & bit != 0)
+    .map(|(_, what)| *what)
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// A file's mode in a snapshot: 0755 when its owner may run it, else 0644. A umask or a
@@ -375,9 +422,21 @@ pub fn portable_mode(mode: u32) -> u32 {
     if mode & 0o100 != 0 { 0o755 } else { 0o644 }
 }
 
-/// Lowercase hex SHA-256 of a file's contents.
+/// Lowercase hex SHA-256 of a file's contents. Only a regular file is read: the path is not
+/// followed if it is a symlink, and a FIFO or device put in a file's place is an error, never
+/// an open or a read that waits.
 pub fn hash_file(path: &Path) -> io::Result<String> {
-    let mut file = fs::File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -493,11 +552,22 @@ mod tests {
         fs::set_permissions(&go, fs::Permissions::from_mode(0o775)).unwrap();
         assert_eq!(
             record.verify(dir.path()),
-            [Drift::Mode {
+            [Drift::Unsafe {
                 path: "bin/go".into(),
                 mode: 0o775
             }]
         );
+        let print = dir.path().join("src/fmt/print.go");
+        fs::set_permissions(&print, fs::Permissions::from_mode(0o645)).unwrap();
+        fs::set_permissions(&go, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(
+            record.verify(dir.path()),
+            [Drift::Mode {
+                path: "src/fmt/print.go".into(),
+                mode: 0o645
+            }]
+        );
+        fs::set_permissions(&print, fs::Permissions::from_mode(0o644)).unwrap();
         // Narrower than recorded, as a umask of 077 makes it: fine.
         fs::set_permissions(&go, fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(record.verify(dir.path()), []);
@@ -507,8 +577,45 @@ mod tests {
             mode_drift("x", 0o4755, 0o755)
                 .map(|d| d.to_string())
                 .as_deref(),
-            Some("x's permissions were changed to 4755")
+            Some("x has mode 4755 (setuid), which no file of a Go tree may have")
         );
+    }
+
+    #[test]
+    fn unsafe_bits_are_found_whatever_the_record_says() {
+        for (mode, says) in [
+            (0o777, "0777 (group-writable, world-writable)"),
+            (0o664, "0664 (group-writable)"),
+            (0o4755, "4755 (setuid)"),
+            (0o2755, "2755 (setgid)"),
+        ] {
+            let d = mode_drift("bin/go", mode, mode).expect("reported");
+            assert_eq!(
+                d.to_string(),
+                format!("bin/go has mode {says}, which no file of a Go tree may have")
+            );
+        }
+        assert_eq!(mode_drift("bin/go", 0o755, 0o755), None);
+        assert_eq!(mode_drift("VERSION", 0o444, 0o644), None);
+    }
+
+    #[test]
+    fn installed_modes_follow_one_rule() {
+        for (given, installed) in [
+            (0o644, 0o644),
+            (0o755, 0o755),
+            (0o777, 0o755),
+            (0o666, 0o644),
+            (0o4777, 0o755),
+            (0o2755, 0o755),
+            (0o1644, 0o644),
+            (0o444, 0o644),
+            (0o000, 0o600),
+            (0o100755, 0o755),
+        ] {
+            assert_eq!(installed_mode(given), installed, "{given:o}");
+            assert_eq!(installed_mode(given) & UNSAFE_BITS, 0);
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::mem::ManuallyDrop;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -48,7 +48,7 @@ const OWNER: &str = "root";
 
 #[derive(Debug, Error)]
 pub enum SnapshotError {
-    #[error("{label} cannot be exported: {problem}; reinstall it: {fix}")]
+    #[error("{label} cannot be exported: {problem}; {fix}")]
     Refused {
         label: String,
         problem: Box<TreeProblem>,
@@ -63,8 +63,6 @@ pub enum SnapshotError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {}: {source}{hint}", shown(target), hint = write_hint(source))]
     Write { target: PathBuf, source: io::Error },
-    #[error("{} is a directory: name the snapshot file, such as {}", shown(.0), shown(&.0.join("go.tar.gz")))]
-    IsDirectory(PathBuf),
 }
 
 /// Why an installed tree is not exported as it is.
@@ -129,6 +127,37 @@ pub fn install_command(
         format!(" --os {} --arch {}", platform.os, platform.arch)
     };
     format!("gopin install{force} {version}{flags}")
+}
+
+/// How to repair `installed` when its tree no longer matches its record. A tree gopin
+/// installed is reinstalled. A tree recorded in place (`gopin import --link`) is someone
+/// else's directory, which `install --force` would not repair but drop, putting a download
+/// in the link's place: it is put back as it was, or recorded again as it now is.
+pub fn repair(installed: &Installed) -> String {
+    let goroot = installed.goroot();
+    let linked = std::fs::symlink_metadata(&goroot).is_ok_and(|m| m.is_symlink());
+    match std::fs::read_link(&goroot).ok().filter(|_| linked) {
+        Some(dir) => {
+            let flags = if Platform::host().is_ok_and(|h| h == installed.platform) {
+                String::new()
+            } else {
+                format!(
+                    " --os {} --arch {}",
+                    installed.platform.os, installed.platform.arch
+                )
+            };
+            format!(
+                "it is {}, recorded in place with `gopin import --link`, and gopin does not own it: put back what changed there, or, if the change is wanted, record the tree as it now is with `gopin uninstall {}{flags}` and then `gopin import {} --link`",
+                shown(&dir),
+                installed.version,
+                shown(&dir)
+            )
+        }
+        None => format!(
+            "reinstall it: {}",
+            install_command(&installed.version, &installed.platform, true)
+        ),
+    }
 }
 
 /// The directory a snapshot's tree sits in: `go`, as in the official archives, or a path
@@ -216,7 +245,7 @@ pub fn check(installed: &Installed) -> Result<Checked, SnapshotError> {
     let refuse = |problem| SnapshotError::Refused {
         label: format!("{} ({})", installed.version, installed.platform),
         problem: Box::new(problem),
-        fix: install_command(&installed.version, &installed.platform, true),
+        fix: repair(installed),
     };
     let path = installed.record_path();
     let record = InstallRecord::load(&path).map_err(|e| refuse(TreeProblem::NoRecord(e)))?;
@@ -230,7 +259,10 @@ pub fn check(installed: &Installed) -> Result<Checked, SnapshotError> {
     // A file this user may not read is not a modified one: say what it is.
     for d in &drift {
         if let Drift::Changed(rel) = d
-            && let Err(source) = File::open(goroot.join(rel))
+            && let Err(source) = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(goroot.join(rel))
             && source.kind() == io::ErrorKind::PermissionDenied
         {
             let path = goroot.join(rel);
@@ -500,73 +532,13 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// A snapshot file written whole or not at all: a temporary file beside it, renamed over it
-/// once complete and on disk. Dropped before [`AtomicFile::commit`], it is deleted, so a
-/// refused or failed export leaves the target as it was.
-pub struct AtomicFile {
-    temp: tempfile::NamedTempFile,
-    path: PathBuf,
-}
-
-impl AtomicFile {
-    /// Creates the temporary file now, so an unwritable target fails before any work.
-    pub fn create(path: &Path) -> Result<AtomicFile, SnapshotError> {
-        if path.is_dir() || path.file_name().is_none() {
-            return Err(SnapshotError::IsDirectory(path.to_path_buf()));
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut prefix = std::ffi::OsString::from(".");
-        prefix.push(path.file_name().expect("checked above"));
-        prefix.push(".");
-        let temp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".part")
-            .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)
-            .map_err(|source| SnapshotError::Write {
-                target: path.to_path_buf(),
-                source,
-            })?;
-        Ok(AtomicFile {
-            temp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Where the snapshot is written until it is complete.
-    pub fn file(&self) -> &File {
-        self.temp.as_file()
-    }
-
-    /// Puts the complete file in place, on disk first.
-    pub fn commit(self) -> Result<(), SnapshotError> {
-        let write_err = |source| SnapshotError::Write {
-            target: self.path.clone(),
-            source,
-        };
-        self.temp.as_file().sync_all().map_err(write_err)?;
-        let path = self.path.clone();
-        self.temp.persist(&path).map_err(|e| SnapshotError::Write {
-            target: path.clone(),
-            source: e.error,
-        })?;
-        // Best effort: the rename has happened either way.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::{Store, entry_name};
     use crate::version::GoVersion;
     use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     /// An installed version with a file, an executable, a symlink and a megabyte of noise
     /// (so a snapshot has begun to reach its output when a later file is read), and its

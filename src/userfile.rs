@@ -1,5 +1,7 @@
 //! Reading files that a user (or another user: think `/tmp`) controls: version files, go.mod,
-//! go.work, the config file, Go's env file.
+//! go.work, the config file, Go's env file; and, through [`open`], every other file gopin
+//! reads that it did not write itself: archives to import or install from a `file://`
+//! mirror and their `.sha256` files, binaries to audit, a tree's `VERSION`.
 //!
 //! Such a file may be anything: a FIFO that never answers, a device, a huge file, bytes that
 //! are not text. [`read`] never blocks on one (it checks the type before opening, opens
@@ -7,7 +9,7 @@
 //! refuses a file past the bound rather than reading part of it: a version cut in half at the
 //! limit would silently be another version.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -33,6 +35,14 @@ pub enum UserFileError {
 }
 
 impl UserFileError {
+    /// What the file is when it is no regular file: "a FIFO (named pipe)", "a device".
+    pub fn kind(&self) -> Option<&'static str> {
+        match self {
+            UserFileError::NotRegular { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+
     /// The file the problem is in.
     pub fn path(&self) -> &Path {
         match self {
@@ -59,6 +69,36 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
 /// The whole content of the regular file at `path`, at most `limit` bytes. `Ok(None)` when
 /// nothing is there (or a directory is: a directory named `go.mod` pins nothing).
 pub fn read(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, UserFileError> {
+    let Some((file, meta)) = open(path)? else {
+        return Ok(None);
+    };
+    if meta.len() > limit {
+        return Err(UserFileError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    let io_error = |e: io::Error| UserFileError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    read_bounded(file, limit).map_err(io_error)?.map_or_else(
+        || {
+            Err(UserFileError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
+            })
+        },
+        |bytes| Ok(Some(bytes)),
+    )
+}
+
+/// The regular file at `path`, opened for reading, and what it is; `Ok(None)` when nothing
+/// is there or a directory is. For every file gopin reads that a user, a download or another
+/// program put there (an archive, its `.sha256`, a binary to audit): a FIFO, socket or device
+/// in its place is an error naming it, never an open that waits for a writer or touches a
+/// device. The descriptor is non-blocking, which changes nothing for a regular file.
+pub fn open(path: &Path) -> Result<Option<(File, Metadata)>, UserFileError> {
     let io_error = |e: io::Error| UserFileError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -102,21 +142,7 @@ pub fn read(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, UserFileError> {
     if !meta.is_file() {
         return Err(not_regular(meta.file_type()));
     }
-    if meta.len() > limit {
-        return Err(UserFileError::TooLarge {
-            path: path.to_path_buf(),
-            limit,
-        });
-    }
-    read_bounded(file, limit).map_err(io_error)?.map_or_else(
-        || {
-            Err(UserFileError::TooLarge {
-                path: path.to_path_buf(),
-                limit,
-            })
-        },
-        |bytes| Ok(Some(bytes)),
-    )
+    Ok(Some((file, meta)))
 }
 
 /// Reads to the end; `None` if there is more than `limit` (the file grew while being read).

@@ -350,3 +350,49 @@ fn help_states_the_exit_codes() {
         "{help}"
     );
 }
+
+#[test]
+fn huge_files_are_judged_from_their_first_bytes_or_refused_by_size() {
+    use std::os::unix::process::CommandExt;
+    let env = offline();
+    pin(&env, "1.22.10\n");
+    // Sparse: a GiB of text and 3 GiB that begin like an ELF file, taking no disk space.
+    let sized = |name: &str, head: &[u8], len: u64| {
+        let path = binary(&env, name, head);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+    };
+    sized("log.txt", b"2024-01-01 started\n", 1 << 30);
+    sized("huge-elf", &elf("go1.22.10")[..64], 3 << 30);
+    for (name, message) in [
+        (
+            "log.txt",
+            "log.txt is not an executable in a format gopin reads",
+        ),
+        ("huge-elf", "huge-elf is larger than 2147483648 bytes"),
+    ] {
+        let mut cmd = env.command(&["audit", name]);
+        // Half a GiB of address space: reading the whole file would not fit.
+        // SAFETY: setrlimit is async-signal-safe and affects only this child.
+        unsafe {
+            cmd.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 512 << 20,
+                    rlim_max: 512 << 20,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(message), "{name}: {err}");
+    }
+}

@@ -575,3 +575,117 @@ fn a_killed_export_leaves_the_target_as_it_was_or_whole() {
     // Where each kill landed, for --nocapture.
     println!("{}", outcomes.join("\n"));
 }
+
+/// The file type at `path`, not following a symlink there.
+fn kind(path: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(path).unwrap().file_type()
+}
+
+#[test]
+fn outputs_are_written_into_unless_they_are_files_and_files_keep_their_mode() {
+    use std::os::unix::fs::FileTypeExt;
+    use std::process::{Command, Stdio};
+    let (_m, env) = installed();
+    let expected = sha256_hex(&export(&env, &["1.22.10", "-o", "-"]).stdout);
+    let work = env.work();
+    let export_to = |target: &Path| {
+        output_within(
+            env.command(&["export", "1.22.10", "-o", target.to_str().unwrap()]),
+            60,
+        )
+    };
+
+    // A FIFO with a reader: the reader gets the snapshot, and the FIFO stays a FIFO.
+    let fifo = work.join("pipe");
+    mkfifo(&fifo);
+    let received = work.join("received");
+    let mut reader = Command::new("cat")
+        .arg(&fifo)
+        .stdout(Stdio::from(std::fs::File::create(&received).unwrap()))
+        .spawn()
+        .unwrap();
+    let out = export_to(&fifo);
+    let still_a_fifo = kind(&fifo).is_fifo();
+    if !still_a_fifo {
+        reader.kill().unwrap(); // it still waits for a writer that never came
+    }
+    reader.wait().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(still_a_fifo, "the FIFO was replaced by a file");
+    assert_eq!(digest(&received), expected);
+    std::fs::remove_file(&received).unwrap();
+
+    // A character device, through a symlink and (where this may make one) itself.
+    let null = work.join("null");
+    std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+    let out = export_to(&null);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        kind(&null).is_symlink(),
+        "the link to /dev/null was replaced"
+    );
+    let device = work.join("full");
+    let c = std::ffi::CString::new(device.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mknod fails harmlessly when not allowed.
+    let made = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 7)) } == 0;
+    if made {
+        // A copy of /dev/full: the write fails, and the device is still a device.
+        let out = export_to(&device);
+        let err = one_error_line(&out);
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(kind(&device).is_char_device(), "the device was replaced");
+    }
+
+    // Standard output by another name, and a pipe from bash's process substitution.
+    let out = export(&env, &["1.22.10", "-o", "/proc/self/fd/1"]);
+    assert_eq!(sha256_hex(&out.stdout), expected);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        // (Not as root: were it ever replaced again, /dev/stdout would be gone for everyone.)
+        let out = export(&env, &["1.22.10", "-o", "/dev/stdout"]);
+        assert_eq!(sha256_hex(&out.stdout), expected);
+    }
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
+        .arg(format!(
+            "exec '{}' export 1.22.10 -o >(cat)",
+            gopin_bin().display()
+        ))
+        .current_dir(&work)
+        .env_clear();
+    for (k, v) in env.vars() {
+        bash.env(k, v);
+    }
+    let out = output_within(bash, 60);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(sha256_hex(&out.stdout), expected, "{}", stderr_of(&out));
+
+    // A file of the owner's only stays so, and holds the snapshot.
+    let private = work.join("private.tar.gz");
+    std::fs::write(&private, "before").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = export_to(&private);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(digest(&private), expected);
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o600, "{mode:o}");
+
+    // A symlink to a file, or to nothing: refused, naming both, and nothing changes.
+    let victim = work.join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    let link = work.join("link.tar.gz");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let out = export_to(&link);
+    let err = one_error_line(&out);
+    assert!(
+        err.contains("link.tar.gz is a symlink to the file") && err.contains("victim"),
+        "{err}"
+    );
+    assert!(kind(&link).is_symlink());
+    assert_eq!(read(&victim), b"keep me");
+    let dangling = work.join("dangling.tar.gz");
+    std::os::unix::fs::symlink(work.join("nowhere/x"), &dangling).unwrap();
+    let err = one_error_line(&export_to(&dangling));
+    assert!(err.contains("which does not exist"), "{err}");
+    assert!(kind(&dangling).is_symlink());
+}

@@ -513,3 +513,137 @@ fn nothing_unverified_is_installed_unless_allowed_and_then_it_says_so() {
         "{checks:?}"
     );
 }
+
+/// `gopin ARGS` under umask 0, so a file is created with exactly the mode gopin asks for.
+fn under_umask_0(env: &Env, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = env.command(args);
+    // SAFETY: umask is async-signal-safe and touches nothing but this child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn zip_modes_are_not_honoured_and_doctor_flags_writable_files_whatever_the_record_says() {
+    use std::os::unix::fs::PermissionsExt;
+    // The honest tree, zipped with modes no release has: the h1 covers names and contents
+    // only, so the database proves this zip.
+    let mut tree = tree_with_go_mods();
+    for entry in &mut tree {
+        if let Entry::File(path, mode, _) = entry {
+            match path.as_str() {
+                "go/bin/go" | "go/src/runtime/runtime.go" => *mode = 0o777,
+                "go/bin/gofmt" => *mode = 0o4777,
+                "go/VERSION" => *mode = 0o666,
+                _ => {}
+            }
+        }
+    }
+    let s = GoProxy::start();
+    s.publish_tree("go1.22.10", "linux/amd64", &tree);
+    let env = s.env();
+    let out = under_umask_0(&env, &["install", "1.22.10"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let goroot = env.goroot(NAME);
+    let r = record(&env, NAME);
+    for (rel, want) in [
+        ("bin/go", 0o755),
+        ("bin/gofmt", 0o755),
+        ("src/runtime/runtime.go", 0o644),
+        ("VERSION", 0o644),
+    ] {
+        let mode = std::fs::metadata(goroot.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(mode, want, "{rel} on disk: {mode:o}");
+        assert_eq!(r["files"][rel]["mode"], want, "{rel} in the record");
+    }
+    assert!(doctor_store_checks(&env)[0].0);
+
+    // A record that allows it does not make a writable file fine: doctor flags it anyway.
+    let path = env.store().join("versions").join(NAME).join("install.json");
+    let mut edited = r.clone();
+    edited["files"]["src/runtime/runtime.go"]["mode"] = 0o777.into();
+    edited["files"]["bin/gofmt"]["mode"] = 0o4755.into();
+    std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let chmod = |rel: &str, mode| {
+        std::fs::set_permissions(goroot.join(rel), std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    chmod("src/runtime/runtime.go", 0o777);
+    chmod("bin/gofmt", 0o4755);
+    let checks = doctor_store_checks(&env);
+    assert!(!checks[0].0, "{checks:?}");
+    assert!(
+        checks[0]
+            .1
+            .contains("src/runtime/runtime.go has mode 0777 (group-writable, world-writable)")
+            && checks[0].1.contains("bin/gofmt has mode 4755 (setuid)"),
+        "{checks:?}"
+    );
+}
+
+#[test]
+fn an_older_tree_is_proved_from_the_kept_tiles_and_a_fork_of_it_is_a_security_error() {
+    let s = GoProxy::start();
+    s.publish("go1.22.9", "linux/amd64");
+    s.publish("go1.22.10", "linux/amd64");
+    let env = s.env();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    // Now a server that only knows tree #1, a true prefix of the kept #2, and has no tile of
+    // #2: proved from the tiles this machine kept.
+    s.serve_earlier_tree(1);
+    let out = env.gopin(&["install", "1.22.9"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    for v in ["1.22.9", "1.22.10"] {
+        env.gopin(&["uninstall", v]).assert().success();
+    }
+    // Another server under the same key whose history is not this one: go1.22.10 is its first
+    // record, so its tree #1 is no prefix of the kept #2.
+    let other = GoProxy::start();
+    other.publish("go1.22.10", "linux/amd64");
+    let forked = env.with_var("GOPROXY", &other.proxy_url());
+    let err = refused(
+        &forked,
+        &["install", "1.22.10"],
+        &["SECURITY ERROR", "tree #1"],
+    );
+    assert!(
+        err.contains("not consistent with tree #2") && !err.contains("index_url"),
+        "{err}"
+    );
+    // It grows past the kept tree without ever having held it: a fork after it.
+    other.publish("go1.22.9", "linux/amd64");
+    other.add_other_records(3);
+    let err = refused(
+        &forked,
+        &["install", "1.22.9"],
+        &["SECURITY ERROR", "tree #5"],
+    );
+    assert!(err.contains("not consistent with tree #2"), "{err}");
+    // A server that lost tiles is not a fork, and is named as GOSUMDB's, never index_url's.
+    let lost = GoProxy::start();
+    lost.publish("go1.22.9", "linux/amd64");
+    lost.publish("go1.22.10", "linux/amd64");
+    lost.add_other_records(1);
+    for base in ["/sumdb".to_string(), format!("/proxy/sumdb/{SUMDB_NAME}")] {
+        lost.mirror
+            .set(&format!("{base}/tile/8/0/000.p/3"), Reply::Status(404));
+    }
+    let fresh = lost.env();
+    let err = refused(
+        &fresh,
+        &["install", "1.22.9"],
+        &["tile/8/0/000.p/3", "GOSUMDB"],
+    );
+    assert!(
+        !err.contains("index_url") && !err.contains("SECURITY ERROR"),
+        "{err}"
+    );
+}

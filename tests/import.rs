@@ -166,6 +166,37 @@ fn link_records_the_tree_where_it_is_and_uninstall_leaves_it_there() {
         !checks[0].0 && checks[0].1.contains("src/runtime/runtime.go was modified"),
         "{checks:?}"
     );
+    // The fix is not `install --force`, which would put a download in the link's place: it is
+    // the linked tree's own, in the export's refusal and in doctor's advice alike.
+    let canonical = dir.canonicalize().unwrap();
+    let relink = format!(
+        "`gopin uninstall go1.22.10` and then `gopin import {} --link`",
+        canonical.display()
+    );
+    let out = env
+        .gopin(&["export", "1.22.10", "-o", "-"])
+        .output()
+        .unwrap();
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("recorded in place with `gopin import --link`")
+            && line.contains(&relink)
+            && !line.contains("install --force"),
+        "{line}"
+    );
+    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let store = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "store")
+        .unwrap();
+    let fix = store["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&relink) && !fix.contains("install --force"),
+        "{fix}"
+    );
     env.gopin(&["uninstall", "1.22.10"]).assert().success();
     assert!(
         dir.join("bin/go").is_file(),
@@ -211,7 +242,17 @@ fn directories_that_are_not_whole_safe_releases_are_refused() {
     // A script is no Go binary: the release cannot be confirmed.
     let script = tree_at(&env, "script", &go_tree(V, "linux/amd64"));
     std::fs::create_dir_all(script.join("pkg/tool/linux_amd64")).unwrap();
-    assert!(refused(&env, &[s(&script)]).contains("so its release cannot be confirmed"));
+    // Said once, plainly: the binary, what it is not, and the tree whose release is unknown.
+    let line = refused(&env, &[s(&script)]);
+    let script = script.canonicalize().unwrap();
+    assert!(
+        line.contains(&format!(
+            "{}/bin/go is not an executable in a format gopin reads (ELF, Mach-O or PE), so not a Go binary: which release {} is cannot be confirmed",
+            script.display(),
+            script.display()
+        )),
+        "{line}"
+    );
 
     // The folder's name says nothing: a tree named go1.21.13 is what it holds.
     let misnamed = tree_at(&env, "go1.21.13", &whole);
@@ -700,4 +741,155 @@ fn an_unreachable_checksum_database_is_tried_once_and_said_once() {
     assert!(err.contains(NOT_VERIFIED), "{err}");
     assert!(!err.contains("Connection refused"), "{err}");
     assert_eq!(record(&env)["source"]["kind"], "snapshot");
+}
+
+#[test]
+fn a_copied_tree_comes_in_with_the_install_s_modes_and_a_linked_one_must_have_them() {
+    let env = offline();
+    let mut entries = importable_tree(V, "linux/amd64");
+    for entry in &mut entries {
+        if let Entry::File(path, mode, _) = entry {
+            match path.as_str() {
+                "go/bin/gofmt" => *mode = 0o4777,
+                "go/src/runtime/runtime.go" => *mode = 0o666,
+                "go/VERSION" => *mode = 0o2664,
+                _ => {}
+            }
+        }
+    }
+    let dir = tree_at(&env, "usr/local/go", &entries);
+    // Recorded in place, the tree would keep them: refused, naming the file and the fix.
+    let line = refused(&env, &[s(&dir), "--link", "--dry-run"]);
+    assert!(
+        line.contains("has mode")
+            && line.contains("which no file of a Go tree may have")
+            && line.contains("chmod -R go-w,ug-s"),
+        "{line}"
+    );
+    refused(&env, &[s(&dir), "--link"]);
+    // Copied, each file gets the install's modes.
+    import_ok(&env, &[s(&dir)]);
+    let goroot = env.goroot(NAME);
+    let r = record(&env);
+    for (rel, want) in [
+        ("bin/gofmt", 0o755),
+        ("bin/go", 0o755),
+        ("src/runtime/runtime.go", 0o644),
+        ("VERSION", 0o644),
+    ] {
+        let mode = std::fs::metadata(goroot.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(mode, want, "{rel} in the store: {mode:o}");
+        assert_eq!(r["files"][rel]["mode"], want, "{rel} in the record");
+    }
+    assert!(doctor_store_checks(&env)[0].0);
+    // And doctor finds a bit that came later, whatever the record says.
+    std::fs::set_permissions(
+        goroot.join("bin/gofmt"),
+        std::fs::Permissions::from_mode(0o4755),
+    )
+    .unwrap();
+    let checks = doctor_store_checks(&env);
+    assert!(
+        !checks[0].0 && checks[0].1.contains("bin/gofmt has mode 4755 (setuid)"),
+        "{checks:?}"
+    );
+}
+
+#[test]
+fn a_fifo_named_like_the_archive_s_sha256_file_never_hangs_an_import() {
+    let env = offline();
+    let (file, sum) = archive(&env, ARCHIVE);
+    mkfifo(&env.work().join(format!("{ARCHIVE}.sha256")));
+    let within = |args: &[&str]| output_within(env.command(&[&["import"], args].concat()), 60);
+    for args in [
+        vec![s(&file)],
+        vec![s(&file), "--dry-run"],
+        vec![s(&file), "--sha256", &sum],
+        vec![s(&file), "--sha256", &sum, "--dry-run"],
+    ] {
+        let out = within(&args);
+        let line = one_error_line(&out);
+        assert!(
+            line.contains(&format!("{ARCHIVE}.sha256 is a FIFO (named pipe)")),
+            "{args:?}: {line}"
+        );
+        assert!(env.store_entries("versions").is_empty());
+    }
+    // A FIFO in the archive's own place is refused unopened too.
+    let fifo = env.work().join("go1.21.13.linux-amd64.tar.gz");
+    mkfifo(&fifo);
+    let out = within(&[s(&fifo), "--sha256", &sum]);
+    assert!(one_error_line(&out).contains("neither a regular file nor a directory"));
+}
+
+#[test]
+fn a_snapshot_whose_record_lists_gopin_s_own_metadata_is_refused() {
+    let (_mirror, _exported, file) = snapshot("go");
+    let bytes = std::fs::read(&file).unwrap();
+    let evil = b"#!/bin/sh\necho pwned\n";
+    // The same snapshot, with a `.gopin/evil` beside the record, listed in the record.
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut out = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut header = entry.header().clone();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        if name == "go/.gopin/install.json" {
+            let mut record: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            record["files"][".gopin/evil"] = serde_json::json!({
+                "type": "file", "size": evil.len(), "sha256": sha256_hex(evil), "mode": 0o755,
+            });
+            data = serde_json::to_vec(&record).unwrap();
+            header.set_size(data.len() as u64);
+            out.append_data(&mut header, &name, &data[..]).unwrap();
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o755);
+            h.set_size(evil.len() as u64);
+            out.append_data(&mut h, "go/.gopin/evil", &evil[..])
+                .unwrap();
+        } else {
+            out.append_data(&mut header, &name, &data[..]).unwrap();
+        }
+    }
+    let env = offline();
+    let path = env.work().join("evil.tar.gz");
+    std::fs::write(&path, out.into_inner().unwrap().finish().unwrap()).unwrap();
+    let line = refused(&env, &[s(&path)]);
+    assert!(
+        line.contains("refusing to import the snapshot")
+            && line.contains("its record lists .gopin/evil, inside .gopin/"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_tree_with_a_symlink_is_told_apart_from_one_with_another_hash() {
+    let proxy = GoProxy::start();
+    let entries = importable_tree(V, "linux/amd64");
+    let published = proxy.publish_tree(V, "linux/amd64", &entries);
+    let env = proxy.env();
+    let mut linked = entries;
+    linked.push(Entry::Symlink("go/src/runtime/alias.go", "runtime.go"));
+    let dir = tree_at(&env, "go", &linked);
+    let said = import_ok(&env, &[s(&dir)]);
+    // The hash is the recorded one: the reason is the symlink, said as such.
+    assert!(
+        said.contains(&format!(
+            "its files hash to the golang.org/toolchain module hash {} that sum.gopin.test records, but it also holds the symlink src/runtime/alias.go",
+            published.h1
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("is not the release Go published"), "{said}");
+    assert!(ls(&env).contains("it also holds the symlink src/runtime/alias.go"));
+    assert!(ls(&env).contains(NOT_VERIFIED));
 }

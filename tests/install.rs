@@ -533,3 +533,28 @@ fn a_matching_checksum_on_a_non_go_archive_is_refused() {
     assert!(err.contains("it has no go/bin/go"), "{err}");
     assert!(env.store_entries("versions").is_empty());
 }
+
+#[test]
+fn a_fifo_sha256_on_a_file_mirror_whose_index_lacks_the_digest_is_refused_unopened() {
+    let mut r = Release::linux("go1.22.10");
+    r.sha_override = Some(String::new());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.json"),
+        index_json(std::slice::from_ref(&r)),
+    )
+    .unwrap();
+    let name = r.filename("linux", "amd64");
+    std::fs::write(dir.path().join(&name), &r.archives[0].2).unwrap();
+    mkfifo(&dir.path().join(format!("{name}.sha256")));
+    let d = dir.path().display();
+    let env = Env::with_urls(&format!("file://{d}/index.json"), &format!("file://{d}"));
+    let out = output_within(env.command(&["install", "1.22.10"]), 60);
+    let err = one_error_line(&out);
+    assert!(
+        err.contains("the index lists no SHA-256")
+            && err.contains(&format!("{name}.sha256 is a FIFO (named pipe)")),
+        "{err}"
+    );
+    assert!(env.store_entries("versions").is_empty());
+}

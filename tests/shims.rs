@@ -378,6 +378,34 @@ fn a_target_that_execs_the_proxy_again_is_caught() {
 }
 
 #[test]
+fn a_target_that_runs_the_proxy_again_as_a_child_is_stopped_at_the_second_re_entry() {
+    let w = World::new();
+    // A wrapper in the store that runs the proxy without exec: each proxy is a new process,
+    // so only a count handed down the environment can see the loop. The wrapper gives up by
+    // itself after 10 rounds, so a proxy that never stops fails this test instead of running
+    // until the machine has no processes left.
+    let go = w.goroot("go1.22.10").join("bin/go");
+    let wrapper = format!(
+        "#!/bin/sh\n\
+         n=${{WRAPPER_ROUNDS:-0}}\n\
+         if [ \"$n\" -ge 10 ]; then echo \"the proxy let the wrapper run $n times\" >&2; exit 99; fi\n\
+         WRAPPER_ROUNDS=$((n + 1)) '{}' \"$@\"\n",
+        w.shims.join("go").display()
+    );
+    std::fs::write(&go, wrapper).unwrap();
+    let args: Vec<&std::ffi::OsStr> = vec!["version".as_ref()];
+    let out = output_within(w.command(&w.dir("proj"), "go", &args), 60);
+    assert_fails(
+        &out,
+        &[
+            "the go proxy was started again by the go it ran, 2 deep (_GOPIN_PROXY_DEPTH=2)",
+            "bin/go runs the proxy instead of being Go",
+            "gopin install --force go1.22.10",
+        ],
+    );
+}
+
+#[test]
 fn a_stream_that_cannot_be_written_is_status_1_not_a_crash() {
     let w = World::new();
     let full = || {

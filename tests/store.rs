@@ -192,11 +192,13 @@ fn doctor_finds_added_files_wider_modes_and_untrustworthy_records() {
     std::fs::write(goroot.join("bin/evil-extra"), "#!/bin/sh\n").unwrap();
     std::fs::write(goroot.join("go.env"), "GOTOOLCHAIN=auto\n").unwrap();
     chmod(&goroot.join("bin/go"), 0o775);
+    chmod(&goroot.join("VERSION"), 0o654);
     let problems = store_problems(&env);
     assert_eq!(problems.len(), 1, "{problems:?}");
     for want in [
         "go1.22.10 (linux/amd64) no longer matches what was installed",
-        "bin/go's permissions were changed to 775",
+        "bin/go has mode 0775 (group-writable), which no file of a Go tree may have",
+        "VERSION's permissions were changed to 654",
         "bin/evil-extra was added",
         "go.env was added",
         "src/fmt/zz_injected.go was added",

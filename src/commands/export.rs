@@ -1,15 +1,14 @@
-use std::fs::File;
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 
 use super::Context;
 use crate::cli::ExportArgs;
+use crate::output::{self, Output, OutputError};
 use crate::request::Request;
-use crate::snapshot::{self, AtomicFile, Written};
+use crate::snapshot::{self, SnapshotError};
 use crate::store::{Installed, Lock, StoreError};
 use crate::ui;
 use crate::version::VersionSpec;
@@ -26,63 +25,46 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
         );
     };
     let default_name = format!("{}.snapshot.tar.gz", installed.name());
-    let output = args.output.unwrap_or_else(|| PathBuf::from(default_name));
-    let written = if output.as_os_str() == "-" {
-        to_stdout(ctx, &installed, &args.prefix)?
-    } else {
-        to_file(ctx, &installed, &args.prefix, &output)?
+    let path = args.output.unwrap_or_else(|| PathBuf::from(default_name));
+    // Before the long checks: an unwritable or refused target fails at once.
+    let target = output::open(&path).map_err(|e| match e {
+        OutputError::Write { path, source } => anyhow!(SnapshotError::Write {
+            target: path,
+            source
+        }),
+        e => anyhow!(e),
+    })?;
+    let (written, shown_as) = match target {
+        Output::Replace(file) => {
+            let _lock = lock(ctx, &installed)?;
+            let checked = snapshot::check(&installed)?;
+            let written = checked.write(&args.prefix, file.file(), &path)?;
+            file.commit()?;
+            (written, ui::tilde(&path))
+        }
+        Output::Stream { file, name } => {
+            let shown_as = ui::shown(&name);
+            if file.is_terminal() {
+                bail!(
+                    "{shown_as} is a terminal, and a snapshot is binary: redirect it (> go.tar.gz), pipe it, or write a file with -o FILE"
+                );
+            }
+            // Nothing is written unless the tree matched its record.
+            let _lock = lock(ctx, &installed)?;
+            let checked = snapshot::check(&installed)?;
+            (checked.write(&args.prefix, &file, &name)?, shown_as)
+        }
     };
     ui::note(&format!(
-        "exported {} ({}): {} files and links under {}/ in {}, {}, sha256 {}",
+        "exported {} ({}): {} files and links under {}/ in {shown_as}, {}, sha256 {}",
         installed.version,
         installed.platform,
         written.entries,
         args.prefix,
-        if output.as_os_str() == "-" {
-            "stdout".to_string()
-        } else {
-            ui::tilde(&output)
-        },
         ui::size(written.size),
         written.sha256
     ));
     Ok(ExitCode::SUCCESS)
-}
-
-/// The snapshot into `path`, which appears only once it is complete.
-fn to_file(
-    ctx: &Context,
-    installed: &Installed,
-    prefix: &snapshot::Prefix,
-    path: &Path,
-) -> Result<Written> {
-    // Before the long checks: an unwritable target fails at once.
-    let file = AtomicFile::create(path)?;
-    let _lock = lock(ctx, installed)?;
-    let checked = snapshot::check(installed)?;
-    let written = checked.write(prefix, file.file(), path)?;
-    file.commit()?;
-    Ok(written)
-}
-
-/// The snapshot on stdout, for a pipe: nothing is written unless the tree matched its record.
-fn to_stdout(ctx: &Context, installed: &Installed, prefix: &snapshot::Prefix) -> Result<Written> {
-    let stdout = std::io::stdout();
-    if stdout.is_terminal() {
-        bail!(
-            "stdout is a terminal, and a snapshot is binary: redirect it (> go.tar.gz), pipe it, or write a file with -o FILE"
-        );
-    }
-    // Straight to the descriptor: Rust's stdout would look for line ends in the archive.
-    let out = File::from(
-        stdout
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| anyhow!("cannot write the snapshot to stdout: {e}"))?,
-    );
-    let _lock = lock(ctx, installed)?;
-    let checked = snapshot::check(installed)?;
-    Ok(checked.write(prefix, &out, Path::new("stdout"))?)
 }
 
 /// The version's lock, so no install or uninstall changes the tree under the export. A store

@@ -28,6 +28,15 @@ pub const TOOLS: [&str; 2] = ["go", "gofmt"];
 /// same process has been exec'd back by its own target.
 const PROXY_PID: &str = "_GOPIN_PROXY_PID";
 
+/// How many proxies run below one another in this process tree, handed on to each tool a
+/// proxy starts: a target that runs the proxy again as a child (a wrapper without `exec`)
+/// would otherwise start it again for ever, a new process each time, which the pid check
+/// cannot see. A tool may start the proxy once more (a `go generate` step running `go` by
+/// the proxy's path); the proxy a second re-entry would start refuses.
+const PROXY_DEPTH: &str = "_GOPIN_PROXY_DEPTH";
+/// Proxies allowed below one another: the first, and one re-entry.
+const MAX_DEPTH: u32 = 2;
+
 /// The tool gopin was started as, when the file name of `argv[0]` is one of [`TOOLS`].
 pub fn invoked_as(arg0: &OsStr) -> Option<&'static str> {
     let name = Path::new(arg0).file_name()?;
@@ -117,9 +126,21 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
             ui::shown(&target),
         ));
     }
+    // And for one that runs the proxy again as a child: count the proxies above this one.
+    let depth = std::env::var(PROXY_DEPTH)
+        .ok()
+        .and_then(|d| d.parse::<u32>().ok())
+        .unwrap_or(0);
+    if depth >= MAX_DEPTH {
+        return Err(anyhow!(
+            "the {tool} proxy was started again by the {tool} it ran, {depth} deep ({PROXY_DEPTH}={depth}): {} runs the proxy instead of being Go (a wrapper that calls `{tool}` without exec?), so it is not {version}'s real {tool}: reinstall {version} with `gopin install --force {version}`",
+            ui::shown(&target),
+        ));
+    }
     let (activation, path) = ctx.environment(installed, r.source());
     let mut cmd = command_with(target.as_os_str(), &activation, &path);
     cmd.env(PROXY_PID, pid);
+    cmd.env(PROXY_DEPTH, (depth + 1).to_string());
     Ok((cmd, version))
 }
 

@@ -29,7 +29,7 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::dirhash;
 use super::patterns::path_match;
-use crate::record::{ManifestEntry, hex};
+use crate::record::{ManifestEntry, hex, installed_mode};
 use crate::remote::{CopyError, copy_hashing};
 use crate::ui::shown;
 
@@ -245,7 +245,7 @@ impl Plan {
                 rel: path.to_string(),
                 size: entry.size(),
                 compressed: entry.compressed_size(),
-                mode: file_mode(path, unix_mode),
+                mode: file_mode(path),
             });
         }
         plan.check_go_mod_copies()?;
@@ -378,16 +378,15 @@ fn check_go_mod(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The mode a file gets: the zip's permission bits when it was made on Unix (always owner
-/// read-write, never setuid), else 0644; plus the execute bits `go` gives a toolchain's
-/// commands and scripts (the same rule Go's release tooling writes into the zip).
-fn file_mode(path: &str, unix_mode: Option<u32>) -> u32 {
-    let mode = unix_mode.map_or(0o644, |m| (m & 0o777) | 0o600);
-    if executable_in_go(path) {
-        mode | 0o111
-    } else {
-        mode
-    }
+/// The mode a file gets: 0755 where Go's release makes files executable, else 0644. The
+/// zip's own modes are ignored: the `h1:` covers names and contents only, so a proxy could
+/// change them at will (a zip with `bin/go` at 0777 keeps its `h1:`). `go` ignores them too:
+/// it writes every file of a module read-only and, for a toolchain, adds the execute bits to
+/// everything in `bin/` and `pkg/tool/` itself. The rule below gives those the same bits, and
+/// the scripts `cmd/distpack` marks executable in the release archives, so a tree from the
+/// proxy has the modes of the same release unpacked from go.dev.
+fn file_mode(path: &str) -> u32 {
+    installed_mode(if executable_in_go(path) { 0o755 } else { 0o644 })
 }
 
 /// Files a Go distribution ships executable (`cmd/distpack`'s rule).

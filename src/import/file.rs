@@ -138,10 +138,11 @@ fn expected_sha256(
 /// `<prefix>/`, `<prefix>/.gopin/` and `<prefix>/.gopin/install.json`. Anything else is not a
 /// snapshot (and is judged as an archive).
 fn snapshot_record(path: &Path) -> Result<Option<(Vec<String>, InstallRecord)>, ImportError> {
-    let file = fs::File::open(path).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = match crate::userfile::open(path) {
+        Ok(Some((file, _))) => file,
+        Ok(None) => return Err(ImportError::Missing(path.to_path_buf())),
+        Err(e) => return Err(e.into()),
+    };
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
     let Ok(mut entries) = archive.entries() else {
         return Ok(None);
@@ -256,6 +257,23 @@ pub fn import_snapshot(
     stage: &mut Stage,
 ) -> Result<(Staging, InstallRecord), ImportError> {
     let file = &candidate.path;
+    // The record's own directory is gopin's, and is removed from the tree below: a record
+    // that lists an entry there describes a tree that cannot be (doctor and export would
+    // then find it missing).
+    let metadata = RECORD_ENTRY.split('/').next().expect("a path");
+    if let Some(rel) = record
+        .files
+        .keys()
+        .find(|rel| rel.split('/').next() == Some(metadata))
+    {
+        return Err(ImportError::Snapshot {
+            file: file.clone(),
+            problem: format!(
+                "its record lists {}, inside {metadata}/, the directory that holds gopin's own record and never a file of Go",
+                crate::ui::shown_bytes(rel.as_bytes())
+            ),
+        });
+    }
     let staging = stage()?;
     let goroot = staging.tree().join("go");
     let unpacked = godev::unpack_file(file, prefix, &goroot).map_err(|e| match e {

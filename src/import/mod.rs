@@ -65,8 +65,9 @@ pub enum ImportError {
         shown(dir)
     )]
     BadVersionFile { dir: PathBuf, line: String },
+    /// `problem` names the binary (`/usr/local/go/bin/go is not an executable …`).
     #[error(
-        "the bin/go of {} {problem}, so its release cannot be confirmed: import a tree of an official release",
+        "{problem}: which release {} is cannot be confirmed; import a tree of an official release",
         shown(dir)
     )]
     NoBuildInfo { dir: PathBuf, problem: String },
@@ -90,6 +91,18 @@ pub enum ImportError {
         dir: PathBuf,
         entry: PathBuf,
         reason: String,
+    },
+    #[error(
+        "refusing to record {} in place: {} has mode {mode:04o} ({what}), which no file of a Go tree may have, and --link keeps the tree as it is; remove those bits (chmod -R go-w,ug-s,-t {}) or import a copy without --link, which drops them",
+        shown(dir),
+        shown(entry),
+        shown(dir)
+    )]
+    UnsafeMode {
+        dir: PathBuf,
+        entry: PathBuf,
+        mode: u32,
+        what: String,
     },
     #[error(
         "refusing to import {}: it holds {limit}, far more than any Go release",
@@ -182,6 +195,8 @@ pub enum ImportError {
         why: String,
         read_error: Option<io::Error>,
     },
+    #[error(transparent)]
+    NotAFile(#[from] crate::userfile::UserFileError),
     #[error(transparent)]
     Source(#[from] GoDevError),
     #[error(transparent)]
@@ -287,6 +302,9 @@ pub fn examine_dir(path: &Path, link: bool) -> Result<Candidate, ImportError> {
     })?;
     let identity = tree::identify(&root)?;
     let scan = tree::scan(&root)?;
+    if link {
+        scan.check_modes_for_link()?;
+    }
     Ok(Candidate {
         path: root,
         identity,
@@ -403,12 +421,40 @@ fn check(config: &Config, candidate: &Candidate, files: &Manifest, staging: &Sta
                 ))
                 .unwrap_or_default()
         )),
+        Verdict::Links {
+            h1,
+            database,
+            links,
+        } => crate::ui::warn(&format!(
+            "{label} is not verified: its files hash to the {} {h1} that {database} records, but it also holds {}, and a symlink is in no module, so the checksum database proves nothing about it; it is imported marked unverified",
+            verify_module(),
+            symlinks_named(links)
+        )),
         Verdict::Unchecked { reason } => crate::ui::note(&format!(
             "{label}: not verified against a release checksum (the checksum database: {})",
             crate::ui::shown_bytes(reason.as_bytes())
         )),
     }
     verdict
+}
+
+/// "the symlink src/x" or "3 symlinks (src/x, …)", escaped for printing.
+fn symlinks_named(links: &[String]) -> String {
+    let show = |l: &String| crate::ui::shown_bytes(l.as_bytes());
+    match links {
+        [one] => format!("the symlink {}", show(one)),
+        _ => format!(
+            "{} symlinks ({}{})",
+            links.len(),
+            links
+                .iter()
+                .take(3)
+                .map(show)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if links.len() > 3 { ", …" } else { "" }
+        ),
+    }
 }
 
 fn verify_module() -> String {
@@ -466,6 +512,19 @@ fn provenance(kind: &str, whence: &str, verdict: &Verdict) -> Provenance {
                 .unwrap_or_default();
             let summary = format!(
                 "imported from {whence}, not verified against a release checksum: it differs from the release {database} records{first}"
+            );
+            (Some(summary.clone()), summary)
+        }
+        Verdict::Links {
+            h1,
+            database,
+            links,
+        } => {
+            details.insert("h1".into(), h1.clone().into());
+            details.insert("symlinks".into(), links.clone().into());
+            let summary = format!(
+                "imported from {whence}, not verified against a release checksum: its files are the release {database} records, but it also holds {}, which no release's module has",
+                symlinks_named(links)
             );
             (Some(summary.clone()), summary)
         }

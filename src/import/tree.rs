@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 use super::ImportError;
 use crate::buildinfo;
 use crate::platform::Platform;
-use crate::record::{ManifestEntry, go_binary, hash_file};
-use crate::source::godev::{Limits, Manifest, file_mode, link_stays_inside};
+use crate::record::{
+    ManifestEntry, UNSAFE_BITS, go_binary, hash_file, installed_mode, unsafe_bits_described,
+};
+use crate::source::godev::{Limits, Manifest, link_stays_inside};
 use crate::ui;
 use crate::version::GoVersion;
 
@@ -60,7 +62,8 @@ pub fn identify(root: &Path) -> Result<Identity, ImportError> {
     let built_by = info.release().ok_or_else(|| ImportError::NoBuildInfo {
         dir: dir.clone(),
         problem: format!(
-            "was built by '{}', which is not a Go release",
+            "{} was built by '{}', which is not a Go release",
+            ui::shown(&go),
             ui::shown_bytes(info.go_version.as_bytes())
         ),
     })?;
@@ -88,10 +91,11 @@ fn version_file(root: &Path) -> Result<GoVersion, ImportError> {
     if !meta.is_file() || meta.len() > 4096 {
         return Err(missing());
     }
-    let text = fs::read(&path).map_err(|source| ImportError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let text = match crate::userfile::read(&path, 4096) {
+        Ok(Some(text)) => text,
+        Ok(None) | Err(crate::userfile::UserFileError::TooLarge { .. }) => return Err(missing()),
+        Err(e) => return Err(e.into()),
+    };
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(first).trim().to_string();
     line.parse().map_err(|_| ImportError::BadVersionFile {
@@ -177,6 +181,24 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// A tree recorded in place keeps its modes, so it may not hold a file whose mode no
+    /// file of a Go tree may have ([`UNSAFE_BITS`]): the first is named.
+    pub fn check_modes_for_link(&self) -> Result<(), ImportError> {
+        let found = self.entries.iter().find_map(|(rel, e)| match e {
+            Scanned::File { mode, .. } if mode & UNSAFE_BITS != 0 => Some((rel, *mode)),
+            _ => None,
+        });
+        match found {
+            Some((rel, mode)) => Err(ImportError::UnsafeMode {
+                dir: self.root.clone(),
+                entry: self.root.join(rel),
+                mode,
+                what: unsafe_bits_described(mode),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The files and symlinks (what a record lists).
     pub fn count(&self) -> usize {
         self.entries
@@ -306,8 +328,9 @@ fn classify(root: &Path, rel: &str, path: &Path) -> Result<Scanned, ImportError>
 
 /// Copies the scanned tree into `dest` (which must not exist), with the progress bar driven by
 /// `fs_extra`'s callback, and returns the record's entries of the copy: each file hashed as it
-/// now is in the store, with the install's modes (no setuid, setgid or sticky bits; always
-/// owner-writable). A file that changed since the scan stops the copy.
+/// now is in the store, with the modes every file gopin installs gets
+/// ([`installed_mode`]: no write for the group or others, no setuid, setgid or sticky bits,
+/// always owner-writable). A file that changed since the scan stops the copy.
 ///
 /// Directories and symlinks are made here and only regular files are handed to `fs_extra`:
 /// its directory copy follows symlinks, which would turn a link into a copy of what it names
@@ -352,7 +375,7 @@ pub fn copy(scan: &Scan, dest: &Path) -> Result<Manifest, ImportError> {
                     message: e.to_string(),
                 })?;
                 done += size;
-                let mode = file_mode(*mode);
+                let mode = installed_mode(*mode);
                 fs::set_permissions(&to, fs::Permissions::from_mode(mode))
                     .map_err(write_err(&to))?;
                 let sha256 = hash_file(&to).map_err(write_err(&to))?;

@@ -47,6 +47,13 @@ pub enum Verdict {
         /// release's files could be had to compare.
         first: Option<String>,
     },
+    /// The tree's files are the release's, but it also holds symlinks, which no module (and
+    /// so no `h1:`) can hold: the tree is more than what the database proves.
+    Links {
+        h1: String,
+        database: String,
+        links: Vec<String>,
+    },
     /// Nothing was proved either way, and why (`GOSUMDB=off`, the database unreachable).
     Unchecked { reason: String },
 }
@@ -163,6 +170,13 @@ pub fn check(
             h1,
             proof: Box::new(proof),
             uncovered,
+        };
+    }
+    if h1 == proof.h1 {
+        return Verdict::Links {
+            h1,
+            database: proof.database,
+            links,
         };
     }
     let first = links.first().cloned().or_else(|| {

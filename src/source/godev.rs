@@ -31,7 +31,7 @@ use crate::ui;
 use crate::version::GoVersion;
 
 use extract::ExtractError;
-pub use extract::{Limits, Manifest, file_mode, link_stays_inside};
+pub use extract::{Limits, Manifest, link_stays_inside};
 
 /// Archives larger than this are refused when the index gives no size (real ones are < 200 MB).
 const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
@@ -323,6 +323,10 @@ fn expected_sha256(
         Ok(Some(sum)) => Ok((sum, sum_location.to_string())),
         Ok(None) => Err(no_checksum("does not exist")),
         Err(Sha256FileError::NotADigest) => Err(no_checksum("does not hold a SHA-256 digest")),
+        Err(Sha256FileError::Fetch(FetchError::NotAFile(e))) => Err(no_checksum(&format!(
+            "is {}, not a file, so it was not read",
+            e.kind().unwrap_or("not a regular file")
+        ))),
         Err(Sha256FileError::Fetch(e)) => Err(e.into()),
     }
 }

@@ -24,7 +24,7 @@ use thiserror::Error;
 
 use crate::remote::{Remote, RemoteError};
 use crate::store::StoreError;
-use crate::ui::{shown, shown_bytes};
+use crate::ui::{self, shown, shown_bytes};
 use latest::Latest;
 use note::{NoteError, Verifier};
 use tiles::{TileCache, TileHashes};
@@ -33,6 +33,10 @@ use tlog::{Record, Tree};
 /// The key built into the go command for its default database.
 pub const SUM_GOLANG_ORG: &str =
     "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+/// The records at the end of the kept tree whose tiles are kept: a server that lags this
+/// many records behind it (a mirror, a caching proxy) is checked without asking it for tiles
+/// of a tree it has not seen. Eight full tiles and the right edge, about 80 kB.
+pub const KEPT_RECORDS: u64 = 2048;
 /// A lookup answer is a few hundred bytes.
 const LOOKUP_LIMIT: u64 = 64 * 1024;
 
@@ -86,6 +90,11 @@ pub enum SumdbError {
         new_hash: String,
         path: PathBuf,
     },
+    /// A tile the server does not have (404/410). `purpose` says what needed it.
+    #[error(
+        "the checksum database server has no tile {url} (it answered not found){purpose}; nothing was installed (check GOSUMDB, and GOPROXY if a proxy serves the database through /sumdb/)"
+    )]
+    MissingTile { url: String, purpose: String },
     #[error(
         "the checksum database state {} is damaged ({reason}): delete it, and gopin starts again from the next tree the database serves",
         shown(path)
@@ -280,9 +289,7 @@ impl<'a> Client<'a> {
                 "the record it sent is not about {module}@{version}"
             ))
         })?;
-        let cache = TileCache::default();
-        self.prove_inclusion(&record, &tree, &cache, &url)?;
-        self.keep_consistent(&tree, record.note, &cache)?;
+        self.check_and_keep(&record, &tree, &url)?;
         Ok(Proof {
             database: self.db.name().to_string(),
             key: self.db.verifier.id(),
@@ -293,6 +300,38 @@ impl<'a> Client<'a> {
             tree_hash: tlog::to_base64(&tree.hash),
             tree_note: String::from_utf8_lossy(record.note).into_owned(),
         })
+    }
+
+    /// Under the state's lock: `tree` is one history with the tree kept from before (checked
+    /// first, so a fork is named as one), the record is in `tree`, and a `tree` larger than
+    /// the kept one is kept in its place, with the tiles its root proves.
+    fn check_and_keep(&self, record: &Record, tree: &Tree, url: &str) -> Result<(), SumdbError> {
+        let _lock = self.latest.lock()?;
+        let kept = self.latest.load(&self.db.verifier)?;
+        let kept_tiles = match &kept {
+            Some((known, _)) => self.latest.load_tiles(known),
+            None => Default::default(),
+        };
+        let had_tiles = !kept_tiles.is_empty();
+        let cache = TileCache::with(kept_tiles);
+        if let Some((known, _)) = &kept {
+            self.check_consistent(tree, known, &cache)?;
+        }
+        self.prove_inclusion(record, tree, &cache, url)?;
+        match &kept {
+            Some((known, _)) if known.size > tree.size => Ok(()),
+            // The kept tree again: keep its tiles if none are (a state an older gopin left).
+            Some((known, _)) if known.size == tree.size && had_tiles => Ok(()),
+            Some((known, _)) if known.size == tree.size => {
+                self.keep_tiles(tree, &cache);
+                Ok(())
+            }
+            _ => {
+                self.latest.save(record.note)?;
+                self.keep_tiles(tree, &cache);
+                Ok(())
+            }
+        }
     }
 
     /// The record is leaf `record.id` of `tree`.
@@ -319,7 +358,15 @@ impl<'a> Client<'a> {
             size: tree.size,
             cache,
         };
-        let proof = tlog::inclusion_proof(&tiles, tree.size, record.id)?;
+        let proof = tlog::inclusion_proof(&tiles, tree.size, record.id).map_err(|e| {
+            needed_for(
+                e,
+                format!(
+                    ", which the proof of record #{} in tree #{} needs",
+                    record.id, tree.size
+                ),
+            )
+        })?;
         let leaf = tlog::record_hash(record.text.as_bytes());
         if !tlog::verify_inclusion(&proof, tree.size, record.id, &leaf, &tree.hash) {
             return Err(not_proved(format!(
@@ -330,28 +377,45 @@ impl<'a> Client<'a> {
         Ok(())
     }
 
-    /// `tree` and the latest tree verified before are one history; the larger is kept.
-    fn keep_consistent(
+    /// `tree` and the tree `known` (verified before and kept) are one history: the smaller is
+    /// a prefix of the larger, proved from the larger tree's tiles. When `tree` is the smaller
+    /// one (a lagging server, a caching proxy), those are the kept tree's, which this machine
+    /// keeps: a server that never saw the kept tree cannot serve them.
+    fn check_consistent(
         &self,
         tree: &Tree,
-        note: &[u8],
+        known: &Tree,
         cache: &TileCache,
     ) -> Result<(), SumdbError> {
-        let _lock = self.latest.lock()?;
-        let Some((known, _)) = self.latest.load(&self.db.verifier)? else {
-            return self.latest.save(note);
-        };
         let (older, newer) = if tree.size >= known.size {
-            (known, *tree)
+            (*known, *tree)
         } else {
-            (*tree, known)
+            (*tree, *known)
         };
         let tiles = TileHashes {
             server: &self.server,
             size: newer.size,
             cache,
         };
-        let proof = tlog::consistency_proof(&tiles, older.size, newer.size)?;
+        let proof = tlog::consistency_proof(&tiles, older.size, newer.size).map_err(|e| {
+            let lag = if tree.size < known.size {
+                format!(
+                    ": it serves tree #{}, older than tree #{} this machine verified and keeps in {}, and that tile is not among the kept ones; retry when it has caught up, or use an up-to-date server",
+                    tree.size,
+                    known.size,
+                    shown(&self.latest.path())
+                )
+            } else {
+                String::new()
+            };
+            needed_for(
+                e,
+                format!(
+                    ", which the proof that tree #{} extends tree #{} needs{lag}",
+                    newer.size, older.size
+                ),
+            )
+        })?;
         if !tlog::verify_consistency(&proof, older.size, newer.size, &older.hash, &newer.hash) {
             return Err(SumdbError::Inconsistent {
                 db: self.db.name().to_string(),
@@ -362,10 +426,51 @@ impl<'a> Client<'a> {
                 path: self.latest.path(),
             });
         }
-        if tree.size > known.size {
-            self.latest.save(note)?;
-        }
         Ok(())
+    }
+
+    /// Keeps the tiles of the newly kept `tree` that its root proves: those of its last
+    /// [`KEPT_RECORDS`] records and its right edge, fetching those the proofs did not need.
+    /// They only spare later requests: when they cannot all be had, fewer are kept and
+    /// nothing fails.
+    fn keep_tiles(&self, tree: &Tree, cache: &TileCache) {
+        let tiles = TileHashes {
+            server: &self.server,
+            size: tree.size,
+            cache,
+        };
+        if let Err(e) = tiles.fetch_recent(KEPT_RECORDS) {
+            ui::verbose(&format!("keeping fewer tiles of tree #{}: {e}", tree.size));
+        }
+        match tlog::tree_hash(&tiles, tree.size) {
+            Ok(root) if root == tree.hash => {}
+            Ok(_) => ui::verbose(&format!(
+                "{}'s tiles of tree #{} do not fold to its signed root; none are kept",
+                self.db.name(),
+                tree.size
+            )),
+            Err(e) => ui::verbose(&format!(
+                "not keeping the tiles of tree #{}: {e}",
+                tree.size
+            )),
+        }
+        match self.latest.save_tiles(tree, &cache.all()) {
+            Ok(kept) => ui::verbose(&format!(
+                "kept {kept} tiles of {}'s tree #{} in {}",
+                self.db.name(),
+                tree.size,
+                shown(&self.latest.tiles_path())
+            )),
+            Err(e) => ui::verbose(&format!("not keeping tiles: {e}")),
+        }
+    }
+}
+
+/// A missing tile's error, saying what needed it.
+fn needed_for(e: SumdbError, purpose: String) -> SumdbError {
+    match e {
+        SumdbError::MissingTile { url, .. } => SumdbError::MissingTile { url, purpose },
+        other => other,
     }
 }
 

@@ -59,7 +59,11 @@ impl TestDb {
     /// The signed note for the first `size` records.
     pub fn note(&self, size: u64) -> String {
         let log = MemoryLog::new(&self.records.borrow()[..size as usize]);
-        let root = tlog::tree_hash(&log, size).unwrap();
+        self.note_of(&log, size)
+    }
+
+    fn note_of(&self, log: &MemoryLog, size: u64) -> String {
+        let root = tlog::tree_hash(log, size).unwrap();
         let text = format!("go.sum database tree\n{size}\n{}\n", tlog::to_base64(&root));
         sign(&text, self.name, &self.key.borrow())
     }
@@ -68,7 +72,7 @@ impl TestDb {
     pub fn serve(&self, size: u64) {
         let log = MemoryLog::new(&self.records.borrow()[..size as usize]);
         publish(&self.remote, &self.base, &log, size);
-        let note = self.note(size);
+        let note = self.note_of(&log, size);
         for (id, text) in self.records.borrow()[..size as usize].iter().enumerate() {
             let text = std::str::from_utf8(text).unwrap();
             let mut fields = text.split(' ');

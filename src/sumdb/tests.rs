@@ -1,7 +1,7 @@
 //! The client against an in-memory checksum database that can misbehave.
 
 use super::note::tests::{real_key_and_notes, test_key};
-use super::testdb::TestDb;
+use super::testdb::{TestDb, record_text};
 use super::*;
 
 const MODULE: &str = "golang.org/toolchain";
@@ -299,4 +299,193 @@ fn the_real_lookup_response_parses_and_its_record_matches() {
         db.verifier, verifier,
         "the fixture's key is the built-in one"
     );
+}
+
+/// A second server for the same database (same name and key) with its own copy of a log: the
+/// first `size` records of `records`, served at that size.
+fn server_with(records: &[Vec<u8>], size: u64) -> TestDb {
+    let db = test_db();
+    db.records.replace(records.to_vec());
+    db.serve(size);
+    db
+}
+
+#[test]
+fn a_lagging_server_s_older_tree_is_proved_from_the_kept_tiles() {
+    // Every kind of size: inside the first tile, past it, past a level-1 tile, and up to
+    // KEPT_RECORDS behind across tiles of both levels.
+    for (kept, older) in [
+        (2, 1),
+        (40, 8),
+        (300, 290),
+        (300, 256),
+        (300, 1),
+        (3000, 3000 - KEPT_RECORDS),
+        (65_536 + 1000, 65_536 - 500),
+    ] {
+        let db = test_db();
+        append(&db, 0, kept as usize);
+        db.serve(kept);
+        let cache = tempfile::tempdir().unwrap();
+        let database = db.database();
+        let client = Client::new(&database, &db.remote, BASE.into(), cache.path());
+        client.prove(MODULE, &version(0)).unwrap();
+        // Another server, behind: it has only the tiles of its own, older tree.
+        let lagging = server_with(&db.records.borrow(), older);
+        let client = Client::new(&database, &lagging.remote, BASE.into(), cache.path());
+        let proof = client
+            .prove(MODULE, &version(older as usize - 1))
+            .unwrap_or_else(|e| panic!("{kept} -> {older}: {e}"));
+        assert_eq!(proof.tree_size, older);
+        let asked = lagging.remote.asked();
+        let newer_tile = super::tiles::path(0, (kept - 1) / 256, (kept - 1) % 256 + 1);
+        assert!(
+            !asked.iter().any(|u| u.ends_with(&newer_tile)),
+            "{kept} -> {older}: asked a server at #{older} for a tile of #{kept}: {asked:?}"
+        );
+        let latest = Latest::new(cache.path(), &database.verifier);
+        assert_eq!(
+            latest.load(&database.verifier).unwrap().unwrap().0.size,
+            kept
+        );
+    }
+}
+
+#[test]
+fn forks_before_and_after_the_kept_tree_are_security_errors() {
+    let db = test_db();
+    append(&db, 0, 10);
+    db.serve(10);
+    let cache = tempfile::tempdir().unwrap();
+    let database = db.database();
+    Client::new(&database, &db.remote, BASE.into(), cache.path())
+        .prove(MODULE, &version(3))
+        .unwrap();
+    let records = db.records.borrow().clone();
+    let inconsistent = |other: &TestDb, v: usize, sizes: &str| {
+        let client = Client::new(&database, &other.remote, BASE.into(), cache.path());
+        let err = client.prove(MODULE, &version(v)).unwrap_err();
+        assert!(
+            matches!(err, SumdbError::Inconsistent { .. }),
+            "{sizes}: {err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("SECURITY ERROR") && msg.contains(sizes),
+            "{msg}"
+        );
+        assert!(!msg.contains("index_url"), "{msg}");
+    };
+    // A tree of one record that is not this log's first.
+    let mut forked = records.clone();
+    forked.swap(0, 5);
+    inconsistent(&server_with(&forked, 1), 5, "#1");
+    // An older tree whose history differs from record 4 on.
+    let mut forked = records.clone();
+    forked[4] = record_text("example.com/other", "v1.0.0", "h1:AAAA").into_bytes();
+    inconsistent(&server_with(&forked, 6), 2, "#6");
+    // A newer tree that forks after the kept one: its first 10 records are not these.
+    let mut forked = records.clone();
+    forked[9] = record_text("example.com/other", "v1.0.0", "h1:AAAA").into_bytes();
+    forked.extend(records[..5].iter().cloned());
+    inconsistent(&server_with(&forked, 15), 3, "#15");
+    // A tree of the kept size with another root.
+    inconsistent(&server_with(&forked, 10), 3, "#10");
+    // None of them moved the kept tree.
+    let latest = Latest::new(cache.path(), &database.verifier);
+    assert_eq!(latest.load(&database.verifier).unwrap().unwrap().0.size, 10);
+}
+
+#[test]
+fn a_missing_tile_names_gosumdb_and_why_it_was_needed() {
+    let db = test_db();
+    append(&db, 0, 600);
+    db.serve(600);
+    let cache = tempfile::tempdir().unwrap();
+    let database = db.database();
+    // Record 300 lies in tile 001, which this proof needs and the server has lost.
+    db.remote.fail(&format!("{BASE}/tile/8/0/001"), 404);
+    let client = Client::new(&database, &db.remote, BASE.into(), cache.path());
+    let err = client.prove(MODULE, &version(300)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, SumdbError::MissingTile { .. }), "{msg}");
+    assert!(
+        msg.contains("tile/8/0/001")
+            && msg.contains("which the proof of record #300 in tree #600 needs")
+            && msg.contains("check GOSUMDB")
+            && !msg.contains("index_url"),
+        "{msg}"
+    );
+    // Kept at #3000 from another record; a server at #100, more than KEPT_RECORDS behind,
+    // cannot show it is a prefix (tile 000 of #3000 is full, and neither needed nor recent,
+    // so not kept): not a fork, but said.
+    append(&db, 600, 2400);
+    Client::new(
+        &database,
+        &test_db_at(&db, 3000).remote,
+        BASE.into(),
+        cache.path(),
+    )
+    .prove(MODULE, &version(2999))
+    .unwrap();
+    let lagging = server_with(&db.records.borrow(), 100);
+    let client = Client::new(&database, &lagging.remote, BASE.into(), cache.path());
+    let err = client.prove(MODULE, &version(50)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, SumdbError::MissingTile { .. }), "{msg}");
+    assert!(
+        msg.contains("it serves tree #100, older than tree #3000 this machine verified")
+            && msg.contains("check GOSUMDB")
+            && !msg.starts_with("SECURITY ERROR"),
+        "{msg}"
+    );
+}
+
+/// A fresh copy of `db`'s log served whole at `size`, on a remote of its own.
+fn test_db_at(db: &TestDb, size: u64) -> TestDb {
+    server_with(&db.records.borrow(), size)
+}
+
+#[test]
+fn kept_tiles_are_exactly_those_the_root_proves() {
+    use super::tiles::{TileCache, TileHashes, kept_tiles};
+    for size in [1u64, 7, 255, 256, 257, 600, 65_536 + 256 * 3 + 7] {
+        let db = test_db();
+        append(&db, 0, size as usize);
+        db.serve(size);
+        let server = Server {
+            remote: &db.remote,
+            base: BASE.into(),
+        };
+        let cache = TileCache::default();
+        let tiles = TileHashes {
+            server: &server,
+            size,
+            cache: &cache,
+        };
+        let root = tlog::tree_hash(&tiles, size).unwrap();
+        // Proofs of the first and the last record bring full tiles in too.
+        tlog::inclusion_proof(&tiles, size, 0).unwrap();
+        tlog::inclusion_proof(&tiles, size, size - 1).unwrap();
+        let tree = Tree { size, hash: root };
+        let all = cache.all();
+        let kept = kept_tiles(&tree, &all);
+        assert_eq!(
+            kept.len(),
+            all.len(),
+            "#{size}: every fetched tile is proved"
+        );
+        // A tile with one bit changed is never kept; nor is a tile of another tree.
+        for key in all.keys() {
+            let mut bent = all.clone();
+            bent.get_mut(key).unwrap()[5] ^= 1;
+            let kept = kept_tiles(&tree, &bent);
+            assert!(!kept.contains_key(key), "#{size}: {key:?} changed yet kept");
+        }
+        let other = Tree {
+            size,
+            hash: [7; 32],
+        };
+        assert!(kept_tiles(&other, &all).is_empty());
+    }
 }

@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::tlog::{Hash, SubtreeHashes, node_hash};
+use super::tlog::{self, Hash, SubtreeHashes, Tree, node_hash};
 use super::{Server, SumdbError};
 
 /// Levels of the tree per tile.
@@ -38,13 +38,32 @@ pub fn path(level: u32, index: u64, width: u64) -> String {
     format!("tile/{HEIGHT}/{level}/{digits}{partial}")
 }
 
-/// Tiles already fetched during one verification, by (level, index, width).
+/// A tile by (level, index, width).
+pub type TileKey = (u32, u64, u64);
+
+/// Tiles at hand during one verification, by (level, index, width): the ones fetched, and
+/// the ones this machine kept from the tree it verified last ([`kept_tiles`]).
 #[derive(Default)]
 pub struct TileCache {
-    tiles: RefCell<HashMap<(u32, u64, u64), Vec<u8>>>,
+    tiles: RefCell<HashMap<TileKey, Vec<u8>>>,
 }
 
-/// The complete-subtree hashes of one tree (`size` leaves), read from its tiles.
+impl TileCache {
+    /// A cache that starts with `tiles` (verified tiles kept from an earlier run).
+    pub fn with(tiles: HashMap<TileKey, Vec<u8>>) -> TileCache {
+        TileCache {
+            tiles: RefCell::new(tiles),
+        }
+    }
+
+    /// Every tile at hand.
+    pub fn all(&self) -> HashMap<TileKey, Vec<u8>> {
+        self.tiles.borrow().clone()
+    }
+}
+
+/// The complete-subtree hashes of one tree (`size` leaves), read from its tiles: those at
+/// hand in `cache`, else the server's.
 pub struct TileHashes<'a> {
     pub server: &'a Server<'a>,
     pub size: u64,
@@ -61,14 +80,22 @@ impl TileHashes<'_> {
         let want = width as usize * HASH_SIZE;
         let full_size = WIDTH as usize * HASH_SIZE;
         let own = path(level, index, width);
+        let missing = |url: String| SumdbError::MissingTile {
+            url,
+            purpose: String::new(),
+        };
         let (got, from, expected) = match self.server.get(&own, want as u64) {
             Ok(data) => (data, own, want),
             // The tile has been completed since: its first hashes are the ones wanted.
             Err(e) if e.is_not_found() && width < WIDTH => {
                 let full = path(level, index, WIDTH);
-                let data = self.server.get(&full, full_size as u64)?;
-                (data, full, full_size)
+                match self.server.get(&full, full_size as u64) {
+                    Ok(data) => (data, full, full_size),
+                    Err(e) if e.is_not_found() => return Err(missing(self.server.url(&own))),
+                    Err(e) => return Err(e.into()),
+                }
             }
+            Err(e) if e.is_not_found() => return Err(missing(self.server.url(&own))),
             Err(e) => return Err(e.into()),
         };
         if got.len() != expected {
@@ -87,36 +114,156 @@ impl TileHashes<'_> {
     }
 }
 
+impl TileHashes<'_> {
+    /// Brings every tile of the tree that holds hashes of its last `records` records into the
+    /// cache (at each level, from the tile of record `size - records` to the right edge): what
+    /// proves that a tree up to that many records older is a prefix of this one, which a
+    /// server holding only the older tree cannot. The first failure stops it.
+    pub fn fetch_recent(&self, records: u64) -> Result<(), SumdbError> {
+        let from = self.size.saturating_sub(records);
+        let mut level = 0;
+        while let Some(stored) = self.size.checked_shr(level * HEIGHT).filter(|&s| s > 0) {
+            let first = (from >> (level * HEIGHT)) / WIDTH;
+            for index in first..=(stored - 1) / WIDTH {
+                let width = (stored - index * WIDTH).min(WIDTH);
+                self.tile(level, index, width)?;
+            }
+            level += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Where the complete subtree `(level, index)` of a tree of `size` leaves lies: the tile that
+/// holds it, and the run of that tile's hashes (first, count) that fold into it.
+fn locate(size: u64, level: u32, index: u64) -> (TileKey, u64, u64) {
+    let (tile_level, within) = (level / HEIGHT, level % HEIGHT);
+    // The subtree is 2^within consecutive hashes of the tile level.
+    let first = index << within;
+    let count = 1u64 << within;
+    let tile_index = first / WIDTH;
+    let offset = first % WIDTH;
+    let stored = size >> (tile_level * HEIGHT);
+    let width = (stored - tile_index * WIDTH).min(WIDTH);
+    assert!(
+        offset + count <= width,
+        "a complete subtree of the tree lies in its tiles"
+    );
+    ((tile_level, tile_index, width), offset, count)
+}
+
+/// The hash of `count` consecutive hashes of a tile from `offset` on (a power of two).
+fn fold(data: &[u8], offset: u64, count: u64) -> Hash {
+    let mut hashes: Vec<Hash> = data[offset as usize * HASH_SIZE..]
+        .chunks_exact(HASH_SIZE)
+        .take(count as usize)
+        .map(|c| c.try_into().expect("32 bytes"))
+        .collect();
+    while hashes.len() > 1 {
+        hashes = hashes
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+    }
+    hashes[0]
+}
+
 impl SubtreeHashes for TileHashes<'_> {
     type Error = SumdbError;
 
     fn subtree(&self, level: u32, index: u64) -> Result<Hash, SumdbError> {
-        let (tile_level, within) = (level / HEIGHT, level % HEIGHT);
-        // The subtree is 2^within consecutive hashes of the tile level.
-        let first = index << within;
-        let count = 1u64 << within;
-        let tile_index = first / WIDTH;
-        let offset = first % WIDTH;
-        let stored = self.size >> (tile_level * HEIGHT);
-        let width = (stored - tile_index * WIDTH).min(WIDTH);
-        assert!(
-            offset + count <= width,
-            "a complete subtree of the tree lies in its tiles"
-        );
-        let data = self.tile(tile_level, tile_index, width)?;
-        let mut hashes: Vec<Hash> = data[offset as usize * HASH_SIZE..]
-            .chunks_exact(HASH_SIZE)
-            .take(count as usize)
-            .map(|c| c.try_into().expect("32 bytes"))
-            .collect();
-        while hashes.len() > 1 {
-            hashes = hashes
-                .chunks_exact(2)
-                .map(|p| node_hash(&p[0], &p[1]))
-                .collect();
-        }
-        Ok(hashes[0])
+        let ((l, i, w), offset, count) = locate(self.size, level, index);
+        let data = self.tile(l, i, w)?;
+        Ok(fold(&data, offset, count))
     }
+}
+
+/// Hashes of one tree from a fixed set of tiles, remembering which tiles were read.
+struct AtHand<'a> {
+    size: u64,
+    tiles: &'a HashMap<TileKey, Vec<u8>>,
+    used: RefCell<Vec<TileKey>>,
+}
+
+impl SubtreeHashes for AtHand<'_> {
+    type Error = TileKey;
+
+    fn subtree(&self, level: u32, index: u64) -> Result<Hash, TileKey> {
+        let (key, offset, count) = locate(self.size, level, index);
+        let data = self.tiles.get(&key).ok_or(key)?;
+        self.used.borrow_mut().push(key);
+        Ok(fold(data, offset, count))
+    }
+}
+
+/// At most this many tiles are kept (8 KiB each at most): the right edge of the tree, and
+/// the full tiles below it that proofs used, highest levels first.
+pub const MAX_KEPT: usize = 256;
+
+/// Which of `candidates` are tiles of `tree` whose every hash is proved by its signed root.
+///
+/// The last, partial tile of each level (its right edge) is proved by folding the tree's
+/// root from exactly those tiles: every one of their hashes goes into it. A full tile is
+/// proved by its parent: the hash its 256 hashes fold to is one hash of a proved tile a level
+/// up. Nothing here is taken on trust, so a damaged or forged tile is simply not among the
+/// answer. Empty when the right edge is not all there.
+pub fn kept_tiles(
+    tree: &Tree,
+    candidates: &HashMap<TileKey, Vec<u8>>,
+) -> HashMap<TileKey, Vec<u8>> {
+    let mut proved = HashMap::new();
+    if tree.size == 0 {
+        return proved;
+    }
+    let well_formed = |key: &TileKey, data: &Vec<u8>| data.len() as u64 == key.2 * HASH_SIZE as u64;
+    let edge = AtHand {
+        size: tree.size,
+        tiles: candidates,
+        used: RefCell::new(Vec::new()),
+    };
+    match tlog::tree_hash(&edge, tree.size) {
+        Ok(root) if root == tree.hash => {}
+        _ => return proved,
+    }
+    // Only partial tiles go into a root, each with all its hashes; a full one never does.
+    for key in edge.used.into_inner().into_iter().filter(|k| k.2 < WIDTH) {
+        if let Some(data) = candidates.get(&key).filter(|d| well_formed(&key, d)) {
+            proved.insert(key, data.clone());
+        }
+    }
+    // Full tiles of the tree, each below a proved parent: from the top level down.
+    let mut full: Vec<(&TileKey, &Vec<u8>)> = candidates
+        .iter()
+        .filter(|&(key, data)| {
+            let (level, index, width) = *key;
+            let stored = tree.size.checked_shr(level * HEIGHT).unwrap_or(0);
+            width == WIDTH
+                && index.checked_add(1).and_then(|n| n.checked_mul(WIDTH)) <= Some(stored)
+                && well_formed(key, data)
+        })
+        .collect();
+    full.sort_by_key(|&(key, _)| (std::cmp::Reverse(key.0), key.1));
+    for (&(level, index, _), data) in full {
+        let (parent, offset, _) = locate(tree.size, (level + 1) * HEIGHT, index);
+        let Some(above) = proved.get(&parent) else {
+            continue;
+        };
+        let at = offset as usize * HASH_SIZE;
+        if above[at..at + HASH_SIZE] == fold(data, 0, WIDTH) {
+            proved.insert((level, index, WIDTH), data.clone());
+        }
+    }
+    // Bounded: the edge and the highest full tiles (a parent before what it proves).
+    if proved.len() > MAX_KEPT {
+        let mut keys: Vec<TileKey> = proved.keys().copied().collect();
+        keys.sort_by_key(|&(level, index, width)| {
+            (width == WIDTH, std::cmp::Reverse(level), index)
+        });
+        for key in keys.into_iter().skip(MAX_KEPT) {
+            proved.remove(&key);
+        }
+    }
+    proved
 }
 
 #[cfg(test)]

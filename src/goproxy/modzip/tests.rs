@@ -174,6 +174,51 @@ fn zips_without_unix_modes_get_go_s_execute_bits() {
 }
 
 #[test]
+fn the_zip_s_own_modes_are_ignored() {
+    // Modes are not in the h1: a proxy may set any. Each file gets Go's rule and nothing else.
+    let zip = zip_of(&[
+        (&format!("{PREFIX}bin/go"), Some(0o777), b"go"),
+        (&format!("{PREFIX}bin/gofmt"), Some(0o4755), b"gofmt"),
+        (
+            &format!("{PREFIX}src/runtime/proc.go"),
+            Some(0o777),
+            b"package runtime",
+        ),
+        (
+            &format!("{PREFIX}src/fmt/print.go"),
+            Some(0o6666),
+            b"package fmt",
+        ),
+        (
+            &format!("{PREFIX}src/all.bash"),
+            Some(0o600),
+            b"#!/bin/bash",
+        ),
+        (&format!("{PREFIX}VERSION"), Some(0o755), b"go1.22.10"),
+    ]);
+    let (dir, got) = extract_bytes(&zip, 2);
+    let got = got.unwrap();
+    for (rel, want) in [
+        ("bin/go", 0o755),
+        ("bin/gofmt", 0o755),
+        ("src/runtime/proc.go", 0o644),
+        ("src/fmt/print.go", 0o644),
+        ("src/all.bash", 0o755),
+        ("VERSION", 0o644),
+    ] {
+        let ManifestEntry::File { mode, .. } = &got.files[rel] else {
+            panic!()
+        };
+        assert_eq!(*mode, want, "{rel} in the record");
+        let on_disk = fs::metadata(dir.path().join("go").join(rel))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(on_disk & 0o7022, 0, "{rel} on disk: {on_disk:o}");
+    }
+}
+
+#[test]
 fn directory_entries_count_in_the_h1_as_in_go() {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default();

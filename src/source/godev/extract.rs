@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
-use crate::record::{ManifestEntry, hex};
+use crate::record::{ManifestEntry, hex, installed_mode};
 
 /// Every file and symlink extracted, keyed by its path relative to the GOROOT.
 pub type Manifest = BTreeMap<String, ManifestEntry>;
@@ -150,12 +150,6 @@ pub fn link_stays_inside(link: &str, target: &str) -> bool {
     let ups = parts.iter().take_while(|p| **p == "..").count();
     let link_depth = link.split('/').count() - 1;
     ups <= link_depth && !parts[ups..].contains(&"..") && parts.len() > ups
-}
-
-/// Permission bits gopin keeps: no setuid, setgid or sticky bits, and always owner-writable
-/// so the tree can be removed again.
-pub fn file_mode(header_mode: u32) -> u32 {
-    (header_mode & 0o777) | 0o600
 }
 
 /// Files up to this size are read into memory and written by a worker thread; larger ones
@@ -325,7 +319,7 @@ impl Extractor<'_> {
                     self.make_dir(&path)?;
                 }
                 EntryType::Regular | EntryType::Continuous => {
-                    let mode = file_mode(entry.header().mode().map_err(ExtractError::Read)?);
+                    let mode = installed_mode(entry.header().mode().map_err(ExtractError::Read)?);
                     self.make_parent(&path)?;
                     if !self.files.insert(rel.clone()) {
                         // Listed twice: the later copy wins, as with `tar x`.
