@@ -49,17 +49,8 @@ impl AtomicFile {
     /// Creates the temporary file now (`.NAME.XXXXXX.part` in `path`'s directory, 0666 less
     /// the umask), so an unwritable directory fails before any work is done.
     pub fn create(path: &Path, durability: Durability) -> io::Result<AtomicFile> {
-        let Some(name) = path.file_name() else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the path names no file",
-            ));
-        };
-        let mut prefix = OsString::from(".");
-        prefix.push(name);
-        prefix.push(".");
         let temp = tempfile::Builder::new()
-            .prefix(&prefix)
+            .prefix(&temp_prefix(path)?)
             .suffix(".part")
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(parent_dir(path))?;
@@ -122,11 +113,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> io::Re
 /// link beside it first), so the name never goes missing. Durability: a rename only; the
 /// links gopin makes are made again by whoever finds them missing.
 pub fn symlink_atomic(target: &Path, path: &Path) -> io::Result<()> {
-    let mut prefix = OsString::from(".");
-    prefix.push(path.file_name().unwrap_or_default());
-    prefix.push(".");
     let temp = tempfile::Builder::new()
-        .prefix(&prefix)
+        .prefix(&temp_prefix(path)?)
         .suffix(".part")
         .make_in(parent_dir(path), |temp| {
             std::os::unix::fs::symlink(target, temp)
@@ -140,6 +128,17 @@ pub fn sync_dir(dir: &Path) {
     if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
         crate::ui::verbose(&format!("cannot flush {}: {e}", shown(dir)));
     }
+}
+
+/// `.NAME.`: a temporary file's name starts with its target's, hidden (`.part` ends it).
+fn temp_prefix(path: &Path) -> io::Result<OsString> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    Ok(prefix)
 }
 
 /// The directory that holds `path` (`.` for a bare file name).
