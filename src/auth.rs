@@ -74,7 +74,7 @@ impl Credentials {
             .filter(|v| !v.is_empty())
             .map(|v| (PathBuf::from(&v), format!("$NETRC ({})", shown(v.as_ref()))))
             .or_else(|| {
-                crate::config::home_dir().map(|h| (h.join(".netrc"), "~/.netrc".to_string()))
+                crate::userdirs::home_dir().map(|h| (h.join(".netrc"), "~/.netrc".to_string()))
             });
         let netrc_file = netrc_path.as_ref().map_or_else(
             || "~/.netrc (no home directory)".into(),

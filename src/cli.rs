@@ -459,7 +459,7 @@ it is.";
 
 /// `--sha256 HEX`: a SHA-256 digest in hex.
 fn sha256_arg(s: &str) -> Result<String, String> {
-    if crate::source::godev::is_sha256(s) {
+    if crate::fsio::is_sha256(s) {
         Ok(s.to_ascii_lowercase())
     } else {
         Err("a SHA-256 digest is 64 hexadecimal digits".into())

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::Write;
-use std::path::Path;
 
 use clap_complete::CompletionCandidate;
 use clap_complete::env::Shells;
@@ -16,6 +15,7 @@ use clap_complete::env::Shells;
 use crate::activate::Activation;
 use crate::config::Config;
 use crate::fetch::Location;
+use crate::fsio::is_executable;
 use crate::index::{self, Index};
 use crate::platform::Platform;
 use crate::resolve;
@@ -103,11 +103,6 @@ fn load() -> Option<(Config, Store)> {
     let config = Config::load().ok()?;
     let store = Store::new(&config.home);
     Some((config, store))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// The configured index if reading it needs no network: a file it names, or the newest

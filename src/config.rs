@@ -11,6 +11,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::ui::{shown, shown_bytes};
+use crate::userdirs;
 
 /// The go.dev release index with every release, including betas and release candidates.
 pub const DEFAULT_INDEX_URL: &str = "https://go.dev/dl/?mode=json&include=all";
@@ -220,60 +221,24 @@ impl Config {
     }
 }
 
-/// The user's home directory. A static build (docs/install.md, "A static build")
-/// takes it from `$HOME` alone: looking the user up in the password database goes through
-/// glibc's NSS, which a static binary can only load from the running system's own glibc.
-/// A relative `$HOME` counts as none, as for the platform directories below.
-pub fn home_dir() -> Option<PathBuf> {
-    if nss_free() && !home_is_set() {
-        return None;
-    }
-    dirs::home_dir().filter(|home| home.is_absolute())
-}
-
-/// Whether this build must not reach glibc's NSS: a static one.
-const fn nss_free() -> bool {
-    cfg!(target_feature = "crt-static")
-}
-
-/// Whether `$HOME` names a directory (an empty value makes `dirs` ask the password database).
-fn home_is_set() -> bool {
-    std::env::var_os("HOME").is_some_and(|home| !home.is_empty())
-}
-
-/// A platform directory from `dirs`, if absolute (a relative `$HOME` would move it with every
-/// `cd`); in a static build without `$HOME`, only what its XDG variable gives (as `dirs` reads
-/// it: an absolute path).
-fn platform_dir(xdg: &str, dir: fn() -> Option<PathBuf>) -> Option<PathBuf> {
-    if nss_free() && !home_is_set() {
-        return std::env::var_os(xdg)
-            .map(PathBuf::from)
-            .filter(|d| d.is_absolute());
-    }
-    dir().filter(|d| d.is_absolute())
-}
-
 /// `$GOPIN_CACHE_DIR`, else the platform cache directory's `gopin`.
 pub fn cache_dir() -> Option<PathBuf> {
-    env_path("GOPIN_CACHE_DIR")
-        .or_else(|| platform_dir("XDG_CACHE_HOME", dirs::cache_dir).map(|d| d.join("gopin")))
+    env_path("GOPIN_CACHE_DIR").or_else(|| userdirs::cache_dir().map(|d| d.join("gopin")))
 }
 
 /// `$GOPIN_CONFIG`, else `gopin/config.toml` in the platform config directory.
 pub fn config_file() -> Option<PathBuf> {
-    env_path("GOPIN_CONFIG").or_else(|| {
-        platform_dir("XDG_CONFIG_HOME", dirs::config_dir)
-            .map(|d| d.join("gopin").join("config.toml"))
-    })
+    env_path("GOPIN_CONFIG")
+        .or_else(|| userdirs::config_dir().map(|d| d.join("gopin").join("config.toml")))
 }
 
 /// `$GOPIN_HOME` or the platform data directory, made absolute: the store's directories go
 /// into GOROOT and PATH, where a relative path would change meaning with every `cd`.
 pub fn store_root() -> Result<PathBuf, ConfigError> {
     let home = env_path("GOPIN_HOME")
-        .or_else(|| platform_dir("XDG_DATA_HOME", dirs::data_dir).map(|d| d.join("gopin")))
+        .or_else(|| userdirs::data_dir().map(|d| d.join("gopin")))
         .ok_or_else(|| match std::env::var_os("HOME") {
-            Some(home) if home_is_set() && !Path::new(&home).is_absolute() => {
+            Some(home) if userdirs::home_is_set() && !Path::new(&home).is_absolute() => {
                 ConfigError::Variable {
                     var: "HOME",
                     value: home,

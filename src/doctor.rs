@@ -226,15 +226,11 @@ fn hook_check(store: &Store, inputs: &Inputs, selected: Option<&Installed>) -> C
 
 /// The executables called `name` on `path`, in order.
 fn find_on_path(path: Option<&std::ffi::OsStr>, name: &str) -> Vec<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
     activate::split_path(path)
         .into_iter()
         .filter(|d| !d.as_os_str().is_empty())
         .map(|d| d.join(name))
-        .filter(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .filter(|p| crate::fsio::is_executable(p))
         .collect()
 }
 

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::activate::{self, Activation, MANAGED_VARS};
 use crate::config::Config;
+use crate::fsio::{hex, unhex};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve;
@@ -53,7 +54,7 @@ impl Serialize for Value {
         match self.0.to_str() {
             Some(text) => ValueRepr::Text(text.to_string()),
             None => ValueRepr::Bytes {
-                hex: crate::record::hex(self.0.as_bytes()),
+                hex: hex(self.0.as_bytes()),
             },
         }
         .serialize(s)
@@ -69,14 +70,6 @@ impl<'de> Deserialize<'de> for Value {
             }
         }))
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    s.len().is_multiple_of(2).then_some(())?;
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 type Values = BTreeMap<String, Option<Value>>;
@@ -149,7 +142,7 @@ impl Decision {
             return String::new();
         }
         let digest = Sha256::digest(self.messages.join("\n").as_bytes());
-        crate::record::hex(&digest[..8])
+        hex(&digest[..8])
     }
 }
 

@@ -116,10 +116,6 @@ fn is_safe_filename(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 impl Index {
     /// Parses index JSON. Releases whose version gopin cannot parse are skipped (and said so
     /// with `-v`); a malformed document or a malformed checksum is an error naming `url`.
@@ -149,7 +145,7 @@ impl Index {
                 }
                 let sha256 = match f.sha256.as_deref().map(str::trim) {
                     None | Some("") => None,
-                    Some(s) if is_sha256_hex(s) => Some(s.to_ascii_lowercase()),
+                    Some(s) if crate::fsio::is_sha256(s) => Some(s.to_ascii_lowercase()),
                     Some(s) => {
                         return Err(invalid(format!(
                             "{} has a malformed sha256 {s:?}",
@@ -246,7 +242,7 @@ pub fn load(config: &Config, opts: LoadOptions) -> Result<Index, IndexError> {
 /// One cache file per index URL.
 fn cache_path(cache_dir: &Path, url: &str) -> PathBuf {
     let digest = Sha256::digest(url.as_bytes());
-    let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let key = crate::fsio::hex(&digest[..8]);
     cache_dir.join(format!("index-{key}.json"))
 }
 
@@ -259,13 +255,12 @@ fn cache_age(path: &Path) -> Option<Duration> {
     )
 }
 
+/// Durability: a rename only. The cache is fetched again when it is missing or does not
+/// parse, so a power loss costs one download at most.
 fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::fsio::write_atomic(path, bytes, crate::fsio::Durability::Replaced)
 }
 
 fn human_age(d: Duration) -> String {

@@ -10,6 +10,7 @@ mod config;
 mod dns;
 mod doctor;
 mod fetch;
+mod fsio;
 mod goenv;
 mod goproxy;
 mod hook;
@@ -31,6 +32,7 @@ mod store;
 mod sumdb;
 mod trust;
 mod ui;
+mod userdirs;
 mod userfile;
 mod version;
 

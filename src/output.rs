@@ -20,11 +20,12 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::fsio::{AtomicFile, Durability};
 use crate::ui::shown;
 
 #[derive(Debug, Error)]
@@ -61,14 +62,14 @@ pub enum OutputError {
 /// Where the bytes go.
 pub enum Output {
     /// Nothing or a regular file at the path, replaced whole once complete.
-    Replace(AtomicFile),
+    Replace(Replacement),
     /// Standard output, a FIFO, a pipe or a character device, written as the bytes come.
     /// `name` names it in messages (`stdout` for standard output).
     Stream { file: File, name: PathBuf },
 }
 
 /// Opens `path` for writing by the rule of the module documentation. Nothing is replaced yet:
-/// a [`Output::Replace`] changes the name only at [`AtomicFile::commit`].
+/// a [`Output::Replace`] changes the name only at [`Replacement::commit`].
 pub fn open(path: &Path) -> Result<Output, OutputError> {
     if path.as_os_str() == "-" || is_own_stdout(path) {
         return stdout();
@@ -80,7 +81,7 @@ pub fn open(path: &Path) -> Result<Output, OutputError> {
     let lmeta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Output::Replace(AtomicFile::create(path, None)?));
+            return Ok(Output::Replace(Replacement::create(path, None)?));
         }
         Err(e) => return Err(write_err(e)),
     };
@@ -110,7 +111,7 @@ pub fn open(path: &Path) -> Result<Output, OutputError> {
     if kind.is_dir() {
         Err(OutputError::IsDirectory(path.to_path_buf()))
     } else if kind.is_file() {
-        Ok(Output::Replace(AtomicFile::create(path, Some(&meta))?))
+        Ok(Output::Replace(Replacement::create(path, Some(&meta))?))
     } else if kind.is_fifo() || kind.is_char_device() {
         let file = OpenOptions::new()
             .write(true)
@@ -174,19 +175,20 @@ fn is_own_stdout(path: &Path) -> bool {
     own.is_ok_and(|own| own.dev() == named.dev() && own.ino() == named.ino())
 }
 
-/// A file written whole or not at all: a temporary file beside it, renamed over it once
-/// complete and on disk. Dropped before [`AtomicFile::commit`], it is deleted, so a refused or
-/// failed write leaves the target as it was.
-pub struct AtomicFile {
-    temp: tempfile::NamedTempFile,
+/// A regular file (or nothing) that is replaced whole once complete and on disk
+/// ([`Durability::Flushed`]: the user is told the output is written, and may copy or delete
+/// the source right after). Dropped before [`Replacement::commit`], the temporary file is
+/// deleted, so a refused or failed write leaves the target as it was.
+pub struct Replacement {
+    file: AtomicFile,
     path: PathBuf,
 }
 
-impl AtomicFile {
+impl Replacement {
     /// Creates the temporary file now, so an unwritable target fails before any work. With
     /// `existing` (the regular file there now), the new file gets its permission bits and,
     /// where this process may set them, its owner and group.
-    fn create(path: &Path, existing: Option<&Metadata>) -> Result<AtomicFile, OutputError> {
+    fn create(path: &Path, existing: Option<&Metadata>) -> Result<Replacement, OutputError> {
         if path.file_name().is_none() {
             return Err(OutputError::IsDirectory(path.to_path_buf()));
         }
@@ -194,69 +196,42 @@ impl AtomicFile {
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut prefix = std::ffi::OsString::from(".");
-        prefix.push(path.file_name().expect("checked above"));
-        prefix.push(".");
-        let temp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".part")
-            .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)
-            .map_err(write_err)?;
+        let file = AtomicFile::create(path, Durability::Flushed).map_err(write_err)?;
         if let Some(old) = existing {
-            let file = temp.as_file();
-            // Owner first: changing it may clear setuid-like bits, and the mode is set after.
-            if old.uid() != file.metadata().map_err(write_err)?.uid() {
-                // Only root may give a file away; anyone else keeps the file as theirs.
-                let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
-            }
-            file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o777))
-                .map_err(write_err)?;
+            file.keep_owner_and_mode(old).map_err(write_err)?;
         }
-        Ok(AtomicFile {
-            temp,
+        Ok(Replacement {
+            file,
             path: path.to_path_buf(),
         })
     }
 
     /// Where the content is written until it is complete.
     pub fn file(&self) -> &File {
-        self.temp.as_file()
+        self.file.file()
     }
 
     /// Puts the complete file in place, on disk first; only over a regular file or nothing.
-    pub fn commit(self) -> Result<(), OutputError> {
+    pub fn commit(mut self) -> Result<(), OutputError> {
         let write_err = |source| OutputError::Write {
             path: self.path.clone(),
             source,
         };
-        self.temp.as_file().sync_all().map_err(write_err)?;
+        self.file.sync().map_err(write_err)?;
         match std::fs::symlink_metadata(&self.path) {
             Ok(m) if !m.is_file() => return Err(OutputError::Changed(self.path.clone())),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(write_err(e)),
         }
-        let path = self.path.clone();
-        self.temp.persist(&path).map_err(|e| OutputError::Write {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        // Best effort: the rename has happened either way.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
+        self.file.commit().map_err(write_err)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn mkfifo(path: &Path) {
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();

@@ -87,6 +87,15 @@ impl Platform {
         Platform::new(&os, &arch)
     }
 
+    /// The `go` command inside a GOROOT for this platform.
+    pub fn go_binary(&self) -> &'static str {
+        if self.os == "windows" {
+            "bin/go.exe"
+        } else {
+            "bin/go"
+        }
+    }
+
     /// The platform's part of a store or archive name: `linux-amd64`.
     pub fn slug(&self) -> String {
         format!("{}-{}", self.os, self.arch)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::fsio::{Durability, hex, is_sha256, write_atomic};
 use crate::platform::Platform;
 use crate::store::{StoreError, io_err};
 use crate::ui::{shown, shown_bytes};
@@ -164,15 +165,6 @@ pub enum Inconsistent {
     BadChecksum,
 }
 
-/// The `go` command inside a GOROOT for `platform`.
-pub fn go_binary(platform: &Platform) -> &'static str {
-    if platform.os == "windows" {
-        "bin/go.exe"
-    } else {
-        "bin/go"
-    }
-}
-
 /// Every string in `map`, at any depth, with its URLs' secrets hidden.
 fn redact_strings(map: &mut serde_json::Map<String, serde_json::Value>) {
     fn walk(value: &mut serde_json::Value) {
@@ -234,10 +226,13 @@ impl InstallRecord {
     }
 
     /// Writes the record whole or not at all: a complete record is what marks a staged tree
-    /// as finished.
+    /// as finished. Durability: a rename only, since the record is written into a staged
+    /// tree, and [`crate::store::Store::commit`] flushes that whole tree, record included,
+    /// before it becomes visible; a record rewritten in an installed tree would need
+    /// [`Durability::Flushed`].
     pub fn save(&self, path: &Path) -> Result<(), StoreError> {
         let json = serde_json::to_vec(self).expect("records serialise");
-        crate::store::write_replacing(path, &json).map_err(io_err("write", path))
+        write_atomic(path, &json, Durability::Replaced).map_err(io_err("write", path))
     }
 
     /// Whether this record can describe the install of `version` for `platform` at all.
@@ -253,14 +248,14 @@ impl InstallRecord {
         if self.files.is_empty() {
             return Err(Inconsistent::NoFiles);
         }
-        let go = go_binary(platform);
+        let go = platform.go_binary();
         if !matches!(self.files.get(go), Some(ManifestEntry::File { .. })) {
             return Err(Inconsistent::NoGo(go));
         }
         // A tree imported from a directory came from no archive; from anywhere else the
         // archive's checksum is part of what the record vouches for.
         let no_archive = self.sha256.is_empty() && self.source.is_imported_tree();
-        if !no_archive && !crate::source::godev::is_sha256(&self.sha256) {
+        if !no_archive && !is_sha256(&self.sha256) {
             return Err(Inconsistent::BadChecksum);
         }
         Ok(())
@@ -447,17 +442,6 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex(&hasher.finalize()))
-}
-
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::fetch::{self, FetchError, Location, Retryable, Rules};
-use crate::record::hex;
+use crate::fsio::hex;
 use crate::ui::shown;
 
 #[derive(Debug, Error)]

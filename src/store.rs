@@ -29,6 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::fsio::{Durability, is_executable, sync_dir, write_atomic};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::ui::shown;
@@ -90,11 +91,8 @@ impl Installed {
     /// What is wrong with this version's `bin/go`, if it is missing or cannot run: a cheap
     /// check the hook makes before it puts the version on PATH.
     pub fn go_binary_problem(&self) -> Option<String> {
-        use std::os::unix::fs::PermissionsExt;
-        let go = self.goroot().join(crate::record::go_binary(&self.platform));
-        let runnable = std::fs::metadata(&go)
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-        (!runnable).then(|| {
+        let go = self.goroot().join(self.platform.go_binary());
+        (!is_executable(&go)).then(|| {
             format!(
                 "{} is missing or not executable, so {} cannot run: reinstall it with `gopin install --force {}`",
                 crate::ui::shown(&go),
@@ -240,7 +238,9 @@ impl Lock {
             message: message.to_string(),
         };
         let json = serde_json::to_vec(&note).expect("notes serialise");
-        if let Err(e) = write_replacing(&self.note, &json) {
+        // Durability: a rename only. The note is for the processes waiting on the lock now;
+        // one older than a wait is ignored, so after a restart no note is ever read.
+        if let Err(e) = write_atomic(&self.note, &json, Durability::Replaced) {
             crate::ui::verbose(&format!("cannot write {}: {e}", shown(&self.note)));
         }
     }
@@ -631,23 +631,6 @@ fn make_durable(_: &Path) -> io::Result<()> {
     // SAFETY: sync takes no arguments and cannot fail.
     unsafe { libc::sync() };
     Ok(())
-}
-
-/// Writes a directory's entries (a rename into or out of it) to the disk. Best effort: the
-/// operation itself has happened either way.
-fn sync_dir(dir: &Path) {
-    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
-        crate::ui::verbose(&format!("cannot flush {}: {e}", shown(dir)));
-    }
-}
-
-/// Writes `path` whole or not at all: a sibling file, then a rename over it.
-pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    fs::write(&part, bytes)?;
-    fs::rename(&part, path)
 }
 
 fn open_lock_file(path: &Path) -> Result<File, StoreError> {

@@ -164,7 +164,7 @@ pub fn shown_bytes(bytes: &[u8]) -> String {
 /// A path for messages, shortened to `~/…` under the home directory and escaped like
 /// [`shown`].
 pub fn tilde(path: &std::path::Path) -> String {
-    if let Some(home) = crate::config::home_dir()
+    if let Some(home) = crate::userdirs::home_dir()
         && let Ok(rest) = path.strip_prefix(&home)
     {
         return format!("~/{}", shown(rest));

@@ -6,8 +6,9 @@ use anyhow::{Context as _, Result, bail};
 
 use super::Context;
 use super::proxy::TOOLS;
+use crate::fsio::{IoError, symlink_atomic};
 use crate::shell::Shell;
-use crate::store::{Store, io_err};
+use crate::store::Store;
 use crate::ui::{self, shown, shown_bytes};
 
 /// Where the proxies live: `$GOPIN_HOME/bin`. It is the user's to keep on PATH, so the hook
@@ -23,7 +24,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of the gopin binary")?;
     let dir = dir(&ctx.store);
-    std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    std::fs::create_dir_all(&dir).map_err(shims_err("create", &dir))?;
     let mut changed = Vec::new();
     for tool in TOOLS {
         if link(&dir.join(tool), &exe)? {
@@ -59,7 +60,7 @@ pub fn guard(store: &Store) -> Result<PathBuf> {
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of the gopin binary")?;
     let dir = store.guard_dir();
-    std::fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    std::fs::create_dir_all(&dir).map_err(shims_err("create", &dir))?;
     for tool in TOOLS {
         link(&dir.join(tool), &exe)?;
     }
@@ -77,17 +78,20 @@ fn link(path: &Path, exe: &Path) -> Result<bool> {
             "{} exists and is not a link gopin made: move it away, then run `gopin shims` again",
             shown(path)
         ),
-        Err(e) => return Err(io_err("read", path)(e).into()),
+        Err(e) => return Err(shims_err("read", path)(e).into()),
     }
-    let name = path.file_name().expect("a tool name").to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(exe, &tmp).map_err(io_err("create", &tmp))?;
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err("replace", path)(e).into());
-    }
+    symlink_atomic(exe, path).map_err(shims_err("replace", path))?;
     Ok(true)
+}
+
+/// A failed file operation on the shims or the guard, which live in gopin's home beside the
+/// store but are not the store's.
+fn shims_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> IoError {
+    IoError::at(
+        action,
+        path,
+        "gopin keeps these links in GOPIN_HOME: make it writable, or set GOPIN_HOME to a directory of your own",
+    )
 }
 
 /// How to put `dir` on PATH, per shell and for IDEs.

@@ -77,7 +77,7 @@ fn refuse_home_or_root(file: &Path, spec: &str) -> Result<()> {
     let what = if same(Path::new("/")) {
         "the root directory /, so a pin there would apply to every directory on this machine"
             .to_string()
-    } else if crate::config::home_dir().is_some_and(|home| same(&home)) {
+    } else if crate::userdirs::home_dir().is_some_and(|home| same(&home)) {
         format!(
             "your home directory ({}), so a pin there would apply to every directory under it",
             shown(dir)

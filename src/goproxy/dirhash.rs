@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 #[cfg(test)]
-use crate::record::hex;
+use crate::fsio::hex;
 
 #[derive(Debug, Error)]
 pub enum DirhashError {

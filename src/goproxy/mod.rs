@@ -389,11 +389,7 @@ impl<'a> ProxySource<'a> {
             source,
         })?;
         std::fs::remove_file(&zip).map_err(io_err("remove", &zip))?;
-        let binary = if platform.os == "windows" {
-            "bin/go.exe"
-        } else {
-            "bin/go"
-        };
+        let binary = platform.go_binary();
         if !extracted.files.contains_key(binary) {
             return Err(GoproxyError::NotAToolchain { url, binary });
         }

@@ -29,7 +29,8 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::dirhash;
 use super::patterns::path_match;
-use crate::record::{ManifestEntry, hex, installed_mode};
+use crate::fsio::hex;
+use crate::record::{ManifestEntry, installed_mode};
 use crate::remote::{CopyError, copy_hashing};
 use crate::ui::shown;
 

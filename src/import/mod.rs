@@ -549,7 +549,7 @@ pub type Found = (PathBuf, Result<Candidate, ImportError>);
 /// error, beside the others).
 pub fn from_tool(tool: tools::Tool, link: bool) -> Result<Vec<Found>, ImportError> {
     let env = |name: &str| std::env::var_os(name);
-    let home = crate::config::home_dir().unwrap_or_default();
+    let home = crate::userdirs::home_dir().unwrap_or_default();
     let place = tool.place(&env, &home);
     let none = |read_error| ImportError::NoTrees {
         tool,

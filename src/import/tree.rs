@@ -17,9 +17,7 @@ use std::path::{Path, PathBuf};
 use super::ImportError;
 use crate::buildinfo;
 use crate::platform::Platform;
-use crate::record::{
-    ManifestEntry, UNSAFE_BITS, go_binary, hash_file, installed_mode, unsafe_bits_described,
-};
+use crate::record::{ManifestEntry, UNSAFE_BITS, hash_file, installed_mode, unsafe_bits_described};
 use crate::source::godev::{Limits, Manifest, link_stays_inside};
 use crate::ui;
 use crate::version::GoVersion;
@@ -146,7 +144,7 @@ fn go_os_arch(identity: &Identity) -> String {
 /// the compiler's tools for its platform.
 fn check_whole(root: &Path, identity: &Identity) -> Result<(), ImportError> {
     let needed = [
-        (go_binary(&identity.platform).to_string(), false),
+        (identity.platform.go_binary().to_string(), false),
         ("src/runtime".to_string(), true),
         (format!("pkg/tool/{}", go_os_arch(identity)), true),
     ];

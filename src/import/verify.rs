@@ -260,7 +260,7 @@ mod tests {
         let p: Platform = "linux/amd64".parse().unwrap();
         let go_mod = b"module std\n";
         let version = b"go1.22.10\n";
-        let sha = |d: &[u8]| crate::record::hex(&<sha2::Sha256 as sha2::Digest>::digest(d));
+        let sha = |d: &[u8]| crate::fsio::hex(&<sha2::Sha256 as sha2::Digest>::digest(d));
         let files: Manifest = [
             ("VERSION".to_string(), file(&sha(version))),
             ("src/go.mod".to_string(), file(&sha(go_mod))),

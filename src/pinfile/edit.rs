@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::{MANIFEST_LIMIT, PinKind, Pinned, pin_target, read_pin};
+use crate::fsio::{AtomicFile, Durability};
 use crate::ui::shown;
 use crate::version::{GoVersion, Stage, VersionSpec};
 
@@ -375,9 +376,10 @@ pub fn pin_text(v: &GoVersion) -> String {
 
 /// Replaces `path` whole or not at all, so a shell hook never reads half a file. A new file
 /// gets the usual mode (0666 less the umask), so teammates can read it; an edited one keeps
-/// its own.
+/// its own permission bits (and, where gopin may set it, its owner). Durability: flushed,
+/// since the file is the user's own and was on disk before gopin touched it: a power loss
+/// right after `gopin use` must not leave the project with an empty pin file.
 fn write_atomically(path: &Path, kind: PinKind, text: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().expect("version files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", shown(dir)))?;
     // A pin file that is a symlink is written through only while it stays inside its
@@ -393,17 +395,13 @@ fn write_atomically(path: &Path, kind: PinKind, text: &str) -> Result<()> {
         pin_target(path)?
     };
     let path = target.as_path();
-    let dir = path.parent().expect("version files live in a directory");
     let fail = || format!("cannot write {}", shown(path));
-    let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".gopin-")
-        .permissions(std::fs::Permissions::from_mode(mode))
-        .tempfile_in(dir)
-        .with_context(fail)?;
-    tmp.write_all(text.as_bytes()).with_context(fail)?;
-    tmp.persist(path).map_err(|e| e.error).with_context(fail)?;
-    Ok(())
+    let file = AtomicFile::create(path, Durability::Flushed).with_context(fail)?;
+    if let Ok(old) = std::fs::metadata(path) {
+        file.keep_owner_and_mode(&old).with_context(fail)?;
+    }
+    file.file().write_all(text.as_bytes()).with_context(fail)?;
+    file.commit().with_context(fail)
 }
 
 #[cfg(test)]

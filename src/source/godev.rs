@@ -23,9 +23,10 @@ use thiserror::Error;
 use super::{Artifact, Listed, Releases, Source, SourceError};
 use crate::config::Config;
 use crate::fetch::{self, Cut, FetchError, Location, Retryable, Rules};
+use crate::fsio::{hex, is_sha256};
 use crate::index::{self, Index, LoadOptions, ReleaseFile};
 use crate::platform::Platform;
-use crate::record::{InstallRecord, Provenance, go_binary, hex};
+use crate::record::{InstallRecord, Provenance};
 use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;
@@ -355,11 +356,6 @@ pub fn sha256_file(location: &Location) -> Result<Option<String>, Sha256FileErro
     }
 }
 
-/// Whether `s` is a SHA-256 digest in hex.
-pub fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// What an archive unpacked to, and the archive's own SHA-256 and size.
 #[derive(Debug)]
 pub struct Unpacked {
@@ -455,7 +451,7 @@ impl Stream<'_> {
         provenance: &Provenance,
     ) -> Result<InstallRecord, GoDevError> {
         let unpacked = self.unpack(&dir.join("go"))?;
-        let go = go_binary(&archive.platform);
+        let go = archive.platform.go_binary();
         if !unpacked.files.contains_key(go) {
             return Err(GoDevError::Corrupt {
                 file: self.file.filename.clone(),

@@ -13,7 +13,6 @@
 //! tree's root whenever they are read.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
@@ -22,7 +21,7 @@ use super::SumdbError;
 use super::note::Verifier;
 use super::tiles::{MAX_KEPT, TileKey, kept_tiles};
 use super::tlog::Tree;
-use crate::store::io_err;
+use crate::fsio::{Durability, IoError, write_atomic};
 
 /// A tree note is a few hundred bytes; anything much larger is not one.
 const NOTE_LIMIT: u64 = 64 * 1024;
@@ -52,15 +51,15 @@ impl Latest {
 
     /// Waits for and takes the lock that serialises updates.
     pub fn lock(&self) -> Result<Locked, SumdbError> {
-        fs::create_dir_all(&self.dir).map_err(io_err("create", &self.dir))?;
+        fs::create_dir_all(&self.dir).map_err(cache_err("create", &self.dir))?;
         let path = self.dir.join("lock");
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(io_err("open", &path))?;
-        file.lock().map_err(io_err("lock", &path))?;
+            .map_err(cache_err("open", &path))?;
+        file.lock().map_err(cache_err("lock", &path))?;
         Ok(Locked { _file: file })
     }
 
@@ -82,16 +81,13 @@ impl Latest {
     }
 
     /// Replaces the kept note (the caller holds the lock and has verified `note`).
+    /// Durability: flushed. The kept tree is the rollback protection: were a power loss to
+    /// bring back an older tree, or an empty file, a database that forked its log after
+    /// this verification could show the fork unnoticed.
     pub fn save(&self, note: &[u8]) -> Result<(), SumdbError> {
-        fs::create_dir_all(&self.dir).map_err(io_err("create", &self.dir))?;
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(io_err("write in", &self.dir))?;
-        tmp.write_all(note)
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(io_err("write", tmp.path()))?;
+        fs::create_dir_all(&self.dir).map_err(cache_err("create", &self.dir))?;
         let path = self.path();
-        tmp.persist(&path)
-            .map_err(|e| io_err("replace", &path)(e.error))?;
+        write_atomic(&path, note, Durability::Flushed).map_err(cache_err("write", &path))?;
         Ok(())
     }
 }
@@ -129,23 +125,25 @@ impl Latest {
     }
 
     /// Keeps the tiles of `tree` (which the caller has verified, holding the lock) that its
-    /// root proves, in place of those of the tree kept before.
+    /// root proves, in place of those of the tree kept before. Durability: flushed, like the
+    /// tree they belong to: without them after a power loss, an older tree that a lagging
+    /// server offers could not be checked against the kept one, and the install would fail.
     pub fn save_tiles(
         &self,
         tree: &Tree,
         candidates: &HashMap<TileKey, Vec<u8>>,
     ) -> Result<usize, SumdbError> {
         let tiles = kept_tiles(tree, candidates);
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(io_err("write in", &self.dir))?;
-        tmp.write_all(&encode_tiles(tree.size, &tiles))
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(io_err("write", tmp.path()))?;
         let path = self.tiles_path();
-        tmp.persist(&path)
-            .map_err(|e| io_err("replace", &path)(e.error))?;
+        write_atomic(&path, &encode_tiles(tree.size, &tiles), Durability::Flushed)
+            .map_err(cache_err("write", &path))?;
         Ok(tiles.len())
     }
+}
+
+/// A failed file operation in the cache directory, which GOPIN_CACHE_DIR moves.
+fn cache_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> IoError {
+    IoError::at(action, path, "set GOPIN_CACHE_DIR to a writable directory")
 }
 
 /// The kept tiles file is at most [`MAX_KEPT`] tiles of 8 KiB and their headers.

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::fsio::IoError;
 use crate::remote::{Remote, RemoteError};
-use crate::store::StoreError;
 use crate::ui::{self, shown, shown_bytes};
 use latest::Latest;
 use note::{NoteError, Verifier};
@@ -101,7 +101,7 @@ pub enum SumdbError {
     )]
     BadLatest { path: PathBuf, reason: String },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Io(#[from] IoError),
 }
 
 /// What `GOSUMDB` says.

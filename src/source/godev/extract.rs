@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
-use crate::record::{ManifestEntry, hex, installed_mode};
+use crate::fsio::hex;
+use crate::record::{ManifestEntry, installed_mode};
 
 /// Every file and symlink extracted, keyed by its path relative to the GOROOT.
 pub type Manifest = BTreeMap<String, ManifestEntry>;
