@@ -25,21 +25,11 @@ use crate::ui;
 /// its own network timeouts.
 const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Where each shell's stamp file lives: the per-login runtime dir when there is one (memory,
-/// cleaned at logout), else the cache.
-fn stamp_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(|d| PathBuf::from(d).join("gopin"))
-        .or_else(|| config::cache_dir().map(|d| d.join("stamps")))
-        .unwrap_or_else(|| std::env::temp_dir().join("gopin-stamps"))
-}
-
 pub fn run(args: InitArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of the gopin binary")?;
-    let stamps = stamp_dir();
+    let stamps = hook::stamp_dir();
     hook::prune_stamps(&stamps);
     std::io::stdout().write_all(&args.shell.init_script(&exe, &stamps))?;
     Ok(ExitCode::SUCCESS)
