@@ -15,6 +15,7 @@ use crate::hook::{self, Decision, HookState, Target};
 use crate::install::install_request;
 use crate::platform::Platform;
 use crate::request::Request;
+use crate::resolve;
 use crate::selection::Watch;
 use crate::shell::{Script, Shell};
 use crate::store::Store;
@@ -37,7 +38,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
 
 /// The hook's worker: print what changed for the shell to eval.
 pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
-    let cwd = Context::cwd();
+    let cwd = resolve::cwd();
     let watchdog = Watchdog::arm(args.shell, cwd.clone());
     let env = |name: &str| std::env::var_os(name);
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
