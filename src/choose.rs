@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow};
 use crate::activate::{self, Activation};
 use crate::config::Config;
 use crate::hook::{self, HookState};
-use crate::install::install_request;
+use crate::install::{InstallError, install_request};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve;
@@ -95,6 +95,25 @@ fn usable(installed: Installed, source: Option<PathBuf>) -> Result<Chosen> {
         Some(problem) => Err(anyhow!(problem)),
         None => Ok(Chosen::Go(installed, source)),
     }
+}
+
+/// Installs `request`, which `selected_by` selects, because `auto_install` is on (the hook,
+/// and the shim run as the hook's guard), saying so first.
+pub fn auto_install(
+    config: &Config,
+    store: &Store,
+    request: &Request,
+    platform: &Platform,
+    selected_by: &str,
+) -> Result<(), InstallError> {
+    ui::note(&format!(
+        "gopin: installing {} (selected by {selected_by}; auto_install is on)",
+        request
+            .exact()
+            .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
+    ));
+    install_request(config, store, request, platform, false)?;
+    Ok(())
 }
 
 /// What `env`, `exec` and the shim apply: the activation for `installed` (selected by

@@ -9,10 +9,10 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use super::Context;
+use crate::choose;
 use crate::cli::{HookEnvArgs, InitArgs};
 use crate::config;
 use crate::hook::{self, Decision, HookState, Target};
-use crate::install::install_request;
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve;
@@ -87,18 +87,16 @@ fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
         Err(e) => return broken_config(e.into()),
     };
     let install_missing = |request: &Request, source: &Path| -> Result<()> {
-        ui::note(&format!(
-            "gopin: installing {} (selected by {}; auto_install is on)",
-            request
-                .exact()
-                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
-            ui::tilde(source)
-        ));
         watchdog.pause();
-        let outcome = install_request(&ctx.config, &ctx.store, request, &platform, false);
+        let outcome = choose::auto_install(
+            &ctx.config,
+            &ctx.store,
+            request,
+            &platform,
+            &ui::tilde(source),
+        );
         watchdog.resume();
-        outcome?;
-        Ok(())
+        Ok(outcome?)
     };
     let env = |name: &str| std::env::var_os(name);
     hook::decide(

@@ -89,15 +89,14 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
         && ctx.config.settings.auto_install
         && started_by_guard(&ctx)
     {
-        ui::note(&format!(
-            "gopin: installing {} (selected by {}; auto_install is on)",
-            request
-                .exact()
-                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
-            r.source_label()
-        ));
-        crate::install::install_request(&ctx.config, &ctx.store, request, &platform, false)
-            .map_err(|e| anyhow!("{e:#}"))?;
+        choose::auto_install(
+            &ctx.config,
+            &ctx.store,
+            request,
+            &platform,
+            &r.source_label(),
+        )
+        .map_err(|e| anyhow!("{e:#}"))?;
         r = resolve::for_cwd(&ctx.store, &platform)?;
     }
     let Some(installed) = &r.installed else {
