@@ -1,12 +1,12 @@
-//! Printing the difference: the script that takes the shell from the environment it has to the
-//! one the hook decided on, the `_GOPIN_STATE` that goes with it, and the shell variables the
-//! init script's fast checks read (docs/shell.md).
+//! The reconcile step's second half, printing the difference: the script that takes the
+//! shell from the environment it has to the one the hook decided on, the `_GOPIN_STATE` that
+//! goes with it, and the shell variables the init script's fast checks read (docs/shell.md).
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use super::decide::{Decision, Target};
 use super::state::{Earlier, HISTORY, HookState, STATE_VAR, Under, Value, Values};
-use super::{Decision, Target};
 use crate::activate::{self, Activation, MANAGED_VARS};
 use crate::selection::FILE_NAMES;
 use crate::shell::{Script, Shell};
