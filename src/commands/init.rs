@@ -16,7 +16,6 @@ use crate::hook::{self, Decision, HookState, Target};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve;
-use crate::selection::Watch;
 use crate::shell::{Script, Shell};
 use crate::store::Store;
 use crate::ui;
@@ -57,7 +56,7 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
         }
         Err(e) => (
             Store::new(config::store_root().unwrap_or_default()),
-            broken_config(e),
+            Decision::broken_config(e),
         ),
     };
     let script = hook::render(args.shell, &store, &state, &decision, &cwd, &env);
@@ -84,7 +83,7 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
 fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
     let platform = match Platform::host() {
         Ok(p) => p,
-        Err(e) => return broken_config(e.into()),
+        Err(e) => return Decision::broken_config(e.into()),
     };
     let install_missing = |request: &Request, source: &Path| -> Result<()> {
         watchdog.pause();
@@ -107,23 +106,6 @@ fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
         &env,
         &install_missing,
     )
-}
-
-/// gopin cannot read its settings: say so once, change nothing, and look again when the
-/// config file changes.
-fn broken_config(e: anyhow::Error) -> Decision {
-    let files = config::config_file()
-        .filter(|f| std::fs::symlink_metadata(f).is_ok())
-        .into_iter()
-        .collect();
-    Decision {
-        target: Target::Unchanged,
-        messages: vec![format!("{e:#}")],
-        watch: Watch {
-            files,
-            ..Watch::default()
-        },
-    }
 }
 
 /// Answers the shell itself if deciding takes longer than [`HOOK_DEADLINE`]: one line on

@@ -8,7 +8,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::activate::Activation;
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve::{self, Resolution};
@@ -36,6 +36,23 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// gopin cannot read its settings: say so once, change nothing, and look again when the
+    /// config file changes.
+    pub fn broken_config(e: anyhow::Error) -> Decision {
+        let files = config::config_file()
+            .filter(|f| std::fs::symlink_metadata(f).is_ok())
+            .into_iter()
+            .collect();
+        Decision {
+            target: Target::Unchanged,
+            messages: vec![format!("{e:#}")],
+            watch: Watch {
+                files,
+                ..Watch::default()
+            },
+        }
+    }
+
     /// A digest of the messages, so the shell can show each set of them once.
     pub fn messages_digest(&self) -> String {
         if self.messages.is_empty() {
