@@ -66,14 +66,13 @@ pub fn remote(current: &OsStr) -> Vec<CompletionCandidate> {
     spelled_like(current, versions)
 }
 
-/// The tools of the Go this directory selects: its `bin/` and its GOBIN, as `which` looks.
+/// The tools of the Go this directory selects (the directory `which` resolves): its `bin/`
+/// and its GOBIN, as `which` looks.
 pub fn tools(current: &OsStr) -> Vec<CompletionCandidate> {
     let (Some((config, store)), Ok(host)) = (load(), Platform::host()) else {
         return Vec::new();
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let env = |name: &str| std::env::var_os(name);
-    let Some(installed) = resolve::resolve(&store, &host, &cwd, &env)
+    let Some(installed) = resolve::for_cwd(&store, &host)
         .ok()
         .and_then(|r| r.installed)
     else {

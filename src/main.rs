@@ -3,6 +3,7 @@
 mod activate;
 mod auth;
 mod buildinfo;
+mod choose;
 mod cli;
 mod commands;
 mod complete;

@@ -2,6 +2,9 @@
 //! is installed). This is the one answer the hook, `current`, `ls`, `which`, `env`, `exec`,
 //! `doctor` and `install` with no argument all ask for. No network: a version that is not
 //! installed is reported as missing, and only commands that may install act on that.
+//!
+//! "This directory" is [`cwd`] everywhere, so the completions offer the tools of the Go that
+//! the command they complete will pick.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -83,6 +86,44 @@ pub fn resolve(
         overridden,
         installed,
     })
+}
+
+/// Resolves the working directory ([`cwd`]) for `platform`, with this process's
+/// environment.
+pub fn for_cwd(store: &Store, platform: &Platform) -> Result<Resolution, ResolveError> {
+    resolve(store, platform, &cwd(), &|name: &str| {
+        std::env::var_os(name)
+    })
+}
+
+/// The working directory as `go` sees it: `$PWD` when it names this directory (the logical
+/// path, through symlinks: a go.work above a symlinked module counts, as it does for `go`),
+/// else the physical one; when it has been deleted under the shell, `$PWD`.
+pub fn cwd() -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let pwd = std::env::var_os("PWD")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let physical = std::env::current_dir().ok();
+    let same = |p: &PathBuf| match (std::fs::metadata(p), std::fs::metadata(".")) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    };
+    match (pwd, physical) {
+        (Some(pwd), _) if same(&pwd) => pwd,
+        (_, Some(physical)) => physical,
+        (Some(pwd), None) => pwd,
+        (None, None) => PathBuf::from("/"),
+    }
+}
+
+/// What every command says where nothing selects a Go for `dir`: neither a pin, nor a `go`
+/// line, nor a default (docs/selection.md).
+pub fn nothing_selected(dir: &Path) -> String {
+    format!(
+        "no Go version is selected for {}: pin one with `gopin use 1.22`, or set a default for every directory with `gopin use --global 1.22`",
+        crate::ui::shown(dir)
+    )
 }
 
 /// The variable `gopin shell` sets.

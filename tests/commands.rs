@@ -543,7 +543,7 @@ fn install_without_a_spec_installs_the_pinned_version() {
     assert_eq!(env.store_entries("versions"), ["go1.22.10.linux-amd64"]);
     std::fs::remove_file(env.work().join("go.mod")).unwrap();
     let out = env.gopin(&["install"]).assert().code(1);
-    assert!(stderr_of(out.get_output()).contains("none is selected"));
+    assert!(stderr_of(out.get_output()).contains("no Go version is selected for"));
 }
 
 #[test]

@@ -69,6 +69,11 @@ fn words(text: &str) -> Vec<String> {
 
 /// What bash's completion function offers for `line` (the word under the cursor last).
 fn bash_complete(w: &World, line: &str) -> Vec<String> {
+    bash_complete_in(w, ".", line)
+}
+
+/// As [`bash_complete`], after `cd DIR` (relative to the work directory) in the shell.
+fn bash_complete_in(w: &World, dir: &str, line: &str) -> Vec<String> {
     let script = w.script(
         "complete.bash",
         r#"source <(gopin completions bash)
@@ -88,7 +93,7 @@ printf '%s\n' "${COMPREPLY[@]}"
             "--norc",
             "--noprofile",
             "-c",
-            &format!("LINE='{line}' source '{}'", script.display()),
+            &format!("cd '{dir}' && LINE='{line}' source '{}'", script.display()),
         ],
     );
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -238,4 +243,24 @@ fn completions_call_this_gopin_by_its_absolute_path() {
     // The registration is a file the user may keep: gopin with a broken config still prints it.
     std::fs::write(w.env.dir.path().join("config.toml"), "[[[").unwrap();
     w.env.gopin(&["completions", "bash"]).assert().success();
+}
+
+/// `which <Tab>` offers the tools of the Go `which` picks: both resolve the directory the
+/// shell is in (its logical path), not where a symlink on the way leads.
+#[test]
+fn which_completes_for_the_directory_the_shell_is_in() {
+    if !shell_available("bash") {
+        return;
+    }
+    let w = World::new();
+    let work = w.env.work();
+    std::fs::create_dir_all(work.join("pinned")).unwrap();
+    std::fs::create_dir_all(work.join("elsewhere")).unwrap();
+    std::fs::write(work.join("pinned/.go-version"), "1.22.10\n").unwrap();
+    std::os::unix::fs::symlink(work.join("elsewhere"), work.join("pinned/link")).unwrap();
+    assert!(bash_complete_in(&w, "elsewhere", "gopin which gof").is_empty());
+    assert_eq!(
+        bash_complete_in(&w, "pinned/link", "gopin which gof"),
+        ["gofmt"]
+    );
 }

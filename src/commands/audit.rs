@@ -13,6 +13,7 @@ use crate::buildinfo::{self, BuildInfo};
 use crate::cli::AuditArgs;
 use crate::platform::Platform;
 use crate::request::Request;
+use crate::resolve;
 use crate::ui::{self, shown, shown_bytes, tilde};
 use crate::version::{GoVersion, VersionSpec};
 
@@ -234,12 +235,9 @@ fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
             origin: Origin::Against(raw.to_string()),
         });
     }
-    let r = ctx.resolve_here(&platform)?;
+    let r = resolve::for_cwd(&ctx.store, &platform)?;
     let Some(request) = r.request else {
-        bail!(
-            "no Go version is selected for {} to audit against: pin one with `gopin use 1.22`, or pass --against 1.22.10",
-            shown(&Context::cwd())
-        );
+        bail!(resolve::nothing_selected(&resolve::cwd()));
     };
     let version = match (&r.installed, request.exact()) {
         (Some(i), _) => i.version,

@@ -6,12 +6,12 @@ use serde_json::json;
 use super::{Context, print_json};
 use crate::cli::CurrentArgs;
 use crate::platform::Platform;
-use crate::resolve::Resolution;
+use crate::resolve::{self, Resolution};
 use crate::selection::SourceKind;
 use crate::ui::{self, tilde};
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
-    let r = ctx.resolve_here(&Platform::host()?)?;
+    let r = resolve::for_cwd(&ctx.store, &Platform::host()?)?;
     // Status 1 when nothing is selected: no pick, and no installed Go meets the go line
     // (a go line alone does not pick, docs/selection.md), so `"version"` is null.
     let found = r.installed.is_some() || r.picked_by().is_some() || r.system().is_some();
@@ -21,10 +21,7 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
         // `system`: the Go already on PATH, nothing of gopin's (docs/selection.md).
         println!("system\t{}", tilde(file));
     } else if r.request.is_none() {
-        eprintln!(
-            "gopin: no Go version is selected for {}: pin one with `gopin use 1.22`",
-            ui::shown(&Context::cwd())
-        );
+        eprintln!("gopin: {}", resolve::nothing_selected(&resolve::cwd()));
     } else {
         println!("{}", line(&r));
         for note in r.notes() {

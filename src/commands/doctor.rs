@@ -5,10 +5,11 @@ use anyhow::Result;
 use super::{Context, print_json};
 use crate::cli::DoctorArgs;
 use crate::doctor::{self, Inputs};
+use crate::resolve;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
-    let cwd = Context::cwd();
+    let cwd = resolve::cwd();
     let env = |name: &str| std::env::var_os(name);
     let checks = doctor::run(
         &ctx.config,

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::ValueEnum;
 
-use super::{Chosen, Context, print_json};
+use super::{Context, print_json};
 use crate::activate::Activation;
+use crate::choose::{self, Chosen};
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
 use crate::resolve::SHELL_VAR;
@@ -22,17 +23,23 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
             "{platform} cannot run on this host, so its environment can only be described: use --json"
         );
     }
-    let (activation, path, version) =
-        match ctx.choose_or_system(args.spec.as_deref(), &platform, false)? {
-            Chosen::Go(installed, source) => {
-                let (activation, path) = ctx.environment(&installed, source.as_deref());
-                (activation, path, Some(installed.version))
-            }
-            Chosen::System(_) => {
-                let (activation, path) = ctx.system_environment();
-                (activation, path, None)
-            }
-        };
+    let (activation, path, version) = match choose::choose_or_system(
+        &ctx.config,
+        &ctx.store,
+        args.spec.as_deref(),
+        &platform,
+        false,
+    )? {
+        Chosen::Go(installed, source) => {
+            let (activation, path) =
+                choose::environment(&ctx.config, &ctx.store, &installed, source.as_deref());
+            (activation, path, Some(installed.version))
+        }
+        Chosen::System(_) => {
+            let (activation, path) = choose::system_environment(&ctx.store);
+            (activation, path, None)
+        }
+    };
     if args.json {
         let mut map: BTreeMap<&str, Option<String>> = BTreeMap::new();
         for (name, value) in activation.vars.iter().chain([("PATH", Some(path))].iter()) {

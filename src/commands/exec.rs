@@ -3,19 +3,27 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::{Chosen, Context};
+use super::Context;
+use crate::choose::{self, Chosen};
 use crate::cli::ExecArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
-    let chosen = ctx.choose_or_system(args.spec.as_deref(), &Platform::host()?, args.install)?;
+    let chosen = choose::choose_or_system(
+        &ctx.config,
+        &ctx.store,
+        args.spec.as_deref(),
+        &Platform::host()?,
+        args.install,
+    )?;
     let (activation, path, name) = match &chosen {
         Chosen::Go(installed, source) => {
-            let (activation, path) = ctx.environment(installed, source.as_deref());
+            let (activation, path) =
+                choose::environment(&ctx.config, &ctx.store, installed, source.as_deref());
             (activation, path, installed.version.to_string())
         }
         Chosen::System(_) => {
-            let (activation, path) = ctx.system_environment();
+            let (activation, path) = choose::system_environment(&ctx.store);
             (activation, path, "the system Go".to_string())
         }
     };

@@ -9,13 +9,13 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use super::Context;
+use crate::choose;
 use crate::cli::{HookEnvArgs, InitArgs};
 use crate::config;
 use crate::hook::{self, Decision, HookState, Target};
-use crate::install::install_request;
 use crate::platform::Platform;
 use crate::request::Request;
-use crate::selection::Watch;
+use crate::resolve;
 use crate::shell::{Script, Shell};
 use crate::store::Store;
 use crate::ui;
@@ -25,21 +25,11 @@ use crate::ui;
 /// its own network timeouts.
 const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Where each shell's stamp file lives: the per-login runtime dir when there is one (memory,
-/// cleaned at logout), else the cache.
-fn stamp_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(|d| PathBuf::from(d).join("gopin"))
-        .or_else(|| config::cache_dir().map(|d| d.join("stamps")))
-        .unwrap_or_else(|| std::env::temp_dir().join("gopin-stamps"))
-}
-
 pub fn run(args: InitArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of the gopin binary")?;
-    let stamps = stamp_dir();
+    let stamps = hook::stamp_dir();
     hook::prune_stamps(&stamps);
     std::io::stdout().write_all(&args.shell.init_script(&exe, &stamps))?;
     Ok(ExitCode::SUCCESS)
@@ -47,7 +37,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
 
 /// The hook's worker: print what changed for the shell to eval.
 pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
-    let cwd = Context::cwd();
+    let cwd = resolve::cwd();
     let watchdog = Watchdog::arm(args.shell, cwd.clone());
     let env = |name: &str| std::env::var_os(name);
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
@@ -66,7 +56,7 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
         }
         Err(e) => (
             Store::new(config::store_root().unwrap_or_default()),
-            broken_config(e),
+            Decision::broken_config(e),
         ),
     };
     let script = hook::render(args.shell, &store, &state, &decision, &cwd, &env);
@@ -93,21 +83,19 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
 fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
     let platform = match Platform::host() {
         Ok(p) => p,
-        Err(e) => return broken_config(e.into()),
+        Err(e) => return Decision::broken_config(e.into()),
     };
     let install_missing = |request: &Request, source: &Path| -> Result<()> {
-        ui::note(&format!(
-            "gopin: installing {} (selected by {}; auto_install is on)",
-            request
-                .exact()
-                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
-            ui::tilde(source)
-        ));
         watchdog.pause();
-        let outcome = install_request(&ctx.config, &ctx.store, request, &platform, false);
+        let outcome = choose::auto_install(
+            &ctx.config,
+            &ctx.store,
+            request,
+            &platform,
+            &ui::tilde(source),
+        );
         watchdog.resume();
-        outcome?;
-        Ok(())
+        Ok(outcome?)
     };
     let env = |name: &str| std::env::var_os(name);
     hook::decide(
@@ -118,23 +106,6 @@ fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
         &env,
         &install_missing,
     )
-}
-
-/// gopin cannot read its settings: say so once, change nothing, and look again when the
-/// config file changes.
-fn broken_config(e: anyhow::Error) -> Decision {
-    let files = config::config_file()
-        .filter(|f| std::fs::symlink_metadata(f).is_ok())
-        .into_iter()
-        .collect();
-    Decision {
-        target: Target::Unchanged,
-        messages: vec![format!("{e:#}")],
-        watch: Watch {
-            files,
-            ..Watch::default()
-        },
-    }
 }
 
 /// Answers the shell itself if deciding takes longer than [`HOOK_DEADLINE`]: one line on

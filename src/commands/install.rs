@@ -6,6 +6,7 @@ use super::Context;
 use crate::cli::InstallArgs;
 use crate::install::{self, Outcome};
 use crate::platform::Platform;
+use crate::resolve;
 use crate::source::{self, Releases};
 use crate::ui;
 use crate::version::VersionSpec;
@@ -75,12 +76,9 @@ fn report(outcome: &Outcome) {
 
 /// `gopin install` with no version: whatever the current directory selects.
 fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result<ExitCode> {
-    let r = ctx.resolve_here(platform)?;
+    let r = resolve::for_cwd(&ctx.store, platform)?;
     let Some(request) = r.request else {
-        bail!(
-            "no version given and none is selected for {}: run `gopin install 1.22`, or pin one with `gopin use`",
-            ui::shown(&Context::cwd())
-        );
+        bail!(resolve::nothing_selected(&resolve::cwd()));
     };
     if let Some(note) = r.override_note() {
         ui::note(&format!("note: {note}"));

@@ -8,6 +8,7 @@ use super::{Context, print_json};
 use crate::cli::LsArgs;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
+use crate::resolve;
 use crate::ui::{shown_bytes, tilde};
 use crate::version::GoVersion;
 
@@ -36,7 +37,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
     // A broken version file must not stop `ls`: it just marks nothing.
     let here = Platform::host()
         .ok()
-        .and_then(|host| ctx.resolve_here(&host).ok());
+        .and_then(|host| resolve::for_cwd(&ctx.store, &host).ok());
     let rows: Vec<Row> = ctx
         .store
         .list()?

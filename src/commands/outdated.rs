@@ -14,6 +14,7 @@ use crate::install;
 use crate::pinfile::{self, PinKind, Pinned};
 use crate::platform::Platform;
 use crate::request::Request;
+use crate::resolve;
 use crate::source::{self, Releases};
 use crate::store::Installed;
 use crate::ui::{self, tilde};
@@ -31,7 +32,7 @@ fn newest_patch(offered: &Releases, v: &GoVersion) -> Option<GoVersion> {
 /// What selects each installed version: this directory's selection and the user default.
 fn selected_by(ctx: &Context, platform: &Platform) -> BTreeMap<PathBuf, Vec<String>> {
     let mut by: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    if let Ok(r) = ctx.resolve_here(platform)
+    if let Ok(r) = resolve::for_cwd(&ctx.store, platform)
         && let Some(i) = &r.installed
     {
         by.entry(i.dir.clone()).or_default().push(r.source_label());
@@ -147,7 +148,7 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
 
 /// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.
 fn repin(newest: &[GoVersion]) -> Result<()> {
-    let cwd = Context::cwd();
+    let cwd = resolve::cwd();
     let (file, kind) = pinfile::pinning_file(&cwd)?;
     let Ok(Some(Pinned::Version(VersionSpec::Exact(pinned)))) = pinfile::read_pin(&file, kind)
     else {

@@ -17,7 +17,9 @@ use anyhow::{Result, anyhow};
 
 use super::Context;
 use crate::activate::Activation;
+use crate::choose;
 use crate::platform::Platform;
+use crate::resolve;
 use crate::ui;
 use crate::version::GoVersion;
 
@@ -73,7 +75,7 @@ pub fn run(arg0: &OsStr, tool: &str, args: impl Iterator<Item = OsString>) -> an
 fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
     let ctx = Context::load()?;
     let platform = Platform::host()?;
-    let mut r = ctx.resolve_here(&platform)?;
+    let mut r = resolve::for_cwd(&ctx.store, &platform)?;
     if let Some(file) = r.system() {
         return Err(anyhow!(
             "{} pins system, so gopin has no {tool} to run here: put the system Go's bin directory before gopin's shims on PATH, or pin a version with `gopin use 1.22`",
@@ -87,22 +89,21 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
         && ctx.config.settings.auto_install
         && started_by_guard(&ctx)
     {
-        ui::note(&format!(
-            "gopin: installing {} (selected by {}; auto_install is on)",
-            request
-                .exact()
-                .map_or_else(|| format!("Go {request}"), |v| v.to_string()),
-            r.source_label()
-        ));
-        crate::install::install_request(&ctx.config, &ctx.store, request, &platform, false)
-            .map_err(|e| anyhow!("{e:#}"))?;
-        r = ctx.resolve_here(&platform)?;
+        choose::auto_install(
+            &ctx.config,
+            &ctx.store,
+            request,
+            &platform,
+            &r.source_label(),
+        )
+        .map_err(|e| anyhow!("{e:#}"))?;
+        r = resolve::for_cwd(&ctx.store, &platform)?;
     }
     let Some(installed) = &r.installed else {
-        return Err(anyhow!(r.missing_hint().unwrap_or_else(|| format!(
-            "no Go version is selected for {}, so `{tool}` has nothing to run: pin one with `gopin use 1.22`, or set a default for every directory with `gopin use --global 1.22`",
-            ui::shown(&Context::cwd())
-        ))));
+        return Err(anyhow!(
+            r.missing_hint()
+                .unwrap_or_else(|| resolve::nothing_selected(&resolve::cwd()))
+        ));
     };
     let version = installed.version;
     if let Some(problem) = installed.link_problem() {
@@ -137,7 +138,7 @@ fn command(arg0: &OsStr, tool: &str) -> Result<(Command, GoVersion)> {
             ui::shown(&target),
         ));
     }
-    let (activation, path) = ctx.environment(installed, r.source());
+    let (activation, path) = choose::environment(&ctx.config, &ctx.store, installed, r.source());
     let mut cmd = command_with(target.as_os_str(), &activation, &path);
     cmd.env(PROXY_PID, pid);
     cmd.env(PROXY_DEPTH, (depth + 1).to_string());

@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 
 use super::Context;
 use crate::cli::UninstallArgs;
+use crate::resolve;
 use crate::store::Installed;
 use crate::ui::{self, tilde};
 use crate::version::VersionSpec;
@@ -60,7 +61,7 @@ fn warn_what_goes(ctx: &Context, i: &Installed) {
             i.version
         ));
     }
-    if let Ok(r) = ctx.resolve_here(&i.platform)
+    if let Ok(r) = resolve::for_cwd(&ctx.store, &i.platform)
         && r.installed.as_ref().is_some_and(|a| a.dir == i.dir)
         && let Some(source) = r.source()
     {

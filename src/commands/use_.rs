@@ -13,6 +13,7 @@ use crate::install::{Outcome, install_request};
 use crate::pinfile::{self, PinKind, Unset, pin_text, write_pin};
 use crate::platform::Platform;
 use crate::request::Request;
+use crate::resolve;
 use crate::ui::{self, shown, tilde};
 use crate::version::VersionSpec;
 
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
     };
     write_pin(&file, kind, &text)?;
     ui::note(&format!("pinned {text} ({version}) in {}", tilde(&file)));
-    if let Ok(r) = ctx.resolve_here(&platform) {
+    if let Ok(r) = resolve::for_cwd(&ctx.store, &platform) {
         if let Some(note) = r.override_note() {
             ui::warn(&note);
         } else if let Some(pick) = r.picked_by()
@@ -97,7 +98,7 @@ fn target(ctx: &Context, args: &UseArgs) -> Result<(PathBuf, PinKind)> {
     if args.global {
         return Ok((ctx.store.default_file(), PinKind::Default));
     }
-    let cwd = Context::cwd();
+    let cwd = resolve::cwd();
     let (path, kind) = match &args.file {
         Some(file) => {
             let path = cwd.join(file);

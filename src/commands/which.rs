@@ -4,14 +4,16 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::{Chosen, Context};
+use super::Context;
 use crate::activate::Activation;
+use crate::choose::{self, Chosen};
 use crate::cli::WhichArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
     if args.goroot {
-        let (installed, _) = ctx.choose(None, &Platform::host()?, false)?;
+        let (installed, _) =
+            choose::choose(&ctx.config, &ctx.store, None, &Platform::host()?, false)?;
         // An IDE given a broken tree fails later and more obscurely.
         if let Some(problem) = installed.go_binary_problem() {
             bail!(problem);
@@ -25,11 +27,17 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
             crate::ui::shown_bytes(tool.as_bytes())
         );
     }
-    let (installed, source) = match ctx.choose_or_system(None, &Platform::host()?, false)? {
+    let (installed, source) = match choose::choose_or_system(
+        &ctx.config,
+        &ctx.store,
+        None,
+        &Platform::host()?,
+        false,
+    )? {
         Chosen::Go(installed, source) => (installed, source),
         Chosen::System(file) => {
             // The Go already on PATH: the first `tool` there, gopin's own entries left out.
-            let (_, path) = ctx.system_environment();
+            let (_, path) = choose::system_environment(&ctx.store);
             for dir in crate::activate::split_path(Some(&path)) {
                 let found = dir.join(tool);
                 if dir.is_absolute() && found.is_file() {

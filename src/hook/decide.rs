@@ -1,0 +1,184 @@
+//! The reconcile step's first half: what a directory should have (its Go, the guard, or the
+//! user's own environment), the messages to show once, and the files whose change can alter
+//! the answer (docs/shell.md).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::activate::Activation;
+use crate::config::{self, Config};
+use crate::platform::Platform;
+use crate::request::Request;
+use crate::resolve::{self, Resolution};
+use crate::selection::Watch;
+use crate::store::Store;
+
+/// What the hook decided for one directory.
+#[derive(Debug)]
+pub enum Target {
+    /// Activate this environment.
+    Active(Activation),
+    /// Nothing applies: give the user back their own environment.
+    Inactive,
+    /// gopin cannot tell (its config is broken): change nothing.
+    Unchanged,
+}
+
+/// The outcome of resolving a directory for the hook: the environment to apply, messages to
+/// show once, and what to watch.
+#[derive(Debug)]
+pub struct Decision {
+    pub target: Target,
+    pub messages: Vec<String>,
+    pub watch: Watch,
+}
+
+impl Decision {
+    /// gopin cannot read its settings: say so once, change nothing, and look again when the
+    /// config file changes.
+    pub fn broken_config(e: anyhow::Error) -> Decision {
+        let files = config::config_file()
+            .filter(|f| std::fs::symlink_metadata(f).is_ok())
+            .into_iter()
+            .collect();
+        Decision {
+            target: Target::Unchanged,
+            messages: vec![format!("{e:#}")],
+            watch: Watch {
+                files,
+                ..Watch::default()
+            },
+        }
+    }
+
+    /// A digest of the messages, so the shell can show each set of them once.
+    pub fn messages_digest(&self) -> String {
+        if self.messages.is_empty() {
+            return String::new();
+        }
+        let digest = Sha256::digest(self.messages.join("\n").as_bytes());
+        crate::fsio::hex(&digest[..8])
+    }
+}
+
+/// Resolves `cwd` for the hook. Never fails: problems become a message (shown once) and the
+/// user's own environment, so a broken version file cannot break the prompt.
+/// `install_missing` is called for a selection that nothing installed satisfies when
+/// `auto_install` is on.
+pub fn decide(
+    config: &Config,
+    store: &Store,
+    platform: &Platform,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    install_missing: &dyn Fn(&Request, &Path) -> anyhow::Result<()>,
+) -> Decision {
+    let mut messages = Vec::new();
+    let mut resolved = resolve::resolve(store, platform, cwd, env);
+    if config.settings.auto_install
+        && let Ok(r) = &resolved
+        && let (Some(request), None) = (&r.request, &r.installed)
+    {
+        let source = r.source().unwrap_or(cwd).to_path_buf();
+        match install_missing(request, &source) {
+            Ok(()) => resolved = resolve::resolve(store, platform, cwd, env),
+            Err(e) => messages.push(format!("{e:#}")),
+        }
+    }
+    let mut decision = match resolved {
+        Err(e) => unresolved(&e, cwd, messages),
+        Ok(r) => resolved_to(config, store, &r, messages),
+    };
+    watch_settings(&mut decision.watch, config, store, env);
+    decision
+}
+
+/// Adds the files that change every directory's answer.
+fn watch_settings(
+    watch: &mut Watch,
+    config: &Config,
+    store: &Store,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) {
+    // Installs and uninstalls change what a prefix or a go line resolves to; the config
+    // changes what an activation sets.
+    let versions = store.versions_dir();
+    if versions.exists() {
+        watch.files.push(versions);
+    }
+    if config.config_file.exists() {
+        watch.files.push(config.config_file.clone());
+    }
+    // Go's env file can set GOWORK (by hand: `go env -w` refuses it).
+    if let Some(go_env) = crate::goenv::GoEnv::new(env).file()
+        && go_env.is_file()
+    {
+        watch.files.push(go_env);
+    }
+}
+
+/// A directory gopin cannot resolve (a broken file, say): the user's own environment, and
+/// the problem said once.
+fn unresolved(e: &resolve::ResolveError, cwd: &Path, mut messages: Vec<String>) -> Decision {
+    messages.push(e.to_string());
+    let mut watch = Watch::around(cwd);
+    // Editing the broken file in place must be noticed too.
+    if let resolve::ResolveError::Selection(problem) = e
+        && let Some(path) = problem.path()
+    {
+        watch.files.push(path.to_path_buf());
+    }
+    Decision {
+        target: Target::Inactive,
+        messages,
+        watch,
+    }
+}
+
+/// What a resolved directory gets: its Go, the guard where that cannot run, or the user's
+/// own environment where nothing is selected; and the files whose change can alter that.
+fn resolved_to(
+    config: &Config,
+    store: &Store,
+    r: &Resolution,
+    mut messages: Vec<String>,
+) -> Decision {
+    messages.extend(r.notes());
+    messages.extend(r.override_note());
+    // A selection that cannot run puts the guard in front of PATH: `go` there says
+    // why instead of another Go on PATH running in the pinned one's place.
+    let guarded = "until then, `go` and `gofmt` here say so instead of running another Go";
+    let target = match &r.installed {
+        None if r.request.is_none() => Target::Inactive,
+        None => {
+            messages.extend(r.missing_hint().map(|h| format!("{h} ({guarded})")));
+            Target::Active(Activation::guard(store))
+        }
+        Some(installed) => match installed
+            .go_binary_problem()
+            .or_else(|| installed.link_problem())
+        {
+            Some(problem) => {
+                messages.push(format!("{problem} ({guarded})"));
+                Target::Active(Activation::guard(store))
+            }
+            None => Target::Active(Activation::new(config, store, installed, r.source())),
+        },
+    };
+    let mut watch = r.selection.watch.clone();
+    // A linked tree replaced by another release is noticed at the next prompt.
+    if let Some(installed) = &r.installed {
+        watch.files.extend(installed.link_watch());
+    }
+    if r.selection.pick.is_none() && store.root().exists() {
+        // `gopin use --global` would create the default here.
+        watch.files.push(store.root().to_path_buf());
+    }
+    Decision {
+        target,
+        messages,
+        watch,
+    }
+}
