@@ -33,9 +33,12 @@ VKEY=$(cat "$E2E_DIR/goproxy/vkey")
 export GOPIN_HOME=$WORK/store GOPIN_CACHE_DIR=$WORK/cache GOPIN_CONFIG=$WORK/config.toml
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config GOPATH=$WORK/gopath
 export GOCACHE=$WORK/gocache GOFLAGS=-modcacherw
-# Nothing may come from go.dev's source here: its index is unreachable.
-export GOPIN_INDEX_URL=http://127.0.0.1:9/index.json GOPIN_DOWNLOAD_URL=http://127.0.0.1:9/
+# Nothing may come from go.dev's source here: go.dev's default index and archives (https) are
+# unreachable through a proxy that refuses. (A GOPIN_INDEX_URL would not do: an index set on
+# purpose makes `auto` choose go.dev, docs/sources.md.) The loopback module proxy is http.
+export HTTPS_PROXY=http://127.0.0.1:9
 mkdir -p "$HOME"
+unset GOPIN_INDEX_URL GOPIN_DOWNLOAD_URL https_proxy NO_PROXY no_proxy
 unset GOROOT GOBIN GOTOOLCHAIN GOPROXY GOSUMDB GONOSUMDB GOPRIVATE GONOPROXY GOENV \
   GOPIN_SOURCE_KIND GOPIN_ALLOW_UNVERIFIED _GOPIN_STATE _GOPIN_HOOK
 
