@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, Location, Retryable, Rules};
+use crate::net::{FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::ui;
 use crate::version::GoVersion;

@@ -1,26 +1,23 @@
 //! gopin: a per-directory Go version manager.
 
 mod activate;
-mod auth;
 mod buildinfo;
 mod cli;
 mod commands;
 mod complete;
 mod config;
-mod dns;
 mod doctor;
-mod fetch;
 mod goenv;
 mod goproxy;
 mod hook;
 mod import;
 mod index;
 mod install;
+mod net;
 mod output;
 mod pinfile;
 mod platform;
 mod record;
-mod remote;
 mod request;
 mod resolve;
 mod selection;
@@ -29,7 +26,6 @@ mod snapshot;
 mod source;
 mod store;
 mod sumdb;
-mod trust;
 mod ui;
 mod userfile;
 mod version;

@@ -27,11 +27,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::fetch::{FetchError, Location};
 use crate::goenv::GoEnv;
+use crate::net::remote::{Remote, RemoteError};
+use crate::net::{FetchError, Location};
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
-use crate::remote::{Remote, RemoteError};
 use crate::store::{StoreError, io_err};
 use crate::sumdb::{self, Database, Gosumdb, Proof, SumdbError};
 use crate::ui::shown_bytes;
@@ -75,7 +75,7 @@ pub enum GoproxyError {
     #[error(transparent)]
     Remote(#[from] RemoteError),
     #[error(transparent)]
-    Auth(#[from] crate::auth::AuthError),
+    Auth(#[from] crate::net::auth::AuthError),
     #[error(transparent)]
     Sumdb(#[from] SumdbError),
     #[error(
@@ -122,7 +122,7 @@ pub struct GoSettings {
     /// `GOPROXY` as written, for messages, without the secrets its URLs may carry.
     pub goproxy: String,
     /// What each request carries (GOAUTH, netrc, the URLs' userinfo).
-    pub credentials: crate::auth::Credentials,
+    pub credentials: crate::net::auth::Credentials,
     pub proxies: Vec<Proxy>,
     pub sumdb: Gosumdb,
     /// `GONOSUMDB`, else `GOPRIVATE`: (variable, patterns).
@@ -160,7 +160,7 @@ impl GoSettings {
         let noproxy = text("GONOPROXY")?
             .map(|v| ("GONOPROXY", v))
             .or_else(|| private.clone());
-        let credentials = crate::auth::Credentials::read(
+        let credentials = crate::net::auth::Credentials::read(
             go,
             &proxies
                 .iter()
@@ -434,7 +434,7 @@ impl<'a> ProxySource<'a> {
             Verification::Unverified { .. } => {
                 if !self.options.allow_http
                     && let Err(FetchError::InsecureHttp(url)) =
-                        Location::parse(&fetched.url, &crate::fetch::Rules::strict())
+                        Location::parse(&fetched.url, &crate::net::Rules::strict())
                 {
                     return Err(GoproxyError::InsecureUnverified { url });
                 }

@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::fetch::Rules;
 use crate::goenv::GoEnv;
 use crate::goproxy::toolchain;
 use crate::goproxy::{GoSettings, GoproxyError, Options, ProxySource, Verification, dirhash};
+use crate::net::Rules;
+use crate::net::remote::Network;
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
-use crate::remote::Network;
 use crate::source::godev::Manifest;
 use crate::sumdb::{Proof, SumdbError};
 use crate::version::GoVersion;

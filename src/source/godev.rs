@@ -7,7 +7,7 @@
 //! ```
 //! The staged tree is only committed (by the install pipeline) once the whole archive has been
 //! read and its SHA-256 matches. What the archive may unpack to is bounded ([`Limits`]), and so
-//! is how slowly it may arrive ([`fetch::Rules`]). The index is the root of trust.
+//! is how slowly it may arrive ([`net::Rules`]). The index is the root of trust.
 
 mod extract;
 
@@ -22,8 +22,8 @@ use thiserror::Error;
 
 use super::{Artifact, Listed, Releases, Source, SourceError};
 use crate::config::Config;
-use crate::fetch::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::index::{self, Index, LoadOptions, ReleaseFile};
+use crate::net::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::record::{InstallRecord, Provenance, go_binary, hex};
 use crate::store::{Staging, StoreError};
@@ -288,7 +288,7 @@ impl Artifact for TarGz {
                 ("sha256_from".to_string(), checked_by.into()),
             ]),
         };
-        let fetched = fetch::with_retries_told(|_| {
+        let fetched = net::with_retries_told(|_| {
             let staging = stage()?;
             let stream = Stream {
                 location: &self.location,
@@ -536,7 +536,7 @@ impl Stream<'_> {
     }
 
     /// Opens the archive, refusing a length that differs from the index's.
-    fn open(&self) -> Result<fetch::Body, GoDevError> {
+    fn open(&self) -> Result<net::Body, GoDevError> {
         let body = self.location.open(self.deadline)?;
         if let (Some(got), Some(want)) = (body.len, self.file.size)
             && got != want

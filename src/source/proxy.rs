@@ -6,13 +6,13 @@ use std::cell::OnceCell;
 
 use super::{Artifact, Listed, Releases, Source, SourceError};
 use crate::config::Config;
-use crate::fetch::Rules;
 use crate::goenv::GoEnv;
 use crate::goproxy::toolchain::{MODULE, module_version};
 use crate::goproxy::{GoSettings, GoproxyError, Options, ProxySource, Verification};
+use crate::net::Rules;
+use crate::net::remote::Network;
 use crate::platform::Platform;
 use crate::record::{InstallRecord, Provenance};
-use crate::remote::Network;
 use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::remote::{Remote, RemoteError};
+use crate::net::remote::{Remote, RemoteError};
 use crate::store::StoreError;
 use crate::ui::{self, shown, shown_bytes};
 use latest::Latest;

@@ -1,6 +1,6 @@
 //! Reading from servers as one small trait, so that everything that talks to a module proxy or
 //! a checksum database (listing, lookups, tiles, zips) can be tested against bytes held in
-//! memory, and runs for real over [`crate::fetch::Location`] (https, http, `file://`, paths)
+//! memory, and runs for real over [`crate::net::Location`] (https, http, `file://`, paths)
 //! with its timeouts and retries.
 
 use std::fs::File;
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::fetch::{self, FetchError, Location, Retryable, Rules};
+use super::fetch::{self, FetchError, Location, Retryable, Rules};
 use crate::record::hex;
 use crate::ui::shown;
 
@@ -84,8 +84,8 @@ pub trait Remote {
 pub struct Network {
     /// Timeouts and limits, from the settings.
     pub rules: Rules,
-    /// What each request carries (src/auth.rs).
-    pub credentials: crate::auth::Credentials,
+    /// What each request carries (src/net/auth.rs).
+    pub credentials: super::auth::Credentials,
     /// Whether a host that cannot be reached at all (no network) is an answer at the first
     /// try rather than retried: where the network is optional (an import's look-up in the
     /// checksum database).

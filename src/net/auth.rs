@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 use url::Url;
 
-use crate::fetch::Login;
+use super::fetch::Login;
 use crate::goenv::GoEnv;
 use crate::ui::{shown, shown_bytes};
 

@@ -186,7 +186,7 @@ pub enum FetchError {
     )]
     Certificate { host: String, reason: CertProblem },
     #[error(transparent)]
-    Trust(#[from] crate::trust::CaFileError),
+    Trust(#[from] super::trust::CaFileError),
     #[error(
         "{var}={value} is not a proxy URL gopin can use (such as http://proxy.corp:3128): fix or unset {var}"
     )]
@@ -376,7 +376,7 @@ pub struct Body {
 }
 
 /// The client for one set of rules, made once per process and shared. It trusts the roots of
-/// src/trust.rs (the system store and `ca_file`), through a rustls configuration of its own.
+/// src/net/trust.rs (the system store and `ca_file`), through a rustls configuration of its own.
 fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
     type Key = (bool, Option<Duration>);
     static CLIENTS: Mutex<Vec<(Key, reqwest::blocking::Client)>> = Mutex::new(Vec::new());
@@ -409,9 +409,9 @@ fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
             };
             attempt.error(refused)
         }));
-    // A static build looks host names up itself, never through glibc's NSS (src/dns.rs).
+    // A static build looks host names up itself, never through glibc's NSS (src/net/dns.rs).
     #[cfg(all(target_os = "linux", target_feature = "crt-static"))]
-    let client = client.dns_resolver(std::sync::Arc::new(crate::dns::Resolver::default()));
+    let client = client.dns_resolver(std::sync::Arc::new(super::dns::Resolver::default()));
     let client = with_proxies(client)?
         .build()
         .expect("the TLS configuration is rustls's own");
@@ -419,10 +419,10 @@ fn client(rules: &Rules) -> Result<reqwest::blocking::Client, FetchError> {
     Ok(client)
 }
 
-/// The rustls configuration of every client: the roots of src/trust.rs, ring's algorithms.
+/// The rustls configuration of every client: the roots of src/net/trust.rs, ring's algorithms.
 fn tls_config() -> Result<rustls::ClientConfig, FetchError> {
-    let roots = crate::trust::roots()?;
-    let (store, _, ignored) = crate::trust::store(&roots);
+    let roots = super::trust::roots()?;
+    let (store, _, ignored) = super::trust::store(&roots);
     ui::verbose(&format!("trusting {}", roots.describe()));
     for problem in &roots.problems {
         ui::verbose(&format!("trust store: {problem}"));
