@@ -9,7 +9,7 @@
 //! `<meta name="go-import">` tag of `https://golang.org/toolchain?go-get=1` names (go.dev's).
 //! It is looked up, never assumed.
 
-use crate::net::fetch::Login;
+use crate::net::auth::Login;
 use crate::net::remote::{Remote, RemoteError};
 use crate::net::{Location, Rules};
 

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::fetch::{self, FetchError, Location, Retryable, Rules};
+use super::error::FetchError;
+use super::http::Rules;
+use super::location::Location;
+use super::retry::{self, Retryable};
 use crate::record::hex;
 use crate::ui::shown;
 
@@ -77,7 +80,7 @@ pub trait Remote {
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError>;
 }
 
-/// The real thing: [`Location`]s with fetch's retries. Plain http is accepted for any host,
+/// The real thing: [`Location`]s with their retries. Plain http is accepted for any host,
 /// as `go` accepts it in GOPROXY: what comes from a proxy is trusted only after the checksum
 /// database has proved it (see docs/sources.md).
 #[derive(Debug, Default)]
@@ -136,7 +139,7 @@ impl Remote for Network {
         let deadline = self.rules().deadline();
         // Downloads are what an install waits on: its retries are told, with progress.
         let name = url.rsplit('/').next().unwrap_or(url);
-        fetch::with_retries_told(|_| {
+        retry::with_retries_told(|_| {
             let body = location.open(deadline)?;
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
