@@ -15,10 +15,10 @@ use clap_complete::env::Shells;
 
 use crate::activate::Activation;
 use crate::config::Config;
-use crate::index::{self, Index};
 use crate::net::Location;
 use crate::platform::Platform;
 use crate::resolve;
+use crate::source::godev::index::{self, Index};
 use crate::store::Store;
 use crate::version::GoVersion;
 

@@ -11,7 +11,6 @@ mod goenv;
 mod goproxy;
 mod hook;
 mod import;
-mod index;
 mod install;
 mod net;
 mod output;

@@ -1,6 +1,6 @@
-//! The go.dev source: releases from go.dev's JSON index (or a mirror of it at `index_url`),
-//! archives from `download_url`, each checked against the index's SHA-256 in one streaming
-//! pass:
+//! The go.dev source: releases from go.dev's JSON index ([`index`], or a mirror of it at
+//! `index_url`), archives from `download_url`, each checked against the index's SHA-256 in one
+//! streaming pass:
 //!
 //! ```text
 //! source ─▶ progress ─▶ SHA-256 ─▶ gunzip ─▶ tar ─▶ checked entries ─▶ <staging>/go
@@ -10,6 +10,7 @@
 //! is how slowly it may arrive ([`net::Rules`]). The index is the root of trust.
 
 mod extract;
+pub mod index;
 
 use std::cell::OnceCell;
 use std::io::{self, BufReader, Read};
@@ -22,13 +23,13 @@ use thiserror::Error;
 
 use super::{Artifact, Listed, Releases, Source, SourceError};
 use crate::config::Config;
-use crate::index::{self, Index, LoadOptions, ReleaseFile};
 use crate::net::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::record::{InstallRecord, Provenance, go_binary, hex};
 use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;
+use index::{Index, LoadOptions, ReleaseFile};
 
 use extract::ExtractError;
 pub use extract::{Limits, Manifest, link_stays_inside};

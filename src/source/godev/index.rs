@@ -282,9 +282,9 @@ fn human_age(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    const INDEX_2020: &str = include_str!("../tests/fixtures/go-dl-index-2020-03.json");
-    const INDEX_2021: &str = include_str!("../tests/fixtures/go-dl-index-2021-11.json");
-    const EDGE: &str = include_str!("../tests/fixtures/go-dl-index-edgecases.json");
+    const INDEX_2020: &str = include_str!("../../../tests/fixtures/go-dl-index-2020-03.json");
+    const INDEX_2021: &str = include_str!("../../../tests/fixtures/go-dl-index-2021-11.json");
+    const EDGE: &str = include_str!("../../../tests/fixtures/go-dl-index-edgecases.json");
 
     /// Every version string in the real indexes parses, and names round-trip.
     #[test]
