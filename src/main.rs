@@ -8,7 +8,6 @@ mod complete;
 mod config;
 mod doctor;
 mod goenv;
-mod goproxy;
 mod hook;
 mod import;
 mod install;

@@ -458,7 +458,7 @@ fn symlinks_named(links: &[String]) -> String {
 }
 
 fn verify_module() -> String {
-    format!("{} module hash", crate::goproxy::toolchain::MODULE)
+    format!("{} module hash", crate::source::goproxy::toolchain::MODULE)
 }
 
 /// ", which does not cover api/, doc/ (the module leaves them out)".

@@ -137,7 +137,8 @@ fn platform_of(root: &Path, info: &buildinfo::BuildInfo) -> Result<Platform, Imp
 /// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`, as in
 /// the toolchain module's name, which ends in `.linux-arm`).
 fn go_os_arch(identity: &Identity) -> String {
-    let module = crate::goproxy::toolchain::module_version(&identity.version, &identity.platform);
+    let module =
+        crate::source::goproxy::toolchain::module_version(&identity.version, &identity.platform);
     let platform = module.rsplit('.').next().unwrap_or_default();
     platform.replacen('-', "_", 1)
 }

@@ -17,6 +17,7 @@ pub mod dirhash;
 pub mod modzip;
 pub mod patterns;
 pub mod proxies;
+pub mod source;
 pub mod toolchain;
 
 use std::cell::OnceCell;

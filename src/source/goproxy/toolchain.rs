@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn real_records_name_real_versions() {
-        let fixture = include_str!("../../tests/fixtures/go-toolchain-sumdb-lines.txt");
+        let fixture = include_str!("../../../tests/fixtures/go-toolchain-sumdb-lines.txt");
         let mut seen = 0;
         for line in fixture.lines().filter(|l| !l.starts_with('#')) {
             let fields: Vec<&str> = line.split(' ').collect();
