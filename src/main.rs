@@ -23,7 +23,6 @@ mod shell;
 mod snapshot;
 mod source;
 mod store;
-mod sumdb;
 mod ui;
 mod userfile;
 mod version;

@@ -19,11 +19,11 @@ use crate::net::remote::Network;
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
 use crate::source::godev::Manifest;
+use crate::source::goproxy::sumdb::{Proof, SumdbError};
 use crate::source::goproxy::toolchain;
 use crate::source::goproxy::{
     GoSettings, GoproxyError, Options, ProxySource, Verification, dirhash,
 };
-use crate::sumdb::{Proof, SumdbError};
 use crate::version::GoVersion;
 
 /// The top directories of a distribution that its module leaves out, and so the checksum

@@ -12,12 +12,16 @@
 //!
 //! [`ProxySource::versions`] lists the releases a proxy offers for a platform (`ls-remote`).
 //! Settings are read as `go` reads them ([`GoSettings::read`]); see docs/sources.md.
+//!
+//! The checksum database client is [`sumdb`]; [`source`] is the face of all this to the install
+//! pipeline (the [`crate::source::Source`] that `source = "goproxy"` opens).
 
 pub mod dirhash;
 pub mod modzip;
 pub mod patterns;
 pub mod proxies;
 pub mod source;
+pub mod sumdb;
 pub mod toolchain;
 
 use std::cell::OnceCell;
@@ -34,12 +38,12 @@ use crate::net::{FetchError, Location};
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
 use crate::store::{StoreError, io_err};
-use crate::sumdb::{self, Database, Gosumdb, Proof, SumdbError};
 use crate::ui::shown_bytes;
 use crate::version::GoVersion;
 use modzip::{Limits, ZipError};
 use patterns::match_prefix_patterns;
 use proxies::{Entry, OriginError, Proxy};
+use sumdb::{Database, Gosumdb, Proof, SumdbError};
 use toolchain::MODULE;
 
 /// A proxy's version list of golang.org/toolchain is a few hundred KiB.
