@@ -1,6 +1,7 @@
 //! gopin: a per-directory Go version manager.
 
 mod activate;
+mod archive;
 mod buildinfo;
 mod cli;
 mod commands;

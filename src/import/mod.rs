@@ -28,10 +28,11 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::archive::Manifest;
 use crate::config::Config;
 use crate::install::{InstallError, Outcome, Stage, install_with};
 use crate::record::{self, InstallRecord, Provenance};
-use crate::source::godev::{GoDevError, Manifest};
+use crate::source::godev::GoDevError;
 use crate::store::{Staging, Store, StoreError};
 use crate::ui::{shown, tilde};
 use tree::{Identity, Scan};

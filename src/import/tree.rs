@@ -15,12 +15,12 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use crate::archive::{Limits, Manifest, link_stays_inside};
 use crate::buildinfo;
 use crate::platform::Platform;
 use crate::record::{
     ManifestEntry, UNSAFE_BITS, go_binary, hash_file, installed_mode, unsafe_bits_described,
 };
-use crate::source::godev::{Limits, Manifest, link_stays_inside};
 use crate::ui;
 use crate::version::GoVersion;
 

@@ -12,13 +12,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::archive::Manifest;
 use crate::config::Config;
 use crate::goenv::GoEnv;
 use crate::net::Rules;
 use crate::net::remote::Network;
 use crate::platform::Platform;
 use crate::record::ManifestEntry;
-use crate::source::godev::Manifest;
 use crate::source::goproxy::sumdb::{Proof, SumdbError};
 use crate::source::goproxy::toolchain;
 use crate::source::goproxy::{

@@ -9,7 +9,6 @@
 //! read and its SHA-256 matches. What the archive may unpack to is bounded ([`Limits`]), and so
 //! is how slowly it may arrive ([`net::Rules`]). The index is the root of trust.
 
-mod extract;
 pub mod index;
 
 use std::cell::OnceCell;
@@ -22,6 +21,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::{Artifact, Listed, Releases, Source, SourceError};
+use crate::archive::extract::{self, ExtractError};
+use crate::archive::{Limits, Manifest};
 use crate::config::Config;
 use crate::net::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
@@ -30,9 +31,6 @@ use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;
 use index::{Index, LoadOptions, ReleaseFile};
-
-use extract::ExtractError;
-pub use extract::{Limits, Manifest, link_stays_inside};
 
 /// Archives larger than this are refused when the index gives no size (real ones are < 200 MB).
 const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
