@@ -32,8 +32,9 @@ use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 use thiserror::Error;
 
+use crate::archive::ManifestEntry;
 use crate::platform::Platform;
-use crate::record::{Drift, Inconsistent, InstallRecord, ManifestEntry, hex};
+use crate::record::{Drift, Inconsistent, InstallRecord, hex};
 use crate::store::{Installed, StoreError};
 use crate::ui::{shown, shown_bytes, tilde};
 

@@ -15,12 +15,13 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
-use crate::archive::{Limits, Manifest, link_stays_inside};
+use crate::archive::{
+    Limits, Manifest, ManifestEntry, UNSAFE_BITS, installed_mode, link_stays_inside,
+    unsafe_bits_described,
+};
 use crate::buildinfo;
 use crate::platform::Platform;
-use crate::record::{
-    ManifestEntry, UNSAFE_BITS, go_binary, hash_file, installed_mode, unsafe_bits_described,
-};
+use crate::record::{go_binary, hash_file};
 use crate::ui;
 use crate::version::GoVersion;
 

@@ -12,13 +12,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::archive::Manifest;
+use crate::archive::{Manifest, ManifestEntry};
 use crate::config::Config;
 use crate::goenv::GoEnv;
 use crate::net::Rules;
 use crate::net::remote::Network;
 use crate::platform::Platform;
-use crate::record::ManifestEntry;
 use crate::source::goproxy::sumdb::{Proof, SumdbError};
 use crate::source::goproxy::toolchain;
 use crate::source::goproxy::{

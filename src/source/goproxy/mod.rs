@@ -32,11 +32,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::archive::ManifestEntry;
 use crate::goenv::GoEnv;
 use crate::net::remote::{Remote, RemoteError};
 use crate::net::{FetchError, Location};
 use crate::platform::Platform;
-use crate::record::ManifestEntry;
 use crate::store::{StoreError, io_err};
 use crate::ui::shown_bytes;
 use crate::version::GoVersion;

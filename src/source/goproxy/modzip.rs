@@ -29,8 +29,9 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::dirhash;
 use super::patterns::path_match;
+use crate::archive::{ManifestEntry, installed_mode};
 use crate::net::remote::{CopyError, copy_hashing};
-use crate::record::{ManifestEntry, hex, installed_mode};
+use crate::record::hex;
 use crate::ui::shown;
 
 /// Bounds on what a zip may hold.
