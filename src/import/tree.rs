@@ -135,13 +135,11 @@ fn platform_of(root: &Path, info: &buildinfo::BuildInfo) -> Result<Platform, Imp
     }
 }
 
-/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`, as in
-/// the toolchain module's name, which ends in `.linux-arm`).
+/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`:
+/// [`Platform::goarch`]).
 fn go_os_arch(identity: &Identity) -> String {
-    let module =
-        crate::source::goproxy::toolchain::module_version(&identity.version, &identity.platform);
-    let platform = module.rsplit('.').next().unwrap_or_default();
-    platform.replacen('-', "_", 1)
+    let platform = &identity.platform;
+    format!("{}_{}", platform.os, platform.goarch())
 }
 
 /// The tree has what every Go distribution has: the `go` command, the runtime's source and
