@@ -14,11 +14,11 @@ use clap_complete::env::Shells;
 
 use crate::activate::Activation;
 use crate::config::Config;
-use crate::fetch::Location;
 use crate::fsio::is_executable;
-use crate::index::{self, Index};
+use crate::net::Location;
 use crate::platform::Platform;
 use crate::resolve;
+use crate::source::godev::index::{self, Index};
 use crate::store::Store;
 use crate::version::GoVersion;
 
@@ -108,7 +108,7 @@ fn load() -> Option<(Config, Store)> {
 /// copy `install` and `ls-remote` cached (`index-<digest>.json` in the cache directory).
 fn offline_index(config: &Config) -> Option<Index> {
     let url = &config.settings.index_url;
-    let rules = crate::fetch::Rules::from_settings(&config.settings);
+    let rules = crate::net::Rules::from_settings(&config.settings);
     let location = Location::parse(url, &rules).ok()?;
     if !location.is_remote() {
         return index::load(config, index::LoadOptions::default()).ok();

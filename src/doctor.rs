@@ -80,7 +80,7 @@ impl Inputs<'_> {
 /// The roots https is verified against, and every place that should give some and cannot
 /// be read (docs/security.md, "What is trusted for https").
 fn trust_checks(config: &Config, inputs: &Inputs) -> Vec<Check> {
-    match crate::trust::load(config.settings.ca_file.as_deref(), inputs.env) {
+    match crate::net::trust::load(config.settings.ca_file.as_deref(), inputs.env) {
         Err(e) => vec![Check::problem(
             "trust",
             e.to_string(),

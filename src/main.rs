@@ -1,28 +1,24 @@
 //! gopin: a per-directory Go version manager.
 
 mod activate;
-mod auth;
+mod archive;
 mod buildinfo;
 mod choose;
 mod cli;
 mod commands;
 mod complete;
 mod config;
-mod dns;
 mod doctor;
-mod fetch;
 mod fsio;
 mod goenv;
-mod goproxy;
 mod hook;
 mod import;
-mod index;
 mod install;
+mod net;
 mod output;
 mod pinfile;
 mod platform;
 mod record;
-mod remote;
 mod request;
 mod resolve;
 mod selection;
@@ -30,8 +26,6 @@ mod shell;
 mod snapshot;
 mod source;
 mod store;
-mod sumdb;
-mod trust;
 mod ui;
 mod userdirs;
 mod userfile;
@@ -52,12 +46,12 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // Started as `go` or `gofmt` (a link from `gopin shims`): be that tool, before any
-    // argument parsing, since the arguments are the tool's. With glibc `proxy_entry` has
+    // argument parsing, since the arguments are the tool's. With glibc `shim_entry` has
     // already done so; this is the same for other systems.
     let mut args = std::env::args_os();
     let arg0 = args.next().unwrap_or_default();
-    if let Some(tool) = commands::proxy::invoked_as(&arg0) {
-        proxy(&arg0, tool, args);
+    if let Some(tool) = commands::shim::invoked_as(&arg0) {
+        shim(&arg0, tool, args);
     }
     exit_on_failed_writes();
     // A shell asking for completions (see `gopin completions`): answer and exit.
@@ -87,10 +81,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs `tool` for the current directory (see `commands::proxy`); exits with status 1 and one
+/// Runs `tool` for the current directory (see `commands::shim`); exits with status 1 and one
 /// line when it cannot.
-fn proxy(arg0: &std::ffi::OsStr, tool: &str, args: impl Iterator<Item = std::ffi::OsString>) -> ! {
-    report(&commands::proxy::run(arg0, tool, args));
+fn shim(arg0: &std::ffi::OsStr, tool: &str, args: impl Iterator<Item = std::ffi::OsString>) -> ! {
+    report(&commands::shim::run(arg0, tool, args));
     std::process::exit(1)
 }
 
@@ -130,25 +124,25 @@ fn exit_on_failed_writes() {
     }));
 }
 
-/// The proxy's way in on Linux: glibc calls the functions of `.init_array` with the process's
+/// The shim's way in on Linux: glibc calls the functions of `.init_array` with the process's
 /// arguments before Rust's runtime start-up (which, among other things, reads
-/// `/proc/self/maps` to guard the main thread's stack: about 0.1 ms of the proxy's cost, see
+/// `/proc/self/maps` to guard the main thread's stack: about 0.1 ms of the shim's cost, see
 /// docs/performance.md). Started as `go` or `gofmt`, gopin resolves and execs the real tool
 /// from here and never reaches `main`; under any other name this returns at once. Nothing on
-/// the proxy's path reads `std::env::args`, which std fills in from its own entry of this
+/// the shim's path reads `std::env::args`, which std fills in from its own entry of this
 /// section, in an order the linker chooses.
 /// (glibc only: musl calls these functions without arguments.)
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[used]
 #[unsafe(link_section = ".init_array")]
-static PROXY_ENTRY: InitFn = proxy_entry;
+static SHIM_ENTRY: InitFn = shim_entry;
 
 /// What glibc calls the functions of `.init_array` with: `argc`, `argv` and `envp`.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 type InitFn = extern "C" fn(libc::c_int, *const *const libc::c_char, *const *const libc::c_char);
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-extern "C" fn proxy_entry(
+extern "C" fn shim_entry(
     argc: libc::c_int,
     argv: *const *const libc::c_char,
     _envp: *const *const libc::c_char,
@@ -164,12 +158,12 @@ extern "C" fn proxy_entry(
     // SAFETY: glibc passes the kernel's argv: `argc` pointers to NUL-terminated strings.
     let arg = |i: usize| OsStr::from_bytes(unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes());
     let arg0 = arg(0);
-    let Some(tool) = commands::proxy::invoked_as(arg0) else {
+    let Some(tool) = commands::shim::invoked_as(arg0) else {
         return;
     };
     // Signal dispositions are left as the caller set them (Rust's runtime has not changed
     // SIGPIPE yet), so the tool inherits them exactly as if it had been started directly.
-    proxy(arg0, tool, (1..argc).map(|i| OsString::from(arg(i))))
+    shim(arg0, tool, (1..argc).map(|i| OsString::from(arg(i))))
 }
 
 /// clap's own report, with one hint it cannot give: `gopin exec go version` needs `--`.

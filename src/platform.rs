@@ -100,6 +100,16 @@ impl Platform {
     pub fn slug(&self) -> String {
         format!("{}-{}", self.os, self.arch)
     }
+
+    /// GOARCH as the go command spells it, where go.dev's archive names differ: 32-bit ARM on
+    /// Linux is `armv6l` in `arch` and `arm` here, as in `pkg/tool/linux_arm` and the toolchain
+    /// module `v0.0.1-go1.22.10.linux-arm`. The one place that maps the two spellings.
+    pub fn goarch(&self) -> &str {
+        match self.arch.as_str() {
+            "armv6l" => "arm",
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for Platform {
@@ -141,6 +151,13 @@ mod tests {
         assert_eq!(normalize_arch("armv7l", "freebsd").unwrap(), "arm");
         assert!(normalize_arch("bootstrap", "linux").is_err());
         assert!(normalize_os("4").is_err());
+    }
+
+    #[test]
+    fn goarch_is_go_s_own_spelling() {
+        assert_eq!(Platform::new("linux", "armv7l").unwrap().goarch(), "arm");
+        assert_eq!(Platform::new("freebsd", "arm").unwrap().goarch(), "arm");
+        assert_eq!(Platform::new("linux", "x86_64").unwrap().goarch(), "amd64");
     }
 
     #[test]

@@ -11,25 +11,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::archive::{ManifestEntry, UNSAFE_BITS, unsafe_bits_described};
 use crate::fsio::{Durability, hex, is_sha256, write_atomic};
 use crate::platform::Platform;
 use crate::store::{StoreError, io_err};
 use crate::ui::{shown, shown_bytes};
 use crate::version::GoVersion;
-
-/// One entry of a GOROOT, by its path relative to the GOROOT (`bin/go`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum ManifestEntry {
-    File {
-        size: u64,
-        sha256: String,
-        mode: u32,
-    },
-    Symlink {
-        target: String,
-    },
-}
 
 /// What one install put into the store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -382,34 +369,6 @@ fn mode_drift(rel: &str, actual: u32, recorded: u32) -> Option<Drift> {
     })
 }
 
-/// Mode bits no file gopin puts in a GOROOT has: write for the group or others, setuid,
-/// setgid and sticky. Whoever may write a file of a toolchain changes every program it builds.
-pub const UNSAFE_BITS: u32 = 0o7022;
-
-/// The one rule for the mode of every file gopin writes into a GOROOT, whatever it came from
-/// (a release archive's header, a module zip's executable rule, a copied tree's file): the
-/// permission bits without [`UNSAFE_BITS`], and always the owner's read and write (so the
-/// tree can be removed again). Read and execute for others stay as they came.
-pub fn installed_mode(mode: u32) -> u32 {
-    (mode & 0o777 & !UNSAFE_BITS) | 0o600
-}
-
-/// What `mode`'s [`UNSAFE_BITS`] let happen, in words: "group-writable, setuid".
-pub fn unsafe_bits_described(mode: u32) -> String {
-    [
-        (0o020, "group-writable"),
-        (0o002, "world-writable"),
-        (0o4000, "setuid"),
-        (0o2000, "setgid"),
-        (0o1000, "sticky"),
-    ]
-    .iter()
-    .filter(|(bit, _)| mode & bit != 0)
-    .map(|(_, what)| *what)
-    .collect::<Vec<_>>()
-    .join(", ")
-}
-
 /// A file's mode in a snapshot: 0755 when its owner may run it, else 0644. A umask or a
 /// `chmod go-r` in one store must not change the bytes of a snapshot, and the owner's
 /// execute bit is the one bit a Go tree needs.
@@ -581,25 +540,6 @@ mod tests {
         }
         assert_eq!(mode_drift("bin/go", 0o755, 0o755), None);
         assert_eq!(mode_drift("VERSION", 0o444, 0o644), None);
-    }
-
-    #[test]
-    fn installed_modes_follow_one_rule() {
-        for (given, installed) in [
-            (0o644, 0o644),
-            (0o755, 0o755),
-            (0o777, 0o755),
-            (0o666, 0o644),
-            (0o4777, 0o755),
-            (0o2755, 0o755),
-            (0o1644, 0o644),
-            (0o444, 0o644),
-            (0o000, 0o600),
-            (0o100755, 0o755),
-        ] {
-            assert_eq!(installed_mode(given), installed, "{given:o}");
-            assert_eq!(installed_mode(given) & UNSAFE_BITS, 0);
-        }
     }
 
     #[test]

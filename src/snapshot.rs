@@ -32,9 +32,10 @@ use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 use thiserror::Error;
 
+use crate::archive::ManifestEntry;
 use crate::fsio::hex;
 use crate::platform::Platform;
-use crate::record::{Drift, Inconsistent, InstallRecord, ManifestEntry};
+use crate::record::{Drift, Inconsistent, InstallRecord};
 use crate::store::{Installed, StoreError};
 use crate::ui::{shown, shown_bytes, tilde};
 

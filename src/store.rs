@@ -286,7 +286,7 @@ impl Store {
     /// Where the hook's guard lives: `go` and `gofmt` links to gopin that the hook puts in
     /// front of PATH while the directory selects a Go that cannot run (not installed, damaged,
     /// a linked tree that now holds another release), so that no other `go` on PATH runs in
-    /// its place: run, they say why (see `commands::proxy`).
+    /// its place: run, they say why (see `commands::shim`).
     pub fn guard_dir(&self) -> PathBuf {
         self.root.join("guard")
     }

@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     };
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     // PATH is set before exec, so the program itself is looked up on the new PATH.
-    let mut cmd = super::proxy::command_with(program, &activation, &path);
+    let mut cmd = super::shim::command_with(program, &activation, &path);
     cmd.args(rest);
     // On success exec never returns: the command's exit status and signals are its own.
     let err = cmd.exec();

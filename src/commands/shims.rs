@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 
 use super::Context;
-use super::proxy::TOOLS;
+use super::shim::TOOLS;
 use crate::fsio::{IoError, symlink_atomic};
 use crate::shell::Shell;
 use crate::store::Store;

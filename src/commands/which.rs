@@ -110,11 +110,10 @@ const PKG_TOOLS: [&str; 19] = [
 /// `$GOROOT/pkg/tool/<goos>_<goarch>` (32-bit ARM is `arm` there).
 fn tool_dir(installed: &crate::store::Installed) -> std::path::PathBuf {
     let p = &installed.platform;
-    let arch = if p.arch == "armv6l" { "arm" } else { &p.arch };
     installed
         .goroot()
         .join("pkg/tool")
-        .join(format!("{}_{arch}", p.os))
+        .join(format!("{}_{}", p.os, p.goarch()))
 }
 
 /// A path on stdout, byte for byte, for `$(gopin which)`.

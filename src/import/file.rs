@@ -8,15 +8,16 @@ use std::path::{Path, PathBuf};
 
 use super::tree::{self, Identity};
 use super::{Candidate, ImportError, What, check, provenance};
+use crate::archive::Manifest;
 use crate::config::Config;
-use crate::fetch::Location;
-use crate::index::{self, LoadOptions};
 use crate::install::Stage;
+use crate::net::Location;
 use crate::platform::Platform;
 use crate::record::{self, InstallRecord};
 use crate::snapshot::{Prefix, RECORD_ENTRY};
 use crate::source::SourceError;
-use crate::source::godev::{self, GoDevError, Manifest, Sha256FileError};
+use crate::source::godev::index::{self, LoadOptions};
+use crate::source::godev::{self, GoDevError, Sha256FileError};
 use crate::store::{Staging, parse_entry_name};
 use crate::ui::{shown, tilde};
 

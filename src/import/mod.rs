@@ -28,10 +28,11 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::archive::Manifest;
 use crate::config::Config;
 use crate::install::{InstallError, Outcome, Stage, install_with};
 use crate::record::{self, InstallRecord, Provenance};
-use crate::source::godev::{GoDevError, Manifest};
+use crate::source::godev::GoDevError;
 use crate::store::{Staging, Store, StoreError};
 use crate::ui::{shown, tilde};
 use tree::{Identity, Scan};
@@ -458,7 +459,7 @@ fn symlinks_named(links: &[String]) -> String {
 }
 
 fn verify_module() -> String {
-    format!("{} module hash", crate::goproxy::toolchain::MODULE)
+    format!("{} module hash", crate::source::goproxy::toolchain::MODULE)
 }
 
 /// ", which does not cover api/, doc/ (the module leaves them out)".

@@ -15,10 +15,13 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use crate::archive::{
+    Limits, Manifest, ManifestEntry, UNSAFE_BITS, installed_mode, link_stays_inside,
+    unsafe_bits_described,
+};
 use crate::buildinfo;
 use crate::platform::Platform;
-use crate::record::{ManifestEntry, UNSAFE_BITS, hash_file, installed_mode, unsafe_bits_described};
-use crate::source::godev::{Limits, Manifest, link_stays_inside};
+use crate::record::hash_file;
 use crate::ui;
 use crate::version::GoVersion;
 
@@ -132,12 +135,11 @@ fn platform_of(root: &Path, info: &buildinfo::BuildInfo) -> Result<Platform, Imp
     }
 }
 
-/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`, as in
-/// the toolchain module's name, which ends in `.linux-arm`).
+/// Go's own spelling of a platform, as in `pkg/tool/linux_amd64` (32-bit ARM is `arm`:
+/// [`Platform::goarch`]).
 fn go_os_arch(identity: &Identity) -> String {
-    let module = crate::goproxy::toolchain::module_version(&identity.version, &identity.platform);
-    let platform = module.rsplit('.').next().unwrap_or_default();
-    platform.replacen('-', "_", 1)
+    let platform = &identity.platform;
+    format!("{}_{}", platform.os, platform.goarch())
 }
 
 /// The tree has what every Go distribution has: the `go` command, the runtime's source and

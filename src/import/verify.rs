@@ -1,7 +1,7 @@
 //! Proving an imported tree in the checksum database, which records every Go release as the
 //! module `golang.org/toolchain`: the tree's `h1:` is computed as Go's release tooling
 //! (`cmd/distpack`) makes the module from the same tree, and looked up and proved like an
-//! install from a module proxy ([`crate::goproxy::ProxySource::prove`]).
+//! install from a module proxy ([`crate::source::goproxy::ProxySource::prove`]).
 //!
 //! The module is the distribution's tree without `api/`, `doc/`, `misc/` and `test/`, with
 //! every `go.mod` renamed `_go.mod` (a module cannot hold other modules' go.mod files), and
@@ -12,16 +12,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::archive::{Manifest, ManifestEntry};
 use crate::config::Config;
-use crate::fetch::Rules;
 use crate::goenv::GoEnv;
-use crate::goproxy::toolchain;
-use crate::goproxy::{GoSettings, GoproxyError, Options, ProxySource, Verification, dirhash};
+use crate::net::Rules;
+use crate::net::remote::Network;
 use crate::platform::Platform;
-use crate::record::ManifestEntry;
-use crate::remote::Network;
-use crate::source::godev::Manifest;
-use crate::sumdb::{Proof, SumdbError};
+use crate::source::goproxy::sumdb::{Proof, SumdbError};
+use crate::source::goproxy::toolchain;
+use crate::source::goproxy::{
+    GoSettings, GoproxyError, Options, ProxySource, Verification, dirhash,
+};
 use crate::version::GoVersion;
 
 /// The top directories of a distribution that its module leaves out, and so the checksum

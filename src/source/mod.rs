@@ -4,7 +4,7 @@
 //!
 //! - [`godev`]: go.dev's JSON index and its `.tar.gz` archives, each checked against the
 //!   index's SHA-256 while it streams;
-//! - [`proxy`]: the `golang.org/toolchain` module from any `GOPROXY`, each zip proved against
+//! - [`goproxy`]: the `golang.org/toolchain` module from any `GOPROXY`, each zip proved against
 //!   the checksum database named by `GOSUMDB`.
 //!
 //! [`open`] picks one from the `source` setting. Everything else (the install pipeline, its
@@ -12,7 +12,7 @@
 //! `doctor`) sees only this interface. The trust model of each source: docs/sources.md.
 
 pub mod godev;
-pub mod proxy;
+pub mod goproxy;
 
 use std::ffi::OsString;
 
@@ -31,7 +31,7 @@ pub enum SourceError {
     #[error(transparent)]
     GoDev(#[from] godev::GoDevError),
     #[error(transparent)]
-    Proxy(#[from] crate::goproxy::GoproxyError),
+    Proxy(#[from] goproxy::GoproxyError),
 }
 
 /// One release a source offers.
@@ -125,7 +125,7 @@ pub fn choose(config: &Config, go: &GoEnv) -> (bool, String) {
             format!("source = \"auto\" and {by} names a go.dev-style source"),
         ),
         (SourceMode::Auto, None) => {
-            let (use_proxy, why) = crate::goproxy::auto_choice(go);
+            let (use_proxy, why) = goproxy::auto_choice(go);
             (use_proxy, format!("source = \"auto\" and {why}"))
         }
     }
@@ -140,7 +140,7 @@ pub fn open_with<'a>(
     let go = GoEnv::new(env);
     let (use_proxy, why) = choose(config, &go);
     if use_proxy {
-        let source = proxy::ModuleProxy::new(config, &go)?;
+        let source = goproxy::source::ModuleProxy::new(config, &go)?;
         crate::ui::verbose(&format!("source: {}, as {why}", source.describe()));
         Ok(Box::new(source))
     } else {
@@ -209,7 +209,7 @@ mod tests {
             let source = open_with(config, false, &env)
                 .map(|_| ())
                 .map_err(|e| e.to_string());
-            (source, crate::goproxy::auto_choice(&GoEnv::new(&env)).0)
+            (source, goproxy::auto_choice(&GoEnv::new(&env)).0)
         };
         assert_eq!(kind(&config, &[]), (Ok(()), false));
         assert_eq!(

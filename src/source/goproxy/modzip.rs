@@ -29,9 +29,9 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::dirhash;
 use super::patterns::path_match;
+use crate::archive::{ManifestEntry, installed_mode};
 use crate::fsio::hex;
-use crate::record::{ManifestEntry, installed_mode};
-use crate::remote::{CopyError, copy_hashing};
+use crate::net::remote::{CopyError, copy_hashing};
 use crate::ui::shown;
 
 /// Bounds on what a zip may hold.

@@ -1,4 +1,7 @@
-//! Credentials for module-proxy requests, found as the `go` command finds them
+//! HTTP credentials: a [`Login`] is what one request sends as basic authentication (from the
+//! `user:password` of its URL, or given to its [`super::Location`]).
+//!
+//! [`Credentials`] are those for module-proxy requests, found as the `go` command finds them
 //! (docs/sources.md, "Credentials"): `user:password` in a `GOPROXY` URL, and with
 //! `GOAUTH=netrc` (the default) the `machine` lines of `$NETRC` or `~/.netrc`, sent over https
 //! only. `GOAUTH=off` sends none. The other `GOAUTH` forms (`git DIR`, commands) are refused by
@@ -11,7 +14,6 @@ use std::path::PathBuf;
 use thiserror::Error;
 use url::Url;
 
-use crate::fetch::Login;
 use crate::goenv::GoEnv;
 use crate::ui::{shown, shown_bytes};
 
@@ -32,6 +34,45 @@ pub enum AuthError {
         what: String,
         source: crate::userfile::UserFileError,
     },
+}
+
+/// Credentials for HTTP basic authentication, and where they came from (for messages: the
+/// password is never shown, nor the user, which is often a token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Login {
+    pub(super) user: String,
+    pub(super) password: Option<String>,
+    /// In words: `the GOPROXY URL`, `~/.netrc`.
+    pub from: String,
+}
+
+impl Login {
+    pub fn new(user: String, password: Option<String>, from: String) -> Login {
+        Login {
+            user,
+            password,
+            from,
+        }
+    }
+
+    /// The same credentials, said to come from `from`.
+    pub fn new_from(login: Login, from: &str) -> Login {
+        Login {
+            from: from.to_string(),
+            ..login
+        }
+    }
+
+    #[cfg(test)]
+    pub fn secret_for_test(&self) -> (&str, Option<&str>) {
+        (&self.user, self.password.as_deref())
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login(*** from {})", self.from)
+    }
 }
 
 /// One `machine` (or `default`) entry of a netrc file.

@@ -5,8 +5,8 @@ use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
 
+use super::sumdb::testdb::TestDb;
 use super::*;
-use crate::sumdb::testdb::TestDb;
 
 const PROXY_A: &str = "http://127.0.0.1:1/a";
 const PROXY_B: &str = "http://127.0.0.1:1/b";
@@ -85,7 +85,7 @@ impl World {
             proxies::ORIGIN_PAGE,
             format!(r#"<html><head><meta name="go-import" content="golang.org/toolchain mod {PROXY_B}"></head></html>"#),
         );
-        let (_, vkey) = crate::sumdb::note::tests::test_key("sum.test", 7);
+        let (_, vkey) = super::sumdb::note::tests::test_key("sum.test", 7);
         let env = HashMap::from([
             ("GOENV", OsString::from("off")),
             ("GOPROXY", OsString::from(format!("{PROXY_A},{PROXY_B}"))),
@@ -394,7 +394,7 @@ fn direct_goes_to_the_origin_the_go_import_tag_names() {
 fn a_gosumdb_url_bypasses_the_proxies() {
     let mut world = World::new();
     world.b_proxies_the_database();
-    let (_, vkey) = crate::sumdb::note::tests::test_key("sum.test", 7);
+    let (_, vkey) = super::sumdb::note::tests::test_key("sum.test", 7);
     world.set("GOSUMDB", &format!("{vkey} {DB}"));
     let source = world.source(|_| {});
     let expected = source.prove(&v("go1.22.10"), &platform()).unwrap();

@@ -1,15 +1,15 @@
-//! The go.dev source: releases from go.dev's JSON index (or a mirror of it at `index_url`),
-//! archives from `download_url`, each checked against the index's SHA-256 in one streaming
-//! pass:
+//! The go.dev source: releases from go.dev's JSON index ([`index`], or a mirror of it at
+//! `index_url`), archives from `download_url`, each checked against the index's SHA-256 in one
+//! streaming pass:
 //!
 //! ```text
 //! source ─▶ progress ─▶ SHA-256 ─▶ gunzip ─▶ tar ─▶ checked entries ─▶ <staging>/go
 //! ```
 //! The staged tree is only committed (by the install pipeline) once the whole archive has been
 //! read and its SHA-256 matches. What the archive may unpack to is bounded ([`Limits`]), and so
-//! is how slowly it may arrive ([`fetch::Rules`]). The index is the root of trust.
+//! is how slowly it may arrive ([`net::Rules`]). The index is the root of trust.
 
-mod extract;
+pub mod index;
 
 use std::cell::OnceCell;
 use std::io::{self, BufReader, Read};
@@ -21,18 +21,17 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use super::{Artifact, Listed, Releases, Source, SourceError};
+use crate::archive::extract::{self, ExtractError};
+use crate::archive::{Limits, Manifest};
 use crate::config::Config;
-use crate::fetch::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::fsio::{hex, is_sha256};
-use crate::index::{self, Index, LoadOptions, ReleaseFile};
+use crate::net::{self, Cut, FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::record::{InstallRecord, Provenance};
 use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;
-
-use extract::ExtractError;
-pub use extract::{Limits, Manifest, link_stays_inside};
+use index::{Index, LoadOptions, ReleaseFile};
 
 /// Archives larger than this are refused when the index gives no size (real ones are < 200 MB).
 const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
@@ -289,7 +288,7 @@ impl Artifact for TarGz {
                 ("sha256_from".to_string(), checked_by.into()),
             ]),
         };
-        let fetched = fetch::with_retries_told(|_| {
+        let fetched = net::with_retries_told(|_| {
             let staging = stage()?;
             let stream = Stream {
                 location: &self.location,
@@ -532,7 +531,7 @@ impl Stream<'_> {
     }
 
     /// Opens the archive, refusing a length that differs from the index's.
-    fn open(&self) -> Result<fetch::Body, GoDevError> {
+    fn open(&self) -> Result<net::Body, GoDevError> {
         let body = self.location.open(self.deadline)?;
         if let (Some(got), Some(want)) = (body.len, self.file.size)
             && got != want

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::fsio::IoError;
-use crate::remote::{Remote, RemoteError};
+use crate::net::remote::{Remote, RemoteError};
 use crate::ui::{self, shown, shown_bytes};
 use latest::Latest;
 use note::{NoteError, Verifier};

@@ -9,8 +9,9 @@
 //! `<meta name="go-import">` tag of `https://golang.org/toolchain?go-get=1` names (go.dev's).
 //! It is looked up, never assumed.
 
-use crate::fetch::{Location, Login, Rules};
-use crate::remote::{Remote, RemoteError};
+use crate::net::auth::Login;
+use crate::net::remote::{Remote, RemoteError};
+use crate::net::{Location, Rules};
 
 /// Go's default, which `source = "auto"` treats as "the user has not chosen a proxy".
 pub const DEFAULT_GOPROXY: &str = "https://proxy.golang.org,direct";
@@ -35,7 +36,7 @@ pub struct Proxy {
     /// Followed by `|`: try the next entry on any error, not only on 404/410.
     pub fall_back_on_error: bool,
     /// The `user:password@` the URL carried, taken out of it (it is shown in messages and
-    /// records) and sent as basic authentication (src/auth.rs).
+    /// records) and sent as basic authentication (src/net/auth.rs).
     pub login: Option<Login>,
 }
 
@@ -257,7 +258,7 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::InMemory;
+    use crate::net::remote::InMemory;
 
     fn url(s: &str, fall_back_on_error: bool) -> Proxy {
         Proxy {

@@ -1,18 +1,18 @@
 //! The module-proxy source: Go as the `golang.org/toolchain` module from the proxies in
 //! `GOPROXY`, each zip proved against the checksum database that `GOSUMDB` names before it
-//! is installed ([`crate::goproxy`] does the work; this is its face to the install pipeline).
+//! is installed ([`super`] does the work; this is its face to the install pipeline).
 
 use std::cell::OnceCell;
 
-use super::{Artifact, Listed, Releases, Source, SourceError};
+use super::toolchain::{MODULE, module_version};
+use super::{GoSettings, GoproxyError, Options, ProxySource, Verification};
 use crate::config::Config;
-use crate::fetch::Rules;
 use crate::goenv::GoEnv;
-use crate::goproxy::toolchain::{MODULE, module_version};
-use crate::goproxy::{GoSettings, GoproxyError, Options, ProxySource, Verification};
+use crate::net::Rules;
+use crate::net::remote::Network;
 use crate::platform::Platform;
 use crate::record::{InstallRecord, Provenance};
-use crate::remote::Network;
+use crate::source::{Artifact, Listed, Releases, Source, SourceError};
 use crate::store::{Staging, StoreError};
 use crate::ui;
 use crate::version::GoVersion;

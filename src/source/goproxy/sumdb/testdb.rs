@@ -6,7 +6,7 @@ use super::note::tests::{sign, test_key};
 use super::tiles::tests::publish;
 use super::tlog::tests::MemoryLog;
 use super::*;
-use crate::remote::InMemory;
+use crate::net::remote::InMemory;
 
 /// A database: a key, a log of go.sum records, and what it serves from `base` on `remote`.
 pub struct TestDb {

@@ -51,7 +51,7 @@ mod tests {
     fn the_real_toolchain_go_mod_hash() {
         // Every toolchain's .mod file is this one line, and sum.golang.org records its h1
         // (see tests/fixtures/go-toolchain-sumdb-lines.txt).
-        let fixture = include_str!("../../tests/fixtures/go-toolchain-sumdb-lines.txt");
+        let fixture = include_str!("../../../tests/fixtures/go-toolchain-sumdb-lines.txt");
         let recorded = fixture
             .lines()
             .find_map(|l| {

@@ -4,7 +4,8 @@
 //! serves Go.
 //!
 //! The version is `v0.0.1-<Go's name for the release>.<GOOS>-<GOARCH>`. GOARCH is Go's own
-//! name: 32-bit ARM is `arm` (`linux-arm`), where go.dev's archive calls it `armv6l`.
+//! name ([`Platform::goarch`]): 32-bit ARM is `arm` (`linux-arm`), where go.dev's archive
+//! calls it `armv6l`.
 
 use crate::platform::Platform;
 use crate::version::GoVersion;
@@ -14,20 +15,12 @@ pub const MODULE: &str = "golang.org/toolchain";
 /// The semver every toolchain version starts with.
 const VERSION_PREFIX: &str = "v0.0.1-";
 
-/// GOARCH as the go command spells it (`arm`, never `armv6l`).
-fn goarch(platform: &Platform) -> &str {
-    match platform.arch.as_str() {
-        "armv6l" => "arm",
-        other => other,
-    }
-}
-
 /// The module version of `version` for `platform`: `v0.0.1-go1.22.10.linux-amd64`.
 pub fn module_version(version: &GoVersion, platform: &Platform) -> String {
     format!(
         "{VERSION_PREFIX}{version}.{}-{}",
         platform.os,
-        goarch(platform)
+        platform.goarch()
     )
 }
 
@@ -110,7 +103,7 @@ mod tests {
 
     #[test]
     fn real_records_name_real_versions() {
-        let fixture = include_str!("../../tests/fixtures/go-toolchain-sumdb-lines.txt");
+        let fixture = include_str!("../../../tests/fixtures/go-toolchain-sumdb-lines.txt");
         let mut seen = 0;
         for line in fixture.lines().filter(|l| !l.starts_with('#')) {
             let fields: Vec<&str> = line.split(' ').collect();

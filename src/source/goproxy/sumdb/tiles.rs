@@ -271,7 +271,7 @@ pub mod tests {
     use super::super::tlog::tests::MemoryLog;
     use super::super::tlog::{self, Hash};
     use super::*;
-    use crate::remote::InMemory;
+    use crate::net::remote::InMemory;
 
     fn server(remote: &InMemory) -> Server<'_> {
         Server {

@@ -260,7 +260,7 @@ fn gosumdb_in_every_form_go_accepts() {
 fn the_real_lookup_response_parses_and_its_record_matches() {
     // The lookup response in the fixture, as sum.golang.org sent it: the record number, the
     // two go.sum lines, a blank line, then note 1.
-    let fixture = include_str!("../../tests/fixtures/sumdb-signed-tree-heads.txt");
+    let fixture = include_str!("../../../../tests/fixtures/sumdb-signed-tree-heads.txt");
     let quoted: Vec<&str> = fixture
         .lines()
         .filter_map(|l| l.strip_prefix("#   "))

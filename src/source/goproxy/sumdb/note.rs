@@ -221,7 +221,7 @@ pub mod tests {
         format!("{text}\n{SIG_PREFIX}{name} {}\n", BASE64.encode(sig))
     }
 
-    const REAL: &str = include_str!("../../tests/fixtures/sumdb-signed-tree-heads.txt");
+    const REAL: &str = include_str!("../../../../tests/fixtures/sumdb-signed-tree-heads.txt");
 
     /// The real key and the real notes from the fixture (comment lines dropped).
     pub fn real_key_and_notes() -> (String, Vec<String>) {

@@ -12,11 +12,16 @@
 //!
 //! [`ProxySource::versions`] lists the releases a proxy offers for a platform (`ls-remote`).
 //! Settings are read as `go` reads them ([`GoSettings::read`]); see docs/sources.md.
+//!
+//! The checksum database client is [`sumdb`]; [`source`] is the face of all this to the install
+//! pipeline (the [`crate::source::Source`] that `source = "goproxy"` opens).
 
 pub mod dirhash;
 pub mod modzip;
 pub mod patterns;
 pub mod proxies;
+pub mod source;
+pub mod sumdb;
 pub mod toolchain;
 
 use std::cell::OnceCell;
@@ -27,18 +32,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::fetch::{FetchError, Location};
+use crate::archive::ManifestEntry;
 use crate::goenv::GoEnv;
+use crate::net::remote::{Remote, RemoteError};
+use crate::net::{FetchError, Location};
 use crate::platform::Platform;
-use crate::record::ManifestEntry;
-use crate::remote::{Remote, RemoteError};
 use crate::store::{StoreError, io_err};
-use crate::sumdb::{self, Database, Gosumdb, Proof, SumdbError};
 use crate::ui::shown_bytes;
 use crate::version::GoVersion;
 use modzip::{Limits, ZipError};
 use patterns::match_prefix_patterns;
 use proxies::{Entry, OriginError, Proxy};
+use sumdb::{Database, Gosumdb, Proof, SumdbError};
 use toolchain::MODULE;
 
 /// A proxy's version list of golang.org/toolchain is a few hundred KiB.
@@ -75,7 +80,7 @@ pub enum GoproxyError {
     #[error(transparent)]
     Remote(#[from] RemoteError),
     #[error(transparent)]
-    Auth(#[from] crate::auth::AuthError),
+    Auth(#[from] crate::net::auth::AuthError),
     #[error(transparent)]
     Sumdb(#[from] SumdbError),
     #[error(
@@ -122,7 +127,7 @@ pub struct GoSettings {
     /// `GOPROXY` as written, for messages, without the secrets its URLs may carry.
     pub goproxy: String,
     /// What each request carries (GOAUTH, netrc, the URLs' userinfo).
-    pub credentials: crate::auth::Credentials,
+    pub credentials: crate::net::auth::Credentials,
     pub proxies: Vec<Proxy>,
     pub sumdb: Gosumdb,
     /// `GONOSUMDB`, else `GOPRIVATE`: (variable, patterns).
@@ -160,7 +165,7 @@ impl GoSettings {
         let noproxy = text("GONOPROXY")?
             .map(|v| ("GONOPROXY", v))
             .or_else(|| private.clone());
-        let credentials = crate::auth::Credentials::read(
+        let credentials = crate::net::auth::Credentials::read(
             go,
             &proxies
                 .iter()
@@ -430,7 +435,7 @@ impl<'a> ProxySource<'a> {
             Verification::Unverified { .. } => {
                 if !self.options.allow_http
                     && let Err(FetchError::InsecureHttp(url)) =
-                        Location::parse(&fetched.url, &crate::fetch::Rules::strict())
+                        Location::parse(&fetched.url, &crate::net::Rules::strict())
                 {
                     return Err(GoproxyError::InsecureUnverified { url });
                 }

@@ -7,7 +7,7 @@
 //! Files are created with their final mode and hashed as they are written, for the install
 //! record.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -17,11 +17,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use sha2::{Digest, Sha256};
 use tar::EntryType;
 
+use super::{Limits, Manifest, ManifestEntry, installed_mode, link_stays_inside};
 use crate::fsio::hex;
-use crate::record::{ManifestEntry, installed_mode};
-
-/// Every file and symlink extracted, keyed by its path relative to the GOROOT.
-pub type Manifest = BTreeMap<String, ManifestEntry>;
 
 #[derive(Debug)]
 pub enum ExtractError {
@@ -35,38 +32,6 @@ pub enum ExtractError {
     TooLarge(u64),
     /// The archive has more than [`Limits::entries`] entries.
     TooMany(u64),
-}
-
-/// What one archive may unpack to. gzip inflates up to about a thousand times, so without a
-/// bound a 2 MB download can write 2 GB before its checksum is known to be wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Bytes of the inflated stream: file contents, tar headers and anything after the tar.
-    pub bytes: u64,
-    /// Entries of any kind.
-    pub entries: u64,
-}
-
-impl Limits {
-    /// Real releases inflate to 3.2-3.4 times their archive (go1.21.13, go1.22.10 and
-    /// go1.25.0 for linux-amd64: 205, 214 and 197 MB from 64, 67 and 57 MB).
-    pub const RATIO: u64 = 8;
-    /// Small archives (tests, tiny custom builds) may inflate further than big ones.
-    pub const FLOOR: u64 = 8 << 20;
-    /// Whatever the archive's size: ten times a real release.
-    pub const MAX_BYTES: u64 = 2 << 30;
-    /// Real releases hold 9,300-11,100 entries.
-    pub const MAX_ENTRIES: u64 = 50_000;
-
-    /// The bounds for an archive of `size` bytes.
-    pub fn for_archive(size: u64) -> Limits {
-        Limits {
-            bytes: size
-                .saturating_mul(Self::RATIO)
-                .clamp(Self::FLOOR, Self::MAX_BYTES),
-            entries: Self::MAX_ENTRIES,
-        }
-    }
 }
 
 /// Passes at most `left` bytes through, and fails (setting `exceeded`) when there are more.
@@ -132,25 +97,6 @@ fn tree_path_under<S: AsRef<str>>(raw: &str, prefix: &[S]) -> Result<Option<Stri
         return Err("contains '..'".into());
     }
     Ok((!rest.is_empty()).then(|| rest.join("/")))
-}
-
-/// Whether a symlink at `link` (relative to the root) pointing at `target` stays inside
-/// (the rule for every tree gopin takes in, unpacked or copied).
-///
-/// Any `..` must come first (`../../pkg/x`, never `a/../..`): the link's own directory is a
-/// real one, so climbing from it is exact, and descending afterwards can only pass through
-/// other links that obey the same rule. Together that keeps every chain of links inside.
-pub fn link_stays_inside(link: &str, target: &str) -> bool {
-    if target.is_empty() || target.starts_with('/') {
-        return false;
-    }
-    let parts: Vec<&str> = target
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    let ups = parts.iter().take_while(|p| **p == "..").count();
-    let link_depth = link.split('/').count() - 1;
-    ups <= link_depth && !parts[ups..].contains(&"..") && parts.len() > ups
 }
 
 /// Files up to this size are read into memory and written by a worker thread; larger ones
@@ -587,15 +533,6 @@ mod tests {
     }
 
     #[test]
-    fn limits_follow_the_archive_size_within_a_floor_and_a_ceiling() {
-        assert_eq!(Limits::for_archive(0).bytes, Limits::FLOOR);
-        // go1.22.10 for linux-amd64: 66.6 MB inflating to 213.8 MB.
-        let real = Limits::for_archive(66_581_186);
-        assert!(real.bytes > 213_770_240 * 2, "{real:?}");
-        assert_eq!(Limits::for_archive(u64::MAX).bytes, Limits::MAX_BYTES);
-    }
-
-    #[test]
     fn tree_paths() {
         assert_eq!(tree_path("go/"), Ok(None));
         assert_eq!(tree_path("./go/bin/go"), Ok(Some("bin/go".into())));
@@ -605,27 +542,5 @@ mod tests {
         assert!(tree_path("go/bin/../../x").is_err());
         assert!(tree_path("notgo/x").is_err());
         assert!(tree_path("../go/x").is_err());
-    }
-
-    #[test]
-    fn symlink_targets() {
-        assert!(link_stays_inside("bin/gofmt", "../pkg/tool/gofmt"));
-        assert!(link_stays_inside("a/b/c", "../../x"));
-        assert!(!link_stays_inside("a/b/c", "../../../x"));
-        assert!(!link_stays_inside("escape", "../outside"));
-        assert!(!link_stays_inside("x", "/etc/passwd"));
-        assert!(!link_stays_inside("x", ""));
-        assert!(
-            !link_stays_inside("a/x", "./y/../z"),
-            "'..' only at the front"
-        );
-        assert!(
-            !link_stays_inside("m", "a/l/.."),
-            "could climb out through a link"
-        );
-        assert!(
-            !link_stays_inside("a/l", ".."),
-            "a link to a directory above itself"
-        );
     }
 }

@@ -1,6 +1,6 @@
 //! Reading from servers as one small trait, so that everything that talks to a module proxy or
 //! a checksum database (listing, lookups, tiles, zips) can be tested against bytes held in
-//! memory, and runs for real over [`crate::fetch::Location`] (https, http, `file://`, paths)
+//! memory, and runs for real over [`crate::net::Location`] (https, http, `file://`, paths)
 //! with its timeouts and retries.
 
 use std::fs::File;
@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::fetch::{self, FetchError, Location, Retryable, Rules};
+use super::error::FetchError;
+use super::http::Rules;
+use super::location::Location;
+use super::retry::{self, Retryable};
 use crate::fsio::hex;
 use crate::ui::shown;
 
@@ -77,15 +80,15 @@ pub trait Remote {
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError>;
 }
 
-/// The real thing: [`Location`]s with fetch's retries. Plain http is accepted for any host,
+/// The real thing: [`Location`]s with their retries. Plain http is accepted for any host,
 /// as `go` accepts it in GOPROXY: what comes from a proxy is trusted only after the checksum
 /// database has proved it (see docs/sources.md).
 #[derive(Debug, Default)]
 pub struct Network {
     /// Timeouts and limits, from the settings.
     pub rules: Rules,
-    /// What each request carries (src/auth.rs).
-    pub credentials: crate::auth::Credentials,
+    /// What each request carries (src/net/auth.rs).
+    pub credentials: super::auth::Credentials,
     /// Whether a host that cannot be reached at all (no network) is an answer at the first
     /// try rather than retried: where the network is optional (an import's look-up in the
     /// checksum database).
@@ -136,7 +139,7 @@ impl Remote for Network {
         let deadline = self.rules().deadline();
         // Downloads are what an install waits on: its retries are told, with progress.
         let name = url.rsplit('/').next().unwrap_or(url);
-        fetch::with_retries_told(|_| {
+        retry::with_retries_told(|_| {
             let body = location.open(deadline)?;
             if body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, Location, Retryable, Rules};
+use crate::net::{FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
 use crate::ui;
 use crate::version::GoVersion;
@@ -277,9 +277,9 @@ fn human_age(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    const INDEX_2020: &str = include_str!("../tests/fixtures/go-dl-index-2020-03.json");
-    const INDEX_2021: &str = include_str!("../tests/fixtures/go-dl-index-2021-11.json");
-    const EDGE: &str = include_str!("../tests/fixtures/go-dl-index-edgecases.json");
+    const INDEX_2020: &str = include_str!("../../../tests/fixtures/go-dl-index-2020-03.json");
+    const INDEX_2021: &str = include_str!("../../../tests/fixtures/go-dl-index-2021-11.json");
+    const EDGE: &str = include_str!("../../../tests/fixtures/go-dl-index-edgecases.json");
 
     /// Every version string in the real indexes parses, and names round-trip.
     #[test]
