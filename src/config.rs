@@ -210,8 +210,6 @@ impl Config {
         let cache_dir = cache_dir().unwrap_or_else(|| home.join("cache"));
         let config_file = config_file().unwrap_or_else(|| home.join("config.toml"));
         let settings = load_settings(&config_file, std::env::var_os)?;
-        // Every https client this process makes trusts these roots (src/net/trust.rs).
-        crate::net::trust::configure(settings.ca_file.clone());
         Ok(Config {
             settings,
             home,

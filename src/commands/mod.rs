@@ -41,6 +41,9 @@ pub struct Context {
 impl Context {
     pub fn load() -> Result<Context> {
         let config = Config::load()?;
+        // Every https client this process makes trusts these roots too (docs/security.md,
+        // "What is trusted for https"); the settings stay below the network code that uses them.
+        crate::net::trust::configure(config.settings.ca_file.clone());
         let store = Store::new(&config.home);
         Ok(Context { config, store })
     }
