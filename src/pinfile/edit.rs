@@ -274,17 +274,22 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
             "version"
         }
     };
+    // A table's version (a `[tools.go]` table, or the one `[[tools.go]]`), its other keys kept.
+    let set_version = |table: &mut toml_edit::Table| {
+        let k = version_key(&|k| table.contains_key(k));
+        match table.get_mut(k) {
+            Some(toml_edit::Item::Value(v)) => replace(v),
+            Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
+            None => {
+                table.insert(k, toml_edit::value(version));
+            }
+        }
+        Ok(())
+    };
     match tools.get_mut(key) {
         // `[tools.go]` as a table of its own: its version, the table kept whole.
         Some(toml_edit::Item::Table(table)) => {
-            let k = version_key(&|k| table.contains_key(k));
-            match table.get_mut(k) {
-                Some(toml_edit::Item::Value(v)) => replace(v),
-                Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
-                None => {
-                    table.insert(k, toml_edit::value(version));
-                }
-            }
+            set_version(table)?;
         }
         Some(toml_edit::Item::ArrayOfTables(tables)) => {
             if tables.len() != 1 {
@@ -297,14 +302,7 @@ fn edit_mise(file: &Path, text: &str, version: Option<&str>) -> Result<String> {
             if table.contains_key("os") {
                 return Err(cannot("is a [[tools.go]] table limited by `os`"));
             }
-            let k = version_key(&|k| table.contains_key(k));
-            match table.get_mut(k) {
-                Some(toml_edit::Item::Value(v)) => replace(v),
-                Some(_) => return Err(cannot(&format!("has a `{k}` that is not a string"))),
-                None => {
-                    table.insert(k, toml_edit::value(version));
-                }
-            }
+            set_version(table)?;
         }
         Some(item) => match item.as_value_mut() {
             Some(toml_edit::Value::Array(list)) => {
