@@ -888,3 +888,11 @@ pub fn output_within(mut cmd: std::process::Command, secs: u64) -> std::process:
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// Writes an executable file (mode 755), and its directory: a script standing in for a tool.
+pub fn write_executable(path: &Path, text: impl AsRef<[u8]>) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
