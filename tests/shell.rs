@@ -5,7 +5,7 @@
 //! hooks before each command as at a terminal; fish needs a terminal for its prompt events, so
 //! it runs under `script`, which gives it a pseudo-terminal.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Shared test support: a loopback HTTP mirror with fault injection, builders for Go-like
 //! archives and release indexes, and an isolated environment for running the gopin binary.
-#![allow(dead_code)] // each test crate uses a different part of this module
+#![allow(dead_code)] // a helper may go unused for a while
 
 pub mod goproxy;
 pub mod tls;
