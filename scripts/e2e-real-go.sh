@@ -9,11 +9,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
 . scripts/lib-mirror.sh
 
-NEW=1.22.10
-OLD=1.21.13
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
-mkdir -p "$E2E_DIR"
-
+e2e_start
 
 step "building gopin (release)"
 cargo build --release --locked --quiet

@@ -11,19 +11,15 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib-mirror.sh
 . scripts/lib-mirror.sh
 
-VERSIONS=(1.22.10 1.21.13)
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
-mkdir -p "$E2E_DIR"
-say() { printf '\n== %s\n' "$*"; }
-die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
-same() { [ "$1" = "$2" ] || die "$3: expected '$2', got '$1'"; }
+e2e_start
+VERSIONS=("$NEW" "$OLD")
 
 if [ -z "${GOPIN:-}" ]; then
-  say "building gopin (release)"
+  step "building gopin (release)"
   cargo build --release --locked --quiet
   GOPIN=${CARGO_TARGET_DIR:-$PWD/target}/release/gopin
 fi
-say "checking $GOPIN with the mirror of ${VERSIONS[*]}"
+step "checking $GOPIN with the mirror of ${VERSIONS[*]}"
 build_mirror "$E2E_DIR/mirror" "${VERSIONS[@]}"
 serve_mirror "$E2E_DIR/mirror"
 TMP=$(mktemp -d)
@@ -38,10 +34,10 @@ VARS=(HOME="$TMP/home" GOPIN_HOME="$STORE" GOPIN_CACHE_DIR="$TMP/cache"
 mkdir -p "$TMP/home"
 gopin() { env -i "${VARS[@]}" PATH=/usr/bin:/bin "$GOPIN" "$@"; }
 
-say "installing ${VERSIONS[*]} and linking the proxies"
+step "installing ${VERSIONS[*]} and linking the proxies"
 gopin install "${VERSIONS[@]}"
 SHIMS=$(gopin -q shims)
-same "$SHIMS" "$STORE/bin" "the proxies' directory"
+expect_eq "$SHIMS" "$STORE/bin" "the proxies' directory"
 # `go` and `gofmt` run from DIR with the proxies first on an otherwise bare PATH.
 in_dir() { (cd "$1" && shift && env -i "${VARS[@]}" PATH="$SHIMS:/usr/bin:/bin" "$@"); }
 
@@ -67,20 +63,20 @@ GO
 # check DIR VERSION: build, run, generate and format through the proxies in DIR.
 check() {
   local dir=$1 v=$2 goroot="$STORE/versions/go$2.linux-amd64/go"
-  same "$(in_dir "$dir" go version)" "go version go$v linux/amd64" "go version in $dir"
-  same "$(in_dir "$dir" go env GOROOT GOTOOLCHAIN | tr '\n' ' ')" "$goroot local " "go env in $dir"
+  expect_eq "$(in_dir "$dir" go version)" "go version go$v linux/amd64" "go version in $dir"
+  expect_eq "$(in_dir "$dir" go env GOROOT GOTOOLCHAIN | tr '\n' ' ')" "$goroot local " "go env in $dir"
   in_dir "$dir" go build -o hello .
-  same "$("$dir/hello")" "go$v" "the binary built in $dir"
+  expect_eq "$("$dir/hello")" "go$v" "the binary built in $dir"
   in_dir "$dir" go generate .
-  same "$(cat "$dir/generated.txt")" "go version go$v linux/amd64" "the go that go generate ran in $dir"
-  same "$(in_dir "$dir" gofmt -l .)" "" "gofmt -l in $dir"
-  same "$(cd "$dir" && gopin which --goroot)" "$goroot" "gopin which --goroot in $dir"
+  expect_eq "$(cat "$dir/generated.txt")" "go version go$v linux/amd64" "the go that go generate ran in $dir"
+  expect_eq "$(in_dir "$dir" gofmt -l .)" "" "gofmt -l in $dir"
+  expect_eq "$(cd "$dir" && gopin which --goroot)" "$goroot" "gopin which --goroot in $dir"
   echo "ok: $dir builds with go$v through the proxy"
 }
 
 for i in 0 1; do
   v=${VERSIONS[$i]} other=${VERSIONS[$((1 - i))]}
-  say "go$v pinned by .go-version, and a nested module that selects go$other"
+  step "go$v pinned by .go-version, and a nested module that selects go$other"
   proj=$TMP/proj-$v
   module "$proj" "${v%.*}"
   echo "$v" > "$proj/.go-version"
@@ -98,7 +94,7 @@ for i in 0 1; do
   check "$nested" "$other"
 done
 
-say "a version that is not installed: one line, status 1, no other go"
+step "a version that is not installed: one line, status 1, no other go"
 missing=$TMP/missing
 module "$missing" 1.23
 set +e
@@ -106,11 +102,11 @@ out=$(in_dir "$missing" go build . 2>&1)
 status=$?
 set -e
 echo "$out"
-same "$status" "1" "status with go 1.23 required and not installed"
-same "$(printf '%s\n' "$out" | wc -l)" "1" "lines of output"
+expect_eq "$status" "1" "status with go 1.23 required and not installed"
+expect_eq "$(printf '%s\n' "$out" | wc -l)" "1" "lines of output"
 case "$out" in
   "gopin: error: "*"requires Go 1.23 or newer"*"gopin install") ;;
-  *) die "unexpected message: $out" ;;
+  *) fail "unexpected message: $out" ;;
 esac
 
 printf '\n1 passed, 0 failed\n'

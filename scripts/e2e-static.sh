@@ -28,8 +28,8 @@ echo "ok: $GOPIN_STATIC is static; $GOPIN (the default build) is dynamic"
 step "the go proxies of the static build (scripts/e2e-shims.sh)"
 GOPIN=$GOPIN_STATIC bash scripts/e2e-shims.sh
 
-E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
-build_mirror "$E2E_DIR/mirror" 1.21.13
+e2e_start
+build_mirror "$E2E_DIR/mirror" "$OLD"
 serve_mirror "$E2E_DIR/mirror"
 TMP=$(mktemp -d)
 trap 'kill "$MIRROR_PID" 2>/dev/null || true; rm -rf "$TMP"' EXIT
@@ -51,8 +51,8 @@ VARS=(HOME="$TMP/home" GOPIN_HOME="$TMP/store" GOPIN_CACHE_DIR="$TMP/cache"
   GOPIN_CONFIG="$TMP/config.toml" GOPIN_INDEX_URL="http://localhost:$PORT/index.json"
   GOPIN_DOWNLOAD_URL="http://localhost:$PORT/")
 mkdir -p "$TMP/home"
-traced install "$GOPIN_STATIC" -q install 1.21.13
-expect_eq "$(env -i "${VARS[@]}" "$GOPIN_STATIC" ls | tr -s ' ')" " go1.21.13 linux/amd64" \
+traced install "$GOPIN_STATIC" -q install "$OLD"
+expect_eq "$(env -i "${VARS[@]}" "$GOPIN_STATIC" ls | tr -s ' ')" " go$OLD linux/amd64" \
   "the versions installed from localhost"
 grep -q '"/etc/hosts"' "$TMP/install.trace" || fail "the static build did not read /etc/hosts for localhost"
 [ -z "$(nss "$TMP/install.trace")" ] || fail "the static build consulted NSS: $(nss "$TMP/install.trace")"
@@ -69,7 +69,7 @@ if unshare -m true 2>/dev/null; then
   # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
   in_etc() { unshare -m sh -c 'mount --bind "$1" /etc && shift && exec "$@"' sh "$TMP/etc" env -i "${VARS[@]}" "$@"; }
   listed=$(in_etc GOPIN_INDEX_URL="http://localhost:$PORT/index.json" "$GOPIN_STATIC" ls-remote)
-  grep -qx go1.21.13 <<<"$listed" || fail "ls-remote from localhost without /etc/resolv.conf: $listed"
+  grep -qx "go$OLD" <<<"$listed" || fail "ls-remote from localhost without /etc/resolv.conf: $listed"
   echo "ok: localhost answers without /etc/resolv.conf"
   set +e
   out=$(in_etc GOPIN_INDEX_URL="http://gopin-e2e.invalid:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-x" "$GOPIN_STATIC" ls-remote 2>&1)
@@ -82,7 +82,7 @@ if unshare -m true 2>/dev/null; then
   rm -f "$TMP/etc/hosts"
   mkfifo "$TMP/etc/hosts"
   listed=$(in_etc GOPIN_INDEX_URL="http://localhost:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-fifo" "$GOPIN_STATIC" ls-remote)
-  grep -qx go1.21.13 <<<"$listed" || fail "ls-remote from localhost with a FIFO /etc/hosts: $listed"
+  grep -qx "go$OLD" <<<"$listed" || fail "ls-remote from localhost with a FIFO /etc/hosts: $listed"
   set +e
   out=$(in_etc GOPIN_INDEX_URL="http://gopin-e2e.invalid:$PORT/index.json" GOPIN_CACHE_DIR="$TMP/cache-y" "$(command -v timeout)" 60 "$GOPIN_STATIC" ls-remote 2>&1)
   set -e

@@ -1,7 +1,7 @@
 //! `gopin audit` through the real binary, on ELF, Mach-O and PE files crafted with the build
 //! info Go's linker writes (the end-to-end script audits binaries built by real Go).
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! `use`, `current`, `which`, `env`, `exec` and `doctor` through the real binary.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

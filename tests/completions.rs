@@ -3,7 +3,7 @@
 //! through `complete -C`. Each loads what `gopin completions SHELL` prints, as a user's rc
 //! file would.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;

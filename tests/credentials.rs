@@ -3,7 +3,7 @@
 //! credentials work from `~/.netrc`, from `$NETRC` and from the GOPROXY URL; `GOAUTH=off`
 //! sends nothing; and the secret appears in no output of any command.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 

@@ -2,7 +2,7 @@
 //! and install times), an archive that lists the tree exactly with its record first, refusal
 //! of a damaged tree, `--prefix` and `-o -`, and one-line errors.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::Read;

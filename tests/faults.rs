@@ -2,7 +2,7 @@
 //! far more than they weigh: each fails with one sentence that says what happened, and leaves
 //! nothing in the store (docs/security.md).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;

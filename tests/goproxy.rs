@@ -2,7 +2,7 @@
 //! checksum database (`support::goproxy`) serve `golang.org/toolchain`, and gopin must install
 //! only what the database proves, refusing every way of tampering with nothing installed.
 
-mod support;
+use crate::support;
 
 use support::goproxy::{GoProxy, Key, Published, SUMDB_NAME, h1_of_zip, toolchain_zip};
 use support::*;

@@ -2,7 +2,7 @@
 //! against the protocol and against sum.golang.org's real data, so the tests that drive gopin
 //! through them (tests/goproxy.rs) stand on a server that is right.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -4,7 +4,7 @@
 //! out, a special file), other tools' trees (`--from`), `--dry-run`, the checksum database's
 //! verdict, and what `ls` and `doctor` say of an imported version.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

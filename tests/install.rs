@@ -1,7 +1,7 @@
 //! `gopin install`, `uninstall`, `ls` and `ls-remote` through the real binary against a
 //! loopback mirror.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

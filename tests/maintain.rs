@@ -1,7 +1,7 @@
 //! Keeping versions current through the real binary: `outdated`, `upgrade [--pin]`,
 //! `prune [--dry-run]` against a loopback index with several patches of each minor.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -1,7 +1,7 @@
 //! The man page is generated from the command line's definition, and the copy in the
 //! repository (docs/gopin.1) is kept equal to it.
 
-mod support;
+use crate::support;
 
 use support::*;
 

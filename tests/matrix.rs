@@ -1,7 +1,7 @@
 //! CI matrices from one gopin call: `ls-remote --json --latest-patch --since go.mod` and the
 //! `stable`/`oldstable` specs, through the real binary against the real 2021 release index.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -2,7 +2,7 @@
 //! sets a minimum, the workspace governs the modules below it, and the settings and command
 //! line around it.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

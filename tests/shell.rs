@@ -5,10 +5,10 @@
 //! hooks before each command as at a terminal; fish needs a terminal for its prompt events, so
 //! it runs under `script`, which gives it a pseudo-terminal.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use support::*;
@@ -29,22 +29,9 @@ impl Sh {
         }
     }
 
+    /// Whether this shell is installed (CI installs all three; elsewhere a missing one skips).
     fn available(self) -> bool {
-        let ok = Command::new(self.name())
-            .arg("-c")
-            .arg("true")
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            // CI installs all three shells; a developer machine may lack one.
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{} is required in CI",
-                self.name()
-            );
-            eprintln!("skipping: {} is not installed", self.name());
-        }
-        ok
+        shell_available(self.name())
     }
 }
 
@@ -90,6 +77,12 @@ struct World {
 }
 
 impl World {
+    /// The start of every scenario: the standard world, or `None` if `sh` is not installed
+    /// (the test is then skipped).
+    fn for_shell(sh: Sh) -> Option<World> {
+        sh.available().then(World::new)
+    }
+
     fn new() -> World {
         World::with(
             &["go1.22.10", "go1.22.9", "go1.21.13"],
@@ -111,14 +104,11 @@ impl World {
         write("modproj/go.mod", "module example.com/m\n\ngo 1.21.3\n");
         write("toolproj/.tool-versions", "nodejs 20.1.0\ngolang 1.22.9\n");
         write(&format!("{}/.go-version", HOSTILE), "1.21\n");
-        write("sysgo/bin/go", "#!/bin/sh\necho go version system\n");
+        write_executable(
+            &root.join("sysgo/bin/go"),
+            "#!/bin/sh\necho go version system\n",
+        );
         std::fs::create_dir_all(root.join("plain")).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(
-            root.join("sysgo/bin/go"),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
         World {
             env,
             _mirror: mirror,
@@ -186,6 +176,49 @@ struct Report {
     path: String,
 }
 
+/// A session's reports, in order (`reports[0]`), or found by label (`reports.by("start")`).
+struct Reports {
+    sh: Sh,
+    text: String,
+    list: Vec<Report>,
+    /// More to show when a report is missing (what the shell printed).
+    context: String,
+}
+
+impl Reports {
+    fn new(sh: Sh, text: &str) -> Reports {
+        Reports {
+            sh,
+            text: text.to_string(),
+            list: parse_reports(text),
+            context: String::new(),
+        }
+    }
+
+    /// The same, showing `err` too when a report is missing.
+    fn with_err(mut self, err: &str) -> Reports {
+        self.context = format!("\n{err}");
+        self
+    }
+
+    /// The report labelled `label`; the test fails, showing the session's output, without it.
+    fn by(&self, label: &str) -> Report {
+        let (sh, text, context) = (self.sh, &self.text, &self.context);
+        self.list
+            .iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}{context}"))
+            .clone()
+    }
+}
+
+impl std::ops::Deref for Reports {
+    type Target = [Report];
+    fn deref(&self) -> &[Report] {
+        &self.list
+    }
+}
+
 fn parse_reports(text: &str) -> Vec<Report> {
     text.lines()
         .filter(|l| l.contains('|'))
@@ -209,7 +242,7 @@ fn parse_reports(text: &str) -> Vec<Report> {
 /// command at its own prompt. Returns everything written to `$OUT`.
 fn session(world: &World, sh: Sh, rc: &str, commands: &[&str]) -> String {
     let t = session_with(world, sh, rc, commands, &[]);
-    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let text = t.text();
     assert!(
         !text.is_empty(),
         "{sh:?} session wrote nothing; stderr: {}",
@@ -227,6 +260,16 @@ struct Transcript {
 }
 
 impl Transcript {
+    /// What the session wrote to `$OUT`, as text.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out).into_owned()
+    }
+
+    /// What the session wrote to `$OUT.<suffix>`, as text.
+    fn file_text(&self, suffix: &str) -> String {
+        String::from_utf8_lossy(&self.file(suffix)).into_owned()
+    }
+
     /// The bytes the session wrote to `$OUT.<suffix>`.
     fn file(&self, suffix: &str) -> Vec<u8> {
         std::fs::read(self.dir.path().join(format!("out.{suffix}")))
@@ -357,11 +400,20 @@ fn user_hook(sh: Sh) -> &'static str {
     }
 }
 
+/// `set -u` in bash and zsh: a strict user the hook must cope with (fish has no such mode).
+fn set_u(sh: Sh) -> &'static str {
+    if sh == Sh::Fish { "" } else { "set -u\n" }
+}
+
+/// The rc most scenarios start from: the `report` function, then the hook.
+fn report_rc(sh: Sh) -> String {
+    format!("{}{}", report_fn(sh), init_line(sh))
+}
+
+/// The rc of the full scenario: `set -u`, a prompt hook of the user's own, `report`, and the
+/// hook loaded twice.
 fn rc_for(sh: Sh) -> String {
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
+    let mut rc = String::from(set_u(sh));
     rc.push_str(user_hook(sh));
     rc.push_str(report_fn(sh));
     // Loading the hook twice must be harmless.
@@ -370,11 +422,34 @@ fn rc_for(sh: Sh) -> String {
     rc
 }
 
-fn switching_between_projects(sh: Sh) {
-    if !sh.available() {
-        return;
+/// A command that appends the last command's exit status to `$OUT` as `status=N`.
+fn status_line(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Fish => "echo \"status=$status\" >> $OUT",
+        _ => "echo \"status=$?\" >> \"$OUT\"",
     }
-    let w = World::new();
+}
+
+/// The `status=N` lines a session wrote, in order.
+fn statuses(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("status=")).collect()
+}
+
+/// Dates `paths` an hour back: nothing the hook watches may look freshly changed, or its
+/// two-second margin would make it look again at the next prompt.
+fn backdate(paths: &[&Path]) {
+    let status = Command::new("touch")
+        .args(["-d", "1 hour ago"])
+        .args(paths)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn switching_between_projects(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
     let text = session(
         &w,
         sh,
@@ -401,14 +476,8 @@ fn switching_between_projects(sh: Sh) {
             "report end",
         ],
     );
-    let reports = parse_reports(&text);
-    let by = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
-            .clone()
-    };
+    let reports = Reports::new(sh, &text);
+    let by = |label: &str| reports.by(label);
     let start = by("start");
     assert_eq!(start.goroot, "/opt/user-goroot", "{sh:?}");
     assert_eq!(start.gobin, "<unset>");
@@ -460,10 +529,9 @@ fn switching_between_projects(sh: Sh) {
 
 #[test]
 fn bash_prompt_command_array_form_is_kept() {
-    if !Sh::Bash.available() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
         return;
-    }
-    let w = World::new();
+    };
     let mut rc = String::from(
         "set -u\nPROMPT_COMMAND=('echo first >> \"$OUT\"' 'echo second >> \"$OUT\"')\n",
     );
@@ -508,10 +576,9 @@ fn bash_version() -> (u32, u32) {
 /// `pinned_but_missing_never_runs_another_go`).
 #[test]
 fn missing_version_hints_once() {
-    if !Sh::Bash.available() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
         return;
-    }
-    let w = World::new();
+    };
     std::fs::write(w.root.join("proj/.go-version"), "1.20.3\n").unwrap();
     let mut rc = String::from("set -u\n");
     rc.push_str(report_fn(Sh::Bash));
@@ -645,28 +712,20 @@ fn init_embeds_the_absolute_binary_path_quoted() {
 /// re-dates the shell's stamp file, so an unchanged stamp across prompts proves no process
 /// was spawned. An edit to the version file must still be noticed at the next prompt.
 fn no_process_when_nothing_changed(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     // Nothing watched may look freshly changed (the hook re-checks for two seconds after).
-    let status = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(w.root.join("proj"))
-        .arg(w.root.join("proj/.go-version"))
-        .arg(w.env.store().join("versions"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.env.store().join("versions"),
+    ]);
     let stamp_line = match sh {
         Sh::Fish => "stat -c %y $_gopin_stamp >> $OUT",
         _ => "stat -c %y \"$_GOPIN_STAMP\" >> \"$OUT\"",
     };
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(&init_line(sh));
+    let rc = format!("{}{}", set_u(sh), init_line(sh));
     let text = session(
         &w,
         sh,
@@ -695,13 +754,10 @@ fn no_process_when_nothing_changed(sh: Sh) {
 /// `set -e` (and `-u`, `pipefail`) in the user's interactive shell: the hook must never make
 /// it exit.
 fn strict_interactive_shell(sh: Sh, strict: &str) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
-    let mut rc = format!("{strict}\n");
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
+    };
+    let rc = format!("{strict}\n{}", report_rc(sh));
     let text = session(
         &w,
         sh,
@@ -729,17 +785,14 @@ per_shell!(churn_starts_no_process:
 fn counting_wrapper(dir: &std::path::Path, sh: Sh) -> (PathBuf, String) {
     let wrapper = dir.join("gopin-counting");
     let count = dir.join("count");
-    std::fs::write(
+    write_executable(
         &wrapper,
         format!(
             "#!/bin/sh\necho start >> '{}'\nexec '{}' \"$@\"\n",
             count.display(),
             gopin_bin().display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let line = match sh {
         Sh::Fish => format!("set -g _gopin_bin '{}'\n", wrapper.display()),
         _ => format!("_GOPIN_BIN='{}'\n", wrapper.display()),
@@ -751,29 +804,22 @@ fn counting_wrapper(dir: &std::path::Path, sh: Sh) -> (PathBuf, String) {
 /// output, an editor's swap file, zsh's shared history): gopin must not start for that, but
 /// creating, editing or deleting a file that decides still takes effect at the next prompt.
 fn churn_starts_no_process(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let home = w.env.dir.path().join("home");
     std::fs::create_dir_all(home.join("unpinned/deep")).unwrap();
     std::fs::write(w.root.join("proj/go.mod"), "module p\n\ngo 1.21\n").unwrap();
     // Nothing that decides may look freshly changed (the hook re-checks for two seconds).
-    let status = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(w.root.join("proj/.go-version"))
-        .arg(w.root.join("proj/go.mod"))
-        .arg(w.env.store().join("versions"))
-        .arg(w.env.store())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    backdate(&[
+        &w.root.join("proj/.go-version"),
+        &w.root.join("proj/go.mod"),
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
     let tmp = tempfile::tempdir().unwrap();
     let (count, wrap) = counting_wrapper(tmp.path(), sh);
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
+    let mut rc = String::from(set_u(sh));
     if sh == Sh::Zsh {
         rc.push_str("HISTFILE=$HOME/.zsh_history\nsetopt share_history inc_append_history\n");
     }
@@ -848,15 +894,8 @@ fn churn_starts_no_process(sh: Sh) {
         unpinned <= 1,
         "{sh:?}: {unpinned} starts in 100 prompts under $HOME"
     );
-    let reports = parse_reports(&text);
-    let version = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
-            .version
-            .clone()
-    };
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
     assert_eq!(version("edited"), "go1.21.13", "{sh:?}");
     assert_eq!(version("created"), "go1.22.9", "{sh:?}");
     assert_eq!(version("deleted"), "go1.21.13", "{sh:?}");
@@ -893,10 +932,9 @@ fn dump(sh: Sh, var: &str, file: &str) -> String {
 /// hook settles (no start at every prompt), and the prompt always returns.
 fn hostile_environment(sh: Sh) {
     use std::os::unix::ffi::OsStrExt;
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let odd = w.root.join(std::ffi::OsStr::from_bytes(b"odd-\xff-dir"));
     std::fs::create_dir_all(&odd).unwrap();
     std::fs::write(odd.join(".go-version"), "1.21.13\n").unwrap();
@@ -904,20 +942,10 @@ fn hostile_environment(sh: Sh) {
     std::fs::create_dir_all(&fifo).unwrap();
     let c = std::ffi::CString::new(fifo.join(".go-version").as_os_str().as_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-    let touched = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(odd.join(".go-version"))
-        .arg(w.env.store().join("versions"))
-        .status()
-        .unwrap();
-    assert!(touched.success());
+    backdate(&[&odd.join(".go-version"), &w.env.store().join("versions")]);
     let tmp = tempfile::tempdir().unwrap();
     let (count, wrap) = counting_wrapper(tmp.path(), sh);
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(&init_line(sh));
+    let mut rc = format!("{}{}", set_u(sh), init_line(sh));
     rc.push_str(&wrap);
     let mut path = w.user_path().into_bytes();
     path.extend_from_slice(b":/opt/\xffbin");
@@ -996,15 +1024,10 @@ fn hostile_environment(sh: Sh) {
 /// A broken config, a bad GOPIN_* variable and a vanished gopin binary are each reported
 /// once, not at every prompt, and the shell keeps the environment it had.
 fn quiet_failures(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(&init_line(sh));
+    };
+    let rc = format!("{}{}", set_u(sh), init_line(sh));
     let (export_bad, unset_bad, lose_binary) = match sh {
         Sh::Fish => (
             "set -gx GOPIN_INDEX_TTL soon",
@@ -1069,10 +1092,9 @@ per_shell!(child_shell_with_a_rebuilt_path:
 /// shell): at its first prompt the hook puts the pinned Go back in front, so `command -v go`,
 /// `go env GOROOT` and GOROOT agree.
 fn child_shell_with_a_rebuilt_path(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let tmp = tempfile::tempdir().unwrap();
     let sysgo = w.root.join("sysgo/bin");
     let mut child_rc = match sh {
@@ -1103,28 +1125,19 @@ fn child_shell_with_a_rebuilt_path(sh: Sh) {
             child_rc_file.display()
         ),
     };
-    let mut rc = String::new();
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
+    let rc = report_rc(sh);
     let text = session(
         &w,
         sh,
         &rc,
         &["cd \"$W/proj\"", "report parent", &first_prompt],
     );
-    let reports = parse_reports(&text);
+    let reports = Reports::new(sh, &text);
+    let v22 = Some(("go1.22.10.linux-amd64", "go1.22.10"));
+    check_reports(&w, &reports, &[("parent", v22), ("child", v22)]);
     let goroot = w.goroot("go1.22.10.linux-amd64");
     for label in ["parent", "child"] {
-        let r = reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no {label}:\n{text}"));
-        assert_eq!(
-            r.go_version, "go version go1.22.10 linux/amd64",
-            "{sh:?} {label}"
-        );
-        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
-        assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
+        let r = reports.by(label);
         assert!(
             r.path.starts_with(&format!("{goroot}/bin:")),
             "{sh:?} {label}: {}",
@@ -1137,10 +1150,9 @@ fn child_shell_with_a_rebuilt_path(sh: Sh) {
 /// "hook loaded". (`builtin cd`, since gopin's `cd` would switch by itself.)
 #[test]
 fn doctor_notices_a_replaced_prompt_command() {
-    if !Sh::Bash.available() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
         return;
-    }
-    let w = World::new();
+    };
     let mut rc = init_line(Sh::Bash);
     rc.push_str("PROMPT_COMMAND='history -a'\n");
     let text = session(
@@ -1205,15 +1217,26 @@ per_shell_and_order!(with_direnv:
     fish_with_direnv_loaded_last => Sh::Fish, false,
 );
 
+/// The `report` function and the hook with another tool's `hook` line loaded before it
+/// (`hook_first`) or after it.
+fn rc_beside(sh: Sh, hook: &str, hook_first: bool) -> String {
+    let mut rc = String::from(report_fn(sh));
+    if hook_first {
+        rc.push_str(hook);
+        rc.push_str(&init_line(sh));
+    } else {
+        rc.push_str(&init_line(sh));
+        rc.push_str(hook);
+    }
+    rc
+}
+
 /// Checks that in each labelled report the pinned Go runs (`Some(version)`), or that the
 /// user's own environment is back exactly (`None`).
-fn check_reports(w: &World, sh: Sh, text: &str, expect: &[(&str, Option<(&str, &str)>)]) {
-    let reports = parse_reports(text);
+fn check_reports(w: &World, reports: &Reports, expect: &[(&str, Option<(&str, &str)>)]) {
+    let sh = reports.sh;
     for (label, want) in expect {
-        let r = reports
-            .iter()
-            .find(|r| r.label == *label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"));
+        let r = reports.by(label);
         match want {
             Some((name, version)) => {
                 let goroot = w.goroot(name);
@@ -1251,22 +1274,13 @@ fn with_direnv(sh: Sh, direnv_first: bool) {
     )
     .unwrap();
     std::fs::create_dir_all(proj.join("bin")).unwrap();
-    std::fs::write(proj.join("bin/go"), "#!/bin/sh\necho go version direnv\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(proj.join("bin/go"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&proj.join("bin/go"), "#!/bin/sh\necho go version direnv\n");
     let direnv = match sh {
         Sh::Fish => "direnv hook fish | source\n",
         Sh::Bash => "eval \"$(direnv hook bash)\"\n",
         Sh::Zsh => "eval \"$(direnv hook zsh)\"\n",
     };
-    let mut rc = String::from(report_fn(sh));
-    if direnv_first {
-        rc.push_str(direnv);
-        rc.push_str(&init_line(sh));
-    } else {
-        rc.push_str(&init_line(sh));
-        rc.push_str(direnv);
-    }
+    let rc = rc_beside(sh, direnv, direnv_first);
     let t = session_with(
         &w,
         sh,
@@ -1286,12 +1300,11 @@ fn with_direnv(sh: Sh, direnv_first: bool) {
         ],
         &[("DIRENV_LOG_FORMAT", std::ffi::OsStr::new(""))],
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let reports = Reports::new(sh, &t.text());
     let v22 = Some(("go1.22.10.linux-amd64", "go1.22.10"));
     check_reports(
         &w,
-        sh,
-        &text,
+        &reports,
         &[
             ("in", v22),
             ("out", None),
@@ -1300,10 +1313,7 @@ fn with_direnv(sh: Sh, direnv_first: bool) {
             ("out2", None),
         ],
     );
-    let other = parse_reports(&text)
-        .into_iter()
-        .find(|r| r.label == "other")
-        .unwrap();
+    let other = reports.by("other");
     assert!(
         !other.path.contains("go1.22.10") && !other.path.contains("proj/bin"),
         "{sh:?}: a stale entry followed into another project: {}",
@@ -1344,23 +1354,15 @@ per_shell_and_order!(with_mise:
 /// GOROOT is the user's (not mise's, not gopin's) and nothing of gopin's is left on PATH.
 fn with_mise(sh: Sh, mise_first: bool) {
     let Some(mise) = mise_bin() else { return };
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let miseroot = w.root.join("mise-go");
     std::fs::create_dir_all(miseroot.join("bin")).unwrap();
-    std::fs::write(
-        miseroot.join("bin/go"),
+    write_executable(
+        &miseroot.join("bin/go"),
         "#!/bin/sh\ncase \"$1\" in version) echo go version mise;; env) echo \"$GOROOT\";; esac\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        miseroot.join("bin/go"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    );
     std::fs::write(w.root.join("proj/mise.toml"), "[tools]\ngo = \"1.21.13\"\n").unwrap();
     // A directory that only mise.toml pins: gopin reads it too, and runs the same release.
     std::fs::create_dir_all(w.root.join("miseonly")).unwrap();
@@ -1389,14 +1391,7 @@ fn with_mise(sh: Sh, mise_first: bool) {
         Sh::Fish => format!("'{}' activate fish | source\n", mise.display()),
         _ => format!("eval \"$('{}' activate {})\"\n", mise.display(), sh.name()),
     };
-    let mut rc = String::from(report_fn(sh));
-    if mise_first {
-        rc.push_str(&activate);
-        rc.push_str(&init_line(sh));
-    } else {
-        rc.push_str(&init_line(sh));
-        rc.push_str(&activate);
-    }
+    let rc = rc_beside(sh, &activate, mise_first);
     let mut vars: Vec<(&str, &std::ffi::OsStr)> =
         mise_env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
     vars.push(("MISE_OFFLINE", std::ffi::OsStr::new("1")));
@@ -1424,30 +1419,19 @@ fn with_mise(sh: Sh, mise_first: bool) {
         ],
         &vars,
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
-    let reports = parse_reports(&text);
-    let by = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}\n{}", t.err))
-            .clone()
-    };
-    for (label, name, version) in [
-        ("in", "go1.21.13.linux-amd64", "go1.21.13"),
-        ("in2", "go1.21.13.linux-amd64", "go1.21.13"),
-        ("other", "go1.22.9.linux-amd64", "go1.22.9"),
-    ] {
-        let r = by(label);
-        let goroot = w.goroot(name);
-        assert_eq!(
-            r.go_version,
-            format!("go version {version} linux/amd64"),
-            "{sh:?} {label}: {r:?}"
-        );
-        assert_eq!(r.goroot, goroot, "{sh:?} {label}");
-        assert_eq!(r.go_env_goroot, goroot, "{sh:?} {label}");
-    }
+    let text = t.text();
+    let reports = Reports::new(sh, &text).with_err(&t.err);
+    let by = |label: &str| reports.by(label);
+    let v21 = Some(("go1.21.13.linux-amd64", "go1.21.13"));
+    check_reports(
+        &w,
+        &reports,
+        &[
+            ("in", v21),
+            ("in2", v21),
+            ("other", Some(("go1.22.9.linux-amd64", "go1.22.9"))),
+        ],
+    );
     let only = by("mise-only");
     assert_eq!(
         only.go_version, "go version go1.21.13 linux/amd64",
@@ -1469,10 +1453,9 @@ fn with_mise(sh: Sh, mise_first: bool) {
 /// the user's own `cd` function, autocd, pushd/popd, CDPATH, `set -eu`, and keep `$?`.
 #[test]
 fn bash_switches_at_cd_not_one_command_late() {
-    if !Sh::Bash.available() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
         return;
-    }
-    let w = World::new();
+    };
     let mut rc = String::from("set -u\n");
     rc.push_str("cd() { builtin cd \"$@\" && echo user-cd >> \"$OUT\"; }\n");
     rc.push_str("shopt -s autocd\nCDPATH=$W\n");
@@ -1545,31 +1528,19 @@ per_shell!(gopin_shell_overrides_pins:
 /// `gopin shell 1.22.9` overrides every pin in this shell until `--unset`, at once; other
 /// commands, their arguments and their exit status pass through the `gopin` function.
 fn gopin_shell_overrides_pins(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
-    // Nothing may look freshly changed, or the hook's two-second margin would switch for it.
-    let status = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(w.root.join("proj"))
-        .arg(w.root.join("proj/.go-version"))
-        .arg(w.root.join("modproj"))
-        .arg(w.root.join("modproj/go.mod"))
-        .arg(w.env.store().join("versions"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
-    let status = match sh {
-        Sh::Fish => "echo \"status=$status\" >> $OUT",
-        _ => "echo \"status=$?\" >> \"$OUT\"",
     };
+    // Nothing may look freshly changed, or the hook's two-second margin would switch for it.
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root.join("modproj"),
+        &w.root.join("modproj/go.mod"),
+        &w.env.store().join("versions"),
+    ]);
+    let rc = format!("{}{}", set_u(sh), report_rc(sh));
+    let status = status_line(sh);
     let text = session(
         &w,
         sh,
@@ -1589,15 +1560,8 @@ fn gopin_shell_overrides_pins(sh: Sh) {
             status,
         ],
     );
-    let reports = parse_reports(&text);
-    let version = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
-            .version
-            .clone()
-    };
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
     assert_eq!(
         version("shell"),
         "go1.22.9",
@@ -1622,7 +1586,7 @@ fn gopin_shell_overrides_pins(sh: Sh) {
         "go1.21.13",
         "{sh:?}: back to modproj's go.mod"
     );
-    let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
+    let statuses = statuses(&text);
     assert_eq!(statuses, ["status=2", "status=1"], "{sh:?}: {text}");
 }
 
@@ -1660,10 +1624,9 @@ per_shell!(system_in_a_child_of_a_pinned_directory:
 /// already on PATH, the user's GOROOT, nothing of gopin's on PATH — though the parent pins
 /// go1.22.10; leaving it for the parent activates gopin's Go again.
 fn system_in_a_child_of_a_pinned_directory(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     std::fs::create_dir_all(w.root.join("proj/sys")).unwrap();
     std::fs::write(w.root.join("proj/sys/.go-version"), "system\n").unwrap();
     std::fs::create_dir_all(w.root.join("proj/asdf")).unwrap();
@@ -1684,17 +1647,11 @@ fn system_in_a_child_of_a_pinned_directory(sh: Sh) {
         ],
         &[],
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let text = t.text();
     // `system` is a choice, not a broken file: nothing is reported.
     assert!(!t.err.contains("not a Go version"), "{sh:?}: {}", t.err);
-    let reports = parse_reports(&text);
-    let by = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
-            .clone()
-    };
+    let reports = Reports::new(sh, &text);
+    let by = |label: &str| reports.by(label);
     let goroot = w.goroot("go1.22.10.linux-amd64");
     for label in ["proj", "back"] {
         let r = by(label);
@@ -1733,12 +1690,7 @@ fn pinned_but_missing_never_runs_another_go(sh: Sh) {
     );
     std::fs::create_dir_all(w.root.join("missing")).unwrap();
     std::fs::write(w.root.join("missing/.go-version"), "1.20.3\n").unwrap();
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
+    let rc = format!("{}{}", set_u(sh), report_rc(sh));
     let (status, and) = match sh {
         Sh::Fish => ("$status", "; and"),
         _ => ("$?", " &&"),
@@ -1770,15 +1722,9 @@ fn pinned_but_missing_never_runs_another_go(sh: Sh) {
         ],
         &[],
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
-    let reports = parse_reports(&text);
-    let by = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}\n{}", t.err))
-            .clone()
-    };
+    let text = t.text();
+    let reports = Reports::new(sh, &text).with_err(&t.err);
+    let by = |label: &str| reports.by(label);
     let start = by("start");
     assert_eq!(start.go_version, "go version system", "{sh:?}");
     let guard = w.env.store().join("guard");
@@ -1795,7 +1741,7 @@ fn pinned_but_missing_never_runs_another_go(sh: Sh) {
     }
     assert!(text.contains("go-status=1\n"), "{sh:?}: {text}");
     assert!(text.contains("gofmt-status=1\n"), "{sh:?}: {text}");
-    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    let err = t.file_text("err");
     let line = format!(
         "gopin: error: go1.20.3 is pinned by {} but not installed — run: gopin install\n",
         w.root.join("missing/.go-version").display()
@@ -1832,16 +1778,10 @@ per_shell!(env_with_a_version_holds_in_a_hook_shell:
 /// `gopin shell --unset`. The script is in the calling shell's syntax (fish's too, whatever
 /// `$SHELL` says).
 fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
-    let mut rc = String::new();
-    if sh != Sh::Fish {
-        rc.push_str("set -u\n");
-    }
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
+    };
+    let rc = format!("{}{}", set_u(sh), report_rc(sh));
     let apply = match sh {
         Sh::Fish => "gopin env 1.21.13 2>/dev/null | source; report now",
         _ => "eval \"$(gopin env 1.21.13 2>/dev/null)\"; report now",
@@ -1865,14 +1805,8 @@ fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
             "report left",
         ],
     );
-    let reports = parse_reports(&text);
-    let by = |label: &str| {
-        reports
-            .iter()
-            .find(|r| r.label == label)
-            .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}"))
-            .clone()
-    };
+    let reports = Reports::new(sh, &text);
+    let by = |label: &str| reports.by(label);
     assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
     let goroot = w.goroot("go1.21.13.linux-amd64");
     let gobin = w.env.store().join("versions/go1.21.13.linux-amd64/gobin");
@@ -1949,10 +1883,9 @@ fn terminal_session(w: &World, sh: Sh, commands: &[&str]) -> String {
 /// obscurely); with the hook loaded they say nothing of the kind, and `gopin use X && go …` on
 /// one line runs X.
 fn use_without_and_with_the_hook(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let (line, rc) = match sh {
         Sh::Bash => ("eval \"$(gopin init bash)\"", "~/.bashrc"),
         Sh::Zsh => ("eval \"$(gopin init zsh)\"", "~/.zshrc"),
@@ -1982,9 +1915,7 @@ fn use_without_and_with_the_hook(sh: Sh) {
 
     // With the hook, on one command line, in a directory nothing pinned before.
     std::fs::create_dir_all(w.root.join("fresh")).unwrap();
-    let mut rc_text = String::new();
-    rc_text.push_str(report_fn(sh));
-    rc_text.push_str(&init_line(sh));
+    let rc_text = report_rc(sh);
     let and = if sh == Sh::Fish { "; and" } else { " &&" };
     let text = session(
         &w,
@@ -2017,17 +1948,11 @@ per_shell!(use_in_home_asks_first:
 /// `gopin use` typed in `~` or `/` asks for `--global` or `--here` (status 1, nothing written);
 /// `--here` pins it, `--global` sets the default.
 fn use_in_home_asks_first(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
-    let mut rc = String::new();
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
-    let status = match sh {
-        Sh::Fish => "echo \"status=$status\" >> $OUT",
-        _ => "echo \"status=$?\" >> \"$OUT\"",
     };
+    let rc = report_rc(sh);
+    let status = status_line(sh);
     let t = session_with(
         &w,
         sh,
@@ -2049,10 +1974,10 @@ fn use_in_home_asks_first(sh: Sh) {
         ],
         &[],
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
-    let statuses: Vec<&str> = text.lines().filter(|l| l.starts_with("status=")).collect();
+    let text = t.text();
+    let statuses = statuses(&text);
     assert_eq!(statuses, ["status=1", "status=1"], "{sh:?}: {text}");
-    let err = String::from_utf8_lossy(&t.file("err")).into_owned();
+    let err = t.file_text("err");
     assert!(err.contains("this is your home directory"), "{sh:?}: {err}");
     assert!(
         err.contains("this is the root directory /"),
@@ -2080,10 +2005,9 @@ per_shell!(linked_tree_replaced_by_another_release:
 /// unpacked again, keeping the archive's dates, as a package manager does) is noticed at the
 /// next prompt, without a `cd`: the guard answers for `go`, naming both releases.
 fn linked_tree_replaced_by_another_release(sh: Sh) {
-    if !sh.available() {
+    let Some(w) = World::for_shell(sh) else {
         return;
-    }
-    let w = World::new();
+    };
     let sdk = w.root.join("sdk/go");
     write_tree(&importable_tree("go1.20.14", "linux/amd64"), &sdk);
     w.env
@@ -2100,31 +2024,20 @@ fn linked_tree_replaced_by_another_release(sh: Sh) {
     .unwrap();
     let next = w.root.join("sdk-new/go");
     write_tree(&go_tree("go1.22.11", "linux/amd64"), &next);
-    let status = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(&next)
-        .arg(next.join("VERSION"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    backdate(&[&next, &next.join("VERSION")]);
     std::fs::create_dir_all(w.root.join("linked")).unwrap();
     std::fs::write(w.root.join("linked/.go-version"), "1.20.14\n").unwrap();
     // Nothing may look freshly changed, or the hook's two-second margin would look again
     // at the next prompt whatever it watches.
-    let status = Command::new("touch")
-        .args(["-d", "1 hour ago"])
-        .arg(w.root.join("linked"))
-        .arg(w.root.join("linked/.go-version"))
-        .arg(w.env.store().join("versions"))
-        .arg(w.root.join("sdk"))
-        .arg(&sdk)
-        .arg(sdk.join("VERSION"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut rc = String::new();
-    rc.push_str(report_fn(sh));
-    rc.push_str(&init_line(sh));
+    backdate(&[
+        &w.root.join("linked"),
+        &w.root.join("linked/.go-version"),
+        &w.env.store().join("versions"),
+        &w.root.join("sdk"),
+        &sdk,
+        &sdk.join("VERSION"),
+    ]);
+    let rc = report_rc(sh);
     // fish's stderr is the terminal's transcript already.
     let stderr_to_file = match sh {
         Sh::Fish => "true",
@@ -2144,7 +2057,7 @@ fn linked_tree_replaced_by_another_release(sh: Sh) {
         ],
         &[],
     );
-    let text = String::from_utf8_lossy(&t.out).into_owned();
+    let text = t.text();
     let reports = parse_reports(&text);
     assert_eq!(
         reports[0].go_version, "go version go1.20.14 linux/amd64",
@@ -2166,7 +2079,7 @@ fn linked_tree_replaced_by_another_release(sh: Sh) {
     );
     let err = match sh {
         Sh::Fish => t.err.clone(),
-        _ => String::from_utf8_lossy(&t.file("err")).into_owned(),
+        _ => t.file_text("err"),
     };
     assert!(
         err.contains("go1.20.14 was imported with --link from")

@@ -3,7 +3,7 @@
 //! through, and fail with one line (never another `go`) when the selection is missing or
 //! broken; and the hook, in bash, zsh and fish, keeps their directory on PATH.
 
-mod support;
+use crate::support;
 
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;

@@ -2,7 +2,7 @@
 //! always complete, the next run repairs and cleans what a killed one left, and every change
 //! to an installed tree or its record is found (docs/security.md).
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

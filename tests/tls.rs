@@ -2,7 +2,7 @@
 //! gopin must refuse it until it is trusted (through `SSL_CERT_FILE`, `ca_file` or the system
 //! store), in one sentence and without retrying.
 
-mod support;
+use crate::support;
 
 use support::tls::{Ca, TlsFront};
 use support::*;

@@ -20,7 +20,7 @@
 //!
 //! Everything here is written independently of gopin's own code (tests cannot import it), so
 //! the two implementations check each other.
-#![allow(dead_code)] // each test crate uses a different part of this module
+#![allow(dead_code)] // a helper may go unused for a while
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};

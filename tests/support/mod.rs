@@ -1,6 +1,6 @@
 //! Shared test support: a loopback HTTP mirror with fault injection, builders for Go-like
 //! archives and release indexes, and an isolated environment for running the gopin binary.
-#![allow(dead_code)] // each test crate uses a different part of this module
+#![allow(dead_code)] // a helper may go unused for a while
 
 pub mod goproxy;
 pub mod tls;
@@ -887,4 +887,12 @@ pub fn output_within(mut cmd: std::process::Command, secs: u64) -> std::process:
         stdout: stdout.join().unwrap(),
         stderr: stderr.join().unwrap(),
     }
+}
+
+/// Writes an executable file (mode 755), and its directory: a script standing in for a tool.
+pub fn write_executable(path: &Path, text: impl AsRef<[u8]>) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
