@@ -551,20 +551,16 @@ fn zip_modes_are_not_honoured_and_doctor_flags_writable_files_whatever_the_recor
     assert!(out.status.success(), "{}", stderr_of(&out));
     let goroot = env.goroot(NAME);
     let r = record(&env, NAME);
-    for (rel, want) in [
-        ("bin/go", 0o755),
-        ("bin/gofmt", 0o755),
-        ("src/runtime/runtime.go", 0o644),
-        ("VERSION", 0o644),
-    ] {
-        let mode = std::fs::metadata(goroot.join(rel))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o7777;
-        assert_eq!(mode, want, "{rel} on disk: {mode:o}");
-        assert_eq!(r["files"][rel]["mode"], want, "{rel} in the record");
-    }
+    support::assert_installed_modes(
+        &goroot,
+        &r,
+        &[
+            ("bin/go", 0o755),
+            ("bin/gofmt", 0o755),
+            ("src/runtime/runtime.go", 0o644),
+            ("VERSION", 0o644),
+        ],
+    );
     assert!(doctor_store_checks(&env)[0].0);
 
     // A record that allows it does not make a writable file fine: doctor flags it anyway.

@@ -771,20 +771,16 @@ fn a_copied_tree_comes_in_with_the_install_s_modes_and_a_linked_one_must_have_th
     import_ok(&env, &[s(&dir)]);
     let goroot = env.goroot(NAME);
     let r = record(&env);
-    for (rel, want) in [
-        ("bin/gofmt", 0o755),
-        ("bin/go", 0o755),
-        ("src/runtime/runtime.go", 0o644),
-        ("VERSION", 0o644),
-    ] {
-        let mode = std::fs::metadata(goroot.join(rel))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o7777;
-        assert_eq!(mode, want, "{rel} in the store: {mode:o}");
-        assert_eq!(r["files"][rel]["mode"], want, "{rel} in the record");
-    }
+    support::assert_installed_modes(
+        &goroot,
+        &r,
+        &[
+            ("bin/gofmt", 0o755),
+            ("bin/go", 0o755),
+            ("src/runtime/runtime.go", 0o644),
+            ("VERSION", 0o644),
+        ],
+    );
     assert!(doctor_store_checks(&env)[0].0);
     // And doctor finds a bit that came later, whatever the record says.
     std::fs::set_permissions(

@@ -896,3 +896,17 @@ pub fn write_executable(path: &Path, text: impl AsRef<[u8]>) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// Each file's permission bits in `goroot` and in its install record, against `want`.
+pub fn assert_installed_modes(goroot: &Path, record: &serde_json::Value, want: &[(&str, u32)]) {
+    use std::os::unix::fs::PermissionsExt;
+    for &(rel, want) in want {
+        let mode = std::fs::metadata(goroot.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(mode, want, "{rel} in the store: {mode:o}");
+        assert_eq!(record["files"][rel]["mode"], want, "{rel} in the record");
+    }
+}

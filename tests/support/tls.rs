@@ -180,20 +180,7 @@ fn serve(
     seen: &Mutex<Vec<Seen>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(&mut tls);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut authorization = None;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("authorization")
-        {
-            authorization = Some(value.trim().to_string());
-        }
-    }
+    let (request_line, authorization) = read_head(&mut reader, "authorization")?;
     let path = request_line
         .split_whitespace()
         .nth(1)
@@ -278,20 +265,7 @@ fn tunnel(
     seen: &Mutex<Vec<Option<String>>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut authorization = None;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("proxy-authorization")
-        {
-            authorization = Some(value.trim().to_string());
-        }
-    }
+    let (request_line, authorization) = read_head(&mut reader, "proxy-authorization")?;
     seen.lock().unwrap().push(authorization.clone());
     let mut words = request_line.split_whitespace();
     let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
@@ -322,4 +296,23 @@ fn tunnel(
     let _ = client_write.shutdown(std::net::Shutdown::Write);
     let _ = forward.join();
     Ok(())
+}
+
+/// Reads a request's head: its request line, and the value of the header `wanted` (any case).
+fn read_head(reader: &mut impl BufRead, wanted: &str) -> std::io::Result<(String, Option<String>)> {
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut value_of = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case(wanted)
+        {
+            value_of = Some(value.trim().to_string());
+        }
+    }
+    Ok((request_line, value_of))
 }
