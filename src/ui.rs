@@ -55,6 +55,43 @@ pub fn redacted(text: &str) -> String {
         rest = after;
     }
     out.push_str(rest);
+    redact_bare_userinfo(&out)
+}
+
+/// `user:password@host` without a scheme (a GOPROXY entry may be written so, and is then
+/// https): the part before the `@` is hidden. A token counts when a `:` comes before its first
+/// `@` and no `/` does, so an address such as `git@github.com` stays as it is.
+fn redact_bare_userinfo(text: &str) -> String {
+    let is_separator = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ',' | '|' | '"' | '\'' | '(' | ')' | '<' | '>' | '=' | '`'
+            )
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut token_start = 0;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        if i < text.len() && !is_separator(c) {
+            continue;
+        }
+        let token = &text[token_start..i];
+        match token.find('@') {
+            Some(at)
+                if !token.contains("://")
+                    && token[..at].contains(':')
+                    && !token[..at].contains('/') =>
+            {
+                out.push_str("***");
+                out.push_str(&token[at..]);
+            }
+            _ => out.push_str(token),
+        }
+        if i < text.len() {
+            out.push(c);
+        }
+        token_start = i + c.len_utf8();
+    }
     out
 }
 
@@ -242,6 +279,26 @@ mod tests {
                 "https://s3.example/a.zip?X-Amz-Signature=***&b=1&access_token=***#f",
             ),
             ("no URL here: a@b", "no URL here: a@b"),
+            (
+                "GOPROXY=user:secret@127.0.0.1:1 names a proxy",
+                "GOPROXY=***@127.0.0.1:1 names a proxy",
+            ),
+            (
+                "'user:secret@bad host' is not a URL",
+                "'***@bad host' is not a URL",
+            ),
+            (
+                "GOPROXY=a:b@p1,c:d@p2|direct",
+                "GOPROXY=***@p1,***@p2|direct",
+            ),
+            (
+                "clone git@github.com:x/y.git",
+                "clone git@github.com:x/y.git",
+            ),
+            (
+                "time 10:30 at noon, ünïcode: ok@",
+                "time 10:30 at noon, ünïcode: ok@",
+            ),
             ("https://a:b@c@d/e", "https://***@d/e"),
         ] {
             assert_eq!(redacted(text), want, "{text}");

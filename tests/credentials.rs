@@ -229,3 +229,49 @@ fn goauth_off_sends_nothing_and_other_forms_are_named() {
         "{err}"
     );
 }
+
+/// A GOPROXY entry written without a scheme (`user:secret@host`, which gopin reads as https)
+/// and a GOAUTH command carrying a token: neither secret reaches `-v`, `doctor` or an error.
+#[test]
+fn secrets_without_a_scheme_or_in_a_goauth_command_are_never_shown() {
+    let env = || Env::with_urls("", "").with_var("GOSUMDB", "off");
+    let mut outputs = Vec::new();
+    for (proxy, args) in [
+        (
+            format!("{USER}:{SECRET}@127.0.0.1:1"),
+            &["-v", "ls-remote"][..],
+        ),
+        (format!("{USER}:{SECRET}@127.0.0.1:1"), &["doctor"][..]),
+        (format!("{USER}:{SECRET}@bad host"), &["ls-remote"][..]),
+    ] {
+        let out = env()
+            .with_var("GOPROXY", &proxy)
+            .gopin(args)
+            .output()
+            .unwrap();
+        outputs.push(format!("{}{}", stdout_of(&out), stderr_of(&out)));
+    }
+    let out = env()
+        .with_var("GOPROXY", "https://127.0.0.1:1/")
+        .with_var(
+            "GOAUTH",
+            &format!("netrc; curl -H \"Authorization: Bearer {SECRET}\""),
+        )
+        .gopin(&["-v", "ls-remote"])
+        .output()
+        .unwrap();
+    let goauth = stderr_of(&out);
+    assert!(
+        goauth.contains("the command 'curl' (its arguments not shown)"),
+        "{goauth}"
+    );
+    outputs.push(goauth);
+    for text in &outputs {
+        assert!(!text.contains(SECRET), "the secret was shown: {text}");
+    }
+    assert!(
+        outputs[0].contains("GOPROXY=***@127.0.0.1:1"),
+        "{}",
+        outputs[0]
+    );
+}

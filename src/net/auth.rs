@@ -24,7 +24,7 @@ const NETRC_LIMIT: u64 = 1 << 20;
 pub enum AuthError {
     #[error(
         "GOAUTH={} uses {form}, which gopin does not support: gopin reads credentials from netrc only (GOAUTH=netrc, the default) or sends none (GOAUTH=off); put the proxy's credentials in ~/.netrc (or the file $NETRC names) or in the GOPROXY URL, and set GOAUTH=netrc",
-        shown_bytes(value.as_encoded_bytes())
+        without_arguments(value)
     )]
     Unsupported { value: OsString, form: String },
     #[error("GOAUTH={} is not valid: {why}; use netrc or off", shown_bytes(value.as_encoded_bytes()))]
@@ -260,14 +260,38 @@ fn goauth_is_off(value: Option<OsString>) -> Result<bool, AuthError> {
                 });
             }
             _ => {
+                // A command's arguments may carry a token: only the program is named.
+                let more = if words.len() > 1 {
+                    " (its arguments not shown)"
+                } else {
+                    ""
+                };
                 return Err(AuthError::Unsupported {
                     value: value.clone(),
-                    form: format!("the command '{command}'"),
+                    form: format!("the command '{}'{more}", words[0]),
                 });
             }
         }
     }
     Ok(off)
+}
+
+/// `GOAUTH` as it can be shown: each method with the arguments of a command replaced by `…`
+/// (they may carry a token); `git DIR` is shown whole.
+fn without_arguments(value: &OsString) -> String {
+    let Some(text) = value.to_str() else {
+        return shown_bytes(value.as_encoded_bytes());
+    };
+    text.split(';')
+        .map(|method| {
+            let words: Vec<&str> = method.split_whitespace().collect();
+            match words.as_slice() {
+                ["git", ..] | [_] | [] => method.trim().to_string(),
+                [program, ..] => format!("{program} …"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The complete entries of a netrc file, as `go` reads them: whitespace-separated
