@@ -733,6 +733,17 @@ fn pin_file_symlinks_out_of_the_project_are_refused() {
         .assert()
         .success();
     assert!(stdout_of(out.get_output()).starts_with("go1.22.9\t"));
+    // A module of its own inside the repository (its own go.mod) shares the repository's pin
+    // through a link: the repository is the project, not the module.
+    std::fs::create_dir_all(repo.join("mod2")).unwrap();
+    std::fs::write(repo.join("mod2/go.mod"), "module r/mod2\n\ngo 1.21\n").unwrap();
+    symlink("../shared-go-version", repo.join("mod2/.go-version")).unwrap();
+    let out = env
+        .gopin(&["current"])
+        .current_dir(repo.join("mod2"))
+        .assert()
+        .success();
+    assert!(stdout_of(out.get_output()).starts_with("go1.22.9\t"));
 }
 
 /// The in-place editor changes exactly the entry the reader selects and keeps every other

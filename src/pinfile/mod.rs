@@ -159,15 +159,18 @@ fn pin_dir(path: &Path) -> &Path {
     }
 }
 
-/// The project a pin file in `dir` belongs to: the nearest directory at or above `dir` that
-/// holds a go.mod, a go.work or a .git; else `dir` itself.
+/// The project a pin file in `dir` belongs to: the repository it was checked out in (the
+/// nearest directory at or above `dir` holding a `.git`), else the nearest workspace (`go.work`),
+/// else the nearest module (`go.mod`), else `dir` itself. The repository comes first because it
+/// is what came from one source: its modules may share one pin through links.
 fn project_of(dir: &Path) -> PathBuf {
-    dir.ancestors()
-        .find(|d| {
-            ["go.mod", "go.work", ".git"]
-                .iter()
-                .any(|n| std::fs::symlink_metadata(d.join(n)).is_ok())
-        })
+    let nearest = |name: &str| {
+        dir.ancestors()
+            .find(|d| std::fs::symlink_metadata(d.join(name)).is_ok())
+    };
+    nearest(".git")
+        .or_else(|| nearest("go.work"))
+        .or_else(|| nearest("go.mod"))
         .unwrap_or(dir)
         .to_path_buf()
 }
