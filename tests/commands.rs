@@ -1082,3 +1082,43 @@ fn env_github_twice_is_consistent_and_doctor_is_clean_after_it() {
         stdout_of(&out)
     );
 }
+
+/// `use --file` names one of the pin files gopin reads, in the current directory: any other
+/// path (absolute, outside the project, a name no selection reads) is refused before anything
+/// is installed, and the file it names keeps every byte.
+#[test]
+fn use_file_takes_only_the_pin_files_names() {
+    let (_m, env) = world();
+    let d = env.work().join("p");
+    std::fs::create_dir_all(&d).unwrap();
+    let victim = env.dir.path().join("victim");
+    std::fs::write(&victim, "SECRET KEY\n").unwrap();
+    let outside = env.work().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("file"), "keep\n").unwrap();
+    for file in [
+        victim.to_str().unwrap(),
+        "../outside/file",
+        "foo.txt",
+        "sub/.go-version",
+    ] {
+        let out = env
+            .gopin(&["use", "--file", file, "1.22"])
+            .current_dir(&d)
+            .assert()
+            .failure();
+        let err = one_error_line(out.get_output());
+        assert!(
+            err.contains("is not one of the pin files gopin reads")
+                && err.contains(".tool-versions"),
+            "{file}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "SECRET KEY\n");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("file")).unwrap(),
+        "keep\n"
+    );
+    assert!(!d.join("foo.txt").exists());
+    assert!(!env.goroot("go1.22.10.linux-amd64").exists());
+}

@@ -100,11 +100,19 @@ fn target(ctx: &Context, args: &UseArgs) -> Result<(PathBuf, PinKind)> {
     }
     let cwd = resolve::cwd();
     let (path, kind) = match &args.file {
-        Some(file) => {
-            let path = cwd.join(file);
-            let kind = pinfile::kind_of_name(&path);
-            (path, kind)
-        }
+        // One of the pin files, in this directory: any other path would write a file no
+        // selection reads (or one that is not a pin file at all).
+        Some(file) => match pinfile::PIN_FILES
+            .iter()
+            .find(|(name, _)| file.as_os_str() == *name)
+        {
+            Some(&(name, kind)) => (cwd.join(name), kind),
+            None => bail!(
+                "--file {} is not one of the pin files gopin reads ({}): name one of them, and run `gopin use` in the directory to pin",
+                shown(file),
+                pinfile::PIN_FILES.map(|(name, _)| name).join(", ")
+            ),
+        },
         None => pinfile::pinning_file(&cwd)?,
     };
     // Refused before anything is installed or written (docs/security.md).
