@@ -230,7 +230,7 @@ pub fn config_file() -> Option<PathBuf> {
         .or_else(|| userdirs::config_dir().map(|d| d.join("gopin").join("config.toml")))
 }
 
-/// `$GOPIN_HOME` or the platform data directory, made absolute: the store's directories go
+/// `$GOPIN_HOME` (which must be absolute) or the platform data directory: the store's directories go
 /// into GOROOT and PATH, where a relative path would change meaning with every `cd`.
 pub fn store_root() -> Result<PathBuf, ConfigError> {
     let home = env_path("GOPIN_HOME")
@@ -253,8 +253,14 @@ pub fn store_root() -> Result<PathBuf, ConfigError> {
     if home.as_os_str().as_encoded_bytes().contains(&b':') {
         return Err(bad("it contains ':', which cannot be part of a PATH entry"));
     }
-    std::path::absolute(&home)
-        .map_err(|_| bad("it is relative and the current directory is gone; use an absolute path"))
+    // Made absolute against the current directory, a relative value would name another store
+    // in every directory the shell's hook runs in (and make one there).
+    if !home.is_absolute() {
+        return Err(bad(
+            "it is relative, so gopin's store would move with the current directory; use an absolute path",
+        ));
+    }
+    Ok(home)
 }
 
 /// How many threads unpack an install: `GOPIN_EXTRACT_WORKERS` (for tuning and benchmarks),

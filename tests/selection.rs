@@ -355,16 +355,21 @@ fn use_edits_the_file_that_already_pins_in_place() {
 #[test]
 fn small_breaks_stay_fixed() {
     let (_m, env) = world(&["1.22.10"]);
-    // A relative GOPIN_HOME is made absolute: GOROOT and PATH never change meaning with cd.
+    // A relative GOPIN_HOME is refused: made absolute against each directory the hook runs
+    // in, it would name (and make) another store in each, so GOROOT and PATH would change
+    // meaning with cd.
     let out = env
         .gopin(&["env", "1.22.10", "--json"])
         .env("GOPIN_HOME", "store")
         .current_dir(env.dir.path())
         .assert()
-        .success();
-    let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    let goroot = j["GOROOT"].as_str().unwrap();
-    assert!(goroot.starts_with('/'), "{goroot}");
+        .failure();
+    let err = one_error_line(out.get_output());
+    assert!(
+        err.contains("GOPIN_HOME") && err.contains("relative") && err.contains("absolute path"),
+        "{err}"
+    );
+    assert!(out.get_output().stdout.is_empty());
 
     // A directory name holding a terminal escape sequence reaches the terminal escaped.
     let evil = "evil\u{1b}]0;pwned\u{7}dir";
