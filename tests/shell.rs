@@ -1067,6 +1067,12 @@ fn quiet_failures(sh: Sh) {
         b"go1.22.10",
         "{sh:?}: a broken config keeps the environment"
     );
+    assert!(
+        t.err
+            .contains("until then gopin leaves this shell's environment as it is"),
+        "{sh:?}: the hook says that it steps aside:\n{}",
+        t.err
+    );
     for needle in [
         "is not valid TOML",
         "GOPIN_INDEX_TTL=soon is not valid",

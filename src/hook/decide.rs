@@ -45,7 +45,10 @@ impl Decision {
             .collect();
         Decision {
             target: Target::Unchanged,
-            messages: vec![format!("{e:#}")],
+            // Said, because a directory entered now keeps whatever `go` PATH finds.
+            messages: vec![format!(
+                "{e:#} (until then gopin leaves this shell's environment as it is, so `go` is whatever PATH finds)"
+            )],
             watch: Watch {
                 files,
                 ..Watch::default()
