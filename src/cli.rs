@@ -207,7 +207,8 @@ pub struct OutdatedArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
-    /// Fetch the release index even if the cached copy is fresh
+    /// Fetch the release index and the vulnerability database even if the cached copies are
+    /// fresh
     #[arg(long)]
     pub refresh: bool,
 }
@@ -417,7 +418,11 @@ pub struct LsRemoteArgs {
     /// and newer; 1.21.3: that release and newer; oldstable)
     #[arg(long, value_name = "GO.MOD|VERSION")]
     pub since: Option<std::ffi::OsString>,
-    /// Fetch the release index even if the cached copy is fresh
+    /// Mark each release with its known vulnerabilities (Go's vulnerability database)
+    #[arg(long)]
+    pub vuln: bool,
+    /// Fetch the release index (and, with --vuln, the vulnerability database) even if the
+    /// cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
 }
@@ -507,6 +512,13 @@ pub struct AuditArgs {
     /// and fail)
     #[arg(long)]
     pub allow_newer_minor: bool,
+    /// Also fail a binary whose Go release has known vulnerabilities (Go's vulnerability
+    /// database; release-level, not reachability: see govulncheck)
+    #[arg(long)]
+    pub vuln: bool,
+    /// With --vuln: fetch the vulnerability database even if the cached copy is fresh
+    #[arg(long, requires = "vuln")]
+    pub refresh: bool,
     /// Print JSON
     #[arg(long)]
     pub json: bool,

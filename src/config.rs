@@ -17,6 +17,8 @@ use crate::userdirs;
 pub const DEFAULT_INDEX_URL: &str = "https://go.dev/dl/?mode=json&include=all";
 /// Where go.dev's archives live.
 pub const DEFAULT_DOWNLOAD_URL: &str = "https://dl.google.com/go/";
+/// Go's vulnerability database (docs/security.md, "Security status").
+pub const DEFAULT_VULNDB: &str = "https://vuln.go.dev";
 
 /// What an environment variable's text is read as: each setting's own type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("source", "GOPIN_SOURCE_KIND", Kind::Text),
     ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
     ("ca_file", "GOPIN_CA_FILE", Kind::Text),
+    ("vulndb", "GOPIN_VULNDB", Kind::Text),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -141,6 +144,9 @@ pub struct Settings {
     /// A PEM file of extra CA certificates that gopin trusts for https, on top of the
     /// system's trust store (docs/security.md).
     pub ca_file: Option<PathBuf>,
+    /// Go's vulnerability database: https, `file://` or a path for a copy, or `off`
+    /// (docs/security.md, "Security status").
+    pub vulndb: String,
     /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
     /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
     #[serde(skip)]
@@ -163,6 +169,7 @@ impl Default for Settings {
             source: SourceMode::default(),
             allow_unverified: false,
             ca_file: None,
+            vulndb: DEFAULT_VULNDB.to_string(),
             godev_chosen_by: None,
         }
     }

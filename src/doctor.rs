@@ -4,6 +4,7 @@
 //! the tool or startup-file line responsible where it can tell.
 
 mod culprits;
+mod security;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub struct Check {
     /// How to fix it (problems only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Worth knowing, but no problem: doctor does not fail for it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
 impl Check {
@@ -39,6 +43,17 @@ impl Check {
             ok: true,
             detail: detail.into(),
             fix: None,
+            warning: false,
+        }
+    }
+
+    fn warning(name: &'static str, detail: impl Into<String>, advice: impl Into<String>) -> Check {
+        Check {
+            name,
+            ok: true,
+            detail: detail.into(),
+            fix: Some(advice.into()),
+            warning: true,
         }
     }
 
@@ -48,6 +63,7 @@ impl Check {
             ok: false,
             detail: detail.into(),
             fix: Some(fix.into()),
+            warning: false,
         }
     }
 }
@@ -153,6 +169,7 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
                     }
                     None => checks.extend(outcome_checks(config, store, installed, inputs)),
                 }
+                checks.push(security::check(config, &platform, &installed.version));
             }
         }
     }

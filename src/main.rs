@@ -30,6 +30,7 @@ mod ui;
 mod userdirs;
 mod userfile;
 mod version;
+mod vuln;
 
 use std::process::ExitCode;
 

@@ -16,6 +16,7 @@ use crate::request::Request;
 use crate::resolve;
 use crate::ui::{self, shown, shown_bytes, tilde};
 use crate::version::{GoVersion, VersionSpec};
+use crate::vuln;
 
 /// The release a binary is judged against, and who asked for it.
 struct Expected {
@@ -88,7 +89,7 @@ impl Status {
 
 /// One binary's line in the report (and its object in `--json`).
 #[derive(Serialize)]
-struct Report {
+struct Report<'a> {
     #[serde(skip)]
     path: PathBuf,
     /// The path as JSON can carry it (bytes that are not UTF-8 become U+FFFD).
@@ -97,6 +98,13 @@ struct Report {
     message: String,
     #[serde(flatten)]
     details: Option<Details>,
+    /// With `--vuln`: the known vulnerabilities of the release that built it (docs/audit.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities: Option<Vec<vuln::osv::Summary<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities_fixed_in: Option<GoVersion>,
+    #[serde(skip)]
+    vuln_lines: Vec<String>,
 }
 
 /// What the binary says about its build, for `--json`.
@@ -104,7 +112,8 @@ struct Report {
 struct Details {
     go_version: String,
     release: Option<GoVersion>,
-    verdict: Verdict,
+    /// `null` where nothing was asked of the release (`--vuln` where nothing is selected).
+    verdict: Option<Verdict>,
     path: Option<String>,
     main_module: Option<MainModule>,
     goos: Option<String>,
@@ -124,7 +133,7 @@ struct MainModule {
 }
 
 impl Details {
-    fn new(info: &BuildInfo, verdict: Verdict) -> Details {
+    fn new(info: &BuildInfo, verdict: Option<Verdict>) -> Details {
         let text = |key: &str| info.setting(key).map(str::to_string);
         let flag = |key: &str| info.setting(key).map(|v| matches!(v, "1" | "true"));
         Details {
@@ -181,11 +190,26 @@ impl Details {
 }
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
-    let expected = expected(ctx, args.against.as_deref())?;
+    let db = if args.vuln {
+        let Some(db) = vuln::db::load(&ctx.config, args.refresh)? else {
+            bail!(
+                "audit --vuln needs Go's vulnerability database, and vulndb is off: set vulndb (GOPIN_VULNDB) to https://vuln.go.dev or a copy (file:///path/to/vulndb)"
+            );
+        };
+        Some(db)
+    } else {
+        None
+    };
+    // With --vuln alone, where nothing is selected, only the vulnerabilities are judged.
+    let expected = if db.is_some() && args.against.is_none() && nothing_selected(ctx)? {
+        None
+    } else {
+        Some(expected(ctx, args.against.as_deref())?)
+    };
     let reports: Vec<Report> = args
         .binaries
         .iter()
-        .map(|path| audit(path, &expected, args.allow_newer_minor))
+        .map(|path| audit(path, expected.as_ref(), args.allow_newer_minor, db.as_ref()))
         .collect();
     let worst = reports
         .iter()
@@ -193,20 +217,25 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
         .max()
         .unwrap_or(Status::Pass);
     if args.json {
-        let (source, against) = match &expected.origin {
-            Origin::Pin(source) => (Some(source.to_string_lossy().into_owned()), None),
-            Origin::Against(raw) => (None, Some(raw.clone())),
+        let (source, against) = match expected.as_ref().map(|e| &e.origin) {
+            Some(Origin::Pin(source)) => (Some(source.to_string_lossy().into_owned()), None),
+            Some(Origin::Against(raw)) => (None, Some(raw.clone())),
+            None => (None, None),
         };
         print_json(&serde_json::json!({
-            "expected": expected.version,
+            "expected": expected.as_ref().map(|e| e.version),
             "source": source,
             "against": against,
             "allow_newer_minor": args.allow_newer_minor,
             "status": worst,
+            "vulndb": db.as_ref().map(|db| serde_json::json!({"url": db.url, "modified": db.modified})),
             "binaries": reports,
         }));
     } else {
         reports.iter().for_each(print_report);
+        if let Some(db) = &db {
+            ui::note(&vuln::source_note(db));
+        }
     }
     Ok(ExitCode::from(worst.exit_code()))
 }
@@ -253,8 +282,21 @@ fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
     })
 }
 
-/// Reads one binary and judges it.
-fn audit(path: &Path, expected: &Expected, allow_newer_minor: bool) -> Report {
+/// Whether the current directory selects nothing at all.
+fn nothing_selected(ctx: &Context) -> Result<bool> {
+    Ok(resolve::for_cwd(&ctx.store, &Platform::host()?)?
+        .request
+        .is_none())
+}
+
+/// Reads one binary and judges it: against the expected release, and with `db` by the known
+/// vulnerabilities of the release that built it (release-level, docs/audit.md).
+fn audit<'a>(
+    path: &Path,
+    expected: Option<&Expected>,
+    allow_newer_minor: bool,
+    db: Option<&'a vuln::Database>,
+) -> Report<'a> {
     let file = path.to_string_lossy().into_owned();
     let info = match buildinfo::read(path) {
         Ok(info) => info,
@@ -265,18 +307,54 @@ fn audit(path: &Path, expected: &Expected, allow_newer_minor: bool) -> Report {
                 status: Status::Error,
                 message: e.to_string(),
                 details: None,
+                vulnerabilities: None,
+                vulnerabilities_fixed_in: None,
+                vuln_lines: Vec::new(),
             };
         }
     };
-    let verdict = judge(info.release(), expected.version);
-    let (status, message) = verdict_message(&info, verdict, expected, allow_newer_minor);
-    Report {
+    let verdict = expected.map(|e| judge(info.release(), e.version));
+    let (mut status, mut message) = match (verdict, expected) {
+        (Some(verdict), Some(expected)) => {
+            verdict_message(&info, verdict, expected, allow_newer_minor)
+        }
+        _ => (
+            Status::Pass,
+            format!("built with {}", shown_bytes(info.go_version.as_bytes())),
+        ),
+    };
+    let mut report = Report {
         path: path.to_path_buf(),
         file,
         status,
-        message,
+        message: String::new(),
         details: Some(Details::new(&info, verdict)),
+        vulnerabilities: None,
+        vulnerabilities_fixed_in: None,
+        vuln_lines: Vec::new(),
+    };
+    if let Some(db) = db {
+        match info.release() {
+            Some(release) => {
+                let found = db.status(&release);
+                if !found.entries.is_empty() {
+                    status = status.max(Status::Fail);
+                }
+                message.push_str(&format!("; {release} has {}", found.phrase()));
+                report.vuln_lines = found.lines();
+                report.vulnerabilities_fixed_in = found.fixed_in;
+                report.vulnerabilities = Some(found.summaries());
+            }
+            None => {
+                status = status.max(Status::Fail);
+                message
+                    .push_str("; it is no Go release, so its known vulnerabilities cannot be told");
+            }
+        }
     }
+    report.status = status;
+    report.message = message;
+    report
 }
 
 /// The status and the sentence for one verdict.
@@ -346,6 +424,9 @@ fn print_report(report: &Report) {
         && !summary.is_empty()
     {
         println!("    {summary}");
+    }
+    for line in &report.vuln_lines {
+        println!("    {line}");
     }
 }
 

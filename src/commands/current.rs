@@ -9,6 +9,8 @@ use crate::platform::Platform;
 use crate::resolve::{self, Resolution};
 use crate::selection::SourceKind;
 use crate::ui::{self, tilde};
+use crate::version::GoVersion;
+use crate::vuln;
 
 pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     let r = resolve::for_cwd(&ctx.store, &Platform::host()?)?;
@@ -16,7 +18,19 @@ pub fn run(ctx: &Context, args: CurrentArgs) -> Result<ExitCode> {
     // (a go line alone does not pick, docs/selection.md), so `"version"` is null.
     let found = r.installed.is_some() || r.picked_by().is_some() || r.system().is_some();
     if args.json {
-        print_json(&describe(&r));
+        let mut described = describe(&r);
+        // The known vulnerabilities of the release it runs, from the database as last fetched:
+        // scripts call `current` often, so it never fetches (docs/security.md, "Security status").
+        if let Some(v) = version(&r).and_then(|v| v.parse::<GoVersion>().ok())
+            && let Some(db) = vuln::db::load_cached(&ctx.config)
+        {
+            let status = db.status(&v);
+            described["vulnerabilities"] = status.entries.len().into();
+            described["vulnerabilities_fixed_in"] = json!(status.fixed_in);
+        } else {
+            described["vulnerabilities"] = serde_json::Value::Null;
+        }
+        print_json(&described);
     } else if let Some(file) = r.system() {
         // `system`: the Go already on PATH, nothing of gopin's (docs/selection.md).
         println!("system\t{}", tilde(file));

@@ -24,11 +24,21 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         print_json(&checks);
     } else {
         for check in &checks {
-            if check.ok && ui::is_quiet() {
-                // `doctor -q`: problems only.
+            if check.ok && !check.warning && ui::is_quiet() {
+                // `doctor -q`: problems (and warnings) only.
                 continue;
             }
-            if check.ok {
+            if check.warning {
+                println!(
+                    "{} {}: {}",
+                    ui::paint_out("warning", "33"),
+                    check.name,
+                    ui::redacted(&check.detail)
+                );
+                if let Some(advice) = &check.fix {
+                    println!("        advice: {}", ui::redacted(advice));
+                }
+            } else if check.ok {
                 println!(
                     "{} {}: {}",
                     ui::paint_out("ok     ", "32"),

@@ -15,12 +15,19 @@ use crate::selection;
 use crate::source::{self, Listed, Releases};
 use crate::ui::{self, shown};
 use crate::version::{GoVersion, VersionSpec};
+use crate::vuln;
 
 #[derive(Serialize)]
 struct Row {
     version: GoVersion,
     stable: bool,
     installed: bool,
+    /// With `--vuln`: how many entries of Go's vulnerability database affect it, and the
+    /// release that fixes them (docs/security.md, "Security status").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerabilities_fixed_in: Option<GoVersion>,
 }
 
 pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
@@ -32,6 +39,16 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|raw| since(raw, &offered))
         .transpose()?;
+    let db = if args.vuln {
+        let Some(db) = vuln::db::load(&ctx.config, args.refresh)? else {
+            bail!(
+                "ls-remote --vuln needs Go's vulnerability database, and vulndb is off: set vulndb (GOPIN_VULNDB) to https://vuln.go.dev or a copy (file:///path/to/vulndb)"
+            );
+        };
+        Some(db)
+    } else {
+        None
+    };
     let installed: HashSet<GoVersion> = ctx
         .store
         .list_for(&host)?
@@ -56,10 +73,15 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
         .filter(|r| since.as_ref().is_none_or(|s| s.admits(&r.version)))
         // Newest first, so the first of each minor is its newest.
         .filter(|r| !args.latest_patch || minors_seen.insert((r.version.major, r.version.minor)))
-        .map(|r| Row {
-            version: r.version,
-            stable: r.stable,
-            installed: installed.contains(&r.version),
+        .map(|r| {
+            let status = db.as_ref().map(|db| db.status(&r.version));
+            Row {
+                version: r.version,
+                stable: r.stable,
+                installed: installed.contains(&r.version),
+                vulnerabilities: status.as_ref().map(|s| s.entries.len()),
+                vulnerabilities_fixed_in: status.and_then(|s| s.fixed_in),
+            }
         })
         .collect();
     if rows.is_empty() {
@@ -78,7 +100,18 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
             if annotate && row.installed {
                 line.push_str("  (installed)");
             }
+            // Asked for with --vuln, so said on a pipe too.
+            match (row.vulnerabilities, row.vulnerabilities_fixed_in) {
+                (Some(0) | None, _) => {}
+                (Some(n), Some(fix)) => {
+                    line.push_str(&format!("  {n} known vulnerabilities, fixed in {fix}"))
+                }
+                (Some(n), None) => line.push_str(&format!("  {n} known vulnerabilities")),
+            }
             println!("{line}");
+        }
+        if let Some(db) = &db {
+            ui::note(&vuln::source_note(db));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,7 @@ use crate::source::{self, Releases};
 use crate::store::Installed;
 use crate::ui::{self, tilde};
 use crate::version::{GoVersion, VersionSpec};
+use crate::vuln;
 
 /// The newest stable release of `v`'s minor that the source offers.
 fn newest_patch(offered: &Releases, v: &GoVersion) -> Option<GoVersion> {
@@ -47,28 +48,51 @@ fn selected_by(ctx: &Context, platform: &Platform) -> BTreeMap<PathBuf, Vec<Stri
 }
 
 #[derive(Serialize)]
-struct Row {
+struct Row<'a> {
     version: GoVersion,
     newest: Option<GoVersion>,
     outdated: bool,
     selected_by: Vec<String>,
+    /// Whether its minor is one of the two newest (docs/security.md, "Security status").
+    supported: bool,
+    /// Its known vulnerabilities (`null`: the database could not be read, or is `off`).
+    vulnerabilities: Option<Vec<vuln::osv::Summary<'a>>>,
+    /// The release that fixes them all.
+    vulnerabilities_fixed_in: Option<GoVersion>,
+    #[serde(skip)]
+    security: Option<String>,
 }
 
 pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
     let platform = Platform::host()?;
     let offered = source::open(&ctx.config, args.refresh)?.releases(&platform)?;
     let by = selected_by(ctx, &platform);
-    let rows: Vec<Row> = ctx
-        .store
-        .list_for(&platform)?
+    let installed = ctx.store.list_for(&platform)?;
+    let db = if installed.is_empty() {
+        None
+    } else {
+        vuln::load_or_warn(&ctx.config, args.refresh)
+    };
+    let minors = vuln::supported_minors(offered.versions());
+    let rows: Vec<Row> = installed
         .into_iter()
         .map(|i| {
             let newest = newest_patch(&offered, &i.version);
+            let status = db.as_ref().map(|db| db.status(&i.version));
+            let supported = vuln::is_supported(&i.version, &minors);
+            let mut security: Vec<String> = status.iter().map(|s| s.phrase()).collect();
+            if !supported {
+                security.push(vuln::unsupported_phrase(&i.version, &minors));
+            }
             Row {
                 outdated: newest.is_some_and(|n| n > i.version),
                 version: i.version,
                 newest,
                 selected_by: by.get(&i.dir).cloned().unwrap_or_default(),
+                supported,
+                vulnerabilities_fixed_in: status.as_ref().and_then(|s| s.fixed_in),
+                vulnerabilities: status.as_ref().map(vuln::Status::summaries),
+                security: (!security.is_empty()).then(|| security.join("; ")),
             }
         })
         .collect();
@@ -90,7 +114,15 @@ pub fn outdated(ctx: &Context, args: OutdatedArgs) -> Result<ExitCode> {
         } else {
             format!("  (selected by {})", row.selected_by.join(", "))
         };
-        println!("{}  {state}{by}", row.version);
+        let security = row
+            .security
+            .as_ref()
+            .map(|s| format!("; {s}"))
+            .unwrap_or_default();
+        println!("{}  {state}{security}{by}", row.version);
+    }
+    if let Some(db) = &db {
+        ui::note(&vuln::source_note(db));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -489,6 +489,8 @@ impl Env {
             ("XDG_CONFIG_HOME".into(), p("home/.config")),
             ("XDG_DATA_HOME".into(), p("home/.local/share")),
             ("NO_COLOR".into(), "1".into()),
+            // Never vuln.go.dev: tests that want security status serve the fixture's copy.
+            ("GOPIN_VULNDB".into(), "off".into()),
         ]
         .into_iter()
         // An empty URL is no setting at all: gopin's default, as for a user who set none.

@@ -263,7 +263,7 @@ fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::fsio::write_atomic(path, bytes, crate::fsio::Durability::Replaced)
 }
 
-fn human_age(d: Duration) -> String {
+pub fn human_age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..120 => format!("{s} s"),
