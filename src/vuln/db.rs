@@ -93,28 +93,42 @@ struct State {
     skipped: BTreeMap<String, String>,
 }
 
-/// Reads a file of the database: `<name>.json.gz` over the network, `<name>.json` on disk.
-fn read(base: &Location, name: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+/// Fetches a file of the database: `<name>.json.gz` over the network, `<name>.json` on disk;
+/// [`decode`] makes JSON of it.
+fn fetch(base: &Location, name: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
     if !base.is_remote() {
         return base.join(&format!("{name}.json")).read_small(limit);
     }
-    let location = base.join(&format!("{name}.json.gz"));
-    // The compressed bytes are bounded by the same limit; so are the ones they inflate to.
-    let gz = location.read_small_with(limit, false)?;
+    base.join(&format!("{name}.json.gz"))
+        .read_small_with(limit, false)
+}
+
+/// The JSON in what [`fetch`] got: inflated from a remote database, bounded by the same limit
+/// as the compressed bytes. The error says why it is not JSON one can read.
+fn decode(base: &Location, bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, String> {
+    if !base.is_remote() {
+        return Ok(bytes);
+    }
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
+    flate2::read::GzDecoder::new(bytes.as_slice())
         .take(limit + 1)
         .read_to_end(&mut out)
-        .map_err(|e| {
-            location.read_error(std::io::Error::new(e.kind(), format!("not gzip data: {e}")))
-        })?;
+        .map_err(|e| format!("not gzip data: {e}"))?;
     if out.len() as u64 > limit {
-        return Err(location.read_error(std::io::Error::other(format!(
-            "it inflates to more than {}",
-            ui::size(limit)
-        ))));
+        return Err(format!("it inflates to more than {}", ui::size(limit)));
     }
     Ok(out)
+}
+
+/// An index file of the database, as JSON.
+fn read_index(base: &Location, url: &str, file: &'static str) -> Result<Vec<u8>, VulnDbError> {
+    let name = file.strip_suffix(".json").expect("index files are .json");
+    let bytes = fetch(base, name, MAX_INDEX_BYTES)?;
+    decode(base, bytes, MAX_INDEX_BYTES).map_err(|message| VulnDbError::Invalid {
+        url: url.to_string(),
+        file,
+        message,
+    })
 }
 
 /// The ids of Go's modules' entries, with their `modified`, from `index/modules.json`.
@@ -178,10 +192,10 @@ pub fn load_cached(config: &Config) -> Option<Database> {
 }
 
 fn load_local(location: &Location, url: &str) -> Result<Database, VulnDbError> {
-    let db: Option<DbJson> = read(location, "index/db", MAX_INDEX_BYTES)
+    let db: Option<DbJson> = read_index(location, url, "index/db.json")
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
-    let vulns = go_vulns(&read(location, "index/modules", MAX_INDEX_BYTES)?, url)?;
+    let vulns = go_vulns(&read_index(location, url, "index/modules.json")?, url)?;
     let mut entries = Vec::new();
     for id in vulns.keys() {
         match fetch_entry(location, id) {
@@ -201,8 +215,8 @@ fn fetch_entry(base: &Location, id: &str) -> Result<Entry, String> {
     if !osv::is_id(id) {
         return Err("its id is not a database id".into());
     }
-    let bytes = read(base, &format!("ID/{id}"), MAX_ENTRY_BYTES).map_err(|e| e.to_string())?;
-    Entry::parse(&bytes, id)
+    let bytes = fetch(base, &format!("ID/{id}"), MAX_ENTRY_BYTES).map_err(|e| e.to_string())?;
+    Entry::parse(&decode(base, bytes, MAX_ENTRY_BYTES)?, id)
 }
 
 fn skipped_message(id: &str, url: &str, why: &str) -> String {
@@ -286,13 +300,12 @@ impl Cache<'_> {
     /// Brings the cache up to date with the database, fetching what changed.
     fn update(&self, cached: Option<&State>) -> Result<State, VulnDbError> {
         let db: DbJson =
-            serde_json::from_slice(&read(&self.location, "index/db", MAX_INDEX_BYTES)?).map_err(
-                |e| VulnDbError::Invalid {
+            serde_json::from_slice(&read_index(&self.location, self.url, "index/db.json")?)
+                .map_err(|e| VulnDbError::Invalid {
                     url: self.url.to_string(),
                     file: "index/db.json",
                     message: e.to_string(),
-                },
-            )?;
+                })?;
         if let Some(state) = cached
             && state.modified == db.modified
             && state.skipped.is_empty()
@@ -305,7 +318,7 @@ impl Cache<'_> {
             return Ok(state);
         }
         let listed = go_vulns(
-            &read(&self.location, "index/modules", MAX_INDEX_BYTES)?,
+            &read_index(&self.location, self.url, "index/modules.json")?,
             self.url,
         )?;
         let mut state = State {
@@ -371,8 +384,9 @@ impl Cache<'_> {
                         let result = if !osv::is_id(id) {
                             Err("its id is not a database id".to_string())
                         } else {
-                            match read(&self.location, &format!("ID/{id}"), MAX_ENTRY_BYTES) {
-                                Ok(bytes) => Entry::parse(&bytes, id).map(|_| bytes),
+                            match fetch(&self.location, &format!("ID/{id}"), MAX_ENTRY_BYTES) {
+                                Ok(bytes) => decode(&self.location, bytes, MAX_ENTRY_BYTES)
+                                    .and_then(|json| Entry::parse(&json, id).map(|_| json)),
                                 Err(e) if e.is_not_found() => Err(e.to_string()),
                                 Err(e) if e.is_transient() || e.is_unreachable() => {
                                     *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
