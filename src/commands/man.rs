@@ -103,7 +103,7 @@ fn closing_sections() -> Roff {
         ),
         (
             "GOPIN_CACHE_DIR",
-            "The cache for the release index (default ~/.cache/gopin).",
+            "The cache for the release index and the vulnerability database (default ~/.cache/gopin).",
         ),
         ("GOPIN_OS, GOPIN_ARCH", "Override the host platform."),
         (
