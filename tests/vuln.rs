@@ -243,11 +243,32 @@ fn outdated_over_loopback_gives_the_exact_entries_and_reuses_its_cache() {
     let (rows, err) = outdated(&env, &["--refresh"]);
     assert_the_oracle(&rows);
     assert!(
-        err.contains("cannot reach the vulnerability database")
+        err.contains("cannot update the vulnerability database")
+            && err.contains("503")
             && err.contains("using the copy checked")
-            && err.contains("ago"),
+            && err.contains("ago (newest entry 2026-08-21T20:38:00Z)"),
         "{err}"
     );
+
+    // A day after the last check, it asks again (the check's time is in state.json).
+    mirror.set(
+        "/vulndb/index/db.json.gz",
+        Reply::Body(std::fs::read(Path::new(FIXTURE).join("index/db.json.gz")).unwrap()),
+    );
+    let asked = mirror.hits("/vulndb/index/db.json.gz");
+    let cache = env.dir.path().join("cache");
+    let dir = list_dir(&cache)
+        .into_iter()
+        .find(|n| n.starts_with("vulndb-"))
+        .unwrap();
+    let state_file = cache.join(dir).join("state.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    state["checked"] = (state["checked"].as_u64().unwrap() - 25 * 3600).into();
+    std::fs::write(&state_file, serde_json::to_vec(&state).unwrap()).unwrap();
+    outdated(&env, &[]);
+    assert_eq!(mirror.hits("/vulndb/index/db.json.gz"), asked + 1);
+    outdated(&env, &[]);
+    assert_eq!(mirror.hits("/vulndb/index/db.json.gz"), asked + 1);
 }
 
 #[test]
@@ -394,6 +415,14 @@ fn without_the_database_outdated_goes_on_and_audit_vuln_stops() {
         one_error_line(&out).contains("vulndb is off"),
         "{}",
         stderr_of(&out)
+    );
+    let bad = off.with_var("GOPIN_VULNDB", "ftp://example.com/vulndb");
+    let out = bad.gopin(&["audit", "--vuln", "app"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = one_error_line(&out);
+    assert!(
+        err.contains("vulndb (GOPIN_VULNDB)") && err.contains("ftp://example.com/vulndb"),
+        "{err}"
     );
 }
 

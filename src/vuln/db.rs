@@ -43,6 +43,8 @@ pub enum VulnDbError {
         file: &'static str,
         message: String,
     },
+    #[error("vulndb (GOPIN_VULNDB): {source}; or set it to off")]
+    Setting { source: FetchError },
     #[error(
         "cannot fetch the vulnerability database ({source}), and there is no cached copy: check the network, point vulndb (GOPIN_VULNDB) at a copy (file:///path/to/vulndb), or set it to off"
     )]
@@ -158,7 +160,8 @@ pub fn load(config: &Config, refresh: bool) -> Result<Option<Database>, VulnDbEr
     if url == "off" {
         return Ok(None);
     }
-    let location = Location::parse(url, &Rules::from_settings(&config.settings))?;
+    let location = Location::parse(url, &Rules::from_settings(&config.settings))
+        .map_err(|source| VulnDbError::Setting { source })?;
     if !location.is_remote() {
         return load_local(&location, url).map(Some);
     }
@@ -279,21 +282,23 @@ impl Cache<'_> {
             ui::verbose(&format!("vulndb: using the cache {}", ui::shown(&self.dir)));
             return Ok(self.entries_of(state));
         }
-        match self.update(cached.as_ref()) {
-            Ok(state) => Ok(self.entries_of(&state)),
-            Err(VulnDbError::Fetch(e)) if e.is_transient() || e.is_unreachable() => match cached {
-                Some(state) => {
-                    let age = Duration::from_secs(now().saturating_sub(state.checked));
-                    ui::warn(&format!(
-                        "cannot reach the vulnerability database ({e}); using the copy checked {} ago (newest entry {})",
-                        crate::source::godev::index::human_age(age),
-                        state.modified
-                    ));
-                    Ok(self.entries_of(&state))
-                }
-                None => Err(VulnDbError::Offline { source: e }),
-            },
-            Err(e) => Err(e),
+        match (self.update(cached.as_ref()), cached) {
+            (Ok(state), _) => Ok(self.entries_of(&state)),
+            // Whatever stopped the check (no network, a captive portal's page, a server
+            // error), what was fetched before still answers, and says how old it is.
+            (Err(e), Some(state)) => {
+                let age = Duration::from_secs(now().saturating_sub(state.checked));
+                ui::warn(&format!(
+                    "cannot update the vulnerability database ({e}); using the copy checked {} ago (newest entry {})",
+                    crate::source::godev::index::human_age(age),
+                    state.modified
+                ));
+                Ok(self.entries_of(&state))
+            }
+            (Err(VulnDbError::Fetch(e)), None) if e.is_transient() || e.is_unreachable() => {
+                Err(VulnDbError::Offline { source: e })
+            }
+            (Err(e), None) => Err(e),
         }
     }
 
@@ -362,7 +367,25 @@ impl Cache<'_> {
             }
         }
         self.save(&state);
+        self.forget_unlisted(&state);
         Ok(state)
+    }
+
+    /// Removes the cached entries the database no longer lists (withdrawn ids, another module).
+    fn forget_unlisted(&self, state: &State) {
+        let Ok(files) = std::fs::read_dir(self.dir.join("ID")) else {
+            return;
+        };
+        for file in files.flatten() {
+            let name = file.file_name();
+            let listed = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .is_some_and(|id| state.vulns.contains_key(id));
+            if !listed {
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
     }
 
     /// Fetches each wanted entry, a few at a time: its checked bytes, or why it is skipped.
