@@ -214,11 +214,11 @@ fn outdated_over_loopback_gives_the_exact_entries_and_reuses_its_cache() {
     assert!(out.status.success());
     let text = stdout_of(&out);
     assert!(
-        text.contains("go1.22.10  go1.22.12 is out; 22 known vulnerabilities (18 in the standard library, 4 in the toolchain), fixed in go1.25.13; 1.22 is no longer supported (Go supports 1.26 and 1.25)"),
+        text.contains("go1.22.10  go1.22.12 is out; 22 known vulnerabilities (18 in the standard library, 4 in the toolchain), fixed in go1.25.13; 1.22 is unsupported (Go supports only 1.26 and 1.25)"),
         "{text}"
     );
     assert!(
-        text.contains("go1.21.13  up to date; 25 known vulnerabilities (21 in the standard library, 4 in the toolchain), fixed in go1.25.13; 1.21 is no longer supported"),
+        text.contains("go1.21.13  up to date; 25 known vulnerabilities (21 in the standard library, 4 in the toolchain), fixed in go1.25.13; 1.21 is unsupported"),
         "{text}"
     );
     assert!(
@@ -228,6 +228,11 @@ fn outdated_over_loopback_gives_the_exact_entries_and_reuses_its_cache() {
     let err = stderr_of(&out);
     assert!(
         err.contains("govulncheck") && err.contains("matched by release"),
+        "{err}"
+    );
+    // From the cache, it says how old the copy is.
+    assert!(
+        err.contains(", checked ") && err.contains(" s ago)"),
         "{err}"
     );
     assert_eq!(mirror.hits("/vulndb/index/db.json.gz"), 1);
@@ -532,7 +537,7 @@ fn ls_remote_current_and_doctor_say_it() {
     let text = stdout_of(&out);
     assert!(
         text.contains("warning security: go1.22.10 (selected here) has 22 known vulnerabilities")
-            && text.contains("1.22 is no longer supported (Go supports 1.26 and 1.25)")
+            && text.contains("1.22 is unsupported (Go supports only 1.26 and 1.25)")
             && text.contains("advice: pin go1.25.13 or newer"),
         "{text}"
     );

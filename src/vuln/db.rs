@@ -56,6 +56,8 @@ pub struct Database {
     pub url: String,
     /// `index/db.json`'s `modified`: when the newest entry changed.
     pub modified: Option<String>,
+    /// How long ago a cached copy was last checked against the database (`None`: read now).
+    pub checked: Option<Duration>,
     pub entries: Vec<Entry>,
 }
 
@@ -209,6 +211,7 @@ fn load_local(location: &Location, url: &str) -> Result<Database, VulnDbError> {
     Ok(Database {
         url: url.to_string(),
         modified: db.map(|d| d.modified),
+        checked: None,
         entries,
     })
 }
@@ -455,6 +458,7 @@ impl Cache<'_> {
         Database {
             url: self.url.to_string(),
             modified: Some(state.modified.clone()),
+            checked: Some(Duration::from_secs(now().saturating_sub(state.checked))),
             entries,
         }
     }

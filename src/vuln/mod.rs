@@ -156,11 +156,11 @@ pub fn is_supported(v: &GoVersion, minors: &[(u32, u32)]) -> bool {
         .is_none_or(|oldest| (v.major, v.minor) >= *oldest)
 }
 
-/// "1.22 is no longer supported (Go supports 1.26 and 1.25)".
+/// "1.22 is unsupported (Go supports only 1.26 and 1.25)".
 pub fn unsupported_phrase(v: &GoVersion, minors: &[(u32, u32)]) -> String {
     let named: Vec<String> = minors.iter().map(|(a, b)| format!("{a}.{b}")).collect();
     format!(
-        "{}.{} is no longer supported (Go supports {})",
+        "{}.{} is unsupported (Go supports only {})",
         v.major,
         v.minor,
         named.join(" and ")
@@ -186,8 +186,17 @@ pub fn source_note(db: &Database) -> String {
         .as_deref()
         .map(|m| format!(", newest entry {m}"))
         .unwrap_or_default();
+    let checked = db
+        .checked
+        .map(|age| {
+            format!(
+                ", checked {} ago",
+                crate::source::godev::index::human_age(age)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "known vulnerabilities: Go's vulnerability database at {} ({} entries for Go{modified}), {SCOPE}",
+        "known vulnerabilities: Go's vulnerability database at {} ({} entries for Go{modified}{checked}), {SCOPE}",
         db.url,
         db.entries.len()
     )
@@ -216,6 +225,7 @@ mod tests {
         Database {
             url: "fixture".into(),
             modified: None,
+            checked: None,
             entries,
         }
     }
@@ -299,7 +309,7 @@ mod tests {
         assert!(is_supported(&v("go1.2"), &[]));
         assert_eq!(
             unsupported_phrase(&v("go1.22.10"), &minors),
-            "1.22 is no longer supported (Go supports 1.25 and 1.24)"
+            "1.22 is unsupported (Go supports only 1.25 and 1.24)"
         );
     }
 }
