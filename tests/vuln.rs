@@ -378,6 +378,19 @@ fn malformed_and_hostile_entries_are_skipped_with_a_warning() {
     std::fs::write(copy.path().join("ID/GO-2025-3373.json"), &text[..100]).unwrap();
     let other = std::fs::read(copy.path().join("ID/GO-2025-3447.json")).unwrap();
     std::fs::write(copy.path().join("ID/GO-2025-3420.json"), other).unwrap();
+    // Twelve entries listed that the copy does not have: ten warnings name one each (the
+    // two above first), one counts the rest.
+    let missing: Vec<String> = (100..112)
+        .map(|n| format!(r#"{{"id":"GO-2099-0{n}","modified":"2026-01-01T00:00:00Z"}}"#))
+        .collect();
+    let modules = std::fs::read_to_string(Path::new(FIXTURE).join("index/modules.json"))
+        .unwrap()
+        .replacen(
+            r#"{"path":"stdlib","vulns":["#,
+            &format!(r#"{{"path":"stdlib","vulns":[{},"#, missing.join(",")),
+            1,
+        );
+    std::fs::write(copy.path().join("index/modules.json"), modules).unwrap();
     let env = env.with_var("GOPIN_VULNDB", &file_url(copy.path()));
     let (rows, err) = outdated(&env, &[]);
     assert!(
@@ -390,6 +403,15 @@ fn malformed_and_hostile_entries_are_skipped_with_a_warning() {
         "{err}"
     );
     assert_eq!(ids(&row(&rows, "go1.22.10")["vulnerabilities"]).len(), 20);
+    assert_eq!(
+        err.matches("skipping the vulnerability entry").count(),
+        10,
+        "{err}"
+    );
+    assert!(
+        err.contains("skipping 4 more entries of the vulnerability database"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -30,6 +30,10 @@ const MAX_INDEX_BYTES: u64 = 64 << 20;
 const MAX_ENTRY_BYTES: u64 = 4 << 20;
 /// Entries fetched at once on a first fetch (hundreds of small files).
 const WORKERS: usize = 4;
+/// Go's modules have a few hundred entries; an index that lists more is not the database.
+const MAX_GO_ENTRIES: usize = 10_000;
+/// Skipped entries named one by one; the rest are counted.
+const SKIPPED_SHOWN: usize = 10;
 
 #[derive(Debug, Error)]
 pub enum VulnDbError {
@@ -53,6 +57,7 @@ pub enum VulnDbError {
 
 /// The entries of Go's modules, and where and when they came from.
 pub struct Database {
+    /// Where it came from, with any password in the URL hidden.
     pub url: String,
     /// `index/db.json`'s `modified`: when the newest entry changed.
     pub modified: Option<String>,
@@ -152,6 +157,16 @@ fn go_vulns(bytes: &[u8], url: &str) -> Result<BTreeMap<String, String>, VulnDbE
             vulns.insert(v.id, v.modified);
         }
     }
+    if vulns.len() > MAX_GO_ENTRIES {
+        return Err(VulnDbError::Invalid {
+            url: url.to_string(),
+            file: "index/modules.json",
+            message: format!(
+                "lists {} entries for Go, more than the {MAX_GO_ENTRIES} gopin reads",
+                vulns.len()
+            ),
+        });
+    }
     Ok(vulns)
 }
 
@@ -202,14 +217,16 @@ fn load_local(location: &Location, url: &str) -> Result<Database, VulnDbError> {
         .and_then(|b| serde_json::from_slice(&b).ok());
     let vulns = go_vulns(&read_index(location, url, "index/modules.json")?, url)?;
     let mut entries = Vec::new();
+    let mut skipped = Vec::new();
     for id in vulns.keys() {
         match fetch_entry(location, id) {
             Ok(e) => entries.push(e),
-            Err(why) => ui::warn(&skipped_message(id, url, &why)),
+            Err(why) => skipped.push((id.as_str(), why)),
         }
     }
+    warn_skipped(url, skipped.iter().map(|(id, why)| (*id, why.as_str())));
     Ok(Database {
-        url: url.to_string(),
+        url: ui::redacted(url),
         modified: db.map(|d| d.modified),
         checked: None,
         entries,
@@ -225,13 +242,25 @@ fn fetch_entry(base: &Location, id: &str) -> Result<Entry, String> {
     Entry::parse(&decode(base, bytes, MAX_ENTRY_BYTES)?, id)
 }
 
-fn skipped_message(id: &str, url: &str, why: &str) -> String {
-    let id: String = id
-        .chars()
-        .take(64)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("skipping the vulnerability entry '{id}' of {url}: {why}")
+/// A warning for each entry skipped, naming it and why (the first few; then how many more).
+fn warn_skipped<'a>(url: &str, skipped: impl ExactSizeIterator<Item = (&'a str, &'a str)>) {
+    let total = skipped.len();
+    for (id, why) in skipped.take(SKIPPED_SHOWN) {
+        let id: String = id
+            .chars()
+            .take(64)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        ui::warn(&format!(
+            "skipping the vulnerability entry '{id}' of {url}: {why}"
+        ));
+    }
+    if total > SKIPPED_SHOWN {
+        ui::warn(&format!(
+            "skipping {} more entries of the vulnerability database at {url}",
+            total - SKIPPED_SHOWN
+        ));
+    }
 }
 
 /// One cache directory per database URL.
@@ -439,9 +468,13 @@ impl Cache<'_> {
 
     /// The cached entries of `state`, saying which are skipped and why.
     fn entries_of(&self, state: &State) -> Database {
-        for (id, why) in &state.skipped {
-            ui::warn(&skipped_message(id, self.url, why));
-        }
+        warn_skipped(
+            self.url,
+            state
+                .skipped
+                .iter()
+                .map(|(id, why)| (id.as_str(), why.as_str())),
+        );
         let mut entries = Vec::new();
         for id in state.vulns.keys() {
             let read = std::fs::read(self.dir.join(format!("ID/{id}.json")))
@@ -456,7 +489,7 @@ impl Cache<'_> {
             }
         }
         Database {
-            url: self.url.to_string(),
+            url: ui::redacted(self.url),
             modified: Some(state.modified.clone()),
             checked: Some(Duration::from_secs(now().saturating_sub(state.checked))),
             entries,
