@@ -3,7 +3,8 @@
 # module with the real go1.21.13 and go1.22.10 (cgo on and off, with and without -trimpath,
 # linux/arm64 cross-built, stripped, with a dirty work tree; darwin/arm64 and windows/amd64
 # for the Mach-O and PE readers), audits each binary against pins and --against, compares
-# what audit reads with `go version -m`, and checks the files that are not Go binaries. Then
+# what audit reads with `go version -m`, fails them with `--vuln` by the releases' known
+# vulnerabilities (the repository's copy of the database), and checks the files that are not Go binaries. Then
 # it runs the CI recipe of docs/ci.md: the version list from one `ls-remote` call, a build
 # per version, and the audit gate.
 #
@@ -195,6 +196,19 @@ for v in "$NEW" "$OLD"; do
     "$GOPIN_HOME/versions/go$v.linux-amd64/go/bin/gofmt"
 done
 ok "go and gofmt of each release name their release"
+
+step "audit --vuln: the release that built each binary, against the vulnerability database's fixture"
+# tests/fixtures/vulndb/README.md lists the entries: 22 affect go1.22.10, 25 go1.21.13.
+audit_status 1 --vuln --json "$bin/cgo-$NEW" "$bin/arm64-$NEW"
+expect_eq "$(field "$WORK/audit.out" '[len(b["vulnerabilities"]) for b in j["binaries"]]')" '[22, 22]' "go$NEW's entries"
+expect_eq "$(field "$WORK/audit.out" '[b["verdict"] for b in j["binaries"]]')" '["same", "same"]' "the pin still judged"
+expect_eq "$(field "$WORK/audit.out" 'j["binaries"][0]["vulnerabilities_fixed_in"]')" '"go1.25.13"' "the fix"
+audit_status 1 --vuln --json --against "$OLD" "$bin/nocgo-$OLD"
+expect_eq "$(field "$WORK/audit.out" '[len(b["vulnerabilities"]) for b in j["binaries"]]')" '[25]' "go$OLD's entries"
+audit_status 1 --vuln "$bin/cgo-$NEW"
+grep -q "GO-2025-3373 (CVE-2024-45341) crypto/x509" "$WORK/audit.out" || fail "the entries listed: $(cat "$WORK/audit.out")"
+grep -q "govulncheck" "$WORK/audit.err" || fail "what the matching is: $(cat "$WORK/audit.err")"
+ok "real builds by go$NEW and go$OLD fail audit --vuln, with the fixture's exact entries"
 
 step "an exact pin needs nothing installed"
 GOPIN_HOME=$WORK/empty-store audit_status 0 "$bin/cgo-$NEW"

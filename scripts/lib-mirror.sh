@@ -13,12 +13,16 @@ expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # e2e_start : the end-to-end scripts' common start. NEW and OLD are the two real Go releases they
 # check (the wheels, archives and module zips of both are cached, so the scripts share them);
 # E2E_DIR (default target/e2e) is that cache, created here. passed counts what `ok TEXT` reports.
+# GOPIN_VULNDB is the fixture's vulnerability database, read through file://.
 e2e_start() {
   # shellcheck disable=SC2034 # NEW and OLD are read by the scripts that call this
   NEW=1.22.10 OLD=1.21.13
   E2E_DIR=${E2E_DIR:-$PWD/target/e2e}
   mkdir -p "$E2E_DIR"
   passed=0
+  # Security status from the repository's copy of real entries, never vuln.go.dev (docs/security.md).
+  GOPIN_VULNDB=${GOPIN_VULNDB:-file://$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fixtures/vulndb}
+  export GOPIN_VULNDB
 }
 # ok TEXT : one check passed.
 ok() {
