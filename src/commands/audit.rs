@@ -190,16 +190,10 @@ impl Details {
 }
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
-    let db = if args.vuln {
-        let Some(db) = vuln::db::load(&ctx.config, args.refresh)? else {
-            bail!(
-                "audit --vuln needs Go's vulnerability database, and vulndb is off: set vulndb (GOPIN_VULNDB) to https://vuln.go.dev or a copy (file:///path/to/vulndb)"
-            );
-        };
-        Some(db)
-    } else {
-        None
-    };
+    let db = args
+        .vuln
+        .then(|| vuln::db::load_required(&ctx.config, args.refresh, "audit --vuln"))
+        .transpose()?;
     // With --vuln alone, where nothing is selected, only the vulnerabilities are judged.
     let expected = if db.is_some() && args.against.is_none() && nothing_selected(ctx)? {
         None

@@ -39,16 +39,10 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|raw| since(raw, &offered))
         .transpose()?;
-    let db = if args.vuln {
-        let Some(db) = vuln::db::load(&ctx.config, args.refresh)? else {
-            bail!(
-                "ls-remote --vuln needs Go's vulnerability database, and vulndb is off: set vulndb (GOPIN_VULNDB) to https://vuln.go.dev or a copy (file:///path/to/vulndb)"
-            );
-        };
-        Some(db)
-    } else {
-        None
-    };
+    let db = args
+        .vuln
+        .then(|| vuln::db::load_required(&ctx.config, args.refresh, "ls-remote --vuln"))
+        .transpose()?;
     let installed: HashSet<GoVersion> = ctx
         .store
         .list_for(&host)?
@@ -101,12 +95,11 @@ pub fn run(ctx: &Context, args: LsRemoteArgs) -> Result<ExitCode> {
                 line.push_str("  (installed)");
             }
             // Asked for with --vuln, so said on a pipe too.
-            match (row.vulnerabilities, row.vulnerabilities_fixed_in) {
-                (Some(0) | None, _) => {}
-                (Some(n), Some(fix)) => {
-                    line.push_str(&format!("  {n} known vulnerabilities, fixed in {fix}"))
+            if let Some(n) = row.vulnerabilities.filter(|&n| n > 0) {
+                line.push_str(&format!("  {}", vuln::count(n)));
+                if let Some(fix) = row.vulnerabilities_fixed_in {
+                    line.push_str(&format!(", fixed in {fix}"));
                 }
-                (Some(n), None) => line.push_str(&format!("  {n} known vulnerabilities")),
             }
             println!("{line}");
         }

@@ -47,6 +47,10 @@ pub enum VulnDbError {
         file: &'static str,
         message: String,
     },
+    #[error(
+        "{asked_by} needs Go's vulnerability database, and vulndb is off: set vulndb (GOPIN_VULNDB) to https://vuln.go.dev or a copy (file:///path/to/vulndb)"
+    )]
+    Off { asked_by: &'static str },
     #[error("vulndb (GOPIN_VULNDB): {source}; or set it to off")]
     Setting { source: FetchError },
     #[error(
@@ -184,6 +188,16 @@ pub fn load(config: &Config, refresh: bool) -> Result<Option<Database>, VulnDbEr
     }
     let dir = cache_dir(&config.cache_dir, url);
     Cache { dir, url, location }.load(refresh).map(Some)
+}
+
+/// [`load`] for a command that is about vulnerabilities (`asked_by`, such as `audit --vuln`):
+/// `off` is an error there.
+pub fn load_required(
+    config: &Config,
+    refresh: bool,
+    asked_by: &'static str,
+) -> Result<Database, VulnDbError> {
+    load(config, refresh)?.ok_or(VulnDbError::Off { asked_by })
 }
 
 /// The database without the network: a local copy, else what the cache holds from the last

@@ -82,14 +82,13 @@ impl<'a> Status<'a> {
             return "no known vulnerabilities".to_string();
         }
         let (stdlib, toolchain) = self.counts();
-        let n = self.entries.len();
-        let plural = if n == 1 { "y" } else { "ies" };
         let fix = match self.fixed_in {
             Some(f) => format!("fixed in {f}"),
             None => "no release fixes them all yet".to_string(),
         };
         format!(
-            "{n} known vulnerabilit{plural} ({stdlib} in the standard library, {toolchain} in the toolchain), {fix}"
+            "{} ({stdlib} in the standard library, {toolchain} in the toolchain), {fix}",
+            count(self.entries.len())
         )
     }
 
@@ -133,6 +132,12 @@ impl<'a> Status<'a> {
             })
             .collect()
     }
+}
+
+/// "1 known vulnerability", "22 known vulnerabilities".
+pub fn count(n: usize) -> String {
+    let plural = if n == 1 { "y" } else { "ies" };
+    format!("{n} known vulnerabilit{plural}")
 }
 
 /// The two newest minors among `releases`' stable ones, newest first: Go's supported ones.
