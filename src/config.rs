@@ -43,6 +43,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("source", "GOPIN_SOURCE_KIND", Kind::Text),
     ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
     ("ca_file", "GOPIN_CA_FILE", Kind::Text),
+    ("lock_platforms", "GOPIN_LOCK_PLATFORMS", Kind::Text),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -141,6 +142,9 @@ pub struct Settings {
     /// A PEM file of extra CA certificates that gopin trusts for https, on top of the
     /// system's trust store (docs/security.md).
     pub ca_file: Option<PathBuf>,
+    /// The platforms `gopin lock` locks and `lock --check` requires, `os/arch` separated by
+    /// commas or spaces (`--platform` wins; default: docs/lock.md).
+    pub lock_platforms: Option<String>,
     /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
     /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
     #[serde(skip)]
@@ -163,6 +167,7 @@ impl Default for Settings {
             source: SourceMode::default(),
             allow_unverified: false,
             ca_file: None,
+            lock_platforms: None,
             godev_chosen_by: None,
         }
     }

@@ -34,6 +34,8 @@ pub enum InstallError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 /// What [`install`] did.
@@ -88,6 +90,10 @@ pub fn install_request(
     platform: &Platform,
     refresh: bool,
 ) -> Result<Outcome, InstallError> {
+    // A lock where this runs decides the release and the bytes (docs/lock.md).
+    if let Some(outcome) = install_locked(config, store, request, platform)? {
+        return Ok(outcome);
+    }
     if let Some(found) = store.find(platform, request)? {
         return Ok(Outcome::AlreadyInstalled(found));
     }
@@ -106,6 +112,48 @@ pub fn install_request(
     install(store, source.as_ref(), &version, platform, false)
 }
 
+/// Under the lock of the working directory: the locked release, when `request` accepts it,
+/// checked against the lock. A request that does not accept it is an error when it is the
+/// directory's own (the pin moved since the lock was written); another one (`gopin use 1.23`,
+/// `gopin shell 1.21`) installs unlocked, with a note. `None`: no lock applies.
+fn install_locked(
+    config: &Config,
+    store: &Store,
+    request: &Request,
+    platform: &Platform,
+) -> Result<Option<Outcome>, InstallError> {
+    let cwd = crate::resolve::cwd();
+    let env = |name: &str| std::env::var_os(name);
+    // A directory whose files do not resolve has no lock to find; the caller reports them.
+    let Ok(r) = crate::resolve::resolve(store, platform, &cwd, &env) else {
+        return Ok(None);
+    };
+    let Some(path) = crate::lock::find(&r, &cwd) else {
+        return Ok(None);
+    };
+    let Some(found) = crate::lock::Found::read(&path)? else {
+        return Ok(None);
+    };
+    let release = found.lock.release;
+    if crate::lock::admits(request, &release) {
+        return crate::lock::install::install(config, store, &found, platform, false).map(Some);
+    }
+    if r.request.as_ref() == Some(request) {
+        return Err(SourceError::from(crate::lock::install::LockedError::Moved {
+            lock: found.label(),
+            release: release.to_string(),
+            selected_by: r.source_label(),
+            request: request.to_string(),
+        })
+        .into());
+    }
+    ui::note(&format!(
+        "note: {} locks {release}, which {request} is not: this install is not checked against it (run `gopin lock` once the pin is moved)",
+        found.label()
+    ));
+    Ok(None)
+}
+
 /// Installs `version` for `platform` from `source` unless it is already there (or `force`).
 pub fn install(
     store: &Store,
@@ -120,7 +168,7 @@ pub fn install(
 
 /// Installs `artifact`, which holds `version` for `platform`, unless it is already there (or
 /// `force`).
-fn install_artifact(
+pub fn install_artifact(
     store: &Store,
     artifact: &dyn source::Artifact,
     version: &GoVersion,

@@ -318,8 +318,15 @@ impl InstallRecord {
             files,
             // Which kind of source, and whether it was verified, travel; its addresses and
             // proofs do not (they name one mirror, and the snapshot proves integrity only).
+            // The lock an install was checked against does travel: its digest (docs/lock.md).
             source: Provenance {
-                details: serde_json::Map::new(),
+                details: self
+                    .source
+                    .details
+                    .iter()
+                    .filter(|(k, _)| *k == crate::lock::install::RECORD_KEY)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 ..self.source.clone()
             },
             ..self.clone()

@@ -76,16 +76,25 @@ pub fn resolve(
             None,
         ),
     };
-    let installed = match &request {
-        Some(request) => store.find(platform, request)?,
-        None => None,
-    };
-    Ok(Resolution {
+    let mut r = Resolution {
         selection,
         request,
         overridden,
-        installed,
-    })
+        installed: None,
+    };
+    // A lock beside the pin narrows the request to the locked release (docs/lock.md); an
+    // unreadable lock narrows nothing here, and the install that would use it reports it.
+    if let Some((path, version)) = crate::lock::locked_release(&r, dir)
+        && let Some(request) = &mut r.request
+    {
+        request.spec = Some(crate::version::VersionSpec::Exact(version));
+        r.selection.watch.files.push(path);
+    }
+    r.installed = match &r.request {
+        Some(request) => store.find(platform, request)?,
+        None => None,
+    };
+    Ok(r)
 }
 
 /// Resolves the working directory ([`cwd`]) for `platform`, with this process's

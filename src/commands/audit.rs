@@ -28,6 +28,8 @@ enum Origin {
     Pin(PathBuf),
     /// `--against`, as typed (it parsed as a spec, so it is safe to print).
     Against(String),
+    /// `--against-lock`: the lock file; only its very release passes (docs/lock.md).
+    Lock(PathBuf),
 }
 
 impl Origin {
@@ -36,6 +38,7 @@ impl Origin {
         match self {
             Origin::Pin(source) => format!("pinned by {}", tilde(source)),
             Origin::Against(raw) => format!("asked for by --against {raw}"),
+            Origin::Lock(path) => format!("locked by {}", tilde(path)),
         }
     }
 }
@@ -181,7 +184,11 @@ impl Details {
 }
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
-    let expected = expected(ctx, args.against.as_deref())?;
+    let expected = if args.against_lock {
+        against_lock(ctx)?
+    } else {
+        expected(ctx, args.against.as_deref())?
+    };
     let reports: Vec<Report> = args
         .binaries
         .iter()
@@ -196,6 +203,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
         let (source, against) = match &expected.origin {
             Origin::Pin(source) => (Some(source.to_string_lossy().into_owned()), None),
             Origin::Against(raw) => (None, Some(raw.clone())),
+            Origin::Lock(path) => (Some(path.to_string_lossy().into_owned()), None),
         };
         print_json(&serde_json::json!({
             "expected": expected.version,
@@ -253,6 +261,21 @@ fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
     })
 }
 
+/// `--against-lock`: the release the lock that governs this directory holds.
+fn against_lock(ctx: &Context) -> Result<Expected> {
+    let platform = Platform::host()?;
+    let Some(found) = crate::lock::for_cwd(&ctx.store, &platform)? else {
+        bail!(
+            "--against-lock needs a gopin.lock, and none governs {}: run `gopin lock`, or pass --against",
+            shown(&resolve::cwd())
+        );
+    };
+    Ok(Expected {
+        version: found.lock.release,
+        origin: Origin::Lock(found.path),
+    })
+}
+
 /// Reads one binary and judges it.
 fn audit(path: &Path, expected: &Expected, allow_newer_minor: bool) -> Report {
     let file = path.to_string_lossy().into_owned();
@@ -288,6 +311,14 @@ fn verdict_message(
 ) -> (Status, String) {
     let built = shown_bytes(info.go_version.as_bytes());
     let (want, origin) = (expected.version, expected.origin.phrase());
+    if let (Origin::Lock(_), Verdict::NewerPatch | Verdict::NewerMinor) =
+        (&expected.origin, verdict)
+    {
+        return (
+            Status::Fail,
+            format!("built with {built}, not {want} {origin}: rebuild it with {want}"),
+        );
+    }
     match verdict {
         Verdict::Same => (
             Status::Pass,

@@ -32,6 +32,9 @@ pub enum SourceError {
     GoDev(#[from] godev::GoDevError),
     #[error(transparent)]
     Proxy(#[from] goproxy::GoproxyError),
+    /// An install under a lock whose digests the bytes do not match (docs/lock.md).
+    #[error(transparent)]
+    Locked(Box<crate::lock::install::LockedError>),
 }
 
 /// One release a source offers.
