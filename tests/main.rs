@@ -17,6 +17,7 @@ mod goproxy;
 mod goproxy_support;
 mod import;
 mod install;
+mod lock;
 mod maintain;
 mod man;
 mod matrix;
