@@ -30,7 +30,7 @@ fn releases() -> Vec<Release> {
     vec![r, Release::linux("go1.22.9")]
 }
 
-fn world() -> (GoProxy, Env) {
+pub(crate) fn world() -> (GoProxy, Env) {
     let s = GoProxy::start();
     for (os, arch) in PLATFORMS {
         s.publish("go1.22.10", &format!("{os}/{arch}"));
@@ -44,17 +44,17 @@ fn world() -> (GoProxy, Env) {
 
 /// An isolated environment on `s`: go.dev-style index and archives from the mirror, the
 /// checksum database by its URL, the module proxy as GOPROXY.
-fn env_for(s: &GoProxy) -> Env {
+pub(crate) fn env_for(s: &GoProxy) -> Env {
     Env::new(&s.mirror)
         .with_var("GOSUMDB", &s.gosumdb_direct())
         .with_var("GOPROXY", &s.proxy_url())
 }
 
-fn pin(env: &Env, version: &str) {
+pub(crate) fn pin(env: &Env, version: &str) {
     std::fs::write(env.work().join(".go-version"), format!("{version}\n")).unwrap();
 }
 
-fn lock_path(env: &Env) -> PathBuf {
+pub(crate) fn lock_path(env: &Env) -> PathBuf {
     env.work().join("gopin.lock")
 }
 
