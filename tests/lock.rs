@@ -520,3 +520,54 @@ fn audit_against_lock_passes_only_the_locked_release_and_export_keeps_the_lock_d
         "{record}"
     );
 }
+
+#[test]
+fn a_locked_directory_uses_the_locked_release_over_a_newer_installed_patch() {
+    let (_s, env) = world();
+    pin(&env, "1.22");
+    ok(&env, &["install", "1.22.9"]);
+    let err = ok(&env, &["lock", "--platform", "linux/amd64"]);
+    assert!(
+        err.contains("locked go1.22.9"),
+        "the installed release: {err}"
+    );
+    ok(&env, &["install", "1.22.10"]);
+    let version = |env: &Env| {
+        let out = env
+            .gopin(&["exec", "--", "go", "version"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        stdout_of(&out).trim().to_string()
+    };
+    assert_eq!(version(&env), "go version go1.22.9 linux/amd64");
+    // Locking again keeps the release while the pin accepts it.
+    ok(&env, &["lock", "--platform", "linux/amd64"]);
+    assert!(lock_text(&env).contains("release = \"go1.22.9\""));
+    std::fs::remove_file(lock_path(&env)).unwrap();
+    assert_eq!(version(&env), "go version go1.22.10 linux/amd64");
+}
+
+#[test]
+fn use_in_a_locked_directory_installs_through_the_lock() {
+    let (s, env) = world();
+    ok(&env, &["lock"]);
+    let mut swapped = releases();
+    let mut tree = go_tree("go1.22.10", "linux/amd64");
+    tree.push(Entry::File("go/extra".into(), 0o644, b"x".to_vec()));
+    swapped[0].archives[0].2 = tar_gz(&tree);
+    publish(&s.mirror, &swapped);
+    let err = one_error_line(&env.gopin(&["use", "1.22.10"]).output().unwrap());
+    assert!(
+        err.contains("refusing go1.22.10.linux-amd64.tar.gz for linux/amd64"),
+        "{err}"
+    );
+    assert!(env.store_entries("versions").is_empty());
+    // Another version typed on the command line is not the lock's business: it goes in, with
+    // a note.
+    let err = ok(&env, &["use", "1.22.9"]);
+    assert!(
+        err.contains("locks go1.22.10, which go1.22.9 is not"),
+        "{err}"
+    );
+}
