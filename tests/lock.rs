@@ -514,11 +514,8 @@ fn audit_against_lock_passes_only_the_locked_release_and_export_keeps_the_lock_d
         }
     }
     let record = record.expect("the snapshot holds its record");
-    assert_eq!(
-        record["source"]["lock_sha256"],
-        support_digest(&lock_path(&env)).as_str(),
-        "{record}"
-    );
+    let digest = support_digest(&lock_path(&env));
+    assert_eq!(record["source"]["lock_sha256"], digest.as_str(), "{record}");
 }
 
 #[test]

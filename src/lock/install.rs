@@ -233,7 +233,7 @@ impl Artifact for LockedZip<'_> {
         // The lock's proof is checked before anything is downloaded, as a lookup would be.
         let verification = match (&self.entry.proof, client.database()) {
             (Some(proof), Some(db)) => {
-                let (h1, size) = sumdb::verify_inclusion_offline(
+                let (h1, tree) = sumdb::verify_inclusion_offline(
                     &db.verifier,
                     MODULE,
                     self.entry.module_version(),
@@ -262,8 +262,8 @@ impl Artifact for LockedZip<'_> {
                     url: lock.clone(),
                     record: proof.record,
                     h1: h1.clone(),
-                    tree_size: size,
-                    tree_hash: String::new(),
+                    tree_size: tree.size,
+                    tree_hash: sumdb::tlog::to_base64(&tree.hash),
                     tree_note: proof.tree.clone(),
                 })
             }

@@ -249,14 +249,14 @@ pub struct Inclusion {
 
 /// Checks `inclusion` with no network, as [`Client::prove`] checks a lookup: the tree head is
 /// signed by `verifier`, the record is about `module version`, and it is leaf `record` of
-/// that tree by the proof's hashes. Returns the record's `h1:` and the tree's size, or why
+/// that tree by the proof's hashes. Returns the record's `h1:` and the signed tree, or why
 /// it does not verify.
 pub fn verify_inclusion_offline(
     verifier: &Verifier,
     module: &str,
     version: &str,
     inclusion: &Inclusion,
-) -> Result<(String, u64), String> {
+) -> Result<(String, Tree), String> {
     let text = verifier.open(inclusion.note.as_bytes()).map_err(|e| {
         format!(
             "its tree head does not verify against the key {}: {e}",
@@ -292,7 +292,7 @@ pub fn verify_inclusion_offline(
             record.id, tree.size
         ));
     }
-    Ok((h1.to_string(), tree.size))
+    Ok((h1.to_string(), tree))
 }
 
 /// Looks records up in one database and proves them.
