@@ -568,3 +568,44 @@ fn use_in_a_locked_directory_installs_through_the_lock() {
         "{err}"
     );
 }
+
+#[test]
+fn the_hook_s_auto_install_goes_through_the_lock() {
+    let (s, env) = world();
+    ok(&env, &["lock"]);
+    let mut swapped = releases();
+    let mut tree = go_tree("go1.22.10", "linux/amd64");
+    tree.push(Entry::File("go/extra".into(), 0o644, b"x".to_vec()));
+    swapped[0].archives[0].2 = tar_gz(&tree);
+    publish(&s.mirror, &swapped);
+    let out = env
+        .gopin(&["hook-env", "bash"])
+        .env("GOPIN_AUTO_INSTALL", "true")
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("refusing go1.22.10.linux-amd64.tar.gz for linux/amd64"),
+        "{err}"
+    );
+    assert!(err.contains("gopin.lock"), "{err}");
+    assert!(!stdout_of(&out).contains("export GOROOT"));
+    assert!(env.store_entries("versions").is_empty());
+    // The honest archive back: the hook installs it, recorded as checked against the lock.
+    publish(&s.mirror, &releases());
+    let out = env
+        .gopin(&["hook-env", "bash"])
+        .env("GOPIN_AUTO_INSTALL", "true")
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("export GOROOT="),
+        "{}",
+        stderr_of(&out)
+    );
+    let record = install_record(&env, "go1.22.10.linux-amd64");
+    assert_eq!(
+        record["source"]["lock_sha256"],
+        support_digest(&lock_path(&env)).as_str()
+    );
+}
