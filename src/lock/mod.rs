@@ -102,7 +102,8 @@ pub fn find(r: &Resolution, cwd: &Path) -> Option<PathBuf> {
     if r.system().is_some() || r.request.is_none() {
         return None;
     }
-    let exists = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok();
+    // Anything but a directory (a FIFO too) is the lock, and reading it says what is wrong.
+    let exists = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir());
     match r.picked_by() {
         Some(pick) if matches!(pick.kind, SourceKind::Shell | SourceKind::Default) => None,
         Some(pick) => pick
