@@ -112,7 +112,13 @@ pub fn check(
         return Ok(report);
     }
     // Online: the index and the database, as they are now, still say what the lock says.
-    let index: Index = super::load_index(config)?;
+    let online = |what: &str, e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "{} cannot be checked against {what} ({e}): retry, or pass --offline to check its recorded proofs alone",
+            found.label()
+        )
+    };
+    let index: Index = super::load_index(config).map_err(|e| online("the index", &e))?;
     let listed = index.find(&lock.release);
     for entry in &lock.platforms {
         let platform = entry.platform();
@@ -142,7 +148,10 @@ pub fn check(
             Some(_) => {}
         }
         if let (Some(h1), Some(_)) = (&entry.h1, &verifier) {
-            match client.prove_for_lock(&lock.release, &platform)? {
+            let now = client
+                .prove_for_lock(&lock.release, &platform)
+                .map_err(|e| online("the checksum database", &e))?;
+            match now {
                 Ok((proof, _)) if &proof.h1 != h1 => report.problems.push(format!(
                     "the checksum database {} now records {} for {platform}, but the lock says {h1}",
                     proof.database, proof.h1
