@@ -84,10 +84,13 @@ pub fn resolve(
     };
     // A lock beside the pin narrows the request to the locked release (docs/lock.md); an
     // unreadable lock narrows nothing here, and the install that would use it reports it.
-    if let Some((path, version)) = crate::lock::locked_release(&r, dir)
-        && let Some(request) = &mut r.request
-    {
-        request.spec = Some(crate::version::VersionSpec::Exact(version));
+    if let Some(path) = crate::lock::find(&r, dir) {
+        if let Some(version) = crate::lock::locked_release(&r, &path)
+            && let Some(request) = &mut r.request
+        {
+            request.spec = Some(crate::version::VersionSpec::Exact(version));
+        }
+        // Rewriting the lock (or removing it) can change the answer.
         r.selection.watch.files.push(path);
     }
     r.installed = match &r.request {

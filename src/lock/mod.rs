@@ -165,13 +165,12 @@ pub fn for_cwd(store: &crate::store::Store, platform: &Platform) -> Result<Optio
     }
 }
 
-/// The lock that governs `dir` (resolved as `r`) and its release, when it reads and `r`'s
-/// request accepts that release; `None` otherwise.
-pub fn locked_release(r: &Resolution, dir: &Path) -> Option<(PathBuf, GoVersion)> {
-    let path = find(r, dir)?;
-    let found = Found::read(&path).ok()??;
+/// The release the lock at `path` holds, when it reads and `r`'s request accepts it; `None`
+/// otherwise.
+pub fn locked_release(r: &Resolution, path: &Path) -> Option<GoVersion> {
+    let found = Found::read(path).ok()??;
     let request = r.request.as_ref()?;
-    admits(request, &found.lock.release).then_some((path, found.lock.release))
+    admits(request, &found.lock.release).then_some(found.lock.release)
 }
 
 /// Whether `request` accepts `version`: what a pin that has not moved since the lock says.
