@@ -460,6 +460,12 @@ fn a_bad_lock_is_one_error_naming_it_and_nothing_is_installed() {
         }
         assert!(env.store_entries("versions").is_empty());
     }
+    // `gopin lock` does not overwrite a newer gopin's lock with an older format.
+    let newer = good.replace("format = 1", "format = 7");
+    std::fs::write(&path, &newer).unwrap();
+    let err = one_error_line(&env.gopin(&["lock"]).output().unwrap());
+    assert!(err.contains("newer than this gopin reads"), "{err}");
+    assert_eq!(lock_text(&env), newer);
     std::fs::remove_file(&path).unwrap();
     mkfifo(&path);
     let out = output_within(env.command(&["install", "--locked"]), 30);

@@ -9,7 +9,7 @@ use super::Context;
 use crate::cli::LockArgs;
 use crate::fsio::{Durability, write_atomic};
 use crate::install;
-use crate::lock::{self, Found, check};
+use crate::lock::{self, Found, LockError, check};
 use crate::platform::Platform;
 use crate::resolve;
 use crate::source::{Listed, Releases};
@@ -37,6 +37,8 @@ pub fn run(ctx: &Context, args: LockArgs) -> Result<ExitCode> {
         Ok(found) => found
             .map(|f| f.lock.release)
             .filter(|v| lock::admits(&request, v)),
+        // A newer gopin's lock is not overwritten with an older format.
+        Err(e @ LockError::Newer { .. }) => return Err(e.into()),
         Err(e) => {
             ui::warn(&format!("{e}; it is written again"));
             None
