@@ -10,6 +10,8 @@
 use thiserror::Error;
 
 use crate::config::Config;
+use crate::lock::format::Found;
+use crate::lock::place;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
 use crate::request::Request;
@@ -35,7 +37,7 @@ pub enum InstallError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Lock(#[from] crate::lock::LockError),
+    Lock(#[from] crate::lock::format::LockError),
 }
 
 /// What [`install`] did.
@@ -128,18 +130,19 @@ fn install_locked(
     let Ok(r) = crate::resolve::resolve(store, platform, &cwd, &env) else {
         return Ok(None);
     };
-    let Some(path) = crate::lock::find(&r, &cwd) else {
+    let asks = r.request.is_some();
+    let Some(path) = place::find(&r.selection, r.overridden.is_some(), asks, &cwd) else {
         return Ok(None);
     };
-    let Some(found) = crate::lock::Found::read(&path)? else {
+    let Some(found) = Found::read(&path)? else {
         return Ok(None);
     };
     let release = found.lock.release;
-    if crate::lock::admits(request, &release) {
-        return crate::lock::install::install(config, store, &found, platform, false).map(Some);
+    if place::admits(request, &release) {
+        return install_under_lock(config, store, &found, platform, false).map(Some);
     }
     if r.request.as_ref() == Some(request) {
-        return Err(SourceError::from(crate::lock::install::LockedError::Moved {
+        return Err(SourceError::from(source::locked::LockedError::Moved {
             lock: found.label(),
             release: release.to_string(),
             selected_by: r.source_label(),
@@ -152,6 +155,23 @@ fn install_locked(
         found.label()
     ));
     Ok(None)
+}
+
+/// Installs the release `found` locks, for `platform`, checked against the lock
+/// (docs/lock.md): unless it is already there (or `force`). No index is read.
+pub fn install_under_lock(
+    config: &Config,
+    store: &Store,
+    found: &Found,
+    platform: &Platform,
+    force: bool,
+) -> Result<Outcome, InstallError> {
+    let version = found.lock.release;
+    if !force && let Some(installed) = store.get(&version, platform) {
+        return Ok(Outcome::AlreadyInstalled(installed));
+    }
+    let artifact = source::locked::artifact(config, found, platform)?;
+    install_artifact(store, artifact.as_ref(), &version, platform, force)
 }
 
 /// Installs `version` for `platform` from `source` unless it is already there (or `force`).
@@ -168,7 +188,7 @@ pub fn install(
 
 /// Installs `artifact`, which holds `version` for `platform`, unless it is already there (or
 /// `force`).
-pub fn install_artifact(
+fn install_artifact(
     store: &Store,
     artifact: &dyn source::Artifact,
     version: &GoVersion,

@@ -57,6 +57,10 @@ pub struct Provenance {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The provenance detail of an install checked against a `gopin.lock`: the lock's digest
+/// (docs/lock.md). It is the one detail a snapshot's record keeps.
+pub const LOCK_DIGEST: &str = "lock_sha256";
+
 /// The provenance kinds of `gopin import`: an official archive file (checked against a
 /// release checksum, as an install is), a snapshot, a copied directory, a directory recorded
 /// in place. The last three carry no archive checksum of their own.
@@ -324,7 +328,7 @@ impl InstallRecord {
                     .source
                     .details
                     .iter()
-                    .filter(|(k, _)| *k == crate::lock::install::RECORD_KEY)
+                    .filter(|(k, _)| *k == LOCK_DIGEST)
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 ..self.source.clone()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::goenv::GoEnv;
+use crate::lock::place;
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::selection::{self, Minimum, Pick, Selection, SelectionError, SourceKind, Workspace};
@@ -84,9 +85,10 @@ pub fn resolve(
     };
     // A lock beside the pin narrows the request to the locked release (docs/lock.md); an
     // unreadable lock narrows nothing here, and the install that would use it reports it.
-    if let Some(path) = crate::lock::find(&r, dir) {
-        if let Some(version) = crate::lock::locked_release(&r, &path)
-            && let Some(request) = &mut r.request
+    let overridden = r.overridden.is_some();
+    if let Some(path) = place::find(&r.selection, overridden, r.request.is_some(), dir) {
+        if let Some(request) = &mut r.request
+            && let Some(version) = place::locked_release(request, &path)
         {
             request.spec = Some(crate::version::VersionSpec::Exact(version));
         }

@@ -116,7 +116,7 @@ fn install_locked(ctx: &Context, platform: &Platform, force: bool) -> Result<Exi
         .expect("a lock is only found where a version is asked for");
     if !lock::admits(&request, &found.lock.release) {
         return Err(
-            source::SourceError::from(lock::install::LockedError::Moved {
+            source::SourceError::from(source::locked::LockedError::Moved {
                 lock: found.label(),
                 release: found.lock.release.to_string(),
                 selected_by: r.source_label(),
@@ -125,7 +125,7 @@ fn install_locked(ctx: &Context, platform: &Platform, force: bool) -> Result<Exi
             .into(),
         );
     }
-    let outcome = lock::install::install(&ctx.config, &ctx.store, &found, platform, force)?;
+    let outcome = install::install_under_lock(&ctx.config, &ctx.store, &found, platform, force)?;
     report(&outcome);
     Ok(ExitCode::SUCCESS)
 }

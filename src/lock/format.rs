@@ -18,7 +18,7 @@ use crate::version::GoVersion;
 /// The format this gopin writes and reads; a lock of a later one is refused, not guessed at.
 pub const FORMAT: u32 = 1;
 /// A lock of five platforms with proofs is a few tens of kB.
-pub(crate) const LOCK_LIMIT: u64 = 4 << 20;
+const LOCK_LIMIT: u64 = 4 << 20;
 /// What every lock starts with.
 const HEADER: &str = "# gopin.lock: the Go release this directory uses and its bytes on each platform.\n# Written by `gopin lock`; check it with `gopin lock --check` (docs/lock.md). Do not edit.\n";
 
@@ -224,6 +224,40 @@ impl Lock {
             seen.push(platform);
         }
         Ok(())
+    }
+}
+
+/// `sha256:<hex>` of a lock's bytes: what a snapshot's record and a CI cache key name.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{}", crate::fsio::hex(&Sha256::digest(bytes)))
+}
+
+/// A lock read from its file.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub path: PathBuf,
+    pub lock: Lock,
+    pub digest: String,
+}
+
+impl Found {
+    /// Reads the lock at `path`; `Ok(None)` when there is none.
+    pub fn read(path: &Path) -> Result<Option<Found>, LockError> {
+        let Some(bytes) = crate::userfile::read(path, LOCK_LIMIT)? else {
+            return Ok(None);
+        };
+        let lock = Lock::parse(&bytes, path)?;
+        Ok(Some(Found {
+            path: path.to_path_buf(),
+            lock,
+            digest: digest(&bytes),
+        }))
+    }
+
+    /// For messages: `the lock ~/p/gopin.lock`.
+    pub fn label(&self) -> String {
+        format!("the lock {}", shown(&self.path))
     }
 }
 

@@ -5,11 +5,14 @@
 //! - [`make`]: a lock from go.dev's index (archive names, sizes, SHA-256s) and the checksum
 //!   database (each toolchain module's `h1:`, with the proof of it);
 //! - [`check`]: `gopin lock --check`, online or with the recorded proofs alone;
-//! - [`install`]: installs checked against the lock, whatever the index or proxy says.
+//! - [`place`]: where a directory's lock is, and the release it narrows the pick to.
+//!
+//! Installs checked against a lock are the install pipeline's (`crate::install`), from the
+//! artifacts of `crate::source::locked`.
 
 pub mod check;
 pub mod format;
-pub mod install;
+pub mod place;
 
 use std::path::{Path, PathBuf};
 
@@ -18,19 +21,27 @@ use anyhow::{Result, anyhow, bail};
 use crate::config::Config;
 use crate::goenv::GoEnv;
 use crate::platform::Platform;
-use crate::request::Request;
 use crate::resolve::Resolution;
 use crate::selection::SourceKind;
 use crate::source::godev::index::{self, Index, LoadOptions};
 use crate::source::goproxy::source::ModuleProxy;
 use crate::source::goproxy::toolchain::{MODULE, module_version};
 use crate::source::goproxy::{GoproxyError, sumdb::SumdbError};
-use crate::ui::{self, shown};
+use crate::ui;
 use crate::version::GoVersion;
-pub use format::{Entry, FORMAT, Lock, LockError, Proof};
+pub use format::{Entry, FORMAT, Found, Lock, LockError, Proof, digest};
+pub use place::{FILE_NAME, admits};
 
-/// The lock file's name.
-pub const FILE_NAME: &str = "gopin.lock";
+/// The lock that governs `cwd`, resolved as `r`, if one exists ([`place::find`]).
+pub fn find(r: &Resolution, cwd: &Path) -> Option<PathBuf> {
+    place::find(
+        &r.selection,
+        r.overridden.is_some(),
+        r.request.is_some(),
+        cwd,
+    )
+}
+
 /// The platforms locked when neither `--platform` nor `lock_platforms` names any: where
 /// teams develop, build and deploy.
 pub const DEFAULT_PLATFORMS: [&str; 5] = [
@@ -96,65 +107,6 @@ pub fn write_path(r: &Resolution, cwd: &Path) -> Result<PathBuf> {
     }
 }
 
-/// The lock that governs `cwd` (resolved as `r`), if one exists: beside the picking file;
-/// where only a `go` line constrains, the nearest from `cwd` up to that file's directory.
-pub fn find(r: &Resolution, cwd: &Path) -> Option<PathBuf> {
-    if r.system().is_some() || r.request.is_none() {
-        return None;
-    }
-    // Anything but a directory (a FIFO too) is the lock, and reading it says what is wrong.
-    let exists = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir());
-    match r.picked_by() {
-        Some(pick) if matches!(pick.kind, SourceKind::Shell | SourceKind::Default) => None,
-        Some(pick) => pick
-            .source
-            .parent()
-            .map(|d| d.join(FILE_NAME))
-            .filter(exists),
-        None => {
-            let top = r.constrained_by()?.source.parent()?.to_path_buf();
-            cwd.ancestors()
-                .take_while(|d| d.starts_with(&top))
-                .map(|d| d.join(FILE_NAME))
-                .find(exists)
-        }
-    }
-}
-
-/// `sha256:<hex>` of a lock's bytes: what a snapshot's record and a CI cache key name.
-pub fn digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    format!("sha256:{}", crate::fsio::hex(&Sha256::digest(bytes)))
-}
-
-/// A lock read from its file.
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub path: PathBuf,
-    pub lock: Lock,
-    pub digest: String,
-}
-
-impl Found {
-    /// Reads the lock at `path`; `Ok(None)` when there is none.
-    pub fn read(path: &Path) -> Result<Option<Found>, LockError> {
-        let Some(bytes) = crate::userfile::read(path, format::LOCK_LIMIT)? else {
-            return Ok(None);
-        };
-        let lock = Lock::parse(&bytes, path)?;
-        Ok(Some(Found {
-            path: path.to_path_buf(),
-            lock,
-            digest: digest(&bytes),
-        }))
-    }
-
-    /// For messages: `the lock ~/p/gopin.lock`.
-    pub fn label(&self) -> String {
-        format!("the lock {}", shown(&self.path))
-    }
-}
-
 /// The lock that governs the working directory, read, if there is one.
 pub fn for_cwd(store: &crate::store::Store, platform: &Platform) -> Result<Option<Found>> {
     let cwd = crate::resolve::cwd();
@@ -163,19 +115,6 @@ pub fn for_cwd(store: &crate::store::Store, platform: &Platform) -> Result<Optio
         Some(path) => Ok(Found::read(&path)?),
         None => Ok(None),
     }
-}
-
-/// The release the lock at `path` holds, when it reads and `r`'s request accepts it; `None`
-/// otherwise.
-pub fn locked_release(r: &Resolution, path: &Path) -> Option<GoVersion> {
-    let found = Found::read(path).ok()??;
-    let request = r.request.as_ref()?;
-    admits(request, &found.lock.release).then_some(found.lock.release)
-}
-
-/// Whether `request` accepts `version`: what a pin that has not moved since the lock says.
-pub fn admits(request: &Request, version: &GoVersion) -> bool {
-    request.choose([version]) == Some(*version)
 }
 
 /// What [`make`] learned besides the lock: one line per platform whose proof is missing.

@@ -13,6 +13,7 @@
 
 pub mod godev;
 pub mod goproxy;
+pub mod locked;
 
 use std::ffi::OsString;
 
@@ -34,7 +35,7 @@ pub enum SourceError {
     Proxy(#[from] goproxy::GoproxyError),
     /// An install under a lock whose digests the bytes do not match (docs/lock.md).
     #[error(transparent)]
-    Locked(Box<crate::lock::install::LockedError>),
+    Locked(Box<locked::LockedError>),
 }
 
 /// One release a source offers.

@@ -1,26 +1,23 @@
-//! Installs under a lock: the release the lock holds, its bytes checked against the lock's
-//! digests (the go.dev archive by its SHA-256, the module zip by its `h1:`), whatever the
-//! index or the proxy says. No index is read (docs/lock.md, "Locked installs").
+//! Artifacts under a lock: the release a `gopin.lock` holds, its bytes checked against the
+//! lock's digests (the go.dev archive by its SHA-256, the module zip by its `h1:`), whatever
+//! the index or the proxy says. No index is read (docs/lock.md, "Locked installs"). The
+//! install pipeline (`crate::install`) runs them like any other artifact.
 
 use thiserror::Error;
 
-use super::Found;
+use super::godev::{self, GoDevError};
+use super::goproxy::source::ModuleProxy;
+use super::goproxy::sumdb::{self, Proof as DbProof};
+use super::goproxy::toolchain::MODULE;
+use super::goproxy::{GoproxyError, Verification};
+use super::{Artifact, SourceError};
 use crate::config::Config;
 use crate::goenv::GoEnv;
-use crate::install::{self, InstallError, Outcome};
+use crate::lock::format::{Entry, Found};
 use crate::platform::Platform;
-use crate::record::{InstallRecord, Provenance};
-use crate::source::godev::{self, GoDevError};
-use crate::source::goproxy::source::ModuleProxy;
-use crate::source::goproxy::sumdb::{self, Proof as DbProof};
-use crate::source::goproxy::toolchain::MODULE;
-use crate::source::goproxy::{GoproxyError, Verification};
-use crate::source::{self, Artifact, SourceError};
-use crate::store::{Staging, Store, StoreError};
+use crate::record::{InstallRecord, LOCK_DIGEST, Provenance};
+use crate::store::{Staging, StoreError};
 use crate::ui;
-
-/// The key a locked install's record keeps the lock's digest under (and a snapshot's).
-pub const RECORD_KEY: &str = "lock_sha256";
 
 #[derive(Debug, Error)]
 pub enum LockedError {
@@ -77,38 +74,33 @@ impl From<LockedError> for SourceError {
     }
 }
 
-/// Installs the release `found` locks, for `platform`, checked against the lock.
-pub fn install(
+/// What to fetch for the release `found` locks, on `platform`, checked against the lock:
+/// from the module proxy or go.dev's `download_url`, as the `source` setting chooses (no
+/// index is read either way).
+pub fn artifact<'a>(
     config: &Config,
-    store: &Store,
-    found: &Found,
+    found: &'a Found,
     platform: &Platform,
-    force: bool,
-) -> Result<Outcome, InstallError> {
+) -> Result<Box<dyn Artifact + 'a>, SourceError> {
     let version = found.lock.release;
-    if !force && let Some(installed) = store.get(&version, platform) {
-        return Ok(Outcome::AlreadyInstalled(installed));
-    }
     let entry = found
         .lock
         .entry(platform)
-        .ok_or_else(|| {
-            SourceError::from(LockedError::NoEntry {
-                lock: found.label(),
-                platform: platform.clone(),
-                has: found
-                    .lock
-                    .platforms
-                    .iter()
-                    .map(|e| e.platform().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        .ok_or_else(|| LockedError::NoEntry {
+            lock: found.label(),
+            platform: platform.clone(),
+            has: found
+                .lock
+                .platforms
+                .iter()
+                .map(|e| e.platform().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?
         .clone();
     let env = |name: &str| std::env::var_os(name);
     let go = GoEnv::new(&env);
-    let (use_proxy, why) = source::choose(config, &go);
+    let (use_proxy, why) = super::choose(config, &go);
     ui::verbose(&format!(
         "installing {version} under {} from {}, as {why}",
         found.label(),
@@ -119,14 +111,12 @@ pub fn install(
         }
     ));
     if use_proxy {
-        let proxy = ModuleProxy::new(config, &go)?;
-        let artifact = LockedZip {
-            proxy: &proxy,
+        Ok(Box::new(LockedZip {
+            proxy: ModuleProxy::new(config, &go)?,
             found,
             entry,
             platform: platform.clone(),
-        };
-        install::install_artifact(store, &artifact, &version, platform, force)
+        }))
     } else {
         let inner = godev::locked_archive(
             config,
@@ -135,15 +125,13 @@ pub fn install(
             &entry.archive,
             &entry.sha256,
             found.label(),
-        )
-        .map_err(SourceError::from)?;
-        let artifact = LockedArchive {
+        )?;
+        Ok(Box::new(LockedArchive {
             inner,
             found,
             platform: platform.clone(),
             archive: entry.archive.clone(),
-        };
-        install::install_artifact(store, &artifact, &version, platform, force)
+        }))
     }
 }
 
@@ -152,7 +140,7 @@ fn mark(record: &mut InstallRecord, found: &Found) {
     record
         .source
         .details
-        .insert(RECORD_KEY.to_string(), found.digest.clone().into());
+        .insert(LOCK_DIGEST.to_string(), found.digest.clone().into());
 }
 
 /// go.dev's archive, checked against the lock's SHA-256.
@@ -200,9 +188,9 @@ impl Artifact for LockedArchive<'_> {
 /// The toolchain module's zip from the proxies of `GOPROXY`, checked against the lock's `h1:`
 /// (and the lock's proof of it, against the key `GOSUMDB` names).
 struct LockedZip<'a> {
-    proxy: &'a ModuleProxy,
+    proxy: ModuleProxy,
     found: &'a Found,
-    entry: super::Entry,
+    entry: Entry,
     platform: Platform,
 }
 
