@@ -610,3 +610,28 @@ fn the_hook_s_auto_install_goes_through_the_lock() {
         support_digest(&lock_path(&env)).as_str()
     );
 }
+
+#[test]
+fn where_only_a_go_line_constrains_the_lock_is_written_here_and_found_below() {
+    let (_s, env) = world();
+    std::fs::remove_file(env.work().join(".go-version")).unwrap();
+    std::fs::write(env.work().join("go.mod"), "module m\n\ngo 1.22\n").unwrap();
+    let sub = env.work().join("cmd/tool");
+    std::fs::create_dir_all(&sub).unwrap();
+    let err = ok(&env, &["lock", "--platform", "linux/amd64"]);
+    assert!(err.contains("locked go1.22.10 for linux/amd64"), "{err}");
+    assert!(lock_path(&env).exists());
+    let out = env
+        .gopin(&["lock", "--check", "--offline", "--platform", "linux/amd64"])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // A directory only the global default selects for is not locked.
+    std::fs::remove_file(env.work().join("go.mod")).unwrap();
+    std::fs::remove_file(lock_path(&env)).unwrap();
+    ok(&env, &["use", "--global", "1.22.10"]);
+    let err = one_error_line(&env.gopin(&["lock"]).output().unwrap());
+    assert!(err.contains("only your global default"), "{err}");
+    assert!(!lock_path(&env).exists());
+}
