@@ -131,6 +131,17 @@ The same release gives the same bytes from any store, at any time, with the same
         after_help = "Examples:\n  gopin audit ./bin/server\n  gopin audit --against 1.22.10 --json dist/*\n\nExit status: 0 every binary passes; 1 one was built with an older release, a newer minor (without --allow-newer-minor) or no release, or nothing is pinned to judge against; 2 one is not a Go binary or cannot be read."
     )]
     Audit(AuditArgs),
+    /// Write gopin.lock: the selected release's bytes on each platform, vouched for by the
+    /// checksum database; or check it (--check)
+    #[command(
+        after_help = "Examples:\n  gopin lock                                  # linux, darwin and windows, amd64 and arm64
+  gopin lock --platform linux/amd64 --platform darwin/arm64
+  gopin lock --check                          # in CI: exit 1 when the lock is stale or a proof fails
+  gopin lock --check --offline --require-proof
+
+Exit status: 0 written, or (--check) the lock matches; 1 it does not, or an error."
+    )]
+    Lock(LockArgs),
     /// Print the shell completions to load: source <(gopin completions bash)
     #[command(
         long_about = COMPLETIONS_LONG_ABOUT,
@@ -378,6 +389,28 @@ pub struct InstallArgs {
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
+    /// Install the release gopin.lock here locks, checked against its digests; no release
+    /// index is read
+    #[arg(long, conflicts_with_all = ["specs", "refresh"])]
+    pub locked: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Check the lock instead of writing it: exit 1 when it does not match what this
+    /// directory selects, misses a platform, or a proof does not verify
+    #[arg(long)]
+    pub check: bool,
+    /// A platform to lock or require, os/arch; repeat for more (default: the lock_platforms
+    /// setting, else linux/amd64, linux/arm64, darwin/amd64, darwin/arm64, windows/amd64)
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub platforms: Vec<String>,
+    /// With --check: check the recorded proofs alone, with no network
+    #[arg(long, requires = "check")]
+    pub offline: bool,
+    /// With --check: a platform without a checksum database proof fails (default: warn)
+    #[arg(long, requires = "check")]
+    pub require_proof: bool,
 }
 
 #[derive(Debug, Args)]
@@ -506,8 +539,11 @@ pub struct AuditArgs {
     pub binaries: Vec<std::path::PathBuf>,
     /// Judge against this version instead of the directory's selection (1.22.10; a prefix,
     /// latest, stable or oldstable means its newest installed match)
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", conflicts_with = "against_lock")]
     pub against: Option<String>,
+    /// Judge against the release gopin.lock here locks: a binary built with any other Go fails
+    #[arg(long)]
+    pub against_lock: bool,
     /// Pass a binary built with a newer minor release than the pinned one (default: warn
     /// and fail)
     #[arg(long)]

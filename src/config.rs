@@ -46,6 +46,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
     ("ca_file", "GOPIN_CA_FILE", Kind::Text),
     ("vulndb", "GOPIN_VULNDB", Kind::Text),
+    ("lock_platforms", "GOPIN_LOCK_PLATFORMS", Kind::Text),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -147,6 +148,9 @@ pub struct Settings {
     /// Go's vulnerability database: https, `file://` or a path for a copy, or `off`
     /// (docs/security.md, "Security status").
     pub vulndb: String,
+    /// The platforms `gopin lock` locks and `lock --check` requires, `os/arch` separated by
+    /// commas or spaces (`--platform` wins; default: docs/lock.md).
+    pub lock_platforms: Option<String>,
     /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
     /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
     #[serde(skip)]
@@ -170,6 +174,7 @@ impl Default for Settings {
             allow_unverified: false,
             ca_file: None,
             vulndb: DEFAULT_VULNDB.to_string(),
+            lock_platforms: None,
             godev_chosen_by: None,
         }
     }

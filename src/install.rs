@@ -10,6 +10,8 @@
 use thiserror::Error;
 
 use crate::config::Config;
+use crate::lock::format::Found;
+use crate::lock::place;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
 use crate::request::Request;
@@ -34,6 +36,8 @@ pub enum InstallError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::format::LockError),
 }
 
 /// What [`install`] did.
@@ -88,6 +92,10 @@ pub fn install_request(
     platform: &Platform,
     refresh: bool,
 ) -> Result<Outcome, InstallError> {
+    // A lock where this runs decides the release and the bytes (docs/lock.md).
+    if let Some(outcome) = install_locked(config, store, request, platform)? {
+        return Ok(outcome);
+    }
     if let Some(found) = store.find(platform, request)? {
         return Ok(Outcome::AlreadyInstalled(found));
     }
@@ -104,6 +112,66 @@ pub fn install_request(
             })?,
     };
     install(store, source.as_ref(), &version, platform, false)
+}
+
+/// Under the lock of the working directory: the locked release, when `request` accepts it,
+/// checked against the lock. A request that does not accept it is an error when it is the
+/// directory's own (the pin moved since the lock was written); another one (`gopin use 1.23`,
+/// `gopin shell 1.21`) installs unlocked, with a note. `None`: no lock applies.
+fn install_locked(
+    config: &Config,
+    store: &Store,
+    request: &Request,
+    platform: &Platform,
+) -> Result<Option<Outcome>, InstallError> {
+    let cwd = crate::resolve::cwd();
+    let env = |name: &str| std::env::var_os(name);
+    // A directory whose files do not resolve has no lock to find; the caller reports them.
+    let Ok(r) = crate::resolve::resolve(store, platform, &cwd, &env) else {
+        return Ok(None);
+    };
+    let asks = r.request.is_some();
+    let Some(path) = place::find(&r.selection, r.overridden.is_some(), asks, &cwd) else {
+        return Ok(None);
+    };
+    let Some(found) = Found::read(&path)? else {
+        return Ok(None);
+    };
+    let release = found.lock.release;
+    if place::admits(request, &release) {
+        return install_under_lock(config, store, &found, platform, false).map(Some);
+    }
+    if r.request.as_ref() == Some(request) {
+        return Err(SourceError::from(source::locked::LockedError::Moved {
+            lock: found.label(),
+            release: release.to_string(),
+            selected_by: r.source_label(),
+            request: request.to_string(),
+        })
+        .into());
+    }
+    ui::note(&format!(
+        "note: {} locks {release}, which {request} is not: this install is not checked against it (run `gopin lock` once the pin is moved)",
+        found.label()
+    ));
+    Ok(None)
+}
+
+/// Installs the release `found` locks, for `platform`, checked against the lock
+/// (docs/lock.md): unless it is already there (or `force`). No index is read.
+pub fn install_under_lock(
+    config: &Config,
+    store: &Store,
+    found: &Found,
+    platform: &Platform,
+    force: bool,
+) -> Result<Outcome, InstallError> {
+    let version = found.lock.release;
+    if !force && let Some(installed) = store.get(&version, platform) {
+        return Ok(Outcome::AlreadyInstalled(installed));
+    }
+    let artifact = source::locked::artifact(config, found, platform)?;
+    install_artifact(store, artifact.as_ref(), &version, platform, force)
 }
 
 /// Installs `version` for `platform` from `source` unless it is already there (or `force`).

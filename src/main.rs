@@ -14,6 +14,7 @@ mod goenv;
 mod hook;
 mod import;
 mod install;
+mod lock;
 mod net;
 mod output;
 mod pinfile;

@@ -57,6 +57,10 @@ pub struct Provenance {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The provenance detail of an install checked against a `gopin.lock`: the lock's digest
+/// (docs/lock.md). It is the one detail a snapshot's record keeps.
+pub const LOCK_DIGEST: &str = "lock_sha256";
+
 /// The provenance kinds of `gopin import`: an official archive file (checked against a
 /// release checksum, as an install is), a snapshot, a copied directory, a directory recorded
 /// in place. The last three carry no archive checksum of their own.
@@ -318,8 +322,15 @@ impl InstallRecord {
             files,
             // Which kind of source, and whether it was verified, travel; its addresses and
             // proofs do not (they name one mirror, and the snapshot proves integrity only).
+            // The lock an install was checked against does travel: its digest (docs/lock.md).
             source: Provenance {
-                details: serde_json::Map::new(),
+                details: self
+                    .source
+                    .details
+                    .iter()
+                    .filter(|(k, _)| *k == LOCK_DIGEST)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 ..self.source.clone()
             },
             ..self.clone()

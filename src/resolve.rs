@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::goenv::GoEnv;
+use crate::lock::place;
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::selection::{self, Minimum, Pick, Selection, SelectionError, SourceKind, Workspace};
@@ -76,16 +77,29 @@ pub fn resolve(
             None,
         ),
     };
-    let installed = match &request {
-        Some(request) => store.find(platform, request)?,
-        None => None,
-    };
-    Ok(Resolution {
+    let mut r = Resolution {
         selection,
         request,
         overridden,
-        installed,
-    })
+        installed: None,
+    };
+    // A lock beside the pin narrows the request to the locked release (docs/lock.md); an
+    // unreadable lock narrows nothing here, and the install that would use it reports it.
+    let overridden = r.overridden.is_some();
+    if let Some(path) = place::find(&r.selection, overridden, r.request.is_some(), dir) {
+        if let Some(request) = &mut r.request
+            && let Some(version) = place::locked_release(request, &path)
+        {
+            request.spec = Some(crate::version::VersionSpec::Exact(version));
+        }
+        // Rewriting the lock (or removing it) can change the answer.
+        r.selection.watch.files.push(path);
+    }
+    r.installed = match &r.request {
+        Some(request) => store.find(platform, request)?,
+        None => None,
+    };
+    Ok(r)
 }
 
 /// Resolves the working directory ([`cwd`]) for `platform`, with this process's

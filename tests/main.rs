@@ -7,6 +7,7 @@
 
 mod support;
 
+mod action;
 mod audit;
 mod commands;
 mod completions;
@@ -17,6 +18,7 @@ mod goproxy;
 mod goproxy_support;
 mod import;
 mod install;
+mod lock;
 mod maintain;
 mod man;
 mod matrix;

@@ -29,6 +29,8 @@ enum Origin {
     Pin(PathBuf),
     /// `--against`, as typed (it parsed as a spec, so it is safe to print).
     Against(String),
+    /// `--against-lock`: the lock file; only its very release passes (docs/lock.md).
+    Lock(PathBuf),
 }
 
 impl Origin {
@@ -37,6 +39,7 @@ impl Origin {
         match self {
             Origin::Pin(source) => format!("pinned by {}", tilde(source)),
             Origin::Against(raw) => format!("asked for by --against {raw}"),
+            Origin::Lock(path) => format!("locked by {}", tilde(path)),
         }
     }
 }
@@ -195,7 +198,9 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
         .then(|| vuln::db::load_required(&ctx.config, args.refresh, "audit --vuln"))
         .transpose()?;
     // With --vuln alone, where nothing is selected, only the vulnerabilities are judged.
-    let expected = if db.is_some() && args.against.is_none() && nothing_selected(ctx)? {
+    let expected = if args.against_lock {
+        Some(against_lock(ctx)?)
+    } else if db.is_some() && args.against.is_none() && nothing_selected(ctx)? {
         None
     } else {
         Some(expected(ctx, args.against.as_deref())?)
@@ -214,6 +219,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
         let (source, against) = match expected.as_ref().map(|e| &e.origin) {
             Some(Origin::Pin(source)) => (Some(source.to_string_lossy().into_owned()), None),
             Some(Origin::Against(raw)) => (None, Some(raw.clone())),
+            Some(Origin::Lock(path)) => (Some(path.to_string_lossy().into_owned()), None),
             None => (None, None),
         };
         print_json(&serde_json::json!({
@@ -273,6 +279,21 @@ fn expected(ctx: &Context, against: Option<&str>) -> Result<Expected> {
     Ok(Expected {
         version,
         origin: Origin::Pin(r.source().map(Path::to_path_buf).unwrap_or_default()),
+    })
+}
+
+/// `--against-lock`: the release the lock that governs this directory holds.
+fn against_lock(ctx: &Context) -> Result<Expected> {
+    let platform = Platform::host()?;
+    let Some(found) = crate::lock::for_cwd(&ctx.store, &platform)? else {
+        bail!(
+            "--against-lock needs a gopin.lock, and none governs {}: run `gopin lock`, or pass --against",
+            shown(&resolve::cwd())
+        );
+    };
+    Ok(Expected {
+        version: found.lock.release,
+        origin: Origin::Lock(found.path),
     })
 }
 
@@ -360,6 +381,14 @@ fn verdict_message(
 ) -> (Status, String) {
     let built = shown_bytes(info.go_version.as_bytes());
     let (want, origin) = (expected.version, expected.origin.phrase());
+    if let (Origin::Lock(_), Verdict::NewerPatch | Verdict::NewerMinor) =
+        (&expected.origin, verdict)
+    {
+        return (
+            Status::Fail,
+            format!("built with {built}, not {want} {origin}: rebuild it with {want}"),
+        );
+    }
     match verdict {
         Verdict::Same => (
             Status::Pass,

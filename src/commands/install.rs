@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use super::Context;
 use crate::cli::InstallArgs;
 use crate::install::{self, Outcome};
+use crate::lock;
 use crate::platform::Platform;
 use crate::resolve;
 use crate::source::{self, Releases};
@@ -20,6 +21,9 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
         .iter()
         .map(|s| s.parse::<VersionSpec>())
         .collect::<Result<Vec<_>, _>>()?;
+    if args.locked {
+        return install_locked(ctx, &platform, args.force);
+    }
     if specs.is_empty() {
         return install_selected(ctx, &platform, args.refresh);
     }
@@ -84,6 +88,44 @@ fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result
         ui::note(&format!("note: {note}"));
     }
     let outcome = install::install_request(&ctx.config, &ctx.store, &request, platform, refresh)?;
+    report(&outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gopin install --locked`: the release the lock here holds, checked against it, with no
+/// release index (docs/lock.md).
+fn install_locked(ctx: &Context, platform: &Platform, force: bool) -> Result<ExitCode> {
+    let host = Platform::host()?;
+    let cwd = resolve::cwd();
+    let env = |name: &str| std::env::var_os(name);
+    let r = resolve::resolve(&ctx.store, &host, &cwd, &env)?;
+    let Some(path) = lock::find(&r, &cwd) else {
+        bail!(
+            "--locked needs a gopin.lock, and none governs {}: run `gopin lock` and commit the file, or install without --locked",
+            ui::shown(&cwd)
+        );
+    };
+    let Some(found) = lock::Found::read(&path)? else {
+        bail!(
+            "the lock file {} vanished while it was read",
+            ui::shown(&path)
+        );
+    };
+    let request = r
+        .request
+        .expect("a lock is only found where a version is asked for");
+    if !lock::admits(&request, &found.lock.release) {
+        return Err(
+            source::SourceError::from(source::locked::LockedError::Moved {
+                lock: found.label(),
+                release: found.lock.release.to_string(),
+                selected_by: r.source_label(),
+                request: request.to_string(),
+            })
+            .into(),
+        );
+    }
+    let outcome = install::install_under_lock(&ctx.config, &ctx.store, &found, platform, force)?;
     report(&outcome);
     Ok(ExitCode::SUCCESS)
 }

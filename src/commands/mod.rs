@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod init;
 mod install;
+mod lock;
 mod ls;
 mod ls_remote;
 pub(crate) mod man;
@@ -94,6 +95,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Import(args) => import::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::Lock(args) => lock::run(&ctx, args),
         Command::Outdated(args) => outdated::outdated(&ctx, args),
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),

@@ -220,6 +220,11 @@ pub fn import_archive(
             file: file.clone(),
             message: e.to_string(),
         },
+        // A lock is never part of an import's artifact.
+        SourceError::Locked(e) => ImportError::Damaged {
+            file: file.clone(),
+            message: e.to_string(),
+        },
     })?;
     same_identity(
         file,

@@ -13,6 +13,7 @@
 
 pub mod godev;
 pub mod goproxy;
+pub mod locked;
 
 use std::ffi::OsString;
 
@@ -32,6 +33,9 @@ pub enum SourceError {
     GoDev(#[from] godev::GoDevError),
     #[error(transparent)]
     Proxy(#[from] goproxy::GoproxyError),
+    /// An install under a lock whose digests the bytes do not match (docs/lock.md).
+    #[error(transparent)]
+    Locked(Box<locked::LockedError>),
 }
 
 /// One release a source offers.

@@ -239,6 +239,39 @@ pub fn archive_file(
     })
 }
 
+/// The archive a lock file names (docs/lock.md), from `download_url`, checked against the
+/// lock's SHA-256 alone: no index is read. `lock` names the lock file for the record. The
+/// whole archive is read before its size is judged, so that a different one is reported by
+/// its digest.
+pub fn locked_archive(
+    config: &Config,
+    version: GoVersion,
+    platform: &Platform,
+    filename: &str,
+    sha256: &str,
+    lock: String,
+) -> Result<Box<dyn Artifact>, GoDevError> {
+    let rules = Rules::from_settings(&config.settings);
+    let location = Location::parse(&config.settings.download_url, &rules)?.join(filename);
+    Ok(Box::new(TarGz {
+        version,
+        platform: platform.clone(),
+        file: ReleaseFile {
+            filename: filename.to_string(),
+            os: platform.os.clone(),
+            arch: platform.arch.clone(),
+            sha256: Some(sha256.to_string()),
+            size: None,
+            kind: "archive".into(),
+        },
+        location,
+        trust: Trust::Lock {
+            sha256: sha256.to_string(),
+            lock,
+        },
+    }))
+}
+
 /// One release's `.tar.gz` for one platform.
 struct TarGz {
     version: GoVersion,
@@ -254,6 +287,8 @@ enum Trust {
     Index(String),
     /// A digest found for an archive file, and where it was found.
     Given { sha256: String, from: String },
+    /// The digest a lock file holds, and the lock file.
+    Lock { sha256: String, lock: String },
 }
 
 impl Artifact for TarGz {
@@ -277,6 +312,12 @@ impl Artifact for TarGz {
                 from.clone(),
                 crate::record::IMPORTED_ARCHIVE,
                 ("file", self.location.to_string()),
+            ),
+            Trust::Lock { sha256, lock } => (
+                sha256.clone(),
+                lock.clone(),
+                "go.dev",
+                ("lock", lock.clone()),
             ),
         };
         let deadline = self.location.deadline();

@@ -350,6 +350,41 @@ impl<'a> ProxySource<'a> {
         })
     }
 
+    /// For a lock file (docs/lock.md): the checksum database's record of `version` for
+    /// `platform` with everything that proves it offline, or why the database is not asked
+    /// (`GOSUMDB=off`, a `GONOSUMDB` match): then `Err` holds the reason.
+    pub fn prove_for_lock(
+        &self,
+        version: &GoVersion,
+        platform: &Platform,
+    ) -> Result<Result<(Proof, sumdb::Inclusion), String>, GoproxyError> {
+        let module_version = toolchain::module_version(version, platform);
+        match &self.settings.sumdb {
+            Gosumdb::Off => Ok(Err("GOSUMDB=off".into())),
+            Gosumdb::On(db) => match &self.settings.nosumdb {
+                Some((var, globs)) if match_prefix_patterns(globs, MODULE) => Ok(Err(format!(
+                    "{var}={} covers {MODULE}",
+                    shown_bytes(globs.as_bytes())
+                ))),
+                _ => {
+                    let base = self.sumdb_base(db)?;
+                    let client = sumdb::Client::new(db, self.remote, base, &self.options.cache_dir);
+                    Ok(Ok(client.prove_with_inclusion(MODULE, &module_version)?))
+                }
+            },
+        }
+    }
+
+    /// The checksum database `GOSUMDB` names, unless it is off or `GONOSUMDB` covers the
+    /// toolchain module.
+    pub fn database(&self) -> Option<&Database> {
+        match (&self.settings.sumdb, &self.settings.nosumdb) {
+            (Gosumdb::Off, _) => None,
+            (_, Some((_, globs))) if match_prefix_patterns(globs, MODULE) => None,
+            (Gosumdb::On(db), _) => Some(db),
+        }
+    }
+
     fn unverified(
         &self,
         module_version: &str,

@@ -52,7 +52,8 @@ impl ModuleProxy {
         format!("the module proxy (GOPROXY={})", self.settings.goproxy)
     }
 
-    fn client(&self) -> ProxySource<'_> {
+    /// The client that does the work (a locked install uses it directly, docs/lock.md).
+    pub fn client(&self) -> ProxySource<'_> {
         ProxySource::new(self.settings.clone(), &self.network, self.options.clone())
     }
 }

@@ -236,6 +236,65 @@ pub struct Proof {
     pub tree_note: String,
 }
 
+/// What proves a record with no network: the record (its go.sum lines) and its number, the
+/// signed tree head it is in, and the inclusion proof (the sibling hashes, base64, leaf
+/// side first). See [`verify_inclusion_offline`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inclusion {
+    pub record: u64,
+    pub text: String,
+    pub note: String,
+    pub hashes: Vec<String>,
+}
+
+/// Checks `inclusion` with no network, as [`Client::prove`] checks a lookup: the tree head is
+/// signed by `verifier`, the record is about `module version`, and it is leaf `record` of
+/// that tree by the proof's hashes. Returns the record's `h1:` and the signed tree, or why
+/// it does not verify.
+pub fn verify_inclusion_offline(
+    verifier: &Verifier,
+    module: &str,
+    version: &str,
+    inclusion: &Inclusion,
+) -> Result<(String, Tree), String> {
+    let text = verifier.open(inclusion.note.as_bytes()).map_err(|e| {
+        format!(
+            "its tree head does not verify against the key {}: {e}",
+            verifier.id()
+        )
+    })?;
+    let tree = Tree::parse(text).map_err(|e| e.to_string())?;
+    let record = Record {
+        id: inclusion.record,
+        text: &inclusion.text,
+        note: inclusion.note.as_bytes(),
+    };
+    if inclusion.text.chars().any(|c| c < ' ' && c != '\n') || !inclusion.text.ends_with('\n') {
+        return Err("its record is not a checksum database record".into());
+    }
+    let h1 = record
+        .h1(module, version)
+        .ok_or_else(|| format!("its record is not about {module}@{version}"))?;
+    let hashes = inclusion
+        .hashes
+        .iter()
+        .map(|h| {
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, h)
+                .ok()
+                .and_then(|b| tlog::Hash::try_from(b).ok())
+                .ok_or_else(|| format!("its proof holds '{h}', which is not a base64 SHA-256 hash"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let leaf = tlog::record_hash(inclusion.text.as_bytes());
+    if !tlog::verify_inclusion(&hashes, tree.size, record.id, &leaf, &tree.hash) {
+        return Err(format!(
+            "its inclusion proof does not show record #{} in the signed tree #{}",
+            record.id, tree.size
+        ));
+    }
+    Ok((h1.to_string(), tree))
+}
+
 /// Looks records up in one database and proves them.
 pub struct Client<'a> {
     db: &'a Database,
@@ -255,6 +314,17 @@ impl<'a> Client<'a> {
 
     /// Looks `module version` up and proves the record, or fails.
     pub fn prove(&self, module: &str, version: &str) -> Result<Proof, SumdbError> {
+        self.prove_with_inclusion(module, version)
+            .map(|(proof, _)| proof)
+    }
+
+    /// As [`Client::prove`], and keeps what proves the record with no network at all: the
+    /// record, the signed tree head and the inclusion proof (a lock file, docs/lock.md).
+    pub fn prove_with_inclusion(
+        &self,
+        module: &str,
+        version: &str,
+    ) -> Result<(Proof, Inclusion), SumdbError> {
         let path = format!("lookup/{module}@{version}");
         let url = self.server.url(&path);
         let body = match self.server.get(&path, LOOKUP_LIMIT) {
@@ -289,8 +359,8 @@ impl<'a> Client<'a> {
                 "the record it sent is not about {module}@{version}"
             ))
         })?;
-        self.check_and_keep(&record, &tree, &url)?;
-        Ok(Proof {
+        let hashes = self.check_and_keep(&record, &tree, &url)?;
+        let proof = Proof {
             database: self.db.name().to_string(),
             key: self.db.verifier.id(),
             url,
@@ -299,13 +369,26 @@ impl<'a> Client<'a> {
             tree_size: tree.size,
             tree_hash: tlog::to_base64(&tree.hash),
             tree_note: String::from_utf8_lossy(record.note).into_owned(),
-        })
+        };
+        let inclusion = Inclusion {
+            record: record.id,
+            text: record.text.to_string(),
+            note: proof.tree_note.clone(),
+            hashes: hashes.iter().map(tlog::to_base64).collect(),
+        };
+        Ok((proof, inclusion))
     }
 
     /// Under the state's lock: `tree` is one history with the tree kept from before (checked
     /// first, so a fork is named as one), the record is in `tree`, and a `tree` larger than
     /// the kept one is kept in its place, with the tiles its root proves.
-    fn check_and_keep(&self, record: &Record, tree: &Tree, url: &str) -> Result<(), SumdbError> {
+    /// Returns the inclusion proof.
+    fn check_and_keep(
+        &self,
+        record: &Record,
+        tree: &Tree,
+        url: &str,
+    ) -> Result<Vec<tlog::Hash>, SumdbError> {
         let _lock = self.latest.lock()?;
         let kept = self.latest.load(&self.db.verifier)?;
         let kept_tiles = match &kept {
@@ -317,31 +400,28 @@ impl<'a> Client<'a> {
         if let Some((known, _)) = &kept {
             self.check_consistent(tree, known, &cache)?;
         }
-        self.prove_inclusion(record, tree, &cache, url)?;
+        let hashes = self.prove_inclusion(record, tree, &cache, url)?;
         match &kept {
-            Some((known, _)) if known.size > tree.size => Ok(()),
+            Some((known, _)) if known.size > tree.size => {}
             // The kept tree again: keep its tiles if none are (a state an older gopin left).
-            Some((known, _)) if known.size == tree.size && had_tiles => Ok(()),
-            Some((known, _)) if known.size == tree.size => {
-                self.keep_tiles(tree, &cache);
-                Ok(())
-            }
+            Some((known, _)) if known.size == tree.size && had_tiles => {}
+            Some((known, _)) if known.size == tree.size => self.keep_tiles(tree, &cache),
             _ => {
                 self.latest.save(record.note)?;
                 self.keep_tiles(tree, &cache);
-                Ok(())
             }
         }
+        Ok(hashes)
     }
 
-    /// The record is leaf `record.id` of `tree`.
+    /// The record is leaf `record.id` of `tree`; returns the proof.
     fn prove_inclusion(
         &self,
         record: &Record,
         tree: &Tree,
         cache: &TileCache,
         url: &str,
-    ) -> Result<(), SumdbError> {
+    ) -> Result<Vec<tlog::Hash>, SumdbError> {
         let not_proved = |what: String| SumdbError::NotProved {
             db: self.db.name().to_string(),
             url: url.to_string(),
@@ -374,7 +454,7 @@ impl<'a> Client<'a> {
                 record.id, tree.size
             )));
         }
-        Ok(())
+        Ok(proof)
     }
 
     /// `tree` and the tree `known` (verified before and kept) are one history: the smaller is
