@@ -18,6 +18,7 @@ mod outdated;
 mod shell_override;
 pub mod shim;
 mod shims;
+pub(crate) mod tools;
 mod uninstall;
 mod use_;
 mod which;
@@ -97,6 +98,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Outdated(args) => outdated::outdated(&ctx, args),
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),
+        Command::Tools(args) => tools::run(&ctx, args),
         Command::Shims => shims::run(&ctx),
         Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
             unreachable!("handled above")
