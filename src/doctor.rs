@@ -4,6 +4,7 @@
 //! the tool or startup-file line responsible where it can tell.
 
 mod culprits;
+mod tools;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -151,7 +152,10 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
                             .unwrap_or((problem.as_str(), "import it again"));
                         checks.push(Check::problem("linked tree", detail, fix));
                     }
-                    None => checks.extend(outcome_checks(config, store, installed, inputs)),
+                    None => {
+                        checks.extend(outcome_checks(config, store, installed, inputs));
+                        checks.extend(tools::stale_tools(config, store, installed, inputs));
+                    }
                 }
             }
         }

@@ -25,6 +25,7 @@ mod shell;
 mod shims;
 mod store;
 mod tls;
+mod tools;
 
 /// With `autotests = false` a file of tests not named above is never built: each file of
 /// tests/ must have its `mod` line here.
