@@ -135,7 +135,7 @@ grep -q "^tool: rebuilt with go$NEW (example.com/tool@v1.0.0)$" "$WORK/sync.txt"
 grep -q "^stamp: rebuilt with go$NEW (example.com/tool/cmd/stamp@v1.0.0)$" "$WORK/sync.txt" || fail "stamp not rebuilt"
 grep -q "^local: cannot be rebuilt: built from a local directory" "$WORK/sync.txt" || fail "local"
 grep -q "^notes.sh: cannot be rebuilt: not a Go binary" "$WORK/sync.txt" || fail "notes.sh"
-grep -q "^gone: failed: .*example.com/gone@v1.0.0.*404 Not Found" "$WORK/sync.txt" || fail "gone's failure"
+grep -q "^gone: failed: .*example.com/gone@v1.0.0.*: 404 " "$WORK/sync.txt" || fail "gone's failure"
 grep -q "^\[1/3\] " "$WORK/sync.err" || fail "no progress lines"
 ok "rebuilt, cannot be rebuilt, and failed with the go command's last line"
 
@@ -175,7 +175,11 @@ ok "gopin use names the tools and the sync command"
 
 step "doctor warns about a tool on PATH built by an older minor"
 (cd "$proj" && PATH="$old_bin:$PATH" "$GOPIN" doctor >"$WORK/doctor.txt" 2>&1) || true
-grep -q "stamp.*built by go$OLD.*gopin tools sync --from" "$WORK/doctor.txt" || fail "doctor: $(cat "$WORK/doctor.txt")"
+stale=$(grep -A1 "^PROBLEM tool: stamp on PATH ($old_bin/stamp) was built by go$OLD, an older minor than the active go$NEW" "$WORK/doctor.txt" || true)
+case "$stale" in
+  *"fix: rebuild go$OLD's tools with go$NEW: \`gopin tools sync --from go$OLD --to go$NEW\`") ;;
+  *) fail "doctor: $(cat "$WORK/doctor.txt")" ;;
+esac
 ok "doctor names the tool and the fix"
 
 step "gobin = shared: tools lists the shared GOBIN, tools sync rebuilds in place"

@@ -254,6 +254,9 @@ pub struct ToolsArgs {
 #[derive(Debug, Subcommand)]
 pub enum ToolsCommand {
     /// Rebuild each tool of one version's GOBIN with another Go, at the same module version
+    #[command(
+        after_help = "Examples:\n  gopin tools sync --from 1.21.13              # into the selected version's GOBIN\n  gopin tools sync --from 1.22.9 --to 1.22.10 --dry-run\n  gopin tools sync --to 1.22.10                # gobin = \"shared\": rebuilt in place\n\nExit status: 0 every tool rebuilt, already there or not rebuildable; 1 a build failed."
+    )]
     Sync(ToolsSyncArgs),
 }
 

@@ -414,6 +414,14 @@ fn doctor_warns_about_a_tool_on_path_built_by_an_older_minor() {
         })
         .collect();
     assert_eq!(names, ["gone", "local", "tool"], "{tools:?}");
+    assert!(
+        tools[1]["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("rebuild it from its source with {NEW}")),
+        "{}",
+        tools[1]
+    );
     let fix = tools[2]["fix"].as_str().unwrap();
     assert_eq!(
         fix,
@@ -440,4 +448,14 @@ fn doctor_warns_about_a_tool_on_path_built_by_an_older_minor() {
         .map(|c| c["detail"].as_str().unwrap().split(' ').next().unwrap())
         .collect();
     assert_eq!(names, ["gone", "local"]);
+}
+
+#[test]
+fn help_shows_examples() {
+    let env = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/");
+    for args in [&["tools", "--help"][..], &["tools", "sync", "--help"]] {
+        let out = env.gopin(args).assert().success();
+        let text = stdout_of(out.get_output());
+        assert!(text.contains("Examples:\n"), "{args:?}:\n{text}");
+    }
 }

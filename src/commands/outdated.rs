@@ -170,8 +170,9 @@ fn carry_tools(ctx: &Context, new: &Installed) -> Result<()> {
     ) else {
         return Ok(());
     };
-    // A shared GOBIN stays as it is: its tools are on PATH for every version.
-    if from == to {
+    // A shared GOBIN stays as it is: its tools are on PATH for every version. An empty GOBIN
+    // has nothing to carry, and nothing to say.
+    if from == to || crate::tools::list(&from, &new.platform).is_ok_and(|t| t.is_empty()) {
         return Ok(());
     }
     let summary = super::tools::carry(ctx, &previous, new, false)?;

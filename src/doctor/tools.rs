@@ -111,19 +111,22 @@ fn problem(
         active.version.major,
         active.version.minor
     );
-    let fix = match (owner, tool.rebuild()) {
-        (Some(from), _) if *from != active.version => format!(
+    let fix = match (tool.rebuild(), owner) {
+        (None, _) => format!(
+            "rebuild it from its source with {} (gopin cannot: `gopin tools` says why)",
+            active.version
+        ),
+        (Some(_), Some(from)) if *from != active.version => format!(
             "rebuild {built}'s tools with {}: `gopin tools sync --from {from} --to {}`",
             active.version, active.version
         ),
-        (_, Some(rebuild)) => format!(
+        (Some(rebuild), _) => format!(
             "rebuild it with {}: `gopin exec {} -- {}{}`",
             active.version,
             active.version,
             if rebuild.env.is_empty() { "" } else { "env " },
             shown_bytes(rebuild.command_line().as_bytes())
         ),
-        _ => format!("rebuild it from its source with {}", active.version),
     };
     Check::problem("tool", detail, fix)
 }

@@ -213,7 +213,9 @@ pub fn rebuild_of(info: &BuildInfo, name: &str, platform: &Platform) -> Result<R
     }
     let env = ENV_SETTINGS
         .iter()
-        .filter_map(|k| info.setting(k).map(|v| (k.to_string(), v.to_string())))
+        .filter_map(|&k| info.setting(k).map(|v| (k, v)))
+        .filter(|&(k, v)| !is_default(k, v))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     Ok(Rebuild {
         package: package.clone(),
@@ -222,6 +224,23 @@ pub fn rebuild_of(info: &BuildInfo, name: &str, platform: &Platform) -> Result<R
         flags,
         env,
     })
+}
+
+/// Whether a recorded variable holds what `go` uses when it is unset, so it need not be set:
+/// an empty value, cgo on (the default wherever a C compiler is found; set again, it would
+/// fail where none is), and each architecture's baseline level.
+fn is_default(key: &str, value: &str) -> bool {
+    value.is_empty()
+        || matches!(
+            (key, value),
+            ("CGO_ENABLED", "1")
+                | ("GOAMD64", "v1")
+                | ("GO386", "sse2")
+                | ("GOARM64", "v8.0")
+                | ("GOMIPS" | "GOMIPS64", "hardfloat")
+                | ("GOPPC64", "power8")
+                | ("GORISCV64", "rva20u64")
+        )
 }
 
 /// The name `go install` gives the binary of `package`: its last element, or the one before
@@ -314,6 +333,7 @@ mod tests {
             ("CGO_ENABLED", "0"),
             ("GOAMD64", "v3"),
             ("-race", "false"),
+            ("CGO_CFLAGS", ""),
         ]);
         let r = rebuild_of(&i, "tool", &linux()).unwrap();
         assert_eq!(
@@ -333,6 +353,9 @@ mod tests {
                 ("GOAMD64".to_string(), "v3".to_string())
             ]
         );
+        // Go's defaults are left to it.
+        let plain = info(&[("CGO_ENABLED", "1"), ("GOAMD64", "v1"), ("CGO_LDFLAGS", "")]);
+        assert!(rebuild_of(&plain, "tool", &linux()).unwrap().env.is_empty());
         assert_eq!(
             r.command_line(),
             "CGO_ENABLED=0 GOAMD64=v3 go install -tags=netgo,osusergo '-ldflags=-s -w -X main.v=1' -trimpath example.com/tool/cmd/tool@v1.0.0"
