@@ -459,3 +459,24 @@ fn help_shows_examples() {
         assert!(text.contains("Examples:\n"), "{args:?}:\n{text}");
     }
 }
+
+#[test]
+fn a_name_that_is_not_utf8_is_listed_not_lost() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = world();
+    let odd = w.old_bin.join(std::ffi::OsStr::from_bytes(b"to\xffol"));
+    std::fs::copy(w.old_bin.join("tool"), &odd).unwrap();
+    let out = w.env.gopin(&["tools", OLD, "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let odd = json["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "to\u{fffd}ol")
+        .expect("listed");
+    assert_eq!(odd["rebuildable"], false);
+    assert!(odd["why"].as_str().unwrap().contains("renamed"), "{odd}");
+    let text = w.env.gopin(&["tools", OLD]).output().unwrap();
+    assert!(text.status.success());
+}

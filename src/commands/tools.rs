@@ -47,14 +47,15 @@ pub fn gobin_of(config: &Config, store: &Store, installed: &Installed) -> Result
 struct Listing {
     /// The version, or `None` for the shared GOBIN listed with --all.
     version: Option<GoVersion>,
-    gobin: PathBuf,
+    /// Paths as JSON can carry them (bytes that are not UTF-8 become U+FFFD).
+    gobin: String,
     tools: Vec<ToolJson>,
 }
 
 #[derive(Serialize)]
 struct ToolJson {
     name: String,
-    file: PathBuf,
+    file: String,
     go: bool,
     module: Option<String>,
     version: Option<String>,
@@ -80,7 +81,7 @@ impl ToolJson {
         };
         ToolJson {
             name: tool.name.to_string_lossy().into_owned(),
-            file: tool.file.clone(),
+            file: tool.file.to_string_lossy().into_owned(),
             go: info.is_some(),
             module: info.and_then(|i| i.main.as_ref()).map(|m| m.0.clone()),
             version: info.and_then(|i| i.main.as_ref()).map(|m| m.1.clone()),
@@ -129,7 +130,7 @@ fn list(ctx: &Context, args: ToolsArgs) -> Result<ExitCode> {
             .iter()
             .map(|(version, gobin, found)| Listing {
                 version: *version,
-                gobin: gobin.clone(),
+                gobin: gobin.to_string_lossy().into_owned(),
                 tools: found.iter().map(ToolJson::new).collect(),
             })
             .collect();
