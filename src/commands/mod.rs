@@ -18,7 +18,7 @@ mod outdated;
 mod shell_override;
 pub mod shim;
 mod shims;
-pub(crate) mod tools;
+mod tools;
 mod uninstall;
 mod use_;
 mod which;

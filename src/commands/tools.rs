@@ -11,7 +11,6 @@ use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 
 use super::{Context, print_json};
-use crate::activate::Activation;
 use crate::choose;
 use crate::cli::{ToolsArgs, ToolsCommand, ToolsSyncArgs};
 use crate::config::{Config, GobinMode};
@@ -29,18 +28,14 @@ pub fn run(ctx: &Context, args: ToolsArgs) -> Result<ExitCode> {
     }
 }
 
-/// The GOBIN `installed` runs with: its own, or the shared one (gobin = "shared"), as the hook
-/// sets it (docs/shell.md). An error when gopin sets none.
+/// [`tools::gobin`], or the error that says gopin sets none.
 pub fn gobin_of(config: &Config, store: &Store, installed: &Installed) -> Result<PathBuf> {
-    Activation::new(config, store, installed, None)
-        .get("GOBIN")
-        .map(PathBuf::from)
-        .ok_or_else(|| {
-            anyhow!(
-                "gopin sets no GOBIN (gobin = \"off\" in {}), so `go install` puts tools in $GOPATH/bin, which every version shares: there is nothing of a version's to list or carry; set gobin = \"per-version\" or \"shared\" to use gopin tools",
-                tilde(&config.config_file)
-            )
-        })
+    tools::gobin(config, store, installed).ok_or_else(|| {
+        anyhow!(
+            "gopin sets no GOBIN (gobin = \"off\" in {}), so `go install` puts tools in $GOPATH/bin, which every version shares: there is nothing of a version's to list or carry; set gobin = \"per-version\" or \"shared\" to use gopin tools",
+            tilde(&config.config_file)
+        )
+    })
 }
 
 #[derive(Serialize)]

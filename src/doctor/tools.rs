@@ -25,11 +25,7 @@ fn tool_dirs(
 ) -> Vec<(PathBuf, Option<GoVersion>)> {
     let mut dirs: Vec<(PathBuf, Option<GoVersion>)> = installed
         .iter()
-        .filter_map(|i| {
-            crate::commands::tools::gobin_of(config, store, i)
-                .ok()
-                .map(|d| (d, Some(i.version)))
-        })
+        .filter_map(|i| crate::tools::gobin(config, store, i).map(|d| (d, Some(i.version))))
         .collect();
     dirs.push((store.shared_gobin(), None));
     let go = GoEnv::new(inputs.env);

@@ -7,9 +7,20 @@ pub mod sync;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::activate::Activation;
 use crate::buildinfo::{self, BuildInfo, BuildInfoError};
+use crate::config::Config;
 use crate::platform::Platform;
+use crate::store::{Installed, Store};
 use crate::version::GoVersion;
+
+/// The GOBIN `installed` runs with: its own, or the shared one (gobin = "shared"), as the hook
+/// sets it (docs/shell.md); `None` when gopin sets none (gobin = "off").
+pub fn gobin(config: &Config, store: &Store, installed: &Installed) -> Option<PathBuf> {
+    Activation::new(config, store, installed, None)
+        .get("GOBIN")
+        .map(PathBuf::from)
+}
 
 /// One file in a GOBIN.
 #[derive(Debug, Clone)]
