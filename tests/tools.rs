@@ -480,3 +480,23 @@ fn a_name_that_is_not_utf8_is_listed_not_lost() {
     let text = w.env.gopin(&["tools", OLD]).output().unwrap();
     assert!(text.status.success());
 }
+
+#[test]
+fn install_hints_at_the_selected_versions_tools() {
+    let (_mirror, env) = world_with(&[NEW, OLD], &[OLD]);
+    std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
+    let tool = tool_binary(OLD, "example.com/tool", "example.com/tool", "v1.0.0", "");
+    write_exe(&gobin(&env, OLD), "tool", &tool);
+    let out = env.gopin(&["install", "1.22.10"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "note: {OLD} has tools that {NEW} lacks (tool): rebuild them with `gopin tools sync --from {OLD} --to {NEW}`"
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+    // Installed already: nothing new, no hint.
+    let again = env.gopin(&["install", "1.22.10"]).output().unwrap();
+    assert!(!stderr_of(&again).contains("has tools"));
+}
