@@ -43,6 +43,24 @@ pub struct BuildInfo {
     /// The `build` settings in the binary's order (`-trimpath`, `CGO_ENABLED`, `GOOS`,
     /// `vcs.revision`, …); empty before Go 1.18, which did not record them.
     pub settings: Vec<(String, String)>,
+    /// The dependencies the main module's `replace` directives swapped: each `=>` line.
+    pub replaces: Vec<Replace>,
+}
+
+/// One `replace` the build applied: `module` replaced by `path` at `version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replace {
+    pub module: String,
+    pub path: String,
+    /// Empty for a local directory (`=> ../fork`), which has no version.
+    pub version: String,
+}
+
+impl Replace {
+    /// Whether the replacement is a directory on the building machine, not a module version.
+    pub fn is_local(&self) -> bool {
+        self.version.is_empty()
+    }
 }
 
 impl BuildInfo {
@@ -299,7 +317,10 @@ fn parse_modinfo(go_version: String, text: &str) -> BuildInfo {
         path: None,
         main: None,
         settings: Vec::new(),
+        replaces: Vec::new(),
     };
+    // The module the next `=>` line replaces.
+    let mut last_dep: Option<String> = None;
     for line in text.lines() {
         let Some((kind, rest)) = line.split_once('\t') else {
             continue;
@@ -310,6 +331,17 @@ fn parse_modinfo(go_version: String, text: &str) -> BuildInfo {
                 let mut fields = rest.split('\t');
                 if let (Some(path), Some(version)) = (fields.next(), fields.next()) {
                     info.main = Some((path.to_string(), version.to_string()));
+                }
+            }
+            "dep" => last_dep = rest.split('\t').next().map(str::to_string),
+            "=>" => {
+                let mut fields = rest.split('\t');
+                if let (Some(module), Some(path)) = (last_dep.take(), fields.next()) {
+                    info.replaces.push(Replace {
+                        module,
+                        path: path.to_string(),
+                        version: fields.next().unwrap_or_default().to_string(),
+                    });
                 }
             }
             "build" => info.settings.extend(setting(rest)),
@@ -512,6 +544,30 @@ mod tests {
             assert_eq!(info.main, Some(("x".into(), "v1.0.0".into())));
             assert!(info.settings.is_empty(), "Go 1.16 recorded no settings");
         }
+    }
+
+    #[test]
+    fn replacements_local_and_versioned() {
+        // Go 1.18+ omits empty fields; Go 1.17 and earlier wrote them all, empty or not.
+        let text = "path\tex.com/t\nmod\tex.com/t\t(devel)\t\n\
+            dep\tex.com/a\tv1.0.0\n=>\t../a\n\
+            dep\tex.com/b\tv1.0.0\th1:b=\n\
+            dep\tex.com/c\tv1.0.0\n=>\tex.com/fork\tv1.1.0\th1:f=\n\
+            dep\tex.com/d\tv1.0.0\n=>\t/src/d\t\t\n";
+        let info = parse_modinfo("go1.22.10".into(), text);
+        let got: Vec<_> = info
+            .replaces
+            .iter()
+            .map(|r| (r.module.as_str(), r.path.as_str(), r.is_local()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ex.com/a", "../a", true),
+                ("ex.com/c", "ex.com/fork", false),
+                ("ex.com/d", "/src/d", true)
+            ]
+        );
     }
 
     #[test]

@@ -142,6 +142,12 @@ The same release gives the same bytes from any store, at any time, with the same
 Exit status: 0 written, or (--check) the lock matches; 1 it does not, or an error."
     )]
     Lock(LockArgs),
+    /// List the tools `go install` put in a version's GOBIN, or rebuild them with another Go
+    #[command(long_about = TOOLS_LONG_ABOUT)]
+    #[command(
+        after_help = "Examples:\n  gopin tools                                  # the selected version's GOBIN\n  gopin tools --all --json\n  gopin tools sync --from 1.21.13              # rebuild them with the selected Go\n  gopin tools sync --from 1.21 --to 1.22 --dry-run\n\nExit status (sync): 0 every tool rebuilt, already there or not rebuildable; 1 a build failed."
+    )]
+    Tools(ToolsArgs),
     /// Print the shell completions to load: source <(gopin completions bash)
     #[command(
         long_about = COMPLETIONS_LONG_ABOUT,
@@ -235,7 +241,64 @@ pub struct UpgradeArgs {
     /// Fetch the release index even if the cached copy is fresh
     #[arg(long)]
     pub refresh: bool,
+    /// Leave the tools in the old patch's GOBIN where they are (by default they are rebuilt
+    /// with the new patch, as `gopin tools sync` does)
+    #[arg(long)]
+    pub no_tools: bool,
 }
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ToolsArgs {
+    #[command(subcommand)]
+    pub command: Option<ToolsCommand>,
+    /// The version whose GOBIN to list (default: the one this directory selects)
+    #[arg(value_name = "VERSION", add = ArgValueCompleter::new(complete::installed))]
+    pub version: Option<String>,
+    /// List the GOBIN of every installed version
+    #[arg(long, conflicts_with = "version")]
+    pub all: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsCommand {
+    /// Rebuild each tool of one version's GOBIN with another Go, at the same module version
+    #[command(
+        after_help = "Examples:\n  gopin tools sync --from 1.21.13              # into the selected version's GOBIN\n  gopin tools sync --from 1.22.9 --to 1.22.10 --dry-run\n  gopin tools sync --to 1.22.10                # gobin = \"shared\": rebuilt in place\n\nExit status: 0 every tool rebuilt, already there or not rebuildable; 1 a build failed."
+    )]
+    Sync(ToolsSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsSyncArgs {
+    /// The version whose GOBIN holds the tools (with gobin = "shared", optional: the shared
+    /// GOBIN is rebuilt in place)
+    #[arg(long, value_name = "VERSION", add = ArgValueCompleter::new(complete::installed))]
+    pub from: Option<String>,
+    /// The version to build them with, into its GOBIN (default: the one this directory selects)
+    #[arg(long, value_name = "VERSION", add = ArgValueCompleter::new(complete::installed))]
+    pub to: Option<String>,
+    /// Print what would be built, build nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+const TOOLS_LONG_ABOUT: &str = "\
+List the tools `go install` put in a version's GOBIN, or rebuild them with another Go.
+
+Each version has its own GOBIN, so a tool lives with the Go that built it. `gopin tools` reads
+each file's Go build info: the main module and its version, the package, the Go that built it,
+and whether `go install <package>@<version>` can build it again (a module version from a proxy
+can; a build from a local directory, a dirty work tree or a local replace cannot). With
+gobin = \"shared\" it lists the shared GOBIN.
+
+`gopin tools sync --from OLD [--to NEW]` runs `go install <package>@<version>` with NEW's Go and
+environment for each tool OLD's GOBIN holds, through your own GOPROXY, GOSUMDB, GOPRIVATE,
+GOFLAGS and GOAUTH, passing again the build flags the tool recorded (-tags, -trimpath,
+-ldflags, CGO_ENABLED). Tools NEW already has at the same version are left alone.";
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {

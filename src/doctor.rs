@@ -5,6 +5,7 @@
 
 mod culprits;
 mod security;
+mod tools;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -167,7 +168,10 @@ pub fn run(config: &Config, store: &Store, inputs: &Inputs) -> Vec<Check> {
                             .unwrap_or((problem.as_str(), "import it again"));
                         checks.push(Check::problem("linked tree", detail, fix));
                     }
-                    None => checks.extend(outcome_checks(config, store, installed, inputs)),
+                    None => {
+                        checks.extend(outcome_checks(config, store, installed, inputs));
+                        checks.extend(tools::stale_tools(config, store, installed, inputs));
+                    }
                 }
                 checks.push(security::check(config, &platform, &installed.version));
             }

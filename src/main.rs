@@ -27,6 +27,7 @@ mod shell;
 mod snapshot;
 mod source;
 mod store;
+mod tools;
 mod ui;
 mod userdirs;
 mod userfile;

@@ -27,6 +27,7 @@ mod shell;
 mod shims;
 mod store;
 mod tls;
+mod tools;
 mod vuln;
 
 /// With `autotests = false` a file of tests not named above is never built: each file of

@@ -486,6 +486,7 @@ mod tests {
             path: None,
             main: None,
             settings: vec![],
+            replaces: vec![],
         };
         let expected = Expected {
             version: v("1.22.10"),

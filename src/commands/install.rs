@@ -28,6 +28,10 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
         return install_selected(ctx, &platform, args.refresh);
     }
     let source = source::open(&ctx.config, args.refresh)?;
+    // What this directory ran before, whose tools the new version may want (README, "Tools").
+    let before = resolve::for_cwd(&ctx.store, &platform)
+        .ok()
+        .and_then(|r| r.installed);
     let mut releases: Option<Releases> = None;
     for spec in specs {
         // An exact version already in the store needs no release list (and works offline).
@@ -51,6 +55,9 @@ pub fn run(ctx: &Context, args: InstallArgs) -> Result<ExitCode> {
             args.force,
         )?;
         report(&outcome);
+        if let Outcome::Installed(i) = &outcome {
+            super::tools::hint_after_switch(ctx, before.as_ref(), i);
+        }
     }
     if Platform::host().is_ok_and(|host| host != platform) {
         ui::note(&format!(

@@ -19,6 +19,7 @@ mod outdated;
 mod shell_override;
 pub mod shim;
 mod shims;
+mod tools;
 mod uninstall;
 mod use_;
 mod which;
@@ -99,6 +100,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Outdated(args) => outdated::outdated(&ctx, args),
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),
+        Command::Tools(args) => tools::run(&ctx, args),
         Command::Shims => shims::run(&ctx),
         Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
             unreachable!("handled above")

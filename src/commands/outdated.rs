@@ -164,6 +164,9 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
         )? {
             install::Outcome::Installed(i) => {
                 ui::note(&format!("installed {} ({})", i.version, i.platform));
+                if !args.no_tools {
+                    carry_tools(ctx, &i)?;
+                }
                 upgraded.push(i.version);
             }
             install::Outcome::AlreadyInstalled(i) => {
@@ -176,6 +179,42 @@ pub fn upgrade(ctx: &Context, args: UpgradeArgs) -> Result<ExitCode> {
         repin(&upgraded)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// After `upgrade` installed `new`: the tools of the newest older patch of its minor rebuilt
+/// with it (README, "Tools"). A tool that fails is reported, and the upgrade stands.
+fn carry_tools(ctx: &Context, new: &Installed) -> Result<()> {
+    let previous = ctx
+        .store
+        .list_for(&new.platform)?
+        .into_iter()
+        .filter(|i| {
+            (i.version.major, i.version.minor) == (new.version.major, new.version.minor)
+                && i.version < new.version
+        })
+        .max_by(|a, b| a.version.cmp(&b.version));
+    let Some(previous) = previous else {
+        return Ok(());
+    };
+    let (Ok(from), Ok(to)) = (
+        super::tools::gobin_of(&ctx.config, &ctx.store, &previous),
+        super::tools::gobin_of(&ctx.config, &ctx.store, new),
+    ) else {
+        return Ok(());
+    };
+    // A shared GOBIN stays as it is: its tools are on PATH for every version. An empty GOBIN
+    // has nothing to carry, and nothing to say.
+    if from == to || crate::tools::list(&from, &new.platform).is_ok_and(|t| t.is_empty()) {
+        return Ok(());
+    }
+    let summary = super::tools::carry(ctx, &previous, new, false)?;
+    if summary.failed > 0 {
+        ui::warn(&format!(
+            "{} of {}'s tools could not be rebuilt with {} (see above); the upgrade itself is done. Retry with `gopin tools sync --from {} --to {}`",
+            summary.failed, previous.version, new.version, previous.version, new.version
+        ));
+    }
+    Ok(())
 }
 
 /// `upgrade --pin`: the directory's own pin moves to the newest patch of its minor.

@@ -27,6 +27,10 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
     }
     let spec: VersionSpec = raw.parse()?;
     let platform = Platform::host()?;
+    // What this directory ran before, whose tools the new version may want (README, "Tools").
+    let before = resolve::for_cwd(&ctx.store, &platform)
+        .ok()
+        .and_then(|r| r.installed);
     let outcome = install_request(
         &ctx.config,
         &ctx.store,
@@ -47,6 +51,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
     };
     write_pin(&file, kind, &text)?;
     ui::note(&format!("pinned {text} ({version}) in {}", tilde(&file)));
+    super::tools::hint_after_switch(ctx, before.as_ref(), outcome.installed());
     if let Ok(r) = resolve::for_cwd(&ctx.store, &platform) {
         if let Some(note) = r.override_note() {
             ui::warn(&note);
