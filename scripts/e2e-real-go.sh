@@ -62,7 +62,7 @@ echo "\${GOROOT-unset}|\$(command -v go || echo none)" >> "$out"
 EOS
 cat "$out"
 goroot="$GOPIN_HOME/versions/go$OLD.linux-amd64/go"
-expect_eq "$(sed -n 1p "$out")" "go version go$OLD linux/amd64|$goroot|$goroot|$GOPIN_HOME/versions/go$OLD.linux-amd64/gobin" "hook in the pinned directory"
+expect_eq "$(sed -n 1p "$out")" "go version go$OLD linux/amd64|$goroot|$goroot|$GOPIN_HOME/gobins/go$OLD.linux-amd64" "hook in the pinned directory"
 expect_eq "$(sed -n 2p "$out")" "doctor=0" "gopin doctor in a healthy setup (output: $(cat "$WORK/doctor.ok"))"
 expect_eq "$(sed -n 3p "$out")" "unset|none" "leaving the project"
 echo "ok: the hook switches, doctor is clean, leaving restores"

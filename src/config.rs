@@ -26,6 +26,8 @@ pub enum Kind {
     Number,
     /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
     Flag,
+    /// Absolute paths separated by `:` as in PATH (bytes, not text: see [`system_stores`]).
+    Paths,
 }
 
 /// Config key ← environment variable, and its type. The environment wins over the file.
@@ -43,6 +45,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("source", "GOPIN_SOURCE_KIND", Kind::Text),
     ("allow_unverified", "GOPIN_ALLOW_UNVERIFIED", Kind::Flag),
     ("ca_file", "GOPIN_CA_FILE", Kind::Text),
+    ("system_stores", "GOPIN_SYSTEM_STORE", Kind::Paths),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -141,6 +144,9 @@ pub struct Settings {
     /// A PEM file of extra CA certificates that gopin trusts for https, on top of the
     /// system's trust store (docs/security.md).
     pub ca_file: Option<PathBuf>,
+    /// Stores with the store's layout, searched after the user's and never written
+    /// (docs/store.md, "System stores"): absolute paths.
+    pub system_stores: Vec<PathBuf>,
     /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
     /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
     #[serde(skip)]
@@ -163,6 +169,7 @@ impl Default for Settings {
             source: SourceMode::default(),
             allow_unverified: false,
             ca_file: None,
+            system_stores: Vec::new(),
             godev_chosen_by: None,
         }
     }
@@ -304,7 +311,12 @@ fn load_settings(
         path: path.to_path_buf(),
         message: e.message().to_string(),
     };
-    Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    let from_file = Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    let mut system_stores = system_stores(from_file.system_stores.into_iter().map(Into::into))
+        .map_err(|message| ConfigError::Value {
+            path: path.to_path_buf(),
+            message: format!("system_stores: {message}"),
+        })?;
     for &(key, var, kind) in ENV_OVERRIDES {
         let Some(raw) = env(var).filter(|v| !v.is_empty()) else {
             continue;
@@ -314,6 +326,10 @@ fn load_settings(
             value: raw.clone(),
             message,
         };
+        if kind == Kind::Paths {
+            system_stores = system_stores_var(&raw).map_err(bad)?;
+            continue;
+        }
         let text = raw
             .to_str()
             .ok_or_else(|| bad("it is not valid UTF-8".into()))?;
@@ -325,6 +341,7 @@ fn load_settings(
     }
     let mut settings =
         Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    settings.system_stores = system_stores;
     settings.godev_chosen_by = GODEV_KEYS.iter().find_map(|&(key, var)| {
         if env(var).is_some_and(|v| !v.is_empty()) {
             Some(var.to_string())
@@ -335,6 +352,36 @@ fn load_settings(
         }
     });
     Ok(settings)
+}
+
+/// `GOPIN_SYSTEM_STORE`'s paths, split as PATH is (never through text: a path need not be
+/// UTF-8); empty entries are skipped.
+fn system_stores_var(raw: &std::ffi::OsStr) -> Result<Vec<PathBuf>, String> {
+    system_stores(std::env::split_paths(raw).map(PathBuf::into_os_string))
+}
+
+/// The system stores as given, checked: each absolute (its directories go into GOROOT and
+/// PATH), without ':' (which no PATH entry can hold), and each once.
+fn system_stores(paths: impl Iterator<Item = OsString>) -> Result<Vec<PathBuf>, String> {
+    let mut stores: Vec<PathBuf> = Vec::new();
+    for path in paths.filter(|p| !p.is_empty()).map(PathBuf::from) {
+        if !path.is_absolute() {
+            return Err(format!(
+                "{} is relative: a system store must be an absolute path",
+                shown(&path)
+            ));
+        }
+        if path.as_os_str().as_encoded_bytes().contains(&b':') {
+            return Err(format!(
+                "{} contains ':', which cannot be part of a PATH entry",
+                shown(&path)
+            ));
+        }
+        if !stores.contains(&path) {
+            stores.push(path);
+        }
+    }
+    Ok(stores)
 }
 
 /// The settings that name a go.dev-style source (a mirror of go.dev's index and archives),
@@ -353,6 +400,11 @@ fn env_value(raw: &str, kind: Kind) -> Result<toml::Value, String> {
             .parse::<u32>()
             .map(|n| toml::Value::Integer(n.into()))
             .map_err(|_| "expected a whole number such as 3600".to_string()),
+        Kind::Paths => Ok(toml::Value::Array(
+            std::env::split_paths(raw)
+                .map(|p| toml::Value::String(p.to_string_lossy().into_owned()))
+                .collect(),
+        )),
         Kind::Flag => match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
@@ -446,6 +498,44 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("unit variant"), "{err}");
+    }
+
+    #[test]
+    fn system_stores_come_from_the_file_or_the_variable_as_paths() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "system_stores = [\"/opt/gopin\", \"/srv/go\"]\n").unwrap();
+        let s = load_settings(&path, |_| None).unwrap();
+        assert_eq!(
+            s.system_stores,
+            [PathBuf::from("/opt/gopin"), PathBuf::from("/srv/go")]
+        );
+        // The variable wins, split like PATH, and keeps bytes that are not UTF-8.
+        let raw = OsString::from_vec(b"/mnt/a\xff::/opt/gopin".to_vec());
+        let s = load_settings(&path, |v| (v == "GOPIN_SYSTEM_STORE").then(|| raw.clone())).unwrap();
+        assert_eq!(
+            s.system_stores,
+            [
+                PathBuf::from(OsString::from_vec(b"/mnt/a\xff".to_vec())),
+                PathBuf::from("/opt/gopin")
+            ]
+        );
+        let err = load_settings(&path, |v| {
+            (v == "GOPIN_SYSTEM_STORE").then(|| "relative/store".into())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("GOPIN_SYSTEM_STORE=relative/store is not valid"),
+            "{err}"
+        );
+        std::fs::write(&path, "system_stores = [\"opt\"]\n").unwrap();
+        let err = load_settings(&path, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("relative"),
+            "{err}"
+        );
     }
 
     #[test]

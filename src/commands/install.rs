@@ -65,6 +65,14 @@ fn report(outcome: &Outcome) {
             i.platform,
             ui::tilde(&i.goroot())
         )),
+        Outcome::AlreadyInstalled(_) if let Some(store) = i.system_store() => ui::note(&format!(
+            "{} ({}) is already in the system store {} ({}): nothing to install (`gopin install --force {}` installs your own copy)",
+            i.version,
+            i.platform,
+            ui::tilde(store),
+            ui::tilde(&i.goroot()),
+            i.version
+        )),
         Outcome::AlreadyInstalled(_) => ui::note(&format!(
             "{} ({}) is already installed in {}",
             i.version,

@@ -29,6 +29,8 @@ struct Row {
     unverified: Option<String>,
     /// Where `gopin import` took it from, and whether the checksum database proved it.
     imported: Option<String>,
+    /// The system store it lives in (`None`: the user's own store).
+    system_store: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
@@ -38,6 +40,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
     let here = Platform::host()
         .ok()
         .and_then(|host| resolve::for_cwd(&ctx.store, &host).ok());
+    for problem in crate::stores::problems(&ctx.store) {
+        crate::ui::warn(&problem);
+    }
     let rows: Vec<Row> = ctx
         .store
         .list()?
@@ -52,6 +57,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     .as_ref()
                     .and_then(|p| p.import_summary().map(str::to_string)),
                 unverified: provenance.and_then(|p| p.unverified),
+                system_store: i.system_store().map(PathBuf::from),
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
@@ -80,6 +86,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     }
                     _ => line.push(')'),
                 }
+            }
+            if let Some(store) = &row.system_store {
+                line.push_str(&format!("  (system store {})", tilde(store)));
             }
             if let Some(summary) = &row.imported {
                 line.push_str(&format!("  ({})", shown_bytes(summary.as_bytes())));

@@ -44,7 +44,11 @@ impl Context {
         // Every https client this process makes trusts these roots too (docs/security.md,
         // "What is trusted for https"); the settings stay below the network code that uses them.
         crate::net::trust::configure(config.settings.ca_file.clone());
-        let store = Store::new(&config.home);
+        let store =
+            Store::new(&config.home).with_system_stores(config.settings.system_stores.clone());
+        // Tools of a store from an earlier gopin move out of the version directories (one
+        // `stat` once done).
+        crate::gobins::migrate(&store);
         Ok(Context { config, store })
     }
 }

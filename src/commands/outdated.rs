@@ -178,9 +178,10 @@ pub fn prune(ctx: &Context, args: PruneArgs) -> Result<ExitCode> {
     let platform = Platform::host()?;
     let installed = ctx.store.list_for(&platform)?;
     let keep = keepers(ctx, &platform, &installed);
+    // A system store's versions are never touched (docs/store.md, "System stores").
     let doomed: Vec<&Installed> = installed
         .iter()
-        .filter(|i| !keep.contains(&i.dir))
+        .filter(|i| !keep.contains(&i.dir) && i.system_store().is_none())
         .collect();
     if doomed.is_empty() {
         ui::note("nothing to prune: every installed version is the newest of its minor or in use");

@@ -1,0 +1,148 @@
+//! System stores (docs/store.md, "System stores"): stores with the user's layout, provisioned
+//! by someone else (an image, an admin, a shared volume), searched after the user's store and
+//! never written. This module says what is wrong with one: a store that cannot be read, or a
+//! version in it that no longer matches its install record. The search itself is
+//! [`Store`]'s; the user's writable state for such a version (its GOBIN) is in the user's
+//! store.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::archive::ManifestEntry;
+use crate::record::InstallRecord;
+use crate::store::{Installed, Store};
+use crate::ui::shown;
+
+/// One sentence per system store that cannot be read: missing, not a store, or unreadable.
+/// Such a store is skipped (never fatal); this is how it gets named.
+pub fn problems(store: &Store) -> Vec<String> {
+    store
+        .system_stores()
+        .iter()
+        .filter_map(|root| store_problem(root))
+        .collect()
+}
+
+fn store_problem(root: &Path) -> Option<String> {
+    let versions = root.join("versions");
+    let fix = "mount or provision it, or take it out of system_stores and GOPIN_SYSTEM_STORE";
+    let why = match fs::read_dir(&versions) {
+        Ok(_) => return None,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && root.is_dir() => {
+            "it has no versions/ directory, so it is not a gopin store".to_string()
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => "it does not exist".to_string(),
+        Err(e) => format!("cannot read {}: {e}", shown(&versions)),
+    };
+    Some(format!(
+        "the system store {} is not used: {why}; {fix}",
+        shown(root)
+    ))
+}
+
+/// What is wrong with a version of a system store, checked against its install record each
+/// time it is used: the record must be there and describe this version, and the files of
+/// `go/bin` must have the size and mode it records (`gopin doctor` hashes every file). A
+/// version of the user's own store has no such check here (its record is checked by
+/// `doctor`); `None` for it.
+pub fn integrity_problem(i: &Installed) -> Option<String> {
+    let store = i.system_store()?;
+    let why = match InstallRecord::load(&i.record_path()) {
+        Err(e) => e.to_string(),
+        Ok(record) => match record.check(&i.version, &i.platform) {
+            Err(e) => format!("its install record cannot be trusted: {e}"),
+            Ok(()) => bin_drift(&record, &i.goroot())?,
+        },
+    };
+    Some(format!(
+        "{version} in the system store {store} fails its integrity check ({why}), so gopin does not use it: have it reinstalled there (`GOPIN_HOME={store} gopin install --force {version}`), or install your own copy with `gopin install --force {version}`",
+        version = i.version,
+        store = shown(store),
+    ))
+}
+
+/// The first file of `go/bin` that differs from the record in kind, size or mode.
+fn bin_drift(record: &InstallRecord, goroot: &Path) -> Option<String> {
+    for (rel, entry) in record.files.range("bin/".to_string().."bin0".to_string()) {
+        let ManifestEntry::File { size, mode, .. } = entry else {
+            continue;
+        };
+        let path = goroot.join(rel);
+        let differs = match fs::symlink_metadata(&path) {
+            Err(_) => Some("is missing"),
+            Ok(m) if !m.is_file() => Some("is no longer a file"),
+            Ok(m) if m.len() != *size => Some("has changed size"),
+            Ok(m) if m.permissions().mode() & 0o7777 & !*mode != 0 => {
+                Some("has a wider mode than recorded")
+            }
+            Ok(_) => None,
+        };
+        if let Some(differs) = differs {
+            return Some(format!("{} {differs}", shown(&path)));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::Platform;
+    use crate::version::GoVersion;
+
+    #[test]
+    fn stores_that_cannot_be_read_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        fs::create_dir_all(good.join("versions")).unwrap();
+        let empty = dir.path().join("empty");
+        fs::create_dir_all(&empty).unwrap();
+        let gone = dir.path().join("gone");
+        let store = Store::new(dir.path().join("user")).with_system_stores(vec![
+            good,
+            empty.clone(),
+            gone.clone(),
+        ]);
+        let found = problems(&store);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains(&shown(&empty)) && found[0].contains("not a gopin store"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains(&shown(&gone)) && found[1].contains("does not exist"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_system_version_without_a_trustworthy_record_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("system");
+        let version: GoVersion = "go1.22.10".parse().unwrap();
+        let platform: Platform = "linux/amd64".parse().unwrap();
+        let tree = system.join("versions/go1.22.10.linux-amd64/go/bin");
+        fs::create_dir_all(&tree).unwrap();
+        fs::write(tree.join("go"), "#!/bin/sh\n").unwrap();
+        let store = Store::new(dir.path().join("user")).with_system_stores(vec![system.clone()]);
+        let i = store.get(&version, &platform).unwrap();
+        assert_eq!(i.system_store(), Some(system.as_path()));
+        let problem = integrity_problem(&i).unwrap();
+        assert!(
+            problem.contains(&shown(&system)) && problem.contains("install --force go1.22.10"),
+            "{problem}"
+        );
+        // The user's own copy has no such check, and shadows the system one.
+        let own = dir.path().join("user/versions/go1.22.10.linux-amd64");
+        fs::create_dir_all(&own).unwrap();
+        let i = store.get(&version, &platform).unwrap();
+        assert_eq!(i.system_store(), None);
+        assert_eq!(integrity_problem(&i), None);
+        assert_eq!(
+            i.gobin(),
+            dir.path().join("user/gobins/go1.22.10.linux-amd64")
+        );
+    }
+}
