@@ -24,6 +24,7 @@ mod selection;
 mod shell;
 mod shims;
 mod store;
+mod system_stores;
 mod tls;
 
 /// With `autotests = false` a file of tests not named above is never built: each file of

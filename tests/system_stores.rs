@@ -1,0 +1,232 @@
+//! System stores (docs/store.md, "System stores"): a store provisioned once (an image, an
+//! admin), mounted read-only, serves a pinned version with no network; the user's writable
+//! state (GOBIN) stays in the user's store; nothing of gopin writes or removes there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{self, Entry, Env, Release, stderr_of, stdout_of};
+
+/// A Go whose `go install PKG` builds a tool named after PKG's last element into `$GOBIN`,
+/// as the real one does (and fails where GOBIN cannot be written).
+fn go_script(version: &str) -> Vec<u8> {
+    format!(
+        r#"#!/bin/sh
+case "$1" in
+  version) echo "go version {version} linux/amd64" ;;
+  install)
+    [ -n "$GOBIN" ] || {{ echo "GOBIN is not set" >&2; exit 2; }}
+    mkdir -p "$GOBIN" || exit 1
+    tool="$GOBIN/$(basename "$2")"
+    printf '#!/bin/sh\necho built by {version}\n' > "$tool" || exit 1
+    chmod +x "$tool" ;;
+  *) echo "fake go: $*" ;;
+esac
+"#
+    )
+    .into_bytes()
+}
+
+fn release(version: &'static str) -> Release {
+    let tree = vec![
+        Entry::Dir("go/"),
+        Entry::Dir("go/bin/"),
+        Entry::File("go/bin/go".into(), 0o755, go_script(version)),
+        Entry::File("go/bin/gofmt".into(), 0o755, b"#!/bin/sh\n".to_vec()),
+        Entry::File(
+            "go/VERSION".into(),
+            0o644,
+            format!("{version}\ntime 2024-01-01T00:00:00Z\n").into_bytes(),
+        ),
+    ];
+    Release::with_archive(version, support::tar_gz(&tree))
+}
+
+/// A system store at `<dir>/system` with go1.22.10 installed from a mirror that is then gone,
+/// and a user whose network is gone too (nothing listens on the index's port).
+fn provisioned() -> (Env, PathBuf) {
+    let (mirror, builder) = support::mirror_with(&[release("go1.22.10")]);
+    let system = builder.dir.path().join("system");
+    builder
+        .gopin(&["install", "1.22.10"])
+        .env("GOPIN_HOME", &system)
+        .assert()
+        .success();
+    drop(mirror);
+    let user = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/");
+    // The builder's directory holds the system store: keep it alive with the user's.
+    let kept = builder.dir.keep();
+    let system = kept.join("system");
+    std::fs::write(user.work().join(".go-version"), "1.22.10\n").unwrap();
+    let user = user.with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
+    (user, system)
+}
+
+/// Whether this process may make a private mount namespace (root, with `unshare`).
+fn namespaces_available() -> bool {
+    Command::new("unshare")
+        .args(["-m", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `gopin ARGS` with `system` bind-mounted read-only onto itself in a private mount
+/// namespace: even root cannot write there. Fails the test if the store is writable.
+fn gopin_ro(env: &Env, system: &Path, args: &[&str]) -> Output {
+    let script = r#"set -e
+mount --bind "$1" "$1"
+mount -o remount,bind,ro "$1"
+if touch "$1/written" 2>/dev/null; then echo "the system store is writable" >&2; exit 99; fi
+shift
+exec "$@"
+"#;
+    let plain = env.command(args);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", script, "sh"])
+        .arg(system)
+        .arg(plain.get_program())
+        .args(plain.get_args())
+        .current_dir(env.work())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_ne!(out.status.code(), Some(99), "{}", stderr_of(&out));
+    out
+}
+
+#[test]
+fn a_read_only_system_store_serves_a_pinned_version_offline() {
+    if !namespaces_available() {
+        eprintln!(
+            "skipped: no mount namespaces here (`unshare -m true` failed), so no read-only bind mount"
+        );
+        return;
+    }
+    let (env, system) = provisioned();
+    let goroot = system.join("versions/go1.22.10.linux-amd64/go");
+
+    let out = gopin_ro(&env, &system, &["exec", "--", "go", "version"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "go version go1.22.10 linux/amd64\n");
+
+    // `go install` writes to GOBIN, outside the read-only tree; the tool runs from PATH.
+    let out = gopin_ro(
+        &env,
+        &system,
+        &["exec", "--", "go", "install", "./cmd/hello"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let tool = env.store().join("gobins/go1.22.10.linux-amd64/hello");
+    assert!(tool.is_file(), "{}", tool.display());
+    let out = gopin_ro(&env, &system, &["exec", "--", "hello"]);
+    assert_eq!(
+        stdout_of(&out),
+        "built by go1.22.10\n",
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = gopin_ro(&env, &system, &["which", "--goroot"]);
+    assert_eq!(stdout_of(&out), format!("{}\n", goroot.display()));
+
+    let out = gopin_ro(&env, &system, &["ls"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let ls = stdout_of(&out);
+    assert!(
+        ls.contains("go1.22.10") && ls.contains(&format!("system store {}", system.display())),
+        "{ls}"
+    );
+
+    // Installing it again does nothing, offline; uninstalling and pruning refuse or skip it.
+    let out = gopin_ro(&env, &system, &["install", "1.22.10"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("already in the system store"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = gopin_ro(&env, &system, &["uninstall", "1.22.10"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = support::one_error_line(&out);
+    assert!(
+        err.contains("system store") && err.contains(&system.display().to_string()),
+        "{err}"
+    );
+    let out = gopin_ro(&env, &system, &["prune"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+
+    let out = gopin_ro(&env, &system, &["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems: Vec<&serde_json::Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false && (c["name"] == "store" || c["name"] == "system store"))
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    let store_checks: Vec<&serde_json::Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "store")
+        .collect();
+    assert_eq!(store_checks.len(), 1, "{report}");
+    assert!(goroot.join("bin/go").is_file(), "nothing removed it");
+}
+
+#[test]
+fn a_system_version_that_fails_its_check_is_not_used() {
+    let (env, system) = provisioned();
+    let go = system.join("versions/go1.22.10.linux-amd64/go/bin/go");
+    let mut script = std::fs::read(&go).unwrap();
+    script.extend_from_slice(b"echo tampered\n");
+    std::fs::write(&go, script).unwrap();
+    let out = env
+        .gopin(&["exec", "--", "go", "version"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    let err = support::one_error_line(&out);
+    assert!(
+        err.contains("fails its integrity check")
+            && err.contains(&system.display().to_string())
+            && err.contains("install --force"),
+        "{err}"
+    );
+    assert!(stdout_of(&out).is_empty());
+    // doctor hashes it and names it, with the fix for a system store.
+    let checks = support::doctor_store_checks(&env);
+    assert!(
+        checks
+            .iter()
+            .any(|(ok, d)| !ok && d.contains("system store") && d.contains("go1.22.10")),
+        "{checks:?}"
+    );
+}
+
+#[test]
+fn a_missing_system_store_is_named_and_skipped() {
+    let (_m, env) = support::world_with(&["1.22.10"], &["1.22.10"]);
+    let gone = env.dir.path().join("no-such-store");
+    let env = env.with_var("GOPIN_SYSTEM_STORE", gone.to_str().unwrap());
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    let out = env.gopin(&["ls"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr_of(&out).contains(&format!("the system store {} is not used", gone.display())),
+        "{}",
+        stderr_of(&out)
+    );
+    // The hook says so, and still activates the user's version.
+    let out = env.gopin(&["hook-env", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr_of(&out).contains("does not exist"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(stdout_of(&out).contains("go1.22.10"), "{}", stdout_of(&out));
+}
