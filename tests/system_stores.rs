@@ -43,8 +43,9 @@ fn release(version: &'static str) -> Release {
 }
 
 /// A system store at `<dir>/system` with go1.22.10 installed from a mirror that is then gone,
-/// and a user whose network is gone too (nothing listens on the index's port).
-fn provisioned() -> (Env, PathBuf) {
+/// and a user whose network is gone too (nothing listens on the index's port). The builder's
+/// environment holds the system store: keep it alive with the user's.
+fn provisioned() -> (Env, PathBuf, Env) {
     let (mirror, builder) = support::mirror_with(&[release("go1.22.10")]);
     let system = builder.dir.path().join("system");
     builder
@@ -54,12 +55,9 @@ fn provisioned() -> (Env, PathBuf) {
         .success();
     drop(mirror);
     let user = Env::with_urls("http://127.0.0.1:9/index.json", "http://127.0.0.1:9/dl/");
-    // The builder's directory holds the system store: keep it alive with the user's.
-    let kept = builder.dir.keep();
-    let system = kept.join("system");
     std::fs::write(user.work().join(".go-version"), "1.22.10\n").unwrap();
     let user = user.with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
-    (user, system)
+    (user, system, builder)
 }
 
 /// Whether this process may make a private mount namespace (root, with `unshare`).
@@ -105,7 +103,7 @@ fn a_read_only_system_store_serves_a_pinned_version_offline() {
         );
         return;
     }
-    let (env, system) = provisioned();
+    let (env, system, _builder) = provisioned();
     let goroot = system.join("versions/go1.22.10.linux-amd64/go");
 
     let out = gopin_ro(&env, &system, &["exec", "--", "go", "version"]);
@@ -179,7 +177,7 @@ fn a_read_only_system_store_serves_a_pinned_version_offline() {
 
 #[test]
 fn a_system_version_that_fails_its_check_is_not_used() {
-    let (env, system) = provisioned();
+    let (env, system, _builder) = provisioned();
     let go = system.join("versions/go1.22.10.linux-amd64/go/bin/go");
     let mut script = std::fs::read(&go).unwrap();
     script.extend_from_slice(b"echo tampered\n");
@@ -229,4 +227,22 @@ fn a_missing_system_store_is_named_and_skipped() {
         stderr_of(&out)
     );
     assert!(stdout_of(&out).contains("go1.22.10"), "{}", stdout_of(&out));
+}
+
+#[test]
+fn tools_inside_the_versions_of_an_older_store_move_out_and_are_kept() {
+    let (_m, env) = support::world_with(&["1.22.10"], &["1.22.10"]);
+    std::fs::write(env.work().join(".go-version"), "1.22.10\n").unwrap();
+    // The layout of earlier gopins: each version's GOBIN inside its directory.
+    let _ = std::fs::remove_file(env.store().join("gobins/.migrated"));
+    let old = env.store().join("versions/go1.22.10.linux-amd64/gobin");
+    std::fs::create_dir_all(&old).unwrap();
+    support::write_executable(&old.join("stringer"), "#!/bin/sh\necho stringer\n");
+    let out = env.gopin(&["exec", "--", "stringer"]).output().unwrap();
+    assert_eq!(stdout_of(&out), "stringer\n", "{}", stderr_of(&out));
+    let new = env.store().join("gobins/go1.22.10.linux-amd64/stringer");
+    assert!(new.is_file());
+    assert!(!old.exists(), "nothing writable is left in the version");
+    let out = env.gopin(&["which", "stringer"]).output().unwrap();
+    assert_eq!(stdout_of(&out), format!("{}\n", new.display()));
 }
