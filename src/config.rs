@@ -231,6 +231,13 @@ pub fn cache_dir() -> Option<PathBuf> {
     env_path("GOPIN_CACHE_DIR").or_else(|| userdirs::cache_dir().map(|d| d.join("gopin")))
 }
 
+/// Where gopin keeps what it remembers between runs (the projects it has seen): the platform
+/// state directory's `gopin` (`~/.local/state/gopin` on Linux), else `state/` in the store
+/// at `home`.
+pub fn state_dir(home: &Path) -> PathBuf {
+    userdirs::state_dir().map_or_else(|| home.join("state"), |d| d.join("gopin"))
+}
+
 /// `$GOPIN_CONFIG`, else `gopin/config.toml` in the platform config directory.
 pub fn config_file() -> Option<PathBuf> {
     env_path("GOPIN_CONFIG")

@@ -19,6 +19,7 @@ mod net;
 mod output;
 mod pinfile;
 mod platform;
+mod projects;
 mod record;
 mod request;
 mod resolve;

@@ -20,6 +20,7 @@ mod install;
 mod maintain;
 mod man;
 mod matrix;
+mod projects;
 mod selection;
 mod shell;
 mod shims;

@@ -93,5 +93,11 @@ fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result
     }
     let outcome = install::install_request(&ctx.config, &ctx.store, &request, platform, refresh)?;
     report(&outcome);
+    if let Some(source) = r.source()
+        && r.picked_by()
+            .is_none_or(|p| p.kind != crate::selection::SourceKind::Default)
+    {
+        super::remember_project(ctx, source, &outcome.installed().version);
+    }
     Ok(ExitCode::SUCCESS)
 }

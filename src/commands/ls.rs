@@ -31,6 +31,48 @@ struct Row {
     imported: Option<String>,
     /// The system store it lives in (`None`: the user's own store).
     system_store: Option<PathBuf>,
+    /// The remembered pin files that selected it, most recent first (see `projects`).
+    projects: Vec<ProjectRow>,
+    /// When a remembered pin file last selected it (seconds since the Unix epoch).
+    last_used: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ProjectRow {
+    file: PathBuf,
+    last_used: u64,
+}
+
+/// The remembered projects of each version, by version and platform.
+fn projects_of(ctx: &Context, version: &GoVersion, platform: &Platform) -> Vec<ProjectRow> {
+    let host = Platform::host().ok();
+    if host.as_ref() != Some(platform) {
+        return Vec::new();
+    }
+    let path = crate::projects::file(&crate::config::state_dir(&ctx.config.home));
+    crate::projects::load(&path)
+        .into_iter()
+        .filter(|p| p.version == *version)
+        .map(|p| ProjectRow {
+            file: p.file,
+            last_used: p.last_used,
+        })
+        .collect()
+}
+
+/// `ls -v`: under a version, when it was last used and by which projects.
+fn print_projects(row: &Row) {
+    let Some(last) = row.last_used else {
+        return;
+    };
+    println!("    last used {}", crate::projects::date(last));
+    for p in &row.projects {
+        println!(
+            "    {} ({})",
+            tilde(&p.file),
+            crate::projects::date(p.last_used)
+        );
+    }
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
@@ -58,6 +100,8 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     .and_then(|p| p.import_summary().map(str::to_string)),
                 unverified: provenance.and_then(|p| p.unverified),
                 system_store: i.system_store().map(PathBuf::from),
+                projects: projects_of(ctx, &i.version, &i.platform),
+                last_used: None,
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
@@ -70,6 +114,10 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
             }
         })
         .collect();
+    let mut rows = rows;
+    for row in &mut rows {
+        row.last_used = row.projects.iter().map(|p| p.last_used).max();
+    }
     if args.json {
         print_json(&rows);
     } else if rows.is_empty() {
@@ -99,6 +147,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                 ));
             }
             println!("{line}");
+            if crate::ui::is_verbose() {
+                print_projects(row);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

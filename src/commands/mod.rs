@@ -53,6 +53,17 @@ impl Context {
     }
 }
 
+/// Remembers that the pin file `file` selects `version` (see `projects`), so `prune` keeps it;
+/// a failure only costs that, and is said with `--verbose`.
+fn remember_project(ctx: &Context, file: &std::path::Path, version: &crate::version::GoVersion) {
+    let path = crate::projects::file(&crate::config::state_dir(&ctx.config.home));
+    if file.is_absolute()
+        && let Err(e) = crate::projects::remember(&path, file, version, true)
+    {
+        ui::verbose(&format!("cannot write {}: {e}", ui::shown(&path)));
+    }
+}
+
 /// After `use` and `install` typed at a terminal in a shell without the hook (`_GOPIN_HOOK`
 /// unset): the one line to add and where, since `go` there follows no pin.
 fn note_when_no_hook() {

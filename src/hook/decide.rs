@@ -92,6 +92,11 @@ pub fn decide(
             Err(e) => messages.push(format!("{e:#}")),
         }
     }
+    // The pin file that selects a version here is remembered for `prune` (only when it is
+    // new or an hour old: the hook runs this only when the selection may have changed).
+    if let Ok(r) = &resolved {
+        crate::projects::remember_resolution(&config::state_dir(&config.home), r, false);
+    }
     let mut decision = match resolved {
         Err(e) => unresolved(&e, cwd, messages),
         Ok(r) => resolved_to(config, store, &r, messages),
