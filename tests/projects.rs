@@ -126,3 +126,44 @@ fn exec_and_use_remember_their_pin_file_and_a_changed_pin_moves_it() {
         )
     );
 }
+
+#[test]
+fn du_gives_the_space_of_each_version_and_what_prune_would_free() {
+    let (_m, env) = support::world_with(&["1.21.12", "1.21.13"], &["1.21.12", "1.21.13"]);
+    let tools = env.store().join("gobins/go1.21.12.linux-amd64");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::write(tools.join("stringer"), vec![7u8; 100_000]).unwrap();
+    let out = env.gopin(&["du", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["versions"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let row = |v: &str| rows.iter().find(|r| r["version"] == v).unwrap();
+    let (old, new) = (row("go1.21.12"), row("go1.21.13"));
+    assert_eq!(old["pruned"], true);
+    assert_eq!(new["pruned"], false);
+    let n = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert!(n(&old["bytes"]) > 0 && n(&new["bytes"]) > 0);
+    assert!(n(&old["tools_bytes"]) >= 100_000);
+    assert_eq!(
+        n(&report["total_bytes"]),
+        n(&old["bytes"]) + n(&old["tools_bytes"]) + n(&new["bytes"])
+    );
+    assert_eq!(
+        n(&report["prune_frees_bytes"]),
+        n(&old["bytes"]) + n(&old["tools_bytes"])
+    );
+    let out = env.gopin(&["du"]).output().unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("go1.21.12 linux/amd64") && text.contains("(prune removes it)"),
+        "{text}"
+    );
+    assert!(text.contains("freed by `gopin prune`"), "{text}");
+    // And prune frees exactly that.
+    env.gopin(&["prune"]).assert().success();
+    let out = env.gopin(&["du", "--json"]).output().unwrap();
+    let after: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(n(&after["total_bytes"]), n(&new["bytes"]));
+    assert!(!tools.exists(), "its tools went with it");
+}

@@ -5,6 +5,7 @@ mod audit;
 mod completions;
 mod current;
 mod doctor;
+mod du;
 mod env;
 mod exec;
 mod export;
@@ -112,6 +113,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Outdated(args) => outdated::outdated(&ctx, args),
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),
+        Command::Du(args) => du::run(&ctx, args),
         Command::Shims => shims::run(&ctx),
         Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
             unreachable!("handled above")

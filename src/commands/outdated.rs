@@ -213,7 +213,7 @@ const PROJECT: &str = "selected by project";
 /// and this directory select, the version active in this shell, what every remembered project
 /// still selects (see `projects`; `forget`: forget the pin files that are gone), and what a
 /// system store holds.
-fn keepers(
+pub(super) fn keepers(
     ctx: &Context,
     platform: &Platform,
     installed: &[Installed],
