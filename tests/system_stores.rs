@@ -127,6 +127,38 @@ fn a_read_only_system_store_serves_a_pinned_version_offline() {
         stderr_of(&out)
     );
 
+    // The hook activates it, with GOBIN in the user's store.
+    let out = gopin_ro(&env, &system, &["hook-env", "bash"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let script = stdout_of(&out);
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
+    assert!(
+        script.contains(&format!("GOROOT={}", goroot.display()))
+            && script.contains(&format!("GOBIN={}", gobin.display())),
+        "{script}"
+    );
+    let out = gopin_ro(&env, &system, &["current"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).starts_with("go1.22.10"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = gopin_ro(&env, &system, &["env"]);
+    assert!(
+        stdout_of(&out).contains(&goroot.display().to_string()),
+        "{}",
+        stdout_of(&out)
+    );
+    let snapshot = env.dir.path().join("go.tar.gz");
+    let out = gopin_ro(
+        &env,
+        &system,
+        &["export", "1.22.10", "-o", snapshot.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(snapshot.is_file());
+
     let out = gopin_ro(&env, &system, &["which", "--goroot"]);
     assert_eq!(stdout_of(&out), format!("{}\n", goroot.display()));
 
