@@ -74,11 +74,19 @@ pub fn migrate(store: &Store) {
         }
     }
     if all_moved {
-        let written = fs::create_dir_all(&gobins)
-            .and_then(|()| write_atomic(&marker, b"", Durability::Replaced));
-        if let Err(e) = written {
-            verbose(&format!("cannot write {}: {e}", shown(&marker)));
-        }
+        mark_migrated(store);
+    }
+}
+
+/// Records that no GOBIN is left inside a version of `store`: at the end of a migration, and
+/// when a store's first version is installed (so the hook of a new store never writes it
+/// later, changing the store's directory under the hook's watch).
+pub fn mark_migrated(store: &Store) {
+    let marker = store.gobins_dir().join(MIGRATED);
+    let written = fs::create_dir_all(store.gobins_dir())
+        .and_then(|()| write_atomic(&marker, b"", Durability::Replaced));
+    if let Err(e) = written {
+        verbose(&format!("cannot write {}: {e}", shown(&marker)));
     }
 }
 

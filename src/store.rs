@@ -616,7 +616,12 @@ impl Store {
         replace: bool,
     ) -> Result<PathBuf, StoreError> {
         let versions = self.versions_dir();
+        let fresh = fs::symlink_metadata(&versions).is_err();
         fs::create_dir_all(&versions).map_err(io_err("create", &versions))?;
+        if fresh {
+            // A new store has no GOBIN inside a version to move out, ever.
+            crate::gobins::mark_migrated(self);
+        }
         let dest = versions.join(&lock.name);
         let tree = staging.tree();
         make_durable(&tree).map_err(io_err("flush to disk", &tree))?;
