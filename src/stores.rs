@@ -5,15 +5,20 @@
 //! [`Store`]'s; the user's writable state for such a version (its GOBIN) is in the user's
 //! store.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+
 use crate::archive::ManifestEntry;
-use crate::record::InstallRecord;
+use crate::record::{InstallRecord, Provenance};
 use crate::store::{Installed, Store};
 use crate::ui::shown;
+use crate::version::GoVersion;
 
 /// One sentence per system store that cannot be read: missing, not a store, or unreadable.
 /// Such a store is skipped (never fatal); this is how it gets named.
@@ -49,8 +54,8 @@ fn store_problem(root: &Path) -> Option<String> {
 /// `doctor`); `None` for it.
 pub fn integrity_problem(i: &Installed) -> Option<String> {
     let store = i.system_store()?;
-    let why = match InstallRecord::load(&i.record_path()) {
-        Err(e) => e.to_string(),
+    let why = match load_quick(&i.record_path()) {
+        Err(e) => e,
         Ok(record) => match record.check(&i.version, &i.platform) {
             Err(e) => format!("its install record cannot be trusted: {e}"),
             Ok(()) => bin_drift(&record, &i.goroot())?,
@@ -61,6 +66,63 @@ pub fn integrity_problem(i: &Installed) -> Option<String> {
         version = i.version,
         store = shown(store),
     ))
+}
+
+/// The install record at `path` with only its `go/bin` entries: what
+/// [`integrity_problem`] checks, read without building the manifest of every file (a real
+/// Go's record lists some fifteen thousand).
+fn load_quick(path: &Path) -> Result<InstallRecord, String> {
+    #[derive(Deserialize)]
+    struct Quick {
+        version: GoVersion,
+        os: String,
+        arch: String,
+        sha256: String,
+        #[serde(default)]
+        source: Provenance,
+        #[serde(deserialize_with = "bin_entries")]
+        files: BTreeMap<String, ManifestEntry>,
+    }
+    let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", shown(path)))?;
+    let q: Quick =
+        serde_json::from_slice(&bytes).map_err(|e| format!("cannot parse {}: {e}", shown(path)))?;
+    Ok(InstallRecord {
+        version: q.version,
+        os: q.os,
+        arch: q.arch,
+        url: String::new(),
+        sha256: q.sha256,
+        archive_size: 0,
+        source: q.source,
+        installed_at: 0,
+        gopin_version: String::new(),
+        files: q.files,
+    })
+}
+
+/// The entries of a manifest under `bin/`, the others skipped unread.
+fn bin_entries<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, ManifestEntry>, D::Error> {
+    struct Bin;
+    impl<'de> Visitor<'de> for Bin {
+        type Value = BTreeMap<String, ManifestEntry>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a manifest of files")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if key.starts_with("bin/") {
+                    found.insert(key, map.next_value::<ManifestEntry>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    d.deserialize_map(Bin)
 }
 
 /// The first file of `go/bin` that differs from the record in kind, size or mode.
@@ -90,7 +152,6 @@ fn bin_drift(record: &InstallRecord, goroot: &Path) -> Option<String> {
 mod tests {
     use super::*;
     use crate::platform::Platform;
-    use crate::version::GoVersion;
 
     #[test]
     fn stores_that_cannot_be_read_are_named() {
@@ -114,6 +175,51 @@ mod tests {
         assert!(
             found[1].contains(&shown(&gone)) && found[1].contains("does not exist"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_quick_read_keeps_only_bin_and_checks_what_the_full_one_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("install.json");
+        let mut files = serde_json::Map::new();
+        for n in 0..2000 {
+            files.insert(
+                format!("src/p{n}/f.go"),
+                serde_json::json!({"type": "file", "size": 1, "sha256": "00", "mode": 420}),
+            );
+        }
+        let entry = |size: u64| serde_json::json!({"type": "file", "size": size, "sha256": "ab", "mode": 493});
+        files.insert("bin/go".into(), entry(10));
+        files.insert("bin/gofmt".into(), entry(5));
+        let record = serde_json::json!({
+            "version": "go1.22.10", "os": "linux", "arch": "amd64", "url": "x",
+            "sha256": "a".repeat(64), "archive_size": 1, "installed_at": 0,
+            "gopin_version": "0", "files": files,
+        });
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        let full = InstallRecord::load(&path).unwrap();
+        let quick = load_quick(&path).unwrap();
+        assert_eq!(full.files.len(), 2002);
+        assert_eq!(
+            quick.files.keys().collect::<Vec<_>>(),
+            ["bin/go", "bin/gofmt"]
+        );
+        let platform: Platform = "linux/amd64".parse().unwrap();
+        let version: GoVersion = "go1.22.10".parse().unwrap();
+        assert!(quick.check(&version, &platform).is_ok());
+        assert!(full.check(&version, &platform).is_ok());
+        // A GOROOT whose bin/go has another size is named.
+        let goroot = dir.path().join("go");
+        std::fs::create_dir_all(goroot.join("bin")).unwrap();
+        std::fs::write(goroot.join("bin/go"), "0123456789").unwrap();
+        std::fs::write(goroot.join("bin/gofmt"), "01234").unwrap();
+        assert_eq!(bin_drift(&quick, &goroot), None);
+        std::fs::write(goroot.join("bin/gofmt"), "012345").unwrap();
+        assert!(
+            bin_drift(&quick, &goroot)
+                .unwrap()
+                .contains("gofmt has changed size")
         );
     }
 
