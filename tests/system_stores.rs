@@ -278,3 +278,46 @@ fn tools_inside_the_versions_of_an_older_store_move_out_and_are_kept() {
     let out = env.gopin(&["which", "stringer"]).output().unwrap();
     assert_eq!(stdout_of(&out), format!("{}\n", new.display()));
 }
+
+#[test]
+fn install_force_makes_a_copy_of_your_own_that_is_found_first() {
+    let (mirror, builder) = support::mirror_with(&[release("go1.22.10")]);
+    let system = builder.dir.path().join("system");
+    builder
+        .gopin(&["install", "1.22.10"])
+        .env("GOPIN_HOME", &system)
+        .assert()
+        .success();
+    let archive = "/dl/go1.22.10.linux-amd64.tar.gz";
+    let fetched = mirror.hits(archive);
+    let env = Env::new(&mirror).with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
+    let out = env.gopin(&["install", "1.22.10"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr_of(&out).contains("already in the system store"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(mirror.hits(archive), fetched, "nothing downloaded");
+    assert!(env.store_entries("versions").is_empty());
+
+    env.gopin(&["install", "--force", "1.22.10"])
+        .assert()
+        .success();
+    assert_eq!(env.store_entries("versions"), ["go1.22.10.linux-amd64"]);
+    let ls = |env: &Env| -> serde_json::Value {
+        serde_json::from_slice(&env.gopin(&["ls", "--json"]).output().unwrap().stdout).unwrap()
+    };
+    let rows = ls(&env);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["system_store"], serde_json::Value::Null);
+    // Removing your copy leaves the system store's in use again.
+    env.gopin(&["uninstall", "1.22.10"]).assert().success();
+    let rows = ls(&env);
+    assert_eq!(rows[0]["system_store"], system.to_str().unwrap(), "{rows}");
+    assert!(
+        system
+            .join("versions/go1.22.10.linux-amd64/go/bin/go")
+            .is_file()
+    );
+}
