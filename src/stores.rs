@@ -8,13 +8,15 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use sha2::{Digest, Sha256};
 
 use crate::archive::ManifestEntry;
+use crate::fsio::{Durability, write_atomic};
 use crate::record::{InstallRecord, Provenance};
 use crate::store::{Installed, Store};
 use crate::ui::shown;
@@ -54,18 +56,87 @@ fn store_problem(root: &Path) -> Option<String> {
 /// `doctor`); `None` for it.
 pub fn integrity_problem(i: &Installed) -> Option<String> {
     let store = i.system_store()?;
-    let why = match load_quick(&i.record_path()) {
-        Err(e) => e,
-        Ok(record) => match record.check(&i.version, &i.platform) {
-            Err(e) => format!("its install record cannot be trusted: {e}"),
-            Ok(()) => bin_drift(&record, &i.goroot())?,
-        },
+    let why = match recorded_bin(i) {
+        Err(why) => why,
+        Ok(bin) => bin_drift(&bin, &i.goroot())?,
     };
     Some(format!(
         "{version} in the system store {store} fails its integrity check ({why}), so gopin does not use it: have it reinstalled there (`GOPIN_HOME={store} gopin install --force {version}`), or install your own copy with `gopin install --force {version}`",
         version = i.version,
         store = shown(store),
     ))
+}
+
+/// One file of `go/bin` as the record has it: its path under the GOROOT, size and mode.
+type BinEntry = (String, u64, u32);
+
+/// The `go/bin` files `i`'s install record lists, once the record is found consistent with
+/// `i`. Reading a real Go's record costs milliseconds, too much for each `go` the proxy runs,
+/// so what was read is kept in the user's state directory (`system-checks/`) under the
+/// record's identity (device, inode, size, modification and change times): a record
+/// rewritten or replaced is read again. The files themselves are looked at every time.
+fn recorded_bin(i: &Installed) -> Result<Vec<BinEntry>, String> {
+    let record_path = i.record_path();
+    let meta = fs::metadata(&record_path)
+        .map_err(|e| format!("cannot read {}: {e}", shown(&record_path)))?;
+    let identity = format!(
+        "{} {} {} {} {} {}",
+        i.name(),
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime_nsec() + meta.mtime() * 1_000_000_000,
+        meta.ctime_nsec() + meta.ctime() * 1_000_000_000
+    );
+    let cache = crate::config::state_dir(&i.home)
+        .join("system-checks")
+        .join(crate::fsio::hex(
+            &Sha256::digest(record_path.as_os_str().as_encoded_bytes())[..12],
+        ));
+    if let Some(bin) = read_checked(&cache, &identity) {
+        return Ok(bin);
+    }
+    let record = load_quick(&record_path)?;
+    record
+        .check(&i.version, &i.platform)
+        .map_err(|e| format!("its install record cannot be trusted: {e}"))?;
+    let bin: Vec<BinEntry> = record
+        .files
+        .into_iter()
+        .filter_map(|(rel, entry)| match entry {
+            ManifestEntry::File { size, mode, .. } => Some((rel, size, mode)),
+            ManifestEntry::Symlink { .. } => None,
+        })
+        .collect();
+    let mut text = format!("{identity}\n");
+    for (rel, size, mode) in &bin {
+        text.push_str(&format!("{size} {mode} {rel}\n"));
+    }
+    let written = fs::create_dir_all(cache.parent().expect("in system-checks/"))
+        .and_then(|()| write_atomic(&cache, text.as_bytes(), Durability::Replaced));
+    if let Err(e) = written {
+        crate::ui::verbose(&format!("cannot write {}: {e}", shown(&cache)));
+    }
+    Ok(bin)
+}
+
+/// What an earlier check kept for the record with this identity, if it is that record's.
+fn read_checked(cache: &Path, identity: &str) -> Option<Vec<BinEntry>> {
+    let text = fs::read_to_string(cache).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != identity {
+        return None;
+    }
+    lines
+        .map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let size = parts.next()?.parse().ok()?;
+            let mode = parts.next()?.parse().ok()?;
+            let rel = parts.next().filter(|r| r.starts_with("bin/"))?;
+            Some((rel.to_string(), size, mode))
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|bin| !bin.is_empty())
 }
 
 /// The install record at `path` with only its `go/bin` entries: what
@@ -126,11 +197,8 @@ fn bin_entries<'de, D: Deserializer<'de>>(
 }
 
 /// The first file of `go/bin` that differs from the record in kind, size or mode.
-fn bin_drift(record: &InstallRecord, goroot: &Path) -> Option<String> {
-    for (rel, entry) in record.files.range("bin/".to_string().."bin0".to_string()) {
-        let ManifestEntry::File { size, mode, .. } = entry else {
-            continue;
-        };
+fn bin_drift(bin: &[BinEntry], goroot: &Path) -> Option<String> {
+    for (rel, size, mode) in bin {
         let path = goroot.join(rel);
         let differs = match fs::symlink_metadata(&path) {
             Err(_) => Some("is missing"),
@@ -214,10 +282,11 @@ mod tests {
         std::fs::create_dir_all(goroot.join("bin")).unwrap();
         std::fs::write(goroot.join("bin/go"), "0123456789").unwrap();
         std::fs::write(goroot.join("bin/gofmt"), "01234").unwrap();
-        assert_eq!(bin_drift(&quick, &goroot), None);
+        let bin: Vec<BinEntry> = vec![("bin/go".into(), 10, 0o755), ("bin/gofmt".into(), 5, 0o755)];
+        assert_eq!(bin_drift(&bin, &goroot), None);
         std::fs::write(goroot.join("bin/gofmt"), "012345").unwrap();
         assert!(
-            bin_drift(&quick, &goroot)
+            bin_drift(&bin, &goroot)
                 .unwrap()
                 .contains("gofmt has changed size")
         );

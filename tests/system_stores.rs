@@ -210,6 +210,28 @@ fn a_read_only_system_store_serves_a_pinned_version_offline() {
 #[test]
 fn a_system_version_that_fails_its_check_is_not_used() {
     let (env, system, _builder) = provisioned();
+    // A record changed after a first use (which keeps what it read of the record) is read
+    // again: here it no longer matches bin/go's size.
+    env.gopin(&["exec", "--", "go", "version"])
+        .assert()
+        .success();
+    let record_path = system.join("versions/go1.22.10.linux-amd64/install.json");
+    let original = std::fs::read(&record_path).unwrap();
+    let mut record: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let size = record["files"]["bin/go"]["size"].as_u64().unwrap();
+    record["files"]["bin/go"]["size"] = (size + 1).into();
+    std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
+    let out = env
+        .gopin(&["exec", "--", "go", "version"])
+        .output()
+        .unwrap();
+    let err = support::one_error_line(&out);
+    assert!(err.contains("bin/go has changed size"), "{err}");
+    std::fs::write(&record_path, &original).unwrap();
+    env.gopin(&["exec", "--", "go", "version"])
+        .assert()
+        .success();
+    // The tree changed: refused at once, whatever was kept.
     let go = system.join("versions/go1.22.10.linux-amd64/go/bin/go");
     let mut script = std::fs::read(&go).unwrap();
     script.extend_from_slice(b"echo tampered\n");

@@ -43,16 +43,19 @@ struct ProjectRow {
     last_used: u64,
 }
 
-/// The remembered projects of each version, by version and platform.
-fn projects_of(ctx: &Context, version: &GoVersion, platform: &Platform) -> Vec<ProjectRow> {
-    let host = Platform::host().ok();
-    if host.as_ref() != Some(platform) {
+/// The remembered projects of a version (they are the host's).
+fn projects_of(
+    remembered: &[crate::projects::Project],
+    version: &GoVersion,
+    platform: &Platform,
+) -> Vec<ProjectRow> {
+    if Platform::host().ok().as_ref() != Some(platform) {
         return Vec::new();
     }
-    let path = crate::projects::file(&crate::config::state_dir(&ctx.config.home));
-    crate::projects::load(&path)
-        .into_iter()
+    remembered
+        .iter()
         .filter(|p| p.version == *version)
+        .cloned()
         .map(|p| ProjectRow {
             file: p.file,
             last_used: p.last_used,
@@ -85,6 +88,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
     for problem in crate::stores::problems(&ctx.store) {
         crate::ui::warn(&problem);
     }
+    let remembered = crate::projects::load(&crate::projects::file(&crate::config::state_dir(
+        &ctx.config.home,
+    )));
     let rows: Vec<Row> = ctx
         .store
         .list()?
@@ -100,7 +106,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     .and_then(|p| p.import_summary().map(str::to_string)),
                 unverified: provenance.and_then(|p| p.unverified),
                 system_store: i.system_store().map(PathBuf::from),
-                projects: projects_of(ctx, &i.version, &i.platform),
+                projects: projects_of(&remembered, &i.version, &i.platform),
                 last_used: None,
                 goroot: i.goroot(),
                 version: i.version,
