@@ -343,3 +343,42 @@ fn install_force_makes_a_copy_of_your_own_that_is_found_first() {
             .is_file()
     );
 }
+
+#[test]
+fn the_bash_hook_switches_to_a_system_version_and_back() {
+    if !support::shell_available("bash") {
+        return;
+    }
+    let (env, system, _builder) = provisioned();
+    let plain = env.dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let script = format!(
+        "eval \"$('{gopin}' init bash)\"\ncd '{work}'\n_gopin_hook\nprintf '%s|%s|%s\\n' \"$GOROOT\" \"$GOBIN\" \"$PATH\"\ncd '{plain}'\n_gopin_hook\nprintf '%s|%s|%s\\n' \"${{GOROOT-unset}}\" \"${{GOBIN-unset}}\" \"$PATH\"\n",
+        gopin = support::gopin_bin().display(),
+        work = env.work().display(),
+        plain = plain.display(),
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "-c", &script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}\n{}", stderr_of(&out));
+    let goroot = system.join("versions/go1.22.10.linux-amd64/go");
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
+    assert_eq!(
+        lines[0],
+        format!(
+            "{0}|{1}|{0}/bin:{1}:/usr/bin:/bin",
+            goroot.display(),
+            gobin.display()
+        )
+    );
+    // Leaving: nothing of either store is left.
+    assert_eq!(lines[1], "unset|unset|/usr/bin:/bin");
+}
