@@ -34,7 +34,7 @@ struct Row {
 #[derive(Serialize)]
 struct Report {
     versions: Vec<Row>,
-    /// Bytes on disk of the user's store's versions and their tools.
+    /// Bytes on disk of the user's store's versions, and of the tools of every version.
     total_bytes: u64,
     /// Bytes on disk of the system stores' versions (not the user's).
     system_bytes: u64,
@@ -67,11 +67,9 @@ pub fn run(ctx: &Context, args: DuArgs) -> Result<ExitCode> {
         .collect();
     let mine = |r: &&Row| r.system_store.is_none();
     let report = Report {
-        total_bytes: versions
-            .iter()
-            .filter(mine)
-            .map(|r| r.bytes + r.tools_bytes)
-            .sum(),
+        // A system store's version is not the user's, but the tools in its GOBIN are.
+        total_bytes: versions.iter().filter(mine).map(|r| r.bytes).sum::<u64>()
+            + versions.iter().map(|r| r.tools_bytes).sum::<u64>(),
         system_bytes: versions
             .iter()
             .filter(|r| r.system_store.is_some())
