@@ -382,3 +382,39 @@ fn the_bash_hook_switches_to_a_system_version_and_back() {
     // Leaving: nothing of either store is left.
     assert_eq!(lines[1], "unset|unset|/usr/bin:/bin");
 }
+
+#[test]
+fn the_proxies_and_audit_use_a_system_version_as_if_installed() {
+    let (env, _system, _builder) = provisioned();
+    // A prefix chooses among every store's versions.
+    std::fs::write(env.work().join(".go-version"), "1.22\n").unwrap();
+    let app = env.work().join("app");
+    std::fs::write(
+        &app,
+        support::go_binary_with_buildinfo("go1.22.10", "linux/amd64"),
+    )
+    .unwrap();
+    let out = env.gopin(&["audit", "app"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = env
+        .gopin(&["audit", "app", "--against", "1.22"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    env.gopin(&["shims"]).assert().success();
+    let out = Command::new(env.store().join("bin/go"))
+        .arg("version")
+        .current_dir(env.work())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.vars())
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "go version go1.22.10 linux/amd64\n",
+        "{}",
+        stderr_of(&out)
+    );
+}
