@@ -182,7 +182,7 @@ if unshare -m true 2>/dev/null; then
       "$2" exec -- go install ./cmd/hello
       "$2" exec -- hello
       "$2" uninstall "$3" 2>&1 && echo "uninstall did not refuse"
-      "$2" doctor >/dev/null 2>&1 && echo "doctor clean"
+      "$2" exec -- "$2" doctor >/dev/null 2>&1 && echo "doctor clean"
     ' sh "$sysstore" "$GOPIN" "$NEW" 2>&1)
   echo "$out"
   expect_eq "$(echo "$out" | sed -n 1p)" "go version go$NEW linux/amd64" "go from the system store"
