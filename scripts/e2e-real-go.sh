@@ -62,7 +62,7 @@ echo "\${GOROOT-unset}|\$(command -v go || echo none)" >> "$out"
 EOS
 cat "$out"
 goroot="$GOPIN_HOME/versions/go$OLD.linux-amd64/go"
-expect_eq "$(sed -n 1p "$out")" "go version go$OLD linux/amd64|$goroot|$goroot|$GOPIN_HOME/versions/go$OLD.linux-amd64/gobin" "hook in the pinned directory"
+expect_eq "$(sed -n 1p "$out")" "go version go$OLD linux/amd64|$goroot|$goroot|$GOPIN_HOME/gobins/go$OLD.linux-amd64" "hook in the pinned directory"
 expect_eq "$(sed -n 2p "$out")" "doctor=0" "gopin doctor in a healthy setup (output: $(cat "$WORK/doctor.ok"))"
 expect_eq "$(sed -n 3p "$out")" "unset|none" "leaving the project"
 echo "ok: the hook switches, doctor is clean, leaving restores"
@@ -161,5 +161,38 @@ grep -q "src/strings/builder.go is missing" "$WORK/doctor.bad" || fail "doctor m
 (cd "$proj" && "$GOPIN" exec -- "$GOPIN" doctor) > "$WORK/doctor.fixed" 2>&1 || true
 grep -q "go$OLD (linux/amd64): [0-9]* files match" "$WORK/doctor.fixed" || fail "reinstall did not repair: $(cat "$WORK/doctor.fixed")"
 echo "ok: doctor found both, install --force repaired it"
+
+step "a system store mounted read-only: its Go runs, go install builds into a GOBIN outside it"
+if unshare -m true 2>/dev/null; then
+  sysstore=$WORK/system
+  GOPIN_HOME=$sysstore "$GOPIN" install "$NEW" >/dev/null 2>&1
+  tool=$WORK/tool
+  mkdir -p "$tool/cmd/hello"
+  printf '%s\n' "$NEW" > "$tool/.go-version"
+  printf 'module example.com/tool\n\ngo 1.22\n' > "$tool/go.mod"
+  printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("tool built") }\n' > "$tool/cmd/hello/main.go"
+  # No network for the user (nothing listens on port 9), and a store even root cannot write.
+  # shellcheck disable=SC2016 # the inner sh expands its own arguments
+  out=$(cd "$tool" && GOPIN_HOME=$WORK/user GOPIN_SYSTEM_STORE=$sysstore \
+    GOPIN_INDEX_URL=http://127.0.0.1:9/index.json GOPIN_DOWNLOAD_URL=http://127.0.0.1:9/ \
+    unshare -m sh -c '
+      mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 3
+      touch "$1/written" 2>/dev/null && { echo "the store is writable"; exit 4; }
+      "$2" exec -- go version
+      "$2" exec -- go install ./cmd/hello
+      "$2" exec -- hello
+      "$2" uninstall "$3" 2>&1 && echo "uninstall did not refuse"
+      "$2" exec -- "$2" doctor >/dev/null 2>&1 && echo "doctor clean"
+    ' sh "$sysstore" "$GOPIN" "$NEW" 2>&1)
+  echo "$out"
+  expect_eq "$(echo "$out" | sed -n 1p)" "go version go$NEW linux/amd64" "go from the system store"
+  expect_eq "$(echo "$out" | sed -n 2p)" "tool built" "the tool go install built"
+  [ -x "$WORK/user/gobins/go$NEW.linux-amd64/hello" ] || fail "the tool is not in the user's GOBIN"
+  echo "$out" | grep -q "is in the system store $sysstore" || fail "uninstall did not name the store"
+  echo "$out" | grep -q "^doctor clean$" || fail "doctor was not clean"
+  echo "ok: a read-only system store serves go$NEW offline; go install builds into the user's GOBIN"
+else
+  echo "skipped: no mount namespaces here (unshare -m fails), so no read-only bind mount"
+fi
 
 printf '\n1 passed, 0 failed\n'

@@ -105,6 +105,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  gopin prune --dry-run
   gopin prune")]
     Prune(PruneArgs),
+    /// Space each installed version takes (and its tools), in all, and what prune would free
+    #[command(after_help = "Examples:\n  gopin du
+  gopin du --json")]
+    Du(DuArgs),
     /// Write a byte-for-byte reproducible .tar.gz of an installed Go, checked against its
     /// install record, with the record inside
     #[command(
@@ -258,6 +262,13 @@ pub struct ToolsArgs {
     /// List the GOBIN of every installed version
     #[arg(long, conflicts_with = "version")]
     pub all: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DuArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,

@@ -100,7 +100,7 @@ pub fn tools(current: &OsStr) -> Vec<CompletionCandidate> {
 
 fn load() -> Option<(Config, Store)> {
     let config = Config::load().ok()?;
-    let store = Store::new(&config.home);
+    let store = Store::new(&config.home).with_system_stores(config.settings.system_stores.clone());
     Some((config, store))
 }
 

@@ -28,6 +28,8 @@ pub enum Kind {
     Number,
     /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
     Flag,
+    /// Absolute paths separated by `:` as in PATH (bytes, not text: see [`system_stores`]).
+    Paths,
 }
 
 /// Config key ← environment variable, and its type. The environment wins over the file.
@@ -47,6 +49,7 @@ pub const ENV_OVERRIDES: &[(&str, &str, Kind)] = &[
     ("ca_file", "GOPIN_CA_FILE", Kind::Text),
     ("vulndb", "GOPIN_VULNDB", Kind::Text),
     ("lock_platforms", "GOPIN_LOCK_PLATFORMS", Kind::Text),
+    ("system_stores", "GOPIN_SYSTEM_STORE", Kind::Paths),
 ];
 
 /// The config file is a few lines; anything larger is not one.
@@ -151,6 +154,9 @@ pub struct Settings {
     /// The platforms `gopin lock` locks and `lock --check` requires, `os/arch` separated by
     /// commas or spaces (`--platform` wins; default: docs/lock.md).
     pub lock_platforms: Option<String>,
+    /// Stores with the store's layout, searched after the user's and never written
+    /// (docs/store.md, "System stores"): absolute paths.
+    pub system_stores: Vec<PathBuf>,
     /// Not a key: what chose a go.dev-style source on purpose (`GOPIN_INDEX_URL`, or
     /// `download_url in <file>`), which `source = "auto"` follows (docs/sources.md).
     #[serde(skip)]
@@ -175,6 +181,7 @@ impl Default for Settings {
             ca_file: None,
             vulndb: DEFAULT_VULNDB.to_string(),
             lock_platforms: None,
+            system_stores: Vec::new(),
             godev_chosen_by: None,
         }
     }
@@ -234,6 +241,13 @@ impl Config {
 /// `$GOPIN_CACHE_DIR`, else the platform cache directory's `gopin`.
 pub fn cache_dir() -> Option<PathBuf> {
     env_path("GOPIN_CACHE_DIR").or_else(|| userdirs::cache_dir().map(|d| d.join("gopin")))
+}
+
+/// Where gopin keeps what it remembers between runs (the projects it has seen): the platform
+/// state directory's `gopin` (`~/.local/state/gopin` on Linux), else `state/` in the store
+/// at `home`.
+pub fn state_dir(home: &Path) -> PathBuf {
+    userdirs::state_dir().map_or_else(|| home.join("state"), |d| d.join("gopin"))
 }
 
 /// `$GOPIN_CONFIG`, else `gopin/config.toml` in the platform config directory.
@@ -316,7 +330,12 @@ fn load_settings(
         path: path.to_path_buf(),
         message: e.message().to_string(),
     };
-    Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    let from_file = Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    let mut system_stores = system_stores(from_file.system_stores.into_iter().map(Into::into))
+        .map_err(|message| ConfigError::Value {
+            path: path.to_path_buf(),
+            message: format!("system_stores: {message}"),
+        })?;
     for &(key, var, kind) in ENV_OVERRIDES {
         let Some(raw) = env(var).filter(|v| !v.is_empty()) else {
             continue;
@@ -326,6 +345,10 @@ fn load_settings(
             value: raw.clone(),
             message,
         };
+        if kind == Kind::Paths {
+            system_stores = system_stores_var(&raw).map_err(bad)?;
+            continue;
+        }
         let text = raw
             .to_str()
             .ok_or_else(|| bad("it is not valid UTF-8".into()))?;
@@ -337,6 +360,7 @@ fn load_settings(
     }
     let mut settings =
         Settings::deserialize(toml::Value::Table(table.clone())).map_err(file_error)?;
+    settings.system_stores = system_stores;
     settings.godev_chosen_by = GODEV_KEYS.iter().find_map(|&(key, var)| {
         if env(var).is_some_and(|v| !v.is_empty()) {
             Some(var.to_string())
@@ -347,6 +371,36 @@ fn load_settings(
         }
     });
     Ok(settings)
+}
+
+/// `GOPIN_SYSTEM_STORE`'s paths, split as PATH is (never through text: a path need not be
+/// UTF-8); empty entries are skipped.
+fn system_stores_var(raw: &std::ffi::OsStr) -> Result<Vec<PathBuf>, String> {
+    system_stores(std::env::split_paths(raw).map(PathBuf::into_os_string))
+}
+
+/// The system stores as given, checked: each absolute (its directories go into GOROOT and
+/// PATH), without ':' (which no PATH entry can hold), and each once.
+fn system_stores(paths: impl Iterator<Item = OsString>) -> Result<Vec<PathBuf>, String> {
+    let mut stores: Vec<PathBuf> = Vec::new();
+    for path in paths.filter(|p| !p.is_empty()).map(PathBuf::from) {
+        if !path.is_absolute() {
+            return Err(format!(
+                "{} is relative: a system store must be an absolute path",
+                shown(&path)
+            ));
+        }
+        if path.as_os_str().as_encoded_bytes().contains(&b':') {
+            return Err(format!(
+                "{} contains ':', which cannot be part of a PATH entry",
+                shown(&path)
+            ));
+        }
+        if !stores.contains(&path) {
+            stores.push(path);
+        }
+    }
+    Ok(stores)
 }
 
 /// The settings that name a go.dev-style source (a mirror of go.dev's index and archives),
@@ -365,6 +419,11 @@ fn env_value(raw: &str, kind: Kind) -> Result<toml::Value, String> {
             .parse::<u32>()
             .map(|n| toml::Value::Integer(n.into()))
             .map_err(|_| "expected a whole number such as 3600".to_string()),
+        Kind::Paths => Ok(toml::Value::Array(
+            std::env::split_paths(raw)
+                .map(|p| toml::Value::String(p.to_string_lossy().into_owned()))
+                .collect(),
+        )),
         Kind::Flag => match raw.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
@@ -458,6 +517,44 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("unit variant"), "{err}");
+    }
+
+    #[test]
+    fn system_stores_come_from_the_file_or_the_variable_as_paths() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "system_stores = [\"/opt/gopin\", \"/srv/go\"]\n").unwrap();
+        let s = load_settings(&path, |_| None).unwrap();
+        assert_eq!(
+            s.system_stores,
+            [PathBuf::from("/opt/gopin"), PathBuf::from("/srv/go")]
+        );
+        // The variable wins, split like PATH, and keeps bytes that are not UTF-8.
+        let raw = OsString::from_vec(b"/mnt/a\xff::/opt/gopin".to_vec());
+        let s = load_settings(&path, |v| (v == "GOPIN_SYSTEM_STORE").then(|| raw.clone())).unwrap();
+        assert_eq!(
+            s.system_stores,
+            [
+                PathBuf::from(OsString::from_vec(b"/mnt/a\xff".to_vec())),
+                PathBuf::from("/opt/gopin")
+            ]
+        );
+        let err = load_settings(&path, |v| {
+            (v == "GOPIN_SYSTEM_STORE").then(|| "relative/store".into())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("GOPIN_SYSTEM_STORE=relative/store is not valid"),
+            "{err}"
+        );
+        std::fs::write(&path, "system_stores = [\"opt\"]\n").unwrap();
+        let err = load_settings(&path, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("relative"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -583,21 +583,50 @@ fn store_checks(store: &Store) -> Vec<Check> {
         Ok(list) => list,
         Err(e) => return vec![Check::problem("store", e.to_string(), "check GOPIN_HOME")],
     };
-    installed.iter().map(tree_check).collect()
+    let mut checks: Vec<Check> = crate::stores::problems(store)
+        .into_iter()
+        .map(|p| {
+            Check::problem(
+                "system store",
+                p,
+                "fix or mount the store, or take it out of system_stores and GOPIN_SYSTEM_STORE",
+            )
+        })
+        .collect();
+    checks.extend(installed.iter().map(tree_check));
+    checks
 }
 
 /// One installed version against its record.
 fn tree_check(i: &Installed) -> Check {
-    let label = format!("{} ({})", i.version, i.platform);
+    let label = match i.system_store() {
+        Some(store) => format!(
+            "{} ({}, system store {})",
+            i.version,
+            i.platform,
+            tilde(store)
+        ),
+        None => format!("{} ({})", i.version, i.platform),
+    };
     let platform_flags = if Platform::host().is_ok_and(|h| h == i.platform) {
         String::new()
     } else {
         format!(" --os {} --arch {}", i.platform.os, i.platform.arch)
     };
-    let reinstall = format!(
-        "reinstall: gopin install --force {}{platform_flags}",
-        i.version
-    );
+    let reinstall = match i.system_store() {
+        // Never written by this user's gopin: its provider reinstalls it, or the user
+        // installs a copy of their own, which is found first.
+        Some(store) => format!(
+            "it is in the system store {}: reinstall it there (GOPIN_HOME={} gopin install --force {v}{platform_flags}), or install your own copy: gopin install --force {v}{platform_flags}",
+            tilde(store),
+            crate::ui::shown(store),
+            v = i.version
+        ),
+        None => format!(
+            "reinstall: gopin install --force {}{platform_flags}",
+            i.version
+        ),
+    };
     // A tree recorded in place is not gopin's to replace (see `snapshot::repair`).
     let repair = if std::fs::symlink_metadata(i.goroot()).is_ok_and(|m| m.is_symlink()) {
         crate::snapshot::repair(i)

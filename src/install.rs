@@ -242,9 +242,7 @@ where
     });
     let dir = committed.inspect_err(|e| lock.report_failure(key, &e.to_string()))?;
     lock.clear_failure();
-    Ok(Outcome::Installed(Installed {
-        version: *version,
-        platform: platform.clone(),
-        dir,
-    }))
+    Ok(Outcome::Installed(
+        store.installed_at(version, platform, dir),
+    ))
 }

@@ -549,14 +549,9 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let version: GoVersion = "go1.22.10".parse().unwrap();
         let platform: Platform = "linux/amd64".parse().unwrap();
-        let dir = Store::new(root.path())
-            .versions_dir()
-            .join(entry_name(&version, &platform));
-        let installed = Installed {
-            version,
-            platform,
-            dir,
-        };
+        let store = Store::new(root.path());
+        let dir = store.versions_dir().join(entry_name(&version, &platform));
+        let installed = store.installed_at(&version, &platform, dir);
         let goroot = installed.goroot();
         fs::create_dir_all(goroot.join("bin")).unwrap();
         fs::create_dir_all(goroot.join("src/fmt")).unwrap();

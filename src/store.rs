@@ -5,8 +5,8 @@
 //! $GOPIN_HOME/
 //!   versions/go1.22.10.linux-amd64/
 //!     go/            GOROOT: the archive's go/ tree
-//!     gobin/         GOBIN for this version (gobin = "per-version")
 //!     install.json   the install record (see `record`), written last
+//!   gobins/go1.22.10.linux-amd64/   GOBIN for this version (gobin = "per-version")
 //!   gobin/           GOBIN shared by all versions (gobin = "shared")
 //!   tmp/go1.22.10.linux-amd64.XXXXXX/
 //!     tree/          a version directory being built; complete once its install.json exists
@@ -19,6 +19,10 @@
 //! `--force`), uninstalls rename it out before deleting. Everything under `tmp/<name>.*` is
 //! made while holding `<name>`'s lock, so whoever holds that lock next may finish or undo
 //! what it finds there and delete it ([`Store::clean_stale`]).
+//!
+//! Nothing writable lives inside a version's directory, so a version can be read-only: a
+//! store can also be a *system store* (docs/store.md, "System stores"), searched after the
+//! user's and never written, whose versions get their GOBIN in the user's store.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -43,6 +47,11 @@ pub enum StoreError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error(
+        "{name} is in the system store {}, which gopin never changes: whoever provides that store removes it there (or take the store out of system_stores and GOPIN_SYSTEM_STORE)",
+        shown(store)
+    )]
+    SystemStore { name: String, store: PathBuf },
 }
 
 /// A suggestion for the common, fixable I/O failures.
@@ -73,8 +82,11 @@ pub fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> St
 pub struct Installed {
     pub version: GoVersion,
     pub platform: Platform,
-    /// `versions/<name>`.
+    /// `versions/<name>`, in the user's store or in a system store.
     pub dir: PathBuf,
+    /// The user's store root, which holds this version's writable state (its GOBIN) even
+    /// when the tree itself is in a system store.
+    pub home: PathBuf,
 }
 
 impl Installed {
@@ -83,9 +95,16 @@ impl Installed {
         self.dir.join("go")
     }
 
-    /// This version's own GOBIN.
+    /// This version's own GOBIN: `gobins/<name>` in the user's store, outside the version's
+    /// directory, so the tree can be read-only (docs/store.md).
     pub fn gobin(&self) -> PathBuf {
-        self.dir.join("gobin")
+        self.home.join(GOBINS).join(self.name())
+    }
+
+    /// The system store this version is in, or `None` for the user's own store.
+    pub fn system_store(&self) -> Option<&Path> {
+        let root = self.dir.parent()?.parent()?;
+        (root != self.home).then_some(root)
     }
 
     /// What is wrong with this version's `bin/go`, if it is missing or cannot run: a cheap
@@ -106,7 +125,13 @@ impl Installed {
     /// store): what is wrong if that directory now holds another release than this one (the
     /// system's package manager upgraded `/opt/go`, say), read from its `VERSION` file. One
     /// `lstat` for a tree in the store; one small read more for a linked one.
+    ///
+    /// A version of a system store is first checked against its install record (see
+    /// `stores::integrity_problem`): one that fails is not used either.
     pub fn link_problem(&self) -> Option<String> {
+        if let Some(problem) = crate::stores::integrity_problem(self) {
+            return Some(problem);
+        }
         let goroot = self.goroot();
         let target = std::fs::read_link(&goroot).ok()?;
         let shown_target = crate::ui::shown(&target);
@@ -157,6 +182,9 @@ impl Installed {
 /// The install record's file name inside a version's directory.
 pub const RECORD_FILE: &str = "install.json";
 
+/// The directory of the per-version GOBINs in the user's store.
+pub const GOBINS: &str = "gobins";
+
 /// The directory name for a version and platform: `go1.22.10.linux-amd64`, like the archive.
 pub fn entry_name(version: &GoVersion, platform: &Platform) -> String {
     format!("{version}.{}", platform.slug())
@@ -171,10 +199,12 @@ pub fn parse_entry_name(name: &str) -> Option<(GoVersion, Platform)> {
     (entry_name(&version, &platform) == name).then_some((version, platform))
 }
 
-/// The store at one root.
+/// The user's store at one root, and the system stores searched after it.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// System stores: the same layout, searched in order after `root`, never written.
+    system: Vec<PathBuf>,
 }
 
 /// Holds a version's install lock until dropped.
@@ -259,7 +289,47 @@ fn millis(t: SystemTime) -> u64 {
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Store {
-        Store { root: root.into() }
+        Store {
+            root: root.into(),
+            system: Vec::new(),
+        }
+    }
+
+    /// The same store with `system` searched after it (docs/store.md, "System stores"). The
+    /// user's own root is never one of them.
+    pub fn with_system_stores(mut self, system: Vec<PathBuf>) -> Store {
+        self.system = system.into_iter().filter(|s| *s != self.root).collect();
+        self
+    }
+
+    /// The system stores, in search order.
+    pub fn system_stores(&self) -> &[PathBuf] {
+        &self.system
+    }
+
+    /// Every store searched, the user's first.
+    fn roots(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(self.root.as_path()).chain(self.system.iter().map(PathBuf::as_path))
+    }
+
+    /// What `dir` (`versions/<name>` of one of the stores) holds as an install.
+    fn installed(&self, version: GoVersion, platform: Platform, dir: PathBuf) -> Installed {
+        Installed {
+            version,
+            platform,
+            dir,
+            home: self.root.clone(),
+        }
+    }
+
+    /// An install of `version` for `platform` at `dir`, in this (the user's) store.
+    pub fn installed_at(
+        &self,
+        version: &GoVersion,
+        platform: &Platform,
+        dir: PathBuf,
+    ) -> Installed {
+        self.installed(*version, platform.clone(), dir)
     }
 
     pub fn root(&self) -> &Path {
@@ -283,6 +353,11 @@ impl Store {
         self.root.join("gobin")
     }
 
+    /// Where the per-version GOBINs live (see [`Installed::gobin`]).
+    pub fn gobins_dir(&self) -> PathBuf {
+        self.root.join(GOBINS)
+    }
+
     /// Where the hook's guard lives: `go` and `gofmt` links to gopin that the hook puts in
     /// front of PATH while the directory selects a Go that cannot run (not installed, damaged,
     /// a linked tree that now holds another release), so that no other `go` on PATH runs in
@@ -291,10 +366,12 @@ impl Store {
         self.root.join("guard")
     }
 
-    /// Whether a PATH entry is one of gopin's: a directory inside a version, the shared
-    /// GOBIN, or the guard. (The shims directory is the user's to keep on PATH, so it is not.)
+    /// Whether a PATH entry is one of gopin's: a directory inside a version (of any store),
+    /// a GOBIN, or the guard. (The shims directory is the user's to keep on PATH, so it is not.)
     pub fn owns_path_entry(&self, entry: &Path) -> bool {
-        entry.starts_with(self.versions_dir())
+        self.roots()
+            .any(|root| entry.starts_with(root.join("versions")))
+            || entry.starts_with(self.gobins_dir())
             || entry == self.shared_gobin()
             || entry == self.guard_dir()
     }
@@ -319,37 +396,46 @@ impl Store {
             if request.choose(std::iter::once(&version)) != Some(version) {
                 return Ok(None);
             }
-            return self.entry(&version, platform);
+            for root in self.roots() {
+                match self.entry(root, &version, platform) {
+                    Ok(Some(found)) => return Ok(Some(found)),
+                    Ok(None) => {}
+                    Err(e) if root == self.root => return Err(e),
+                    // A system store that cannot be read is as good as absent here; `doctor`
+                    // and `ls` name it (see `stores`).
+                    Err(_) => {}
+                }
+            }
+            return Ok(None);
         }
         let installed = self.list_for(platform)?;
         let chosen = request.choose(installed.iter().map(|i| &i.version));
         Ok(installed.into_iter().find(|i| Some(i.version) == chosen))
     }
 
-    /// The installed version at exactly this version and platform.
+    /// The installed version at exactly this version and platform: the user's copy, else
+    /// the first system store's.
     pub fn get(&self, version: &GoVersion, platform: &Platform) -> Option<Installed> {
-        let dir = self.versions_dir().join(entry_name(version, platform));
-        dir.is_dir().then(|| Installed {
-            version: *version,
-            platform: platform.clone(),
-            dir,
+        self.roots().find_map(|root| {
+            let dir = root.join("versions").join(entry_name(version, platform));
+            dir.is_dir()
+                .then(|| self.installed(*version, platform.clone(), dir))
         })
     }
 
-    /// The entry for exactly this version and platform, judged as [`Store::list`] judges
-    /// entries: a directory, not a link to one.
+    /// The entry in the store at `root` for exactly this version and platform, judged as
+    /// [`Store::list`] judges entries: a directory, not a link to one.
     fn entry(
         &self,
+        root: &Path,
         version: &GoVersion,
         platform: &Platform,
     ) -> Result<Option<Installed>, StoreError> {
-        let dir = self.versions_dir().join(entry_name(version, platform));
+        let dir = root.join("versions").join(entry_name(version, platform));
         match fs::symlink_metadata(&dir) {
-            Ok(meta) => Ok(meta.is_dir().then(|| Installed {
-                version: *version,
-                platform: platform.clone(),
-                dir,
-            })),
+            Ok(meta) => Ok(meta
+                .is_dir()
+                .then(|| self.installed(*version, platform.clone(), dir))),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -362,31 +448,55 @@ impl Store {
         }
     }
 
-    /// Everything installed, for every platform, newest version first.
+    /// Everything installed, for every platform, newest version first: the user's store
+    /// and the system stores, a version in several of them once (the first store's copy).
     pub fn list(&self) -> Result<Vec<Installed>, StoreError> {
-        let dir = self.versions_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_err("read", &dir)(e)),
-        };
-        let mut found: Vec<Installed> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let (version, platform) = parse_entry_name(&name)?;
-                e.file_type().ok()?.is_dir().then(|| Installed {
-                    version,
-                    platform,
-                    dir: e.path(),
-                })
-            })
-            .collect();
+        let mut found: Vec<Installed> = Vec::new();
+        for root in self.roots() {
+            let listed = match self.list_root(root) {
+                Ok(listed) => listed,
+                Err(e) if root == self.root => return Err(e),
+                // Named by `ls` and `doctor` (see `stores`); absent here.
+                Err(_) => continue,
+            };
+            for i in listed {
+                if !found
+                    .iter()
+                    .any(|f| f.version == i.version && f.platform == i.platform)
+                {
+                    found.push(i);
+                }
+            }
+        }
         found.sort_by(|a, b| {
             b.version
                 .cmp(&a.version)
                 .then_with(|| a.platform.cmp(&b.platform))
         });
+        Ok(found)
+    }
+
+    /// What the store at `root` holds, unsorted.
+    fn list_root(&self, root: &Path) -> Result<Vec<Installed>, StoreError> {
+        let dir = root.join("versions");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && root == self.root => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(io_err("read", &dir)(e)),
+        };
+        let found: Vec<Installed> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let (version, platform) = parse_entry_name(&name)?;
+                e.file_type()
+                    .ok()?
+                    .is_dir()
+                    .then(|| self.installed(version, platform, e.path()))
+            })
+            .collect();
         Ok(found)
     }
 
@@ -506,7 +616,12 @@ impl Store {
         replace: bool,
     ) -> Result<PathBuf, StoreError> {
         let versions = self.versions_dir();
+        let fresh = fs::symlink_metadata(&versions).is_err();
         fs::create_dir_all(&versions).map_err(io_err("create", &versions))?;
+        if fresh {
+            // A new store has no GOBIN inside a version to move out, ever.
+            crate::gobins::mark_migrated(self);
+        }
         let dest = versions.join(&lock.name);
         let tree = staging.tree();
         make_durable(&tree).map_err(io_err("flush to disk", &tree))?;
@@ -523,6 +638,12 @@ impl Store {
 
     /// Removes an installed version: it disappears at once (a rename), then is deleted.
     pub fn remove(&self, installed: &Installed) -> Result<(), StoreError> {
+        if let Some(store) = installed.system_store() {
+            return Err(StoreError::SystemStore {
+                name: installed.name(),
+                store: store.to_path_buf(),
+            });
+        }
         let lock = self.lock(&installed.name(), || {})?;
         self.clean_stale(Some(&lock));
         let staging = self.staging(&lock)?;
@@ -532,7 +653,17 @@ impl Store {
         staging
             .dir
             .close()
-            .map_err(io_err("delete", &installed.dir))
+            .map_err(io_err("delete", &installed.dir))?;
+        // Its tools go with it, unless a system store's copy of the version still uses them.
+        if self.get(&installed.version, &installed.platform).is_none() {
+            let gobin = installed.gobin();
+            if let Err(e) = fs::remove_dir_all(&gobin)
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                crate::ui::verbose(&format!("cannot remove {}: {e}", shown(&gobin)));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -15,6 +15,11 @@ pub fn is_quiet() -> bool {
     LEVEL.load(Ordering::Relaxed) < 0
 }
 
+/// Whether `-v` was given.
+pub fn is_verbose() -> bool {
+    LEVEL.load(Ordering::Relaxed) > 0
+}
+
 /// A progress or status line, hidden by `-q`.
 pub fn note(msg: &str) {
     if !is_quiet() {

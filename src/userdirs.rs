@@ -27,6 +27,11 @@ pub fn cache_dir() -> Option<PathBuf> {
     platform_dir("XDG_CACHE_HOME", dirs::cache_dir)
 }
 
+/// The platform state directory (`~/.local/state`, `$XDG_STATE_HOME`); none on macOS.
+pub fn state_dir() -> Option<PathBuf> {
+    platform_dir("XDG_STATE_HOME", dirs::state_dir)
+}
+
 /// The platform config directory (`~/.config`, `$XDG_CONFIG_HOME`).
 pub fn config_dir() -> Option<PathBuf> {
     platform_dir("XDG_CONFIG_HOME", dirs::config_dir)

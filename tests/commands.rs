@@ -121,8 +121,8 @@ fn which_finds_tools_of_the_selected_version() {
             .trim_end()
             .ends_with("bin/gofmt")
     );
-    // Tools from `go install` live in the version's GOBIN.
-    let gobin = goroot.parent().unwrap().join("gobin");
+    // Tools from `go install` live in the version's GOBIN, outside its directory.
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
     std::fs::create_dir_all(&gobin).unwrap();
     std::fs::write(gobin.join("stringer"), "").unwrap();
     let out = env.gopin(&["which", "stringer"]).assert().success();
@@ -237,7 +237,7 @@ fn env_github_appends_to_the_actions_files() {
     );
     assert!(written.contains("GOTOOLCHAIN=local\n"));
     let paths = std::fs::read_to_string(&gpath).unwrap();
-    let gobin = goroot.parent().unwrap().join("gobin");
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
     assert_eq!(
         paths,
         format!("{}\n{}\n", gobin.display(), goroot.join("bin").display())
@@ -329,7 +329,7 @@ fn exec_passes_signals_through() {
 
 fn doctor(env: &Env, dir: &Path, extra: &[(&str, String)]) -> (bool, serde_json::Value) {
     let goroot = env.goroot("go1.22.10.linux-amd64");
-    let gobin = goroot.parent().unwrap().join("gobin");
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
     let mut cmd = env.gopin(&["doctor", "--json"]);
     cmd.current_dir(dir)
         .env("_GOPIN_HOOK", "bash")

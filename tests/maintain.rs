@@ -61,8 +61,16 @@ fn prune_lists_first_and_keeps_what_is_needed() {
     let (_m, env) = world();
     env.gopin(&["install", "1.22.10"]).assert().success();
     let out = env.gopin(&["prune", "--dry-run"]).assert().success();
-    // 1.22.9 is pinned here, 1.21.13 and 1.22.10 are the newest of their minors.
-    assert_eq!(stdout_of(out.get_output()), "would remove go1.21.12\n");
+    // 1.22.9 is pinned here, 1.21.13 and 1.22.10 are the newest of their minors: the
+    // decision for each version, with why.
+    let pin = env.work().join(".go-version");
+    assert_eq!(
+        stdout_of(out.get_output()),
+        format!(
+            "keep go1.22.10: the newest 1.22\nkeep go1.22.9: selected by {}\nkeep go1.21.13: the newest 1.21\nwould remove go1.21.12\n",
+            pin.display()
+        )
+    );
     assert_eq!(
         env.store_entries("versions").len(),
         4,

@@ -272,7 +272,7 @@ fn settings_parse_as_their_type_and_errors_name_the_variable() {
 fn uninstall_says_what_goes_and_removes_each_once() {
     let (_m, env) = world(&["1.22.10", "1.21.13"]);
     write(&env, ".go-version", "1.22.10\n");
-    let gobin = env.store().join("versions/go1.22.10.linux-amd64/gobin");
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
     std::fs::create_dir_all(&gobin).unwrap();
     std::fs::write(gobin.join("stringer"), "").unwrap();
     let out = env

@@ -495,7 +495,7 @@ fn switching_between_projects(sh: Sh) {
         );
         assert_eq!(r.version, version);
         assert_eq!(r.toolchain, "local");
-        let gobin = w.env.store().join("versions").join(name).join("gobin");
+        let gobin = w.env.store().join("gobins").join(name);
         assert_eq!(r.gobin, gobin.display().to_string(), "{sh:?} {label}");
         let expected_path = format!("{goroot}/bin:{}:{}", gobin.display(), w.user_path());
         assert_eq!(r.path, expected_path, "{sh:?} {label}: PATH");
@@ -985,10 +985,7 @@ fn hostile_environment(sh: Sh) {
     let front = format!(
         "{0}/bin:{1}:",
         w.goroot("go1.22.10.linux-amd64"),
-        w.env
-            .store()
-            .join("versions/go1.22.10.linux-amd64/gobin")
-            .display()
+        w.env.store().join("gobins/go1.22.10.linux-amd64").display()
     );
     assert_eq!(read("path0"), path.as_bytes(), "{sh:?}");
     assert_eq!(read("goroot0"), goroot.as_bytes(), "{sh:?}");
@@ -1815,7 +1812,7 @@ fn env_with_a_version_holds_in_a_hook_shell(sh: Sh) {
     let by = |label: &str| reports.by(label);
     assert_eq!(by("proj").version, "go1.22.10", "{sh:?}");
     let goroot = w.goroot("go1.21.13.linux-amd64");
-    let gobin = w.env.store().join("versions/go1.21.13.linux-amd64/gobin");
+    let gobin = w.env.store().join("gobins/go1.21.13.linux-amd64");
     for label in ["now", "next-prompt", "later", "elsewhere"] {
         let r = by(label);
         assert_eq!(r.version, "go1.21.13", "{sh:?} {label}");

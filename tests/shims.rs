@@ -487,7 +487,7 @@ fn hook_keeps_the_shims_on_path(shell: &str) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{shell}: {text}\n{}", stderr_of(&out));
     let goroot = w.goroot("go1.22.10");
-    let gobin = goroot.parent().unwrap().join("gobin");
+    let gobin = w.env.store().join("gobins/go1.22.10.linux-amd64");
     assert_eq!(
         lines[0],
         format!(

@@ -18,6 +18,11 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
     )?;
     let (activation, path, name) = match &chosen {
         Chosen::Go(installed, source) => {
+            if let Some(source) = source.as_deref()
+                && source != ctx.store.default_file()
+            {
+                super::remember_project(ctx, source, &installed.version);
+            }
             let (activation, path) =
                 choose::environment(&ctx.config, &ctx.store, installed, source.as_deref());
             (activation, path, installed.version.to_string())

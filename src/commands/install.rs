@@ -76,6 +76,14 @@ fn report(outcome: &Outcome) {
             i.platform,
             ui::tilde(&i.goroot())
         )),
+        Outcome::AlreadyInstalled(_) if let Some(store) = i.system_store() => ui::note(&format!(
+            "{} ({}) is already in the system store {} ({}): nothing to install (`gopin install --force {}` installs your own copy)",
+            i.version,
+            i.platform,
+            ui::tilde(store),
+            ui::tilde(&i.goroot()),
+            i.version
+        )),
         Outcome::AlreadyInstalled(_) => ui::note(&format!(
             "{} ({}) is already installed in {}",
             i.version,
@@ -96,6 +104,12 @@ fn install_selected(ctx: &Context, platform: &Platform, refresh: bool) -> Result
     }
     let outcome = install::install_request(&ctx.config, &ctx.store, &request, platform, refresh)?;
     report(&outcome);
+    if let Some(source) = r.source()
+        && r.picked_by()
+            .is_none_or(|p| p.kind != crate::selection::SourceKind::Default)
+    {
+        super::remember_project(ctx, source, &outcome.installed().version);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,53 @@ struct Row {
     unverified: Option<String>,
     /// Where `gopin import` took it from, and whether the checksum database proved it.
     imported: Option<String>,
+    /// The system store it lives in (`None`: the user's own store).
+    system_store: Option<PathBuf>,
+    /// The remembered pin files that selected it, most recent first (see `projects`).
+    projects: Vec<ProjectRow>,
+    /// When a remembered pin file last selected it (seconds since the Unix epoch).
+    last_used: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ProjectRow {
+    file: PathBuf,
+    last_used: u64,
+}
+
+/// The remembered projects of a version (they are the host's).
+fn projects_of(
+    remembered: &[crate::projects::Project],
+    version: &GoVersion,
+    platform: &Platform,
+) -> Vec<ProjectRow> {
+    if Platform::host().ok().as_ref() != Some(platform) {
+        return Vec::new();
+    }
+    remembered
+        .iter()
+        .filter(|p| p.version == *version)
+        .cloned()
+        .map(|p| ProjectRow {
+            file: p.file,
+            last_used: p.last_used,
+        })
+        .collect()
+}
+
+/// `ls -v`: under a version, when it was last used and by which projects.
+fn print_projects(row: &Row) {
+    let Some(last) = row.last_used else {
+        return;
+    };
+    println!("    last used {}", crate::projects::date(last));
+    for p in &row.projects {
+        println!(
+            "    {} ({})",
+            tilde(&p.file),
+            crate::projects::date(p.last_used)
+        );
+    }
 }
 
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
@@ -38,6 +85,12 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
     let here = Platform::host()
         .ok()
         .and_then(|host| resolve::for_cwd(&ctx.store, &host).ok());
+    for problem in crate::stores::problems(&ctx.store) {
+        crate::ui::warn(&problem);
+    }
+    let remembered = crate::projects::load(&crate::projects::file(&crate::config::state_dir(
+        &ctx.config.home,
+    )));
     let rows: Vec<Row> = ctx
         .store
         .list()?
@@ -52,6 +105,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     .as_ref()
                     .and_then(|p| p.import_summary().map(str::to_string)),
                 unverified: provenance.and_then(|p| p.unverified),
+                system_store: i.system_store().map(PathBuf::from),
+                projects: projects_of(&remembered, &i.version, &i.platform),
+                last_used: None,
                 goroot: i.goroot(),
                 version: i.version,
                 os: i.platform.os,
@@ -64,6 +120,10 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
             }
         })
         .collect();
+    let mut rows = rows;
+    for row in &mut rows {
+        row.last_used = row.projects.iter().map(|p| p.last_used).max();
+    }
     if args.json {
         print_json(&rows);
     } else if rows.is_empty() {
@@ -81,6 +141,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                     _ => line.push(')'),
                 }
             }
+            if let Some(store) = &row.system_store {
+                line.push_str(&format!("  (system store {})", tilde(store)));
+            }
             if let Some(summary) = &row.imported {
                 line.push_str(&format!("  ({})", shown_bytes(summary.as_bytes())));
             } else if let Some(reason) = &row.unverified {
@@ -90,6 +153,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                 ));
             }
             println!("{line}");
+            if crate::ui::is_verbose() {
+                print_projects(row);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ mod audit;
 mod completions;
 mod current;
 mod doctor;
+mod du;
 mod env;
 mod exec;
 mod export;
@@ -46,8 +47,23 @@ impl Context {
         // Every https client this process makes trusts these roots too (docs/security.md,
         // "What is trusted for https"); the settings stay below the network code that uses them.
         crate::net::trust::configure(config.settings.ca_file.clone());
-        let store = Store::new(&config.home);
+        let store =
+            Store::new(&config.home).with_system_stores(config.settings.system_stores.clone());
+        // Tools of a store from an earlier gopin move out of the version directories (one
+        // `stat` once done).
+        crate::gobins::migrate(&store);
         Ok(Context { config, store })
+    }
+}
+
+/// Remembers that the pin file `file` selects `version` (see `projects`), so `prune` keeps it;
+/// a failure only costs that, and is said with `--verbose`.
+fn remember_project(ctx: &Context, file: &std::path::Path, version: &crate::version::GoVersion) {
+    let path = crate::projects::file(&crate::config::state_dir(&ctx.config.home));
+    if file.is_absolute()
+        && let Err(e) = crate::projects::remember(&path, file, version, true)
+    {
+        ui::verbose(&format!("cannot write {}: {e}", ui::shown(&path)));
     }
 }
 
@@ -101,6 +117,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Upgrade(args) => outdated::upgrade(&ctx, args),
         Command::Prune(args) => outdated::prune(&ctx, args),
         Command::Tools(args) => tools::run(&ctx, args),
+        Command::Du(args) => du::run(&ctx, args),
         Command::Shims => shims::run(&ctx),
         Command::Init(_) | Command::HookEnv(_) | Command::Completions(_) | Command::Man => {
             unreachable!("handled above")

@@ -248,21 +248,26 @@ fn repin(newest: &[GoVersion]) -> Result<()> {
 pub fn prune(ctx: &Context, args: PruneArgs) -> Result<ExitCode> {
     let platform = Platform::host()?;
     let installed = ctx.store.list_for(&platform)?;
-    let keep = keepers(ctx, &platform, &installed);
+    let keep = keepers(ctx, &platform, &installed, !args.dry_run);
+    // A system store's versions are never touched (docs/store.md, "System stores").
     let doomed: Vec<&Installed> = installed
         .iter()
-        .filter(|i| !keep.contains(&i.dir))
+        .filter(|i| !keep.contains_key(&i.dir))
         .collect();
-    if doomed.is_empty() {
+    for i in &installed {
+        match keep.get(&i.dir) {
+            Some(why) if args.dry_run => println!("keep {}: {}", i.version, why.join("; ")),
+            Some(why) if why.iter().any(|w| w.starts_with(PROJECT)) => {
+                ui::note(&format!("keeping {}: {}", i.version, why.join("; ")))
+            }
+            Some(_) => {}
+            None if args.dry_run => println!("would remove {}", i.version),
+            None => println!("removing {}", i.version),
+        }
+    }
+    if doomed.is_empty() && !args.dry_run {
         ui::note("nothing to prune: every installed version is the newest of its minor or in use");
         return Ok(ExitCode::SUCCESS);
-    }
-    for i in &doomed {
-        if args.dry_run {
-            println!("would remove {}", i.version);
-        } else {
-            println!("removing {}", i.version);
-        }
     }
     if !args.dry_run {
         for i in doomed {
@@ -272,10 +277,31 @@ pub fn prune(ctx: &Context, args: PruneArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What prune keeps: the newest installed patch of each minor, what the default and this
-/// directory select, and the version active in this shell.
-fn keepers(ctx: &Context, platform: &Platform, installed: &[Installed]) -> BTreeSet<PathBuf> {
-    let mut keep: BTreeSet<PathBuf> = selected_by(ctx, platform).into_keys().collect();
+/// How a reason to keep a version for a remembered project begins.
+const PROJECT: &str = "selected by project";
+
+/// What prune keeps, each with why: the newest installed patch of each minor, what the default
+/// and this directory select, the version active in this shell, what every remembered project
+/// still selects (see `projects`; `forget`: forget the pin files that are gone), and what a
+/// system store holds.
+pub(super) fn keepers(
+    ctx: &Context,
+    platform: &Platform,
+    installed: &[Installed],
+    forget: bool,
+) -> BTreeMap<PathBuf, Vec<String>> {
+    let mut keep: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    let mut why = |dir: &PathBuf, reason: String| {
+        let reasons = keep.entry(dir.clone()).or_default();
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    };
+    for (dir, by) in selected_by(ctx, platform) {
+        for b in by {
+            why(&dir, format!("selected by {b}"));
+        }
+    }
     let mut newest: BTreeMap<(u32, u32), &Installed> = BTreeMap::new();
     for i in installed {
         let slot = newest
@@ -285,14 +311,28 @@ fn keepers(ctx: &Context, platform: &Platform, installed: &[Installed]) -> BTree
             *slot = i;
         }
     }
-    keep.extend(newest.values().map(|i| i.dir.clone()));
+    for ((major, minor), i) in &newest {
+        why(&i.dir, format!("the newest {major}.{minor}"));
+    }
     if let Some(goroot) = std::env::var_os("GOROOT") {
-        keep.extend(
-            installed
-                .iter()
-                .filter(|i| i.goroot() == std::path::Path::new(&goroot))
-                .map(|i| i.dir.clone()),
-        );
+        for i in installed
+            .iter()
+            .filter(|i| i.goroot() == std::path::Path::new(&goroot))
+        {
+            why(&i.dir, "active in this shell".to_string());
+        }
+    }
+    let state = crate::config::state_dir(&ctx.config.home);
+    for (project, i) in crate::projects::still_selecting(&ctx.store, platform, &state, forget) {
+        why(&i.dir, format!("{PROJECT} {}", tilde(&project.file)));
+    }
+    for i in installed {
+        if let Some(store) = i.system_store() {
+            why(
+                &i.dir,
+                format!("in the system store {}, never pruned", tilde(store)),
+            );
+        }
     }
     keep
 }

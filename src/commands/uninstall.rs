@@ -36,6 +36,15 @@ pub fn run(ctx: &Context, args: UninstallArgs) -> Result<ExitCode> {
                 );
             }
         }
+        // A system store's version is never touched: refused by name before anything goes.
+        if let Some(i) = matching.iter().find(|i| i.system_store().is_some()) {
+            let store = i.system_store().expect("found above").to_path_buf();
+            return Err(crate::store::StoreError::SystemStore {
+                name: i.name(),
+                store,
+            }
+            .into());
+        }
         for i in matching {
             if !doomed.iter().any(|d| d.dir == i.dir) {
                 doomed.push(i.clone());

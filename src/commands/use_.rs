@@ -52,6 +52,9 @@ pub fn run(ctx: &Context, args: UseArgs) -> Result<ExitCode> {
     write_pin(&file, kind, &text)?;
     ui::note(&format!("pinned {text} ({version}) in {}", tilde(&file)));
     super::tools::hint_after_switch(ctx, before.as_ref(), outcome.installed());
+    if kind != PinKind::Default && file.is_absolute() {
+        super::remember_project(ctx, &file, &version);
+    }
     if let Ok(r) = resolve::for_cwd(&ctx.store, &platform) {
         if let Some(note) = r.override_note() {
             ui::warn(&note);

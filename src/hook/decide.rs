@@ -78,7 +78,9 @@ pub fn decide(
     env: &dyn Fn(&str) -> Option<OsString>,
     install_missing: &dyn Fn(&Request, &Path) -> anyhow::Result<()>,
 ) -> Decision {
-    let mut messages = Vec::new();
+    // A system store that cannot be read is named (once: the shell shows a set of messages
+    // once) and skipped, never fatal.
+    let mut messages = crate::stores::problems(store);
     let mut resolved = resolve::resolve(store, platform, cwd, env);
     if config.settings.auto_install
         && let Ok(r) = &resolved
@@ -89,6 +91,11 @@ pub fn decide(
             Ok(()) => resolved = resolve::resolve(store, platform, cwd, env),
             Err(e) => messages.push(format!("{e:#}")),
         }
+    }
+    // The pin file that selects a version here is remembered for `prune` (only when it is
+    // new or an hour old: the hook runs this only when the selection may have changed).
+    if let Ok(r) = &resolved {
+        crate::projects::remember_resolution(&config::state_dir(&config.home), r, false);
     }
     let mut decision = match resolved {
         Err(e) => unresolved(&e, cwd, messages),
@@ -110,6 +117,12 @@ fn watch_settings(
     let versions = store.versions_dir();
     if versions.exists() {
         watch.files.push(versions);
+    }
+    for system in store.system_stores() {
+        let versions = system.join("versions");
+        if versions.exists() {
+            watch.files.push(versions);
+        }
     }
     if config.config_file.exists() {
         watch.files.push(config.config_file.clone());
