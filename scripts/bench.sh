@@ -95,13 +95,13 @@ fi
 
 echo "== 2-3. the hook in bash, zsh and fish"
 P=$H/proj; Q=$H/other; E=$H/envrc
-mkdir -p "$P/sub" "$Q" "$E"
+mkdir -p "$P/sub/a/b/c" "$Q" "$E"
 echo "$VERSION" > "$P/.go-version"
 printf 'module m\n\ngo 1.21.0\n' > "$Q/go.mod"
 echo 'export FOO=bar' > "$E/.envrc"
 (cd "$E" && direnv allow . >/dev/null 2>&1)
 # Old mtimes, so no watched path looks freshly changed (the hook re-checks for 2 s after).
-touch -d '1 hour ago' "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
+touch -d '1 hour ago' "$P/sub/a/b/c" "$P/sub/a/b" "$P/sub/a" "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
 # What an unchanged prompt looks at in $P/sub: each watched file and directory is one test.
 WATCHED=$(cd "$P/sub" && bash --norc --noprofile -c "eval \"\$('$GOPIN' init bash)\"; _gopin_hook; echo \"\${#_GOPIN_FILES[@]} files, \${#_GOPIN_DIRS[@]} directories\"")
 echo "watched in $P/sub: $WATCHED"
@@ -113,6 +113,10 @@ INIT_BASH="eval \"\$('$GOPIN' init bash)\""
 INIT_ZSH="eval \"\$('$GOPIN' init zsh)\""
 cat > "$L/bash-hook" <<S
 $INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
+S
+# Three directories deeper, so three more watched: the cost of one watched directory.
+cat > "$L/bash-deep" <<S
+$INIT_BASH; cd '$P/sub/a/b/c'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
 S
 cat > "$L/bash-empty" <<S
 $INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do :; done
@@ -141,6 +145,9 @@ cat > "$L/fish-hook" <<S
 S
 cat > "$L/fish-empty" <<S
 '$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $PROMPTS); true; end
+S
+cat > "$L/fish-deep" <<S
+'$GOPIN' init fish | source; cd '$P/sub/a/b/c'; _gopin_hook; for i in (seq $PROMPTS); _gopin_hook; end
 S
 cat > "$L/fish-churn" <<S
 '$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; for i in (seq $PROMPTS); _gopin_hook; end
@@ -171,6 +178,9 @@ $INIT_ZSH; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; repeat $PROMPT
 S
 cat > "$L/zsh-empty" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS :
+S
+cat > "$L/zsh-deep" <<S
+$INIT_ZSH; cd '$P/sub/a/b/c'; _gopin_hook; repeat $PROMPTS _gopin_hook
 S
 cat > "$L/zsh-fork" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $FORKS /bin/true
@@ -210,6 +220,7 @@ hf hook-bash -N -w 2 -r 10 \
   -n "bash: gopin hook x$PROMPTS" "$B $L/bash-hook" \
   -n "bash: empty loop x$PROMPTS" "$B $L/bash-empty" \
   -n "bash: gopin hook, churned dir x$PROMPTS" "$B $L/bash-churn" \
+  -n "bash: gopin hook, 3 dirs deeper x$PROMPTS" "$B $L/bash-deep" \
   -n "bash: /bin/true x$FORKS" "$B $L/bash-fork" \
   -n "bash: fork empty loop x$FORKS" "$B $L/bash-fork-empty" \
   -n "bash: no-op cd x$PROMPTS" "$B -i $L/bash-cd-noop" \
@@ -222,6 +233,7 @@ hf hook-zsh -N -w 2 -r 10 \
   -n "zsh: gopin hook x$PROMPTS" "zsh -f $L/zsh-hook" \
   -n "zsh: empty loop x$PROMPTS" "zsh -f $L/zsh-empty" \
   -n "zsh: gopin hook, churned dir x$PROMPTS" "zsh -f $L/zsh-churn" \
+  -n "zsh: gopin hook, 3 dirs deeper x$PROMPTS" "zsh -f $L/zsh-deep" \
   -n "zsh: /bin/true x$FORKS" "zsh -f $L/zsh-fork" \
   -n "zsh: fork empty loop x$FORKS" "zsh -f $L/zsh-fork-empty" \
   -n "zsh: switch x$SWITCHES" "zsh -f $L/zsh-switch" \
@@ -232,6 +244,7 @@ command -v fish >/dev/null && hf hook-fish -N -w 2 -r 10 \
   -n "fish: gopin hook x$PROMPTS" "fish --no-config $L/fish-hook" \
   -n "fish: empty loop x$PROMPTS" "fish --no-config $L/fish-empty" \
   -n "fish: gopin hook, churned dir x$PROMPTS" "fish --no-config $L/fish-churn" \
+  -n "fish: gopin hook, 3 dirs deeper x$PROMPTS" "fish --no-config $L/fish-deep" \
   -n "fish: /bin/true x$FORKS" "fish --no-config $L/fish-fork" \
   -n "fish: fork empty loop x$FORKS" "fish --no-config $L/fish-fork-empty"
 
@@ -263,15 +276,18 @@ import json, sys, os, statistics
 out, rss_kb, zip_rss_kb, prompts, direnv_prompts, switches, forks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:8])
 only, watched = sys.argv[8], sys.argv[9]
 t = {}
+cpu = {}  # user + system: what the shell itself spent, whatever else the machine was doing
 # Only this run's files (a hook-only run leaves the install figures of an earlier one alone).
 fresh = ["hook-bash", "hook-zsh", "hook-fish"] if only else None
 for f in os.listdir(out):
     if f.endswith(".json") and (fresh is None or f[:-5] in fresh):
         for r in json.load(open(os.path.join(out, f)))["results"]:
             t[r["command"]] = statistics.median(r["times"])
-def g(prefix):
-    return next(v for k, v in t.items() if k.startswith(prefix))
+            cpu[r["command"]] = r["user"] + r["system"]
+def g(prefix, table=t):
+    return next(v for k, v in table.items() if k.startswith(prefix))
 per = lambda loop, empty, n: (g(loop) - g(empty)) / n * 1000
+per_cpu = lambda loop, empty, n: (g(loop, cpu) - g(empty, cpu)) / n * 1000
 def hook_rows():
     rows = []
     for sh in ["bash", "zsh", "fish"]:
@@ -281,8 +297,12 @@ def hook_rows():
         hook = per(f"{sh}: gopin hook x", f"{sh}: empty loop", prompts)
         churn = per(f"{sh}: gopin hook, churned", f"{sh}: empty loop", prompts)
         fork = per(f"{sh}: /bin/true", f"{sh}: fork empty", forks)
-        rows.append((f"{sh} hook, nothing changed ({watched} watched)", f"**{hook*1000:.0f} µs/prompt**", f"fork+exec of /bin/true {fork:.2f} ms", f"1/{fork/hook:.0f} of a fork+exec; target ≤ 50 µs: {'ok' if hook <= 0.05 else 'MISSED'}"))
+        hook_cpu = per_cpu(f"{sh}: gopin hook x", f"{sh}: empty loop", prompts)
+        fork_cpu = per_cpu(f"{sh}: /bin/true", f"{sh}: fork empty", forks)
+        rows.append((f"{sh} hook, nothing changed ({watched} watched)", f"**{hook*1000:.0f} µs/prompt** (CPU {hook_cpu*1000:.0f} µs)", f"fork+exec of /bin/true {fork:.2f} ms (CPU {fork_cpu:.2f} ms)", f"1/{fork/hook:.0f} of a fork+exec; target ≤ 50 µs: {'ok' if hook <= 0.05 else 'MISSED'}"))
         rows.append((f"{sh} hook, a file created in the project since the last run", f"{churn*1000:.0f} µs/prompt", f"nothing changed {hook*1000:.0f} µs", "no gopin start (tests/shell.rs)"))
+        deep_cpu = per_cpu(f"{sh}: gopin hook, 3 dirs", f"{sh}: empty loop", prompts)
+        rows.append((f"{sh} hook, each more watched directory (3 deeper)", f"{(per(f'{sh}: gopin hook, 3 dirs', f'{sh}: empty loop', prompts) - hook) / 3 * 1000:.1f} µs (CPU {(deep_cpu - hook_cpu) / 3 * 1000:.1f} µs)", "", ""))
     return rows
 if only:
     rows = hook_rows()
