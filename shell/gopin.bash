@@ -17,7 +17,7 @@ _gopin_hook() {
   # shellcheck disable=SC2319 # the status of the user's last command (or of gopin's, below)
   local _gopin_status=$?
   if [[ ${_GOPIN_SEEN-} != "$PWD|${PATH-}|"__GOPIN_SIG__ ]] \
-    || { [ ${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]}"} ] && _gopin_stale; }; then
+    || { [ "${_GOPIN_TEST[@]}" ] && _gopin_stale; }; then
     _gopin_run
   fi
   return $_gopin_status
@@ -58,7 +58,10 @@ _gopin_seen() {
     case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
     _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
   done
+  # Never empty (bash 3.2 under `set -u` refuses an empty array): false when nothing is
+  # watched.
   _GOPIN_TEST=(${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]:1}"})
+  [ ${#_GOPIN_TEST[@]} -gt 0 ] || _GOPIN_TEST=(-n '')
 }
 
 # Run when the quick test above says "maybe": true when a file that decided changed or went

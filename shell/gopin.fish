@@ -25,7 +25,7 @@ function _gopin_define_handlers
         # At the first prompt (config.fish has loaded everything by then), and whenever
         # something changed (another tool may have changed the environment after gopin
         # did), make sure gopin runs last.
-        if test "$_GOPIN_SEEN" != "$PWD|$PATH|"__GOPIN_SIG__; or not set -q _gopin_ordered
+        if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
             set -g _gopin_ordered 1
             _gopin_keep_last
             _gopin_run_now
@@ -43,7 +43,7 @@ end
 _gopin_define_handlers
 
 function _gopin_check
-    if test "$_GOPIN_SEEN" != "$PWD|$PATH|"__GOPIN_SIG__; or begin
+    if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
             test $_gopin_test; and _gopin_stale
         end
         _gopin_run_now
@@ -58,7 +58,8 @@ end
 # test of its own for going away: that changes its directory.
 function _gopin_run_now
     _gopin_run; or return
-    set -g _GOPIN_SEEN "$PWD|$PATH|"__GOPIN_SIG__
+    # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
+    set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
     set -g _gopin_test
     for p in $_GOPIN_FILES
         # An absolute path is never read as an operator of `test`.
