@@ -95,13 +95,13 @@ fi
 
 echo "== 2-3. the hook in bash, zsh and fish"
 P=$H/proj; Q=$H/other; E=$H/envrc
-mkdir -p "$P/sub/a/b/c" "$Q" "$E"
+mkdir -p "$P/sub/a/b/c" "$P/churn" "$Q" "$E"
 echo "$VERSION" > "$P/.go-version"
 printf 'module m\n\ngo 1.21.0\n' > "$Q/go.mod"
 echo 'export FOO=bar' > "$E/.envrc"
 (cd "$E" && direnv allow . >/dev/null 2>&1)
 # Old mtimes, so no watched path looks freshly changed (the hook re-checks for 2 s after).
-touch -d '1 hour ago' "$P/sub/a/b/c" "$P/sub/a/b" "$P/sub/a" "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
+touch -d '1 hour ago' "$P/churn" "$P/sub/a/b/c" "$P/sub/a/b" "$P/sub/a" "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
 # What an unchanged prompt looks at in $P/sub: each watched file and directory is one test.
 WATCHED=$(cd "$P/sub" && bash --norc --noprofile -c "eval \"\$('$GOPIN' init bash)\"; _gopin_hook; echo \"\${#_GOPIN_FILES[@]} files, \${#_GOPIN_DIRS[@]} directories\"")
 echo "watched in $P/sub: $WATCHED"
@@ -123,8 +123,10 @@ $INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do :; done
 S
 # Churn: a file created in the project after the last hook run leaves the directory newer than
 # the stamp, so every prompt looks into it (for the version-file names only; no gopin start).
+# A new name in each run: touching an existing file would not change the directory. In a
+# directory of its own, which no other loop watches.
 cat > "$L/bash-churn" <<S
-$INIT_BASH; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
+$INIT_BASH; cd '$P/churn'; _gopin_hook; touch '$P/churn/build-output.'\$\$; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
 S
 # A cd that changes nothing, through gopin's cd (interactive bash) and through the builtin.
 cat > "$L/bash-cd-noop" <<S
@@ -150,7 +152,7 @@ cat > "$L/fish-deep" <<S
 '$GOPIN' init fish | source; cd '$P/sub/a/b/c'; _gopin_hook; for i in (seq $PROMPTS); _gopin_hook; end
 S
 cat > "$L/fish-churn" <<S
-'$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; for i in (seq $PROMPTS); _gopin_hook; end
+'$GOPIN' init fish | source; cd '$P/churn'; _gopin_hook; touch '$P/churn/build-output.'\$fish_pid; for i in (seq $PROMPTS); _gopin_hook; end
 S
 cat > "$L/fish-fork" <<S
 '$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $FORKS); /bin/true; end
@@ -174,7 +176,7 @@ cat > "$L/zsh-hook" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS _gopin_hook
 S
 cat > "$L/zsh-churn" <<S
-$INIT_ZSH; cd '$P/sub'; _gopin_hook; touch '$P/sub/build-output'; repeat $PROMPTS _gopin_hook
+$INIT_ZSH; cd '$P/churn'; _gopin_hook; touch '$P/churn/build-output.'\$\$; repeat $PROMPTS _gopin_hook
 S
 cat > "$L/zsh-empty" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS :

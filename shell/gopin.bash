@@ -83,10 +83,11 @@ _gopin_stale() {
       for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
         [ "$_gopin_k" = "$_gopin_n" ] && _gopin_was=1 && break
       done
-      if [ -e "$_gopin_n" ] || [ -L "$_gopin_n" ]; then
-        [ -n "$_gopin_was" ] || return 0
+      # One stat for each name: a known file (a link, too) still there, a new one not there.
+      if [ -n "$_gopin_was" ]; then
+        [ -e "$_gopin_n" ] || [ -L "$_gopin_n" ] || return 0
       else
-        [ -z "$_gopin_was" ] || return 0
+        [ ! -e "$_gopin_n" ] || return 0
       fi
     done
   done

@@ -126,12 +126,16 @@ function _gopin_stale
     end
     for d in $_GOPIN_DIRS
         test "$d" -nt "$_gopin_stamp"; or continue
+        # No command substitution here: it costs more than all the tests of a directory.
+        test "$d" = /; and set d ''
         for n in $_GOPIN_NAMES
-            set -l p (string trim -r -c / -- $d)/$n
-            if test -e "$p"; or test -L "$p"
-                contains -- "$p" $_GOPIN_KNOWN; or return 0
+            set -l p $d/$n
+            # One stat for each name: a known file (a link, too) still there, a new one not
+            # there.
+            if contains -- "$p" $_GOPIN_KNOWN
+                test -e "$p"; or test -L "$p"; or return 0
             else
-                contains -- "$p" $_GOPIN_KNOWN; and return 0
+                not test -e "$p"; or return 0
             end
         end
     end

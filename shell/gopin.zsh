@@ -63,10 +63,11 @@ _gopin_stale() {
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue
     for _gopin_n in "${_GOPIN_NAMES[@]}"; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
-      if [[ -e "$_gopin_n" || -L "$_gopin_n" ]]; then
-        (( ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )) || return 0
+      # One stat for each name: a known file (a link, too) still there, a new one not there.
+      if (( ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )); then
+        [[ -e "$_gopin_n" || -L "$_gopin_n" ]] || return 0
       else
-        (( ! ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )) || return 0
+        [[ ! -e "$_gopin_n" ]] || return 0
       fi
     done
   done
