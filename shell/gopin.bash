@@ -36,14 +36,22 @@ _gopin_run() {
 # Records what the prompt check compares against, after the run (so gopin's own changes are
 # not taken for someone else's): the directory, PATH and the variables that decide, as one
 # string (whatever changes them, gopin, another tool or the user, the next prompt runs gopin
-# again, which puts the invariant back), and the watched paths as one `test` expression:
-# a file newer than the stamp or gone, a searched directory newer than the stamp. A file
-# that selects inside a searched directory needs no test of its own for going away: that
-# changes its directory.
+# again, which puts the invariant back), and the watched paths as one `test` expression.
 _gopin_seen() {
   _GOPIN_SEEN="$PWD|${PATH-}|"__GOPIN_SIG__
+  _GOPIN_CHANGED=()
+  _gopin_test
+}
+
+# The `test` expression: a file newer than the stamp or gone, a searched directory newer than
+# the stamp. A file that selects inside a searched directory needs no test of its own for
+# going away: that changes its directory. A directory that changed without a file that
+# selects (`_GOPIN_CHANGED`: build output) stays newer than the stamp until gopin runs again,
+# so instead of its date each of those names is tested there: still there if it was, absent
+# if it was.
+_gopin_test() {
   _GOPIN_TEST=()
-  local _gopin_p _gopin_k _gopin_was
+  local _gopin_p _gopin_k _gopin_n _gopin_was
   for _gopin_p in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
     # An absolute path is never read as an operator of `test`.
     case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
@@ -56,7 +64,26 @@ _gopin_seen() {
   done
   for _gopin_p in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
-    _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
+    _gopin_was=
+    for _gopin_k in ${_GOPIN_CHANGED[@]+"${_GOPIN_CHANGED[@]}"}; do
+      [ "$_gopin_k" = "$_gopin_p" ] && _gopin_was=1 && break
+    done
+    if [ -z "$_gopin_was" ]; then
+      _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
+      continue
+    fi
+    for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
+      _gopin_n=${_gopin_p%/}/$_gopin_n
+      _gopin_was=
+      for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
+        [ "$_gopin_k" = "$_gopin_n" ] && _gopin_was=1 && break
+      done
+      if [ -n "$_gopin_was" ]; then
+        _GOPIN_TEST+=(-o '(' ! -e "$_gopin_n" -a ! -L "$_gopin_n" ')')
+      else
+        _GOPIN_TEST+=(-o -e "$_gopin_n")
+      fi
+    done
   done
   # Never empty (bash 3.2 under `set -u` refuses an empty array): false when nothing is
   # watched.
@@ -70,6 +97,8 @@ _gopin_seen() {
 # start gopin).
 _gopin_stale() {
   local _gopin_f _gopin_d _gopin_n _gopin_k _gopin_was
+  local _gopin_changed
+  _gopin_changed=()
   for _gopin_f in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
     if [ "$_gopin_f" -nt "$_GOPIN_STAMP" ] || [ ! -e "$_gopin_f" ]; then
       return 0
@@ -77,6 +106,7 @@ _gopin_stale() {
   done
   for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue
+    _gopin_changed[${#_gopin_changed[@]}]=$_gopin_d
     for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
       _gopin_was=
@@ -91,6 +121,9 @@ _gopin_stale() {
       fi
     done
   done
+  # Nothing that decides changed: from now on, look at those directories' names instead.
+  _GOPIN_CHANGED=(${_gopin_changed[@]+"${_gopin_changed[@]}"})
+  _gopin_test
   return 1
 }
 

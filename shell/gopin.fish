@@ -53,13 +53,22 @@ end
 # Records what the prompt's check compares against, after the run (so gopin's own changes
 # are not taken for someone else's): the directory, PATH and the variables that decide, as
 # one string (whatever changes them, gopin runs again and puts the invariant back), and the
-# watched paths as one `test` expression: a file newer than the stamp or gone, a searched
-# directory newer than the stamp. A file that selects inside a searched directory needs no
-# test of its own for going away: that changes its directory.
+# watched paths as one `test` expression.
 function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
     set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
+    set -g _gopin_changed
+    _gopin_build_test
+end
+
+# The `test` expression: a file newer than the stamp or gone, a searched directory newer than
+# the stamp. A file that selects inside a searched directory needs no test of its own for
+# going away: that changes its directory. A directory that changed without a file that
+# selects (`_gopin_changed`: build output) stays newer than the stamp until gopin runs again,
+# so instead of its date each of those names is tested there: still there if it was, absent
+# if it was.
+function _gopin_build_test
     set -g _gopin_test
     for p in $_GOPIN_FILES
         # An absolute path is never read as an operator of `test`.
@@ -69,7 +78,18 @@ function _gopin_run_now
     end
     for p in $_GOPIN_DIRS
         string match -q -- '/*' $p; or set p ./$p
-        set -a _gopin_test -o $p -nt $_gopin_stamp
+        if not contains -- $p $_gopin_changed
+            set -a _gopin_test -o $p -nt $_gopin_stamp
+            continue
+        end
+        test "$p" = /; and set p ''
+        for n in $_GOPIN_NAMES
+            if contains -- $p/$n $_GOPIN_KNOWN
+                set -a _gopin_test -o '(' ! -e $p/$n -a ! -L $p/$n ')'
+            else
+                set -a _gopin_test -o -e $p/$n
+            end
+        end
     end
     # Never empty: a false test when nothing is watched.
     set -q _gopin_test[1]; or set _gopin_test -o -n ''
@@ -124,8 +144,10 @@ function _gopin_stale
             return 0
         end
     end
+    set -l changed
     for d in $_GOPIN_DIRS
         test "$d" -nt "$_gopin_stamp"; or continue
+        set -a changed $d
         # No command substitution here: it costs more than all the tests of a directory.
         test "$d" = /; and set d ''
         for n in $_GOPIN_NAMES
@@ -139,5 +161,8 @@ function _gopin_stale
             end
         end
     end
+    # Nothing that decides changed: from now on, look at those directories' names instead.
+    set -g _gopin_changed $changed
+    _gopin_build_test
     return 1
 end
