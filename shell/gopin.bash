@@ -11,11 +11,13 @@ _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # Tells `gopin doctor` the hook is loaded; _GOPIN_RAN tells it the hook has run.
 export _GOPIN_HOOK=bash
 
+# An unchanged prompt costs one string comparison and one `test` of the watched paths
+# (docs/performance.md says where the microseconds go).
 _gopin_hook() {
   # shellcheck disable=SC2319 # the status of the user's last command (or of gopin's, below)
   local _gopin_status=$?
-  if [ "${_GOPIN_PWD-}" != "$PWD" ] || [ "${_GOPIN_SIG-}" != __GOPIN_SIG__ ] \
-    || _gopin_drifted || _gopin_stale; then
+  if [[ ${_GOPIN_SEEN-} != "$PWD|${PATH-}|"__GOPIN_SIG__ ]] \
+    || { [ "${_GOPIN_TEST[@]}" ] && _gopin_stale; }; then
     _gopin_run
   fi
   return $_gopin_status
@@ -24,34 +26,79 @@ _gopin_hook() {
 _gopin_run() {
   if [ -x "$_GOPIN_BIN" ]; then
     eval "$("$_GOPIN_BIN" hook-env bash --stamp "$_GOPIN_STAMP" --shown "${_GOPIN_SHOWN-}")"
-    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
-    _GOPIN_SIG=__GOPIN_SIG__
+    _gopin_seen
   elif [ -z "${_GOPIN_GONE-}" ]; then
     _GOPIN_GONE=1
     printf 'gopin: %s is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file\n' "$_GOPIN_BIN" >&2
   fi
 }
 
-# True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
-# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
-_gopin_drifted() {
-  if [ -n "${_GOPIN_FRONT-}" ]; then
-    [ "${GOROOT-}" = "${_GOPIN_GOROOT-}" ] || return 0
-    case "${PATH-}" in "$_GOPIN_FRONT" | "$_GOPIN_FRONT":*) return 1 ;; esac
-    return 0
-  fi
-  case ":${PATH-}:" in
-    *":${_GOPIN_VERSIONS-/-}/"* | *":${_GOPIN_SHARED-/-}:"* | *":${_GOPIN_GUARD-/-}:"*) return 0 ;;
-  esac
-  case "${GOROOT-}" in "${_GOPIN_VERSIONS-/-}"/*) return 0 ;; esac
-  return 1
+# Records what the prompt check compares against, after the run (so gopin's own changes are
+# not taken for someone else's): the directory, PATH and the variables that decide, as one
+# string (whatever changes them, gopin, another tool or the user, the next prompt runs gopin
+# again, which puts the invariant back), and the watched paths as one `test` expression.
+_gopin_seen() {
+  _GOPIN_SEEN="$PWD|${PATH-}|"__GOPIN_SIG__
+  _GOPIN_CHANGED=()
+  _gopin_test
 }
 
-# True when a file that decided changed or went away, or a version file appeared in a
-# searched directory (only directories modified since the last run are looked into).
+# The `test` expression: a file newer than the stamp or gone, a searched directory newer than
+# the stamp. A file that selects inside a searched directory needs no test of its own for
+# going away: that changes its directory. A directory that changed without a file that
+# selects (`_GOPIN_CHANGED`: build output) stays newer than the stamp until gopin runs again,
+# so instead of its date each of those names is tested there: still there if it was, absent
+# if it was.
+_gopin_test() {
+  _GOPIN_TEST=()
+  local _gopin_p _gopin_k _gopin_n _gopin_was
+  for _gopin_p in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
+    # An absolute path is never read as an operator of `test`.
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
+    _gopin_was=
+    for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
+      [ "$_gopin_k" = "$_gopin_p" ] && _gopin_was=1 && break
+    done
+    [ -n "$_gopin_was" ] || _GOPIN_TEST+=(-o ! -e "$_gopin_p")
+  done
+  for _gopin_p in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    _gopin_was=
+    for _gopin_k in ${_GOPIN_CHANGED[@]+"${_GOPIN_CHANGED[@]}"}; do
+      [ "$_gopin_k" = "$_gopin_p" ] && _gopin_was=1 && break
+    done
+    if [ -z "$_gopin_was" ]; then
+      _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
+      continue
+    fi
+    for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
+      _gopin_n=${_gopin_p%/}/$_gopin_n
+      _gopin_was=
+      for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
+        [ "$_gopin_k" = "$_gopin_n" ] && _gopin_was=1 && break
+      done
+      if [ -n "$_gopin_was" ]; then
+        _GOPIN_TEST+=(-o '(' ! -e "$_gopin_n" -a ! -L "$_gopin_n" ')')
+      else
+        _GOPIN_TEST+=(-o -e "$_gopin_n")
+      fi
+    done
+  done
+  # Never empty (bash 3.2 under `set -u` refuses an empty array): false when nothing is
+  # watched.
+  _GOPIN_TEST=(${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]:1}"})
+  [ ${#_GOPIN_TEST[@]} -gt 0 ] || _GOPIN_TEST=(-n '')
+}
+
+# Run when the quick test above says "maybe": true when a file that decided changed or went
+# away, or when in a searched directory that changed a file that selects appeared or went
+# away (a build's output or an editor's swap file changes the directory too, and does not
+# start gopin).
 _gopin_stale() {
-  local _gopin_f _gopin_d _gopin_n _gopin_k
+  local _gopin_f _gopin_d _gopin_n _gopin_k _gopin_was
+  local _gopin_changed
+  _gopin_changed=()
   for _gopin_f in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
     if [ "$_gopin_f" -nt "$_GOPIN_STAMP" ] || [ ! -e "$_gopin_f" ]; then
       return 0
@@ -59,15 +106,24 @@ _gopin_stale() {
   done
   for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue
+    _gopin_changed[${#_gopin_changed[@]}]=$_gopin_d
     for _gopin_n in ${_GOPIN_NAMES[@]+"${_GOPIN_NAMES[@]}"}; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
-      [ -e "$_gopin_n" ] || continue
+      _gopin_was=
       for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
-        [ "$_gopin_k" = "$_gopin_n" ] && continue 2
+        [ "$_gopin_k" = "$_gopin_n" ] && _gopin_was=1 && break
       done
-      return 0
+      # One stat for each name: a known file (a link, too) still there, a new one not there.
+      if [ -n "$_gopin_was" ]; then
+        [ -e "$_gopin_n" ] || [ -L "$_gopin_n" ] || return 0
+      else
+        [ ! -e "$_gopin_n" ] || return 0
+      fi
     done
   done
+  # Nothing that decides changed: from now on, look at those directories' names instead.
+  _GOPIN_CHANGED=(${_gopin_changed[@]+"${_gopin_changed[@]}"})
+  _gopin_test
   return 1
 }
 

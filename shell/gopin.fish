@@ -17,18 +17,21 @@ set -gx _GOPIN_HOOK fish
 # (re)defines them, at load and whenever something was defined after them. Loading this
 # twice is harmless.
 function _gopin_define_handlers
+    # An unchanged prompt costs one string comparison and one `test` of the watched paths
+    # (docs/performance.md says where the microseconds go). fish gives each event handler
+    # the status the user's command left, and puts it back after, so this one need not
+    # keep it.
     function _gopin_hook --on-event fish_prompt
-        set -l _gopin_status $status
         # At the first prompt (config.fish has loaded everything by then), and whenever
-        # something changed the environment after gopin did, make sure gopin runs last.
-        if not set -q _gopin_ordered; or _gopin_drifted
+        # something changed (another tool may have changed the environment after gopin
+        # did), make sure gopin runs last.
+        if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
             set -g _gopin_ordered 1
             _gopin_keep_last
             _gopin_run_now
-        else if _gopin_changed
+        else if test $_gopin_test; and _gopin_stale
             _gopin_run_now
         end
-        return $_gopin_status
     end
 
     function _gopin_on_pwd --on-variable PWD
@@ -40,20 +43,57 @@ end
 _gopin_define_handlers
 
 function _gopin_check
-    if _gopin_changed; or _gopin_drifted
+    if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
+            test $_gopin_test; and _gopin_stale
+        end
         _gopin_run_now
     end
 end
 
-# True when the directory, a setting, or a file that decides changed.
-function _gopin_changed
-    test "$_GOPIN_PWD" != "$PWD"; or test "$_GOPIN_SIG" != __GOPIN_SIG__; or _gopin_stale
+# Records what the prompt's check compares against, after the run (so gopin's own changes
+# are not taken for someone else's): the directory, PATH and the variables that decide, as
+# one string (whatever changes them, gopin runs again and puts the invariant back), and the
+# watched paths as one `test` expression.
+function _gopin_run_now
+    _gopin_run; or return
+    # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
+    set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
+    set -g _gopin_changed
+    _gopin_build_test
 end
 
-function _gopin_run_now
-    _gopin_run
-    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
-    set -g _GOPIN_SIG __GOPIN_SIG__
+# The `test` expression: a file newer than the stamp or gone, a searched directory newer than
+# the stamp. A file that selects inside a searched directory needs no test of its own for
+# going away: that changes its directory. A directory that changed without a file that
+# selects (`_gopin_changed`: build output) stays newer than the stamp until gopin runs again,
+# so instead of its date each of those names is tested there: still there if it was, absent
+# if it was.
+function _gopin_build_test
+    set -g _gopin_test
+    for p in $_GOPIN_FILES
+        # An absolute path is never read as an operator of `test`.
+        string match -q -- '/*' $p; or set p ./$p
+        set -a _gopin_test -o $p -nt $_gopin_stamp
+        contains -- $p $_GOPIN_KNOWN; or set -a _gopin_test -o ! -e $p
+    end
+    for p in $_GOPIN_DIRS
+        string match -q -- '/*' $p; or set p ./$p
+        if not contains -- $p $_gopin_changed
+            set -a _gopin_test -o $p -nt $_gopin_stamp
+            continue
+        end
+        test "$p" = /; and set p ''
+        for n in $_GOPIN_NAMES
+            if contains -- $p/$n $_GOPIN_KNOWN
+                set -a _gopin_test -o '(' ! -e $p/$n -a ! -L $p/$n ')'
+            else
+                set -a _gopin_test -o -e $p/$n
+            end
+        end
+    end
+    # Never empty: a false test when nothing is watched.
+    set -q _gopin_test[1]; or set _gopin_test -o -n ''
+    set -g _gopin_test $_gopin_test[2..-1]
 end
 
 function _gopin_keep_last
@@ -88,41 +128,41 @@ function _gopin_run
     else if not set -q _GOPIN_GONE
         set -g _GOPIN_GONE 1
         echo "gopin: $_gopin_bin is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file" >&2
+        return 1
+    else
+        return 1
     end
 end
 
-# True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
-# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
-function _gopin_drifted
-    if set -q _GOPIN_FRONT_PATH[1]
-        test "$GOROOT" = "$_GOPIN_GOROOT"; or return 0
-        test "$PATH[1..$_GOPIN_NFRONT]" = "$_GOPIN_FRONT_PATH"; and return 1
-        return 0
-    end
-    test -n "$_GOPIN_VERSIONS"; or return 1
-    # Literal matches (`string replace -q` without -r): store paths are not patterns.
-    string replace -q -- "$_GOPIN_VERSIONS/" "" $PATH "$GOROOT"; and return 0
-    contains -- "$_GOPIN_SHARED" $PATH; and return 0
-    contains -- "$_GOPIN_GUARD" $PATH; and return 0
-    return 1
-end
-
-# True when a file that decided changed or went away, or a version file appeared in a
-# searched directory (only directories modified since the last run are looked into).
+# Run when the quick test says "maybe": true when a file that decided changed or went away,
+# or when in a searched directory that changed a file that selects appeared or went away (a
+# build's output or an editor's swap file changes the directory too, and does not start
+# gopin).
 function _gopin_stale
     for f in $_GOPIN_FILES
         if test "$f" -nt "$_gopin_stamp"; or not test -e "$f"
             return 0
         end
     end
+    set -l changed
     for d in $_GOPIN_DIRS
         test "$d" -nt "$_gopin_stamp"; or continue
+        set -a changed $d
+        # No command substitution here: it costs more than all the tests of a directory.
+        test "$d" = /; and set d ''
         for n in $_GOPIN_NAMES
-            set -l p (string trim -r -c / -- $d)/$n
-            test -e "$p"; or continue
-            contains -- "$p" $_GOPIN_KNOWN; or return 0
+            set -l p $d/$n
+            # One stat for each name: a known file (a link, too) still there, a new one not
+            # there.
+            if contains -- "$p" $_GOPIN_KNOWN
+                test -e "$p"; or test -L "$p"; or return 0
+            else
+                not test -e "$p"; or return 0
+            end
         end
     end
+    # Nothing that decides changed: from now on, look at those directories' names instead.
+    set -g _gopin_changed $changed
+    _gopin_build_test
     return 1
 end

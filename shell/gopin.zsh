@@ -10,48 +10,50 @@ typeset -g _GOPIN_BIN=__GOPIN_BIN__
 typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # The hook's bookkeeping, declared here so that setting it inside the hook is not "creating
 # a global in a function" (warn_create_global).
-typeset -g _GOPIN_PWD _GOPIN_SIG _GOPIN_SHOWN _GOPIN_GOROOT _GOPIN_FRONT _GOPIN_VERSIONS \
-  _GOPIN_SHARED _GOPIN_GUARD _GOPIN_GONE
-typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES
+typeset -g _GOPIN_PWD _GOPIN_SEEN _GOPIN_SHOWN _GOPIN_GONE
+typeset -gi _GOPIN_T
+typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
+# EPOCHSECONDS, for the prompt's check of the watched paths' dates.
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
+# An unchanged prompt costs one string comparison and one glob of the watched paths
+# (docs/performance.md says where the microseconds go).
 _gopin_hook() {
-  if [[ "$_GOPIN_PWD" != "$PWD" || "$_GOPIN_SIG" != __GOPIN_SIG__ ]] \
-    || _gopin_drifted || _gopin_stale; then
+  emulate -L zsh
+  if [[ $_GOPIN_SEEN != "$PWD|$PATH|"__GOPIN_SIG__ ]]; then
     _gopin_run
+  elif (( $#_GOPIN_WATCH )); then
+    # The watched paths that exist and were not modified since two seconds before the last
+    # run began (as the stamp is dated): one stat each, none of the stamp. Fewer than all
+    # of them means "maybe", which the stamp then decides.
+    local -a _gopin_ok
+    (( ${+EPOCHSECONDS} )) \
+      && _gopin_ok=(${^_GOPIN_WATCH}(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3))))
+    (( $#_gopin_ok == $#_GOPIN_WATCH )) || ! _gopin_stale || _gopin_run
   fi
 }
 
 _gopin_run() {
   if [[ -x "$_GOPIN_BIN" ]]; then
+    (( ${+EPOCHSECONDS} )) && _GOPIN_T=$EPOCHSECONDS
     eval "$("$_GOPIN_BIN" hook-env zsh --stamp "$_GOPIN_STAMP" --shown "$_GOPIN_SHOWN")"
-    # After the run, so gopin's own changes are not taken for the user's at the next prompt.
-    _GOPIN_SIG=__GOPIN_SIG__
+    # After the run, so gopin's own changes are not taken for someone else's at the next
+    # prompt: the directory, PATH and the variables that decide, as one string (whatever
+    # changes them, gopin runs again and puts the invariant back), and the paths to watch.
+    _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}")
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"
   fi
 }
 
-# True when the environment is no longer what gopin left: while a version is active, its bin
-# directories must lead PATH and GOROOT must be its own (while the guard is on, the guard
-# leads PATH and GOROOT is unset); while none is, nothing of the store's may remain.
-_gopin_drifted() {
-  if [[ -n "$_GOPIN_FRONT" ]]; then
-    [[ "${GOROOT-}" == "$_GOPIN_GOROOT" ]] || return 0
-    [[ "$PATH" == "$_GOPIN_FRONT" || "$PATH" == "$_GOPIN_FRONT":* ]] && return 1
-    return 0
-  fi
-  [[ -n "$_GOPIN_VERSIONS" ]] || return 1
-  [[ ":$PATH:" == *":$_GOPIN_VERSIONS/"* || ":$PATH:" == *":$_GOPIN_SHARED:"* ]] && return 0
-  [[ ":$PATH:" == *":$_GOPIN_GUARD:"* ]] && return 0
-  [[ "${GOROOT-}" == "$_GOPIN_VERSIONS"/* ]] && return 0
-  return 1
-}
-
-# True when a file that decided changed or went away, or a version file appeared in a
-# searched directory (only directories modified since the last run are looked into).
+# Run when the quick check says "maybe": true when a file that decided changed or went away,
+# or when in a searched directory that changed a file that selects appeared or went away (a
+# build's output or an editor's swap file changes the directory too, and does not start
+# gopin).
 _gopin_stale() {
   local _gopin_f _gopin_d _gopin_n
   for _gopin_f in "${_GOPIN_FILES[@]}"; do
@@ -61,8 +63,12 @@ _gopin_stale() {
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue
     for _gopin_n in "${_GOPIN_NAMES[@]}"; do
       _gopin_n=${_gopin_d%/}/$_gopin_n
-      [[ -e "$_gopin_n" ]] || continue
-      (( ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )) || return 0
+      # One stat for each name: a known file (a link, too) still there, a new one not there.
+      if (( ${_GOPIN_KNOWN[(Ie)$_gopin_n]} )); then
+        [[ -e "$_gopin_n" || -L "$_gopin_n" ]] || return 0
+      else
+        [[ ! -e "$_gopin_n" ]] || return 0
+      fi
     done
   done
   return 1

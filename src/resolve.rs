@@ -46,17 +46,7 @@ pub fn resolve(
     dir: &Path,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Resolution, ResolveError> {
-    let workspace = Workspace::from_gowork(GoEnv::new(env).get("GOWORK"))?;
-    // The system temp directory as `go` finds it (os.TempDir: $TMPDIR, else /tmp).
-    let temp_dir = env("TMPDIR")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-    let mut selection = selection::select(dir, &store.default_file(), &workspace, &temp_dir)?;
-    // `gopin shell` picks over every file, for this shell only (the go line still applies).
-    if let Some(pick) = shell_pick(env)? {
-        selection.pick = Some(pick);
-        selection.system = None;
-    }
+    let selection = select(store, dir, env)?;
     let floor = selection.minimum.as_ref().map(|m| m.floor);
     let (request, overridden) = match (&selection.pick, floor) {
         // `system`: the Go on PATH, whatever it is; gopin asks for nothing.
@@ -100,6 +90,27 @@ pub fn resolve(
         None => None,
     };
     Ok(r)
+}
+
+/// What selects Go for `dir` (its pin, the default, `gopin shell`, the go line), before
+/// anything is looked up among the installed versions.
+pub fn select(
+    store: &Store,
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Selection, ResolveError> {
+    let workspace = Workspace::from_gowork(GoEnv::new(env).get("GOWORK"))?;
+    // The system temp directory as `go` finds it (os.TempDir: $TMPDIR, else /tmp).
+    let temp_dir = env("TMPDIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    let mut selection = selection::select(dir, &store.default_file(), &workspace, &temp_dir)?;
+    // `gopin shell` picks over every file, for this shell only (the go line still applies).
+    if let Some(pick) = shell_pick(env)? {
+        selection.pick = Some(pick);
+        selection.system = None;
+    }
+    Ok(selection)
 }
 
 /// Resolves the working directory ([`cwd`]) for `platform`, with this process's

@@ -18,6 +18,10 @@ pub enum Shell {
     Fish,
 }
 
+/// The config settings that change what the hook applies in a directory: the GOBIN and
+/// GOTOOLCHAIN an activation sets, and whether a missing version is installed first.
+const DECIDING_SETTINGS: [&str; 3] = ["gobin", "toolchain", "auto_install"];
+
 const BASH_INIT: &str = include_str!("../shell/gopin.bash");
 const ZSH_INIT: &str = include_str!("../shell/gopin.zsh");
 const FISH_INIT: &str = include_str!("../shell/gopin.fish");
@@ -128,6 +132,8 @@ impl Shell {
 
     /// An expression of the variables that change what the hook decides (Go's GOWORK and
     /// GOENV, gopin's settings), so the hook notices `export GOWORK=off` at the next prompt.
+    /// Settings that only change how a download is made (URLs, timeouts, trust) are not in
+    /// it: each costs the prompt a variable lookup, and the next run reads them anyway.
     fn signature(self) -> String {
         let mut names = vec![
             "GOWORK",
@@ -143,7 +149,12 @@ impl Shell {
             "GOBIN",
             "GOTOOLCHAIN",
         ];
-        names.extend(crate::config::ENV_OVERRIDES.iter().map(|(_, var, _)| *var));
+        names.extend(
+            crate::config::ENV_OVERRIDES
+                .iter()
+                .filter(|(key, _, _)| DECIDING_SETTINGS.contains(key))
+                .map(|(_, var, _)| *var),
+        );
         let parts: Vec<String> = names
             .iter()
             .map(|n| match self {
@@ -168,11 +179,6 @@ impl Script {
             shell,
             text: Vec::new(),
         }
-    }
-
-    /// The shell this script is for.
-    pub fn shell(&self) -> Shell {
-        self.shell
     }
 
     fn line(&mut self, parts: &[&[u8]]) {

@@ -1019,7 +1019,7 @@ fn hostile_environment(sh: Sh) {
 }
 
 /// A broken config, a bad GOPIN_* variable and a vanished gopin binary are each reported
-/// once, not at every prompt, and the shell keeps the environment it had.
+/// once, not at every prompt (what `go` does meanwhile: `stepping_aside_keeps_the_guard`).
 fn quiet_failures(sh: Sh) {
     let Some(w) = World::for_shell(sh) else {
         return;
@@ -1061,12 +1061,11 @@ fn quiet_failures(sh: Sh) {
     let t = session_with(&w, sh, &rc, &commands, &[]);
     assert_eq!(
         t.file("kept"),
-        b"go1.22.10",
-        "{sh:?}: a broken config keeps the environment"
+        b"",
+        "{sh:?}: a broken config puts the guard in a pinned directory"
     );
     assert!(
-        t.err
-            .contains("until then gopin leaves this shell's environment as it is"),
+        t.err.contains("until it is fixed gopin steps aside"),
         "{sh:?}: the hook says that it steps aside:\n{}",
         t.err
     );
@@ -1079,6 +1078,137 @@ fn quiet_failures(sh: Sh) {
             t.err.matches(needle).count(),
             1,
             "{sh:?}: {needle}:\n{}",
+            t.err
+        );
+    }
+}
+
+per_shell!(stepping_aside_keeps_the_guard:
+    bash_a_broken_config_never_runs_another_go => Sh::Bash,
+    zsh_a_broken_config_never_runs_another_go => Sh::Zsh,
+    fish_a_broken_config_never_runs_another_go => Sh::Fish,
+);
+
+/// While the config is broken gopin steps aside, but a directory that selects a Go (a pin, a
+/// go line) gets the guard: `go` there names the broken file and the fix (status 1) instead
+/// of the "system" Go further down PATH running; an unpinned directory has the user's own
+/// environment, exactly. Deleting the config file is noticed at the next prompt. With
+/// GOPIN_HOME unusable there is no guard: the environment stays as it was, and the hook
+/// says once that `go` is whatever PATH finds.
+fn stepping_aside_keeps_the_guard(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let rc = format!("{}{}", set_u(sh), report_rc(sh));
+    let status = if sh == Sh::Fish { "$status" } else { "$?" };
+    let go_status = format!("go version 2>> \"$OUT.err\"; echo \"go-status={status}\" >> \"$OUT\"");
+    let store = w.env.store();
+    let (bad_home, good_home) = match sh {
+        Sh::Fish => (
+            "set -gx GOPIN_HOME relative-home".to_string(),
+            format!("set -gx GOPIN_HOME '{}'", store.display()),
+        ),
+        _ => (
+            "export GOPIN_HOME=relative-home".to_string(),
+            format!("export GOPIN_HOME='{}'", store.display()),
+        ),
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc,
+        &[
+            "report start",
+            "cd \"$W/proj\"",
+            "report pinned",
+            "echo 'gobin = ' > \"$GOPIN_CONFIG\"",
+            "cd sub",
+            "report broken-pinned",
+            &go_status,
+            "cd \"$W/plain\"",
+            "report broken-unpinned",
+            "cd \"$W/modproj\"",
+            "report broken-module",
+            "rm \"$GOPIN_CONFIG\"",
+            "report fixed",
+            "cd \"$W/proj\"",
+            "report before-home",
+            &bad_home,
+            "cd \"$W/modproj\"",
+            "report home-unusable",
+            &good_home,
+            "report home-back",
+            "cd \"$W/plain\"",
+            "report end",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text).with_err(&t.err);
+    let by = |label: &str| reports.by(label);
+    let start = by("start");
+    assert_eq!(start.go_version, "go version system", "{sh:?}");
+    assert_eq!(by("pinned").version, "go1.22.10", "{sh:?}");
+    let guarded = format!("{}:{}", store.join("guard").display(), w.user_path());
+    for label in ["broken-pinned", "broken-module"] {
+        let r = by(label);
+        assert_eq!(r.go_version, "no-go", "{sh:?} {label}: another Go ran");
+        assert_eq!(r.goroot, "<unset>", "{sh:?} {label}: GOROOT");
+        assert_eq!(r.version, "<unset>", "{sh:?} {label}: GOPIN_VERSION");
+        assert_eq!(r.path, guarded, "{sh:?} {label}: PATH");
+    }
+    assert!(text.contains("go-status=1\n"), "{sh:?}: {text}");
+    let err = t.file_text("err");
+    assert!(
+        err.contains(&format!(
+            "the config file {} is not valid TOML",
+            w.env.dir.path().join("config.toml").display()
+        )) && err.contains("fix it, or delete it to use the defaults"),
+        "{sh:?}: the guard's go names the file and the fix: {err}"
+    );
+    assert_eq!(
+        Report {
+            label: "start".into(),
+            ..by("broken-unpinned")
+        },
+        start,
+        "{sh:?}: an unpinned directory has the user's own environment"
+    );
+    assert_eq!(
+        by("fixed").version,
+        "go1.21.13",
+        "{sh:?}: fixed at the next prompt"
+    );
+    assert_eq!(
+        Report {
+            label: "before-home".into(),
+            ..by("home-unusable")
+        },
+        by("before-home"),
+        "{sh:?}: without GOPIN_HOME, nothing changes"
+    );
+    assert_eq!(by("home-back").version, "go1.21.13", "{sh:?}");
+    assert_eq!(
+        Report {
+            label: "start".into(),
+            ..by("end")
+        },
+        start,
+        "{sh:?}: leaving restores everything"
+    );
+    for (needle, what) in [
+        ("is not valid TOML", "the broken config"),
+        ("until it is fixed gopin steps aside", "stepping aside"),
+        (
+            "GOPIN_HOME=relative-home is not valid",
+            "the unusable GOPIN_HOME",
+        ),
+        ("so `go` is whatever PATH finds", "what that means"),
+    ] {
+        assert_eq!(
+            t.err.matches(needle).count(),
+            1,
+            "{sh:?}: {what}, said once:\n{}",
             t.err
         );
     }

@@ -41,24 +41,26 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
     let watchdog = Watchdog::arm(args.shell, cwd.clone());
     let env = |name: &str| std::env::var_os(name);
     let state = HookState::parse(env(hook::STATE_VAR).as_deref());
-    let (store, decision) = match Context::load() {
+    let (store, mut decision) = match Context::load() {
         Ok(ctx) => {
-            let mut decision = decide(&ctx, &cwd, &watchdog);
-            if let Target::Active(a) = &decision.target
-                && a.is_guard(&ctx.store)
-                && let Err(e) = super::shims::guard(&ctx.store)
-            {
-                // Without its guard the shell keeps the user's own environment, as before.
-                decision.messages.push(format!("{e:#}"));
-                decision.target = Target::Inactive;
-            }
+            let decision = decide(&ctx, &cwd, &watchdog);
             (ctx.store, decision)
         }
-        Err(e) => (
-            Store::new(config::store_root().unwrap_or_default()),
-            Decision::broken_config(e),
-        ),
+        Err(e) => {
+            // Where the store is, gopin steps aside behind the guard (docs/shell.md).
+            let store = config::store_root().ok().map(Store::new);
+            let decision = Decision::stepped_aside(e, store.as_ref(), &cwd, &env);
+            (store.unwrap_or_else(|| Store::new("")), decision)
+        }
     };
+    if let Target::Active(a) = &decision.target
+        && a.is_guard(&store)
+        && let Err(e) = super::shims::guard(&store)
+    {
+        // Without its guard the shell keeps the user's own environment, as before.
+        decision.messages.push(format!("{e:#}"));
+        decision.target = Target::Inactive;
+    }
     let script = hook::render(args.shell, &store, &state, &decision, &cwd, &env);
     if !watchdog.finish() {
         // The watchdog is answering the shell and ends the process.
@@ -83,7 +85,10 @@ pub fn hook_env(args: HookEnvArgs) -> Result<ExitCode> {
 fn decide(ctx: &Context, cwd: &Path, watchdog: &Watchdog) -> Decision {
     let platform = match Platform::host() {
         Ok(p) => p,
-        Err(e) => return Decision::broken_config(e.into()),
+        Err(e) => {
+            let env = |name: &str| std::env::var_os(name);
+            return Decision::stepped_aside(e.into(), Some(&ctx.store), cwd, &env);
+        }
     };
     let install_missing = |request: &Request, source: &Path| -> Result<()> {
         watchdog.pause();

@@ -36,23 +36,57 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// gopin cannot read its settings: say so once, change nothing, and look again when the
-    /// config file changes.
-    pub fn broken_config(e: anyhow::Error) -> Decision {
-        let files = config::config_file()
-            .filter(|f| std::fs::symlink_metadata(f).is_ok())
-            .into_iter()
-            .collect();
-        Decision {
-            target: Target::Unchanged,
-            // Said, because a directory entered now keeps whatever `go` PATH finds.
-            messages: vec![format!(
-                "{e:#} (until then gopin leaves this shell's environment as it is, so `go` is whatever PATH finds)"
-            )],
-            watch: Watch {
-                files,
-                ..Watch::default()
+    /// gopin cannot read its settings (or tell the platform), so it steps aside until they
+    /// are fixed, and says so once. Where the directory selects a Go (a pin, the default, a
+    /// go line) the guard goes in front of PATH, so that `go` there says why instead of
+    /// another Go on PATH running in the pinned one's place; where nothing is selected, the
+    /// user's own environment. Without a usable GOPIN_HOME (`store` is `None`) there is no
+    /// place for the guard, nor a store to tell gopin's PATH entries by: the environment
+    /// stays as it is, and the message says that `go` is whatever PATH finds
+    /// (docs/shell.md, "When gopin steps aside").
+    pub fn stepped_aside(
+        e: anyhow::Error,
+        store: Option<&Store>,
+        cwd: &Path,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Decision {
+        let mut watch = Watch::default();
+        let target = match store {
+            None => Target::Unchanged,
+            Some(store) => match resolve::select(store, cwd, env) {
+                Ok(selection) => {
+                    watch = selection.watch;
+                    let selects = selection.system.is_none()
+                        && (selection.pick.is_some() || selection.minimum.is_some());
+                    if selects {
+                        Target::Active(Activation::guard(store))
+                    } else {
+                        Target::Inactive
+                    }
+                }
+                // A pin file that cannot be read is said once it can be (after the fix).
+                Err(_) => {
+                    watch = Watch::around(cwd);
+                    Target::Inactive
+                }
             },
+        };
+        let until = match target {
+            Target::Unchanged => {
+                "until it is fixed gopin leaves this shell's environment as it is, so `go` is whatever PATH finds: the guard that would stop it lives in GOPIN_HOME"
+            }
+            _ => {
+                "until it is fixed gopin steps aside: where a pin or a go line selects a Go, `go` and `gofmt` say so instead of running another Go"
+            }
+        };
+        // The config file is looked at again when it is edited or deleted.
+        watch
+            .files
+            .extend(config::config_file().filter(|f| std::fs::symlink_metadata(f).is_ok()));
+        Decision {
+            target,
+            messages: vec![format!("{e:#} ({until})")],
+            watch,
         }
     }
 

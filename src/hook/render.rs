@@ -32,7 +32,7 @@ pub fn render(
     if let Some(next) = next {
         export_state(&mut script, &next, env);
     }
-    bookkeeping(&mut script, store, decision, cwd);
+    bookkeeping(&mut script, decision, cwd);
     script
 }
 
@@ -195,32 +195,9 @@ fn export_state(script: &mut Script, next: &HookState, env: &dyn Fn(&str) -> Opt
 }
 
 /// The shell variables the init script's checks read before each prompt (see `shell/`).
-fn bookkeeping(script: &mut Script, store: &Store, decision: &Decision, cwd: &Path) {
-    let expected = match &decision.target {
-        Target::Active(a) => Some((
-            a.get("GOROOT").map(OsStr::to_owned).unwrap_or_default(),
-            a.path_front.as_slice(),
-        )),
-        Target::Inactive => Some((OsString::new(), &[][..])),
-        // What the last good run set stays in force, and so do its checks.
-        Target::Unchanged => None,
-    };
-    if let Some((goroot, front)) = expected {
-        script.set_shell_var("_GOPIN_GOROOT", &goroot);
-        if script.shell() == Shell::Fish {
-            // fish compares list slices (a *PATH variable joins with colons in quotes, as PATH does):
-            // cheaper there than joining PATH at every prompt.
-            script.set_shell_list("_GOPIN_FRONT_PATH", front.iter().map(|p| p.as_os_str()));
-            script.set_shell_var("_GOPIN_NFRONT", OsStr::new(&front.len().to_string()));
-        } else {
-            script.set_shell_var("_GOPIN_FRONT", &activate::join_path(front));
-        }
-    }
+fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     // Exported: `gopin doctor` reads it to tell whether the hook ran for its directory.
     script.export("_GOPIN_PWD", cwd.as_os_str());
-    script.set_shell_var("_GOPIN_VERSIONS", store.versions_dir().as_os_str());
-    script.set_shell_var("_GOPIN_SHARED", store.shared_gobin().as_os_str());
-    script.set_shell_var("_GOPIN_GUARD", store.guard_dir().as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
     let w = &decision.watch;
     script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
