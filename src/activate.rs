@@ -98,6 +98,14 @@ impl Activation {
         self.path_front == [store.guard_dir()]
     }
 
+    /// The value this activation gives `name`, if it sets one.
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
     /// `PATH` with `remove` taken out and this activation's directories put in front.
     pub fn path_with(&self, current: Option<&OsStr>, remove: &[PathBuf]) -> OsString {
         let mut entries = self.path_front.clone();
