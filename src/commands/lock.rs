@@ -12,7 +12,6 @@ use crate::install;
 use crate::lock::{self, Found, LockError, check};
 use crate::platform::Platform;
 use crate::resolve;
-use crate::source::{Listed, Releases};
 use crate::ui::{self, shown};
 
 pub fn run(ctx: &Context, args: LockArgs) -> Result<ExitCode> {
@@ -48,17 +47,7 @@ pub fn run(ctx: &Context, args: LockArgs) -> Result<ExitCode> {
     let release = match kept.or_else(|| r.installed.as_ref().map(|i| i.version)) {
         Some(v) => v,
         None => {
-            let releases = Releases {
-                list: index
-                    .releases
-                    .iter()
-                    .map(|r| Listed {
-                        version: r.version,
-                        stable: r.stable,
-                    })
-                    .collect(),
-                origin: format!("the index at {}", index.url),
-            };
+            let releases = index.releases();
             match (request.spec, request.floor) {
                 (Some(spec), None) => install::resolve(&releases, &spec)?.version,
                 _ => request.choose(&releases.versions()).ok_or_else(|| {

@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::net::{FetchError, Location, Retryable, Rules};
 use crate::platform::Platform;
+use crate::source::{Listed, Releases};
 use crate::ui;
 use crate::version::GoVersion;
 
@@ -117,6 +118,21 @@ fn is_safe_filename(name: &str) -> bool {
 }
 
 impl Index {
+    /// Every release it lists, as a [`Releases`] that names this index in messages.
+    pub fn releases(&self) -> Releases {
+        Releases {
+            list: self
+                .releases
+                .iter()
+                .map(|r| Listed {
+                    version: r.version,
+                    stable: r.stable,
+                })
+                .collect(),
+            origin: format!("the index at {}", self.url),
+        }
+    }
+
     /// Parses index JSON. Releases whose version gopin cannot parse are skipped (and said so
     /// with `-v`); a malformed document or a malformed checksum is an error naming `url`.
     pub fn parse(bytes: &[u8], url: &str) -> Result<Index, IndexError> {

@@ -20,7 +20,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::{Artifact, Listed, Releases, Source, SourceError};
+use super::{Artifact, Releases, Source, SourceError};
 use crate::archive::extract::{self, ExtractError};
 use crate::archive::{Limits, Manifest};
 use crate::config::Config;
@@ -152,18 +152,7 @@ impl Source for GoDev<'_> {
     /// Every release of the index, whatever its platforms (the index is one list for all;
     /// `locate` names the platforms a release does have).
     fn releases(&self, _platform: &Platform) -> Result<Releases, SourceError> {
-        let index = self.index()?;
-        Ok(Releases {
-            list: index
-                .releases
-                .iter()
-                .map(|r| Listed {
-                    version: r.version,
-                    stable: r.stable,
-                })
-                .collect(),
-            origin: format!("the index at {}", index.url),
-        })
+        Ok(self.index()?.releases())
     }
 
     fn locate<'s>(
