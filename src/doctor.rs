@@ -562,7 +562,22 @@ fn store_checks(store: &Store) -> Vec<Check> {
         Ok(list) => list,
         Err(e) => return vec![Check::problem("store", e.to_string(), "check GOPIN_HOME")],
     };
-    installed.iter().map(tree_check).collect()
+    let mut checks: Vec<Check> = installed.iter().map(tree_check).collect();
+    checks.extend(object_checks(store));
+    checks
+}
+
+/// The object store the trees link into (docs/store.md).
+fn object_checks(store: &Store) -> Vec<Check> {
+    match crate::objects::check(store) {
+        Ok(found) => found
+            .problems
+            .into_iter()
+            .map(|(detail, fix)| Check::problem("objects", detail, fix))
+            .chain(found.facts.into_iter().map(|f| Check::ok("objects", f)))
+            .collect(),
+        Err(e) => vec![Check::problem("objects", e.to_string(), "check GOPIN_HOME")],
+    }
 }
 
 /// One installed version against its record.

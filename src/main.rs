@@ -15,6 +15,7 @@ mod hook;
 mod import;
 mod install;
 mod net;
+mod objects;
 mod output;
 mod pinfile;
 mod platform;

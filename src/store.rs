@@ -532,7 +532,10 @@ impl Store {
         staging
             .dir
             .close()
-            .map_err(io_err("delete", &installed.dir))
+            .map_err(io_err("delete", &installed.dir))?;
+        // Objects only this tree linked are garbage now (see docs/store.md).
+        crate::objects::Objects::of(self).collect_quietly();
+        Ok(())
     }
 }
 

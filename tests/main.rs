@@ -20,6 +20,7 @@ mod install;
 mod maintain;
 mod man;
 mod matrix;
+mod objects;
 mod selection;
 mod shell;
 mod shims;

@@ -147,6 +147,9 @@ pub fn extract_under<R: Read>(
         source,
     })?;
     let workers = writer_threads();
+    // Content already in the object store is linked, not written (see docs/store.md).
+    let objects = crate::objects::Objects::for_staged(root);
+    let objects = objects.as_ref();
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE);
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -159,7 +162,7 @@ pub fn extract_under<R: Read>(
                     let Ok(job) = job_rx.lock().expect("no worker panics").recv() else {
                         break;
                     };
-                    let result = write_small(&job).map(|entry| (job.rel, entry));
+                    let result = write_small(&job, objects).map(|entry| (job.rel, entry));
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -408,13 +411,21 @@ fn create(path: &Path, mode: u32) -> Result<fs::File, ExtractError> {
         .map_err(write_err(path))
 }
 
-/// A worker's job: write a small file and hash it.
-fn write_small(job: &Job) -> Result<ManifestEntry, ExtractError> {
-    let mut file = create(&job.path, job.mode)?;
-    file.write_all(&job.data).map_err(write_err(&job.path))?;
+/// A worker's job: hash a small file, and link it to its object if the store has it, else
+/// write it.
+fn write_small(
+    job: &Job,
+    objects: Option<&crate::objects::Objects>,
+) -> Result<ManifestEntry, ExtractError> {
+    let size = job.data.len() as u64;
+    let sha256 = hex(&Sha256::digest(&job.data));
+    if !objects.is_some_and(|o| o.link_to(&sha256, job.mode, &job.data, &job.path)) {
+        let mut file = create(&job.path, job.mode)?;
+        file.write_all(&job.data).map_err(write_err(&job.path))?;
+    }
     Ok(ManifestEntry::File {
-        size: job.data.len() as u64,
-        sha256: hex(&Sha256::digest(&job.data)),
+        size,
+        sha256,
         mode: job.mode,
     })
 }
