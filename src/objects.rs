@@ -202,18 +202,11 @@ impl Objects {
     }
 
     /// Makes the complete file at `file` (installed with `mode`, holding `size` bytes that
-    /// hash to `sha256`) a link to its object: to the existing one, or as a new object. An
-    /// object that is not what its name says (another size or mode; with `verify`, other
-    /// bytes) is replaced by this file, which the install has just verified; the trees that
-    /// linked the bad one keep it until they are reinstalled.
-    pub fn adopt(
-        &self,
-        file: &Path,
-        sha256: &str,
-        mode: u32,
-        size: u64,
-        verify: bool,
-    ) -> io::Result<Linked> {
+    /// hash to `sha256`) a link to its object: to the existing one, or as a new object. The
+    /// existing object is hashed first: one that is not what its name says (another size,
+    /// mode or content) is replaced by this file, which the install has just verified, and
+    /// the trees that linked the bad one keep it until they are reinstalled.
+    pub fn adopt(&self, file: &Path, sha256: &str, mode: u32, size: u64) -> io::Result<Linked> {
         let mode = effective(mode);
         let object = self.path(sha256, mode);
         let meta = fs::symlink_metadata(file)?;
@@ -224,9 +217,7 @@ impl Objects {
                 }
                 Ok(o)
                     if Objects::looks_right(&o, mode, size)
-                        && (!verify
-                            || crate::record::hash_file(&object).ok().as_deref()
-                                == Some(sha256)) =>
+                        && crate::record::hash_file(&object).ok().as_deref() == Some(sha256) =>
                 {
                     // Link beside, then rename over: the tree never lacks the file.
                     let beside = self.beside()?;
@@ -280,12 +271,7 @@ impl Objects {
     /// Links every regular file of the tree at `goroot`, described by `manifest`, into the
     /// object store (see [`Objects::adopt`]). A `goroot` that is a symlink (a tree imported
     /// with `--link`) is not gopin's and is left alone.
-    pub fn ingest(
-        &self,
-        goroot: &Path,
-        manifest: &Manifest,
-        verify: bool,
-    ) -> Result<Ingested, StoreError> {
+    pub fn ingest(&self, goroot: &Path, manifest: &Manifest) -> Result<Ingested, StoreError> {
         let mut done = Ingested::default();
         if !fs::symlink_metadata(goroot).is_ok_and(|m| m.is_dir()) {
             return Ok(done);
@@ -299,7 +285,7 @@ impl Objects {
             };
             let path = goroot.join(rel);
             match self
-                .adopt(&path, sha256, *mode, *size, verify)
+                .adopt(&path, sha256, *mode, *size)
                 .map_err(io_err("link into the object store", &path))?
             {
                 Linked::Shared => {
@@ -756,7 +742,7 @@ pub fn migrate(store: &Store, wait: bool) -> Result<Vec<String>, StoreError> {
             })
             .collect();
         let lock = wait.then(|| store.lock(&tree, || {})).transpose()?;
-        let ingested = objects.ingest(&goroot, &intact, true)?;
+        let ingested = objects.ingest(&goroot, &intact)?;
         drop(lock);
         done.push(format!(
             "{tree}: {} files linked to existing objects, {} stored as new objects{}",

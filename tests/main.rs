@@ -11,6 +11,7 @@ mod audit;
 mod commands;
 mod completions;
 mod credentials;
+mod delta;
 mod export;
 mod faults;
 mod goproxy;

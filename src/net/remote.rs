@@ -78,6 +78,27 @@ pub trait Remote {
     /// Streams the body at `url` into a new file `dest` (replacing what a failed attempt
     /// wrote), at most `limit` bytes.
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError>;
+
+    /// The bytes `range` names (`bytes=START-END`, `bytes=-LEN`: one range, as a CDN
+    /// serves it), at most `limit` of them; `None` when the server answers with the whole
+    /// body instead (it ignores ranges), which is then not read.
+    fn get_range(
+        &self,
+        _url: &str,
+        _range: &str,
+        _limit: u64,
+    ) -> Result<Option<Ranged>, RemoteError> {
+        Ok(None)
+    }
+}
+
+/// Part of a body, and where it sits in the whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ranged {
+    pub start: u64,
+    /// The whole body's length, when the server said it.
+    pub total: Option<u64>,
+    pub bytes: Vec<u8>,
 }
 
 /// The real thing: [`Location`]s with their retries. Plain http is accepted for any host,
@@ -150,6 +171,32 @@ impl Remote for Network {
             });
             bar.finish_and_clear();
             copied
+        })
+        .map_err(|e| self.explained(&location, e))
+    }
+
+    fn get_range(&self, url: &str, range: &str, limit: u64) -> Result<Option<Ranged>, RemoteError> {
+        let location = self.location(url)?;
+        let deadline = self.rules().deadline();
+        retry::with_retries(|_| {
+            let part = location.open_range(deadline, range)?;
+            if !part.partial {
+                return Ok(None);
+            }
+            if part.body.len.is_some_and(|len| len > limit) {
+                return Err(too_large(url, limit));
+            }
+            let mut bytes = Vec::new();
+            part.body
+                .reader
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| RemoteError::from(location.read_error(e)))?;
+            Ok(Some(Ranged {
+                start: part.start,
+                total: part.total,
+                bytes: within(url, bytes, limit)?,
+            }))
         })
         .map_err(|e| self.explained(&location, e))
     }
