@@ -180,6 +180,33 @@ impl Objects {
         Ok(Some(ObjectsLock { _file: file }))
     }
 
+    /// The files above `min` bytes of every installed release, by (path, size, installed
+    /// mode), to their objects: what an unpacker compares a large entry with as it streams
+    /// (the object store of a staged tree's store; its records are read once).
+    pub fn large_files(&self, min: u64) -> HashMap<(String, u64, u32), PathBuf> {
+        let mut found = HashMap::new();
+        let Some(root) = self.dir.parent() else {
+            return found;
+        };
+        let Ok(installed) = Store::new(root).list() else {
+            return found;
+        };
+        for i in installed {
+            let Ok(record) = crate::record::InstallRecord::load(&i.record_path()) else {
+                continue;
+            };
+            for (rel, entry) in record.files {
+                if let ManifestEntry::File { size, sha256, mode } = entry
+                    && size > min
+                {
+                    let object = self.path(&sha256, effective(mode));
+                    found.entry((rel, size, mode)).or_insert(object);
+                }
+            }
+        }
+        found
+    }
+
     /// Whether the object at `object` looks like what its name says: a regular file of
     /// `size` bytes with the mode `mode` gets as an object. Its bytes are compared by callers
     /// that can (see docs/security.md).
@@ -249,9 +276,17 @@ impl Objects {
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     fs::set_permissions(file, fs::Permissions::from_mode(mode & !WRITE_BITS))?;
-                    let parent = object.parent().expect("objects live in a directory");
-                    fs::create_dir_all(parent)?;
-                    match fs::hard_link(file, &object) {
+                    let mut linked = fs::hard_link(file, &object);
+                    if linked
+                        .as_ref()
+                        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+                    {
+                        // The first object of its two hex digits.
+                        let parent = object.parent().expect("objects live in a directory");
+                        fs::create_dir_all(parent)?;
+                        linked = fs::hard_link(file, &object);
+                    }
+                    match linked {
                         Ok(()) => return Ok(Linked::Stored),
                         // Another install stored the same content meanwhile.
                         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,

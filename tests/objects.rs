@@ -39,6 +39,20 @@ fn two_releases() -> (Mirror, Env) {
             odd_mode,
             b"the same bytes\n".to_vec(),
         ));
+        // Large files (streamed, not queued): one the same in both, one that differs after
+        // its first 400 kB.
+        tree.push(Entry::Dir("go/pkg/"));
+        tree.push(Entry::File(
+            "go/pkg/same.bin".into(),
+            0o644,
+            noise(600_000, 5),
+        ));
+        let mut changed = noise(600_000, 6);
+        if odd_mode == 0o755 {
+            changed.truncate(400_000);
+            changed.extend(noise(200_000, 7));
+        }
+        tree.push(Entry::File("go/pkg/changed.bin".into(), 0o644, changed));
         tree.push(Entry::Symlink("go/src/link", "lib/f1.go"));
         tree.push(Entry::Dir("go/src/empty/"));
         Release::with_archive(version, tar_gz(&tree))
@@ -91,12 +105,13 @@ fn two_releases_share_each_identical_file_once_read_only() {
     let (_m, env) = two_releases();
     env.gopin(&["install", "1.22.10"]).assert().success();
     let after_one = objects(&env);
-    // 200 library files, runtime.go, gofmt, make.bash, odd, go, VERSION.
-    assert_eq!(after_one.len(), 206);
+    // 200 library files, runtime.go, gofmt, make.bash, odd, go, VERSION, two large ones.
+    assert_eq!(after_one.len(), 208);
     env.gopin(&["install", "1.22.11"]).assert().success();
     let after_two = objects(&env);
-    // Only bin/go, VERSION and odd (same bytes, another mode) are new.
-    assert_eq!(after_two.len(), 209);
+    // Only bin/go, VERSION, the changed large file and odd (same bytes, another mode) are
+    // new.
+    assert_eq!(after_two.len(), 212);
     for (path, (mode, links)) in &after_two {
         assert_eq!(mode & 0o222, 0, "{path:?} has a write bit: {mode:o}");
         assert!(*links >= 2, "{path:?} is linked by no tree");
@@ -110,9 +125,12 @@ fn two_releases_share_each_identical_file_once_read_only() {
     ] {
         assert_eq!(inode(&a.join(rel)), inode(&b.join(rel)), "{rel}");
     }
-    for rel in ["bin/go", "VERSION", "src/odd"] {
+    for rel in ["bin/go", "VERSION", "src/odd", "pkg/changed.bin"] {
         assert_ne!(inode(&a.join(rel)), inode(&b.join(rel)), "{rel}");
     }
+    let changed = std::fs::read(b.join("pkg/changed.bin")).unwrap();
+    assert_eq!(changed[..400_000], noise(600_000, 6)[..400_000]);
+    assert_eq!(changed[400_000..], noise(200_000, 7)[..]);
     // Modes, links and empty directories stay exactly as each release has them.
     let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(a.join("src/odd")), 0o444);
@@ -143,12 +161,12 @@ fn two_releases_share_each_identical_file_once_read_only() {
         assert!(shared >= 400_000 && shared < size, "{row}");
     }
     let text = stdout_of(&env.gopin(&["ls"]).output().unwrap());
-    assert!(text.contains(" kB shared"), "{text}");
+    assert!(text.contains(" MB shared"), "{text}");
 
     // Uninstalling one deletes what only it held, and nothing the other holds.
     env.gopin(&["uninstall", "1.22.10"]).assert().success();
     let left = objects(&env);
-    assert_eq!(left.len(), 206);
+    assert_eq!(left.len(), 208);
     assert!(left.values().all(|(_, links)| *links == 2));
     assert_eq!(problems(&env), Vec::<String>::new());
     env.gopin(&["uninstall", "1.22.11"]).assert().success();
@@ -241,14 +259,14 @@ fn a_store_of_whole_trees_is_converted_by_doctor_fix_and_by_the_next_install() {
         inode(&env.goroot(A).join("src/lib/f0.go")),
         inode(&env.goroot(B).join("src/lib/f0.go"))
     );
-    assert_eq!(objects(&env).len(), 209);
+    assert_eq!(objects(&env).len(), 212);
 
     // The next install converts an old tree by itself (its VERSION not yet linked).
     std::fs::remove_dir_all(env.store().join("objects")).unwrap();
     env.gopin(&["uninstall", "1.22.11"]).assert().success();
     env.gopin(&["install", "1.22.11"]).assert().success();
     assert_eq!(problems(&env), Vec::<String>::new());
-    assert_eq!(objects(&env).len(), 209);
+    assert_eq!(objects(&env).len(), 212);
 }
 
 #[test]
@@ -285,7 +303,7 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
         // The next collection leaves exactly the other version's objects.
         fix(&env);
         let left = objects(&env);
-        assert_eq!(left.len(), 206, "{what}");
+        assert_eq!(left.len(), 208, "{what}");
         assert!(left.values().all(|(_, links)| *links == 2), "{what}");
     }
 }

@@ -170,7 +170,13 @@ pub fn extract_under<R: Read>(
             });
         }
         drop(done_tx);
+        // Large files of installed releases, by path: each is compared with the stream as it
+        // comes, and linked instead of written when every byte matches.
+        let stored = objects
+            .map(|o| o.large_files(SMALL_FILE))
+            .unwrap_or_default();
         let mut ex = Extractor {
+            stored,
             root,
             prefix,
             max_entries: limits.entries,
@@ -204,6 +210,8 @@ pub fn extract_under<R: Read>(
 }
 
 struct Extractor<'a> {
+    /// Large files of installed releases: (path, size, mode) to their object.
+    stored: std::collections::HashMap<(String, u64, u32), PathBuf>,
     root: &'a Path,
     /// The directory the tree sits in inside the archive, by parts (`go`).
     prefix: &'a [String],
@@ -289,7 +297,13 @@ impl Extractor<'_> {
                             data,
                         })?;
                     } else {
-                        let (size, sha256) = write_large(&mut entry, &path, mode, &mut buf)?;
+                        let known = self.stored.get(&(rel.clone(), size, mode));
+                        let (size, sha256) = match known {
+                            Some(object) => {
+                                write_large_or_link(&mut entry, &path, mode, &mut buf, object)?
+                            }
+                            None => write_large(&mut entry, &path, mode, &mut buf)?,
+                        };
                         self.manifest
                             .insert(rel, ManifestEntry::File { size, sha256, mode });
                     }
@@ -450,6 +464,61 @@ fn write_large<R: Read>(
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(write_err(path))?;
         size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// [`write_large`] for an entry an installed release holds at the same path, size and mode:
+/// the stream is compared with that object as it is read, and nothing is written while they
+/// agree. At the end, a full match is linked to the object (every byte compared, and hashed
+/// from the stream); at the first difference the file is created, the agreed part copied from
+/// the object, and the rest of the stream written as usual.
+fn write_large_or_link<R: Read>(
+    entry: &mut R,
+    path: &Path,
+    mode: u32,
+    buf: &mut [u8],
+    object: &Path,
+) -> Result<(u64, String), ExtractError> {
+    let Ok(mut known) = fs::File::open(object) else {
+        return write_large(entry, path, mode, buf);
+    };
+    let mut theirs = vec![0u8; buf.len()];
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut file: Option<fs::File> = None;
+    loop {
+        let n = match entry.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ExtractError::Read(e)),
+        };
+        hasher.update(&buf[..n]);
+        if file.is_none() {
+            let same = known.read_exact(&mut theirs[..n]).is_ok() && theirs[..n] == buf[..n];
+            if !same {
+                // The agreed prefix, from the object, then this chunk.
+                let mut out = create(path, mode)?;
+                let mut prefix = fs::File::open(object).map_err(write_err(path))?.take(size);
+                io::copy(&mut prefix, &mut out).map_err(write_err(path))?;
+                file = Some(out);
+            }
+        }
+        if let Some(out) = file.as_mut() {
+            out.write_all(&buf[..n]).map_err(write_err(path))?;
+        }
+        size += n as u64;
+    }
+    if file.is_none() {
+        // Every byte matched (and the object has no more: its size was the entry's).
+        let mut extra = [0u8; 1];
+        let longer = known.read(&mut extra).is_ok_and(|n| n > 0);
+        if longer || fs::hard_link(object, path).is_err() {
+            let mut out = create(path, mode)?;
+            let mut all = fs::File::open(object).map_err(write_err(path))?.take(size);
+            io::copy(&mut all, &mut out).map_err(write_err(path))?;
+        }
     }
     Ok((size, hex(&hasher.finalize())))
 }

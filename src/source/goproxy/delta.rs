@@ -42,7 +42,7 @@ const TAIL: u64 = 22 + 0xFFFF;
 /// Members closer than this are fetched in one request, the gap included.
 const GAP: u64 = 16 * 1024;
 /// A request grows by coalescing up to this size (a larger single member is one request).
-const MAX_REQUEST: u64 = 8 << 20;
+const MAX_REQUEST: u64 = 2 << 20;
 /// Above this share of the zip to fetch, the whole zip is downloaded instead.
 const WORTH: f64 = 0.8;
 /// The small zip of the fetched members, in the staging directory.
