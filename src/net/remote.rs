@@ -186,7 +186,9 @@ impl Remote for Network {
             if part.body.len.is_some_and(|len| len > limit) {
                 return Err(too_large(url, limit));
             }
-            let mut bytes = Vec::new();
+            // Sized once where the length is known: a doubling buffer would hold up to twice
+            // a large member.
+            let mut bytes = Vec::with_capacity(part.body.len.unwrap_or(0).min(limit) as usize);
             part.body
                 .reader
                 .take(limit.saturating_add(1))
