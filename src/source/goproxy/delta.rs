@@ -42,7 +42,7 @@ const TAIL: u64 = 22 + 0xFFFF;
 /// Members closer than this are fetched in one request, the gap included.
 const GAP: u64 = 16 * 1024;
 /// A request grows by coalescing up to this size (a larger single member is one request).
-const MAX_REQUEST: u64 = 2 << 20;
+const MAX_REQUEST: u64 = 8 << 20;
 /// Above this share of the zip to fetch, the whole zip is downloaded instead.
 const WORTH: f64 = 0.8;
 /// The small zip of the fetched members, in the staging directory.
@@ -265,19 +265,41 @@ pub fn fetch(
     let mut downloaded = 0u64;
     for (start, end, members) in &requests {
         let range = format!("bytes={start}-{}", end - 1);
-        let part = match source.remote.get_range(&url, &range, end - start)? {
-            Some(part) if part.start == *start && part.bytes.len() as u64 == end - start => part,
+        // Each response is streamed: the members' spans go into the small zip as they come,
+        // the gaps between them are dropped (one buffer, whatever the members' sizes).
+        let mut at = *start;
+        let mut failed: Option<io::Error> = None;
+        let mut sink = |chunk: &[u8]| -> io::Result<()> {
+            let (lo, hi) = (at, at + chunk.len() as u64);
+            for member in members.iter().filter(|m| m.start < hi && m.end > lo) {
+                let from = (member.start.max(lo) - lo) as usize;
+                let to = (member.end.min(hi) - lo) as usize;
+                if let Err(e) = zip.write_all(&chunk[from..to]) {
+                    let kind = e.kind();
+                    failed = Some(e);
+                    return Err(io::Error::from(kind));
+                }
+            }
+            at = hi;
+            Ok(())
+        };
+        let copied = source
+            .remote
+            .copy_range(&url, &range, end - start, &mut sink);
+        if let Some(e) = failed {
+            return Err(io_err("write", &zip_path)(e).into());
+        }
+        match copied? {
+            Some((first, count)) if first == *start && count == end - start => {}
             Some(_) => return Err(corrupt("the server sent another part than asked")),
             None => return Ok(Delta::NoRanges),
-        };
-        downloaded += part.bytes.len() as u64;
+        }
+        downloaded += end - start;
         for member in members {
-            let bytes = &part.bytes[(member.start - start) as usize..(member.end - start) as usize];
-            zip.write_all(bytes).map_err(io_err("write", &zip_path))?;
             let mut record = directory.records[member.index].clone();
             record[42..46].copy_from_slice(&(position as u32).to_le_bytes());
             records.push(record);
-            position += bytes.len() as u64;
+            position += member.end - member.start;
         }
     }
     let cd_start = position;
