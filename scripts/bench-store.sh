@@ -119,7 +119,7 @@ for r in $(seq 1 "$ROUNDS"); do
   # 1, 2, 4: go.dev installs of OLD (the first install), then NEW beside it.
   read -r t1 w1 rss1 < <(run "$W/s1" "${GODEV[@]}" "$GOPIN" -q install "$OLD")
   d1=$(disk "$W/s1")
-  read -r t2 w2 rss2 < <(run "$W/s1" "${GODEV[@]}" "$GOPIN" -q install "$NEW")
+  read -r t2 w2 _ < <(run "$W/s1" "${GODEV[@]}" "$GOPIN" -q install "$NEW")
   d2=$(disk "$W/s1")
   # 3: NEW from the module proxy, whole into an empty store, then as a delta over OLD.
   read -r _ _ _ < <(run "$W/s2" "${PROXY[@]}" "$GOPIN" -q install "$OLD")
