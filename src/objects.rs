@@ -564,15 +564,15 @@ fn is_cross_device(e: &io::Error) -> bool {
 }
 
 /// A tree's disk use from its files alone (one `lstat` each, no record): the bytes of its
-/// regular files (hard links inside it counted once), and of those another version links
-/// too (a link count above two: the object's name, this tree, another).
+/// regular files (a file linked at several paths of the tree counted once), and of those
+/// another version links too: more links than this tree's paths to it and the object's name.
 pub fn tree_usage(goroot: &Path) -> (u64, u64) {
-    let (mut bytes, mut shared) = (0, 0);
-    let mut seen = BTreeSet::new();
-    let mut pending = vec![goroot.to_path_buf()];
     if !fs::symlink_metadata(goroot).is_ok_and(|m| m.is_dir()) {
         return (0, 0);
     }
+    // Per inode: paths in this tree, link count, size.
+    let mut inodes: HashMap<u64, (u64, u64, u64)> = HashMap::new();
+    let mut pending = vec![goroot.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
@@ -583,14 +583,20 @@ pub fn tree_usage(goroot: &Path) -> (u64, u64) {
             };
             if meta.is_dir() {
                 pending.push(entry.path());
-            } else if meta.is_file() && seen.insert(meta.ino()) {
-                bytes += meta.len();
-                if meta.nlink() > 2 {
-                    shared += meta.len();
-                }
+            } else if meta.is_file() {
+                inodes
+                    .entry(meta.ino())
+                    .or_insert((0, meta.nlink(), meta.len()))
+                    .0 += 1;
             }
         }
     }
+    let bytes = inodes.values().map(|(_, _, len)| len).sum();
+    let shared = inodes
+        .values()
+        .filter(|(paths, links, _)| *links > paths + 1)
+        .map(|(_, _, len)| len)
+        .sum();
     (bytes, shared)
 }
 

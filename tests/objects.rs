@@ -53,6 +53,11 @@ fn two_releases() -> (Mirror, Env) {
             changed.extend(noise(200_000, 7));
         }
         tree.push(Entry::File("go/pkg/changed.bin".into(), 0o644, changed));
+        tree.push(Entry::File(
+            "go/src/lib/copy-of-f0.go".into(),
+            0o644,
+            noise(2000, 0),
+        ));
         tree.push(Entry::Symlink("go/src/link", "lib/f1.go"));
         tree.push(Entry::Dir("go/src/empty/"));
         Release::with_archive(version, tar_gz(&tree))
@@ -167,8 +172,12 @@ fn two_releases_share_each_identical_file_once_read_only() {
     env.gopin(&["uninstall", "1.22.10"]).assert().success();
     let left = objects(&env);
     assert_eq!(left.len(), 208);
-    assert!(left.values().all(|(_, links)| *links == 2));
+    assert!(left.values().all(|(_, links)| *links >= 2));
     assert_eq!(problems(&env), Vec::<String>::new());
+    // Alone, it shares nothing (a file linked at two paths of one tree is not sharing).
+    let out = env.gopin(&["ls", "--json"]).output().unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["shared"], 0, "{rows}");
     env.gopin(&["uninstall", "1.22.11"]).assert().success();
     assert_eq!(objects(&env).len(), 0);
 }
@@ -304,6 +313,6 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
         fix(&env);
         let left = objects(&env);
         assert_eq!(left.len(), 208, "{what}");
-        assert!(left.values().all(|(_, links)| *links == 2), "{what}");
+        assert!(left.values().all(|(_, links)| *links >= 2), "{what}");
     }
 }
