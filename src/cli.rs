@@ -413,6 +413,10 @@ pub struct DoctorArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// First repair the object store: link each version's files to their objects (converting
+    /// a store from before it), make objects read-only again, delete objects no version links
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Debug, Args)]

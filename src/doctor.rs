@@ -594,7 +594,21 @@ fn store_checks(store: &Store) -> Vec<Check> {
         })
         .collect();
     checks.extend(installed.iter().map(tree_check));
+    checks.extend(object_checks(store));
     checks
+}
+
+/// The object store the trees link into (docs/store.md).
+fn object_checks(store: &Store) -> Vec<Check> {
+    match crate::objects::check(store) {
+        Ok(found) => found
+            .problems
+            .into_iter()
+            .map(|(detail, fix)| Check::problem("objects", detail, fix))
+            .chain(found.facts.into_iter().map(|f| Check::ok("objects", f)))
+            .collect(),
+        Err(e) => vec![Check::problem("objects", e.to_string(), "check GOPIN_HOME")],
+    }
 }
 
 /// One installed version against its record.

@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::lock::format::Found;
 use crate::lock::place;
+use crate::objects::Objects;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
 use crate::request::Request;
@@ -236,12 +237,30 @@ where
     if let Some(message) = lock.failure_while_waiting(key) {
         return Err(InstallError::FailedMeanwhile { name, message }.into());
     }
+    let objects = Objects::of(store);
     let committed = fetch(&mut || store.staging(&lock)).and_then(|(staging, record)| {
+        // Each file becomes a link to its object (see docs/store.md), before the record.
+        let ingested = objects.ingest(&staging.tree().join("go"), &record.files)?;
+        ui::verbose(&format!(
+            "object store: {} files shared ({} bytes), {} stored, {} copied",
+            ingested.shared, ingested.shared_bytes, ingested.stored, ingested.copied
+        ));
         record.save(&staging.tree().join(RECORD_FILE))?;
         Ok(store.commit(staging, &lock, force)?)
     });
     let dir = committed.inspect_err(|e| lock.report_failure(key, &e.to_string()))?;
     lock.clear_failure();
+    if force {
+        // The replaced tree is gone: its objects may be garbage now.
+        objects.collect_quietly();
+    }
+    // A store from before the object store is converted here, a tree at a time, once.
+    match crate::objects::migrate(store, false) {
+        Ok(done) => done
+            .iter()
+            .for_each(|d| ui::verbose(&format!("object store: {d}"))),
+        Err(e) => ui::verbose(&format!("object store: not converted: {e}")),
+    }
     Ok(Outcome::Installed(
         store.installed_at(version, platform, dir),
     ))

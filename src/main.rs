@@ -17,6 +17,7 @@ mod import;
 mod install;
 mod lock;
 mod net;
+mod objects;
 mod output;
 mod pinfile;
 mod platform;

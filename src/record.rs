@@ -76,6 +76,12 @@ impl Provenance {
         [IMPORTED_SNAPSHOT, IMPORTED_DIRECTORY, IMPORTED_LINK].contains(&self.kind.as_str())
     }
 
+    /// Whether a module proxy install was assembled from the object store and the members
+    /// that changed (docs/store.md): its `h1:` is proved, but no whole zip was hashed.
+    pub fn is_delta(&self) -> bool {
+        self.details.get(DELTA).and_then(|v| v.as_bool()) == Some(true)
+    }
+
     /// What `ls` and `doctor` say of an imported tree: where it came from and whether the
     /// checksum database proved it ("imported from ~/sdk/go1.22.10, not verified against a
     /// release checksum"), as the import wrote it. Text from a file: escape it to print it.
@@ -86,6 +92,9 @@ impl Provenance {
         self.details.get(SUMMARY).and_then(|v| v.as_str())
     }
 }
+
+/// The key of [`Provenance::is_delta`] in the details.
+pub const DELTA: &str = "delta";
 
 /// The key of [`Provenance::import_summary`] in the details.
 pub const SUMMARY: &str = "summary";
@@ -245,7 +254,8 @@ impl InstallRecord {
         }
         // A tree imported from a directory came from no archive; from anywhere else the
         // archive's checksum is part of what the record vouches for.
-        let no_archive = self.sha256.is_empty() && self.source.is_imported_tree();
+        let no_archive =
+            self.sha256.is_empty() && (self.source.is_imported_tree() || self.source.is_delta());
         if !no_archive && !is_sha256(&self.sha256) {
             return Err(Inconsistent::BadChecksum);
         }

@@ -663,6 +663,8 @@ impl Store {
                 crate::ui::verbose(&format!("cannot remove {}: {e}", shown(&gobin)));
             }
         }
+        // Objects only this tree linked are garbage now (see docs/store.md).
+        crate::objects::Objects::of(self).collect_quietly();
         Ok(())
     }
 }

@@ -147,6 +147,9 @@ pub fn extract_under<R: Read>(
         source,
     })?;
     let workers = writer_threads();
+    // Content already in the object store is linked, not written (see docs/store.md).
+    let objects = crate::objects::Objects::for_staged(root);
+    let objects = objects.as_ref();
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE);
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -159,7 +162,7 @@ pub fn extract_under<R: Read>(
                     let Ok(job) = job_rx.lock().expect("no worker panics").recv() else {
                         break;
                     };
-                    let result = write_small(&job).map(|entry| (job.rel, entry));
+                    let result = write_small(&job, objects).map(|entry| (job.rel, entry));
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -167,7 +170,13 @@ pub fn extract_under<R: Read>(
             });
         }
         drop(done_tx);
+        // Large files of installed releases, by path: each is compared with the stream as it
+        // comes, and linked instead of written when every byte matches.
+        let stored = objects
+            .map(|o| o.large_files(SMALL_FILE))
+            .unwrap_or_default();
         let mut ex = Extractor {
+            stored,
             root,
             prefix,
             max_entries: limits.entries,
@@ -201,6 +210,8 @@ pub fn extract_under<R: Read>(
 }
 
 struct Extractor<'a> {
+    /// Large files of installed releases: (path, size, mode) to their object.
+    stored: std::collections::HashMap<(String, u64, u32), PathBuf>,
     root: &'a Path,
     /// The directory the tree sits in inside the archive, by parts (`go`).
     prefix: &'a [String],
@@ -286,7 +297,13 @@ impl Extractor<'_> {
                             data,
                         })?;
                     } else {
-                        let (size, sha256) = write_large(&mut entry, &path, mode, &mut buf)?;
+                        let known = self.stored.get(&(rel.clone(), size, mode));
+                        let (size, sha256) = match known {
+                            Some(object) => {
+                                write_large_or_link(&mut entry, &path, mode, &mut buf, object)?
+                            }
+                            None => write_large(&mut entry, &path, mode, &mut buf)?,
+                        };
                         self.manifest
                             .insert(rel, ManifestEntry::File { size, sha256, mode });
                     }
@@ -408,13 +425,21 @@ fn create(path: &Path, mode: u32) -> Result<fs::File, ExtractError> {
         .map_err(write_err(path))
 }
 
-/// A worker's job: write a small file and hash it.
-fn write_small(job: &Job) -> Result<ManifestEntry, ExtractError> {
-    let mut file = create(&job.path, job.mode)?;
-    file.write_all(&job.data).map_err(write_err(&job.path))?;
+/// A worker's job: hash a small file, and link it to its object if the store has it, else
+/// write it.
+fn write_small(
+    job: &Job,
+    objects: Option<&crate::objects::Objects>,
+) -> Result<ManifestEntry, ExtractError> {
+    let size = job.data.len() as u64;
+    let sha256 = hex(&Sha256::digest(&job.data));
+    if !objects.is_some_and(|o| o.link_to(&sha256, job.mode, &job.data, &job.path)) {
+        let mut file = create(&job.path, job.mode)?;
+        file.write_all(&job.data).map_err(write_err(&job.path))?;
+    }
     Ok(ManifestEntry::File {
-        size: job.data.len() as u64,
-        sha256: hex(&Sha256::digest(&job.data)),
+        size,
+        sha256,
         mode: job.mode,
     })
 }
@@ -439,6 +464,61 @@ fn write_large<R: Read>(
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(write_err(path))?;
         size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// [`write_large`] for an entry an installed release holds at the same path, size and mode:
+/// the stream is compared with that object as it is read, and nothing is written while they
+/// agree. At the end, a full match is linked to the object (every byte compared, and hashed
+/// from the stream); at the first difference the file is created, the agreed part copied from
+/// the object, and the rest of the stream written as usual.
+fn write_large_or_link<R: Read>(
+    entry: &mut R,
+    path: &Path,
+    mode: u32,
+    buf: &mut [u8],
+    object: &Path,
+) -> Result<(u64, String), ExtractError> {
+    let Ok(mut known) = fs::File::open(object) else {
+        return write_large(entry, path, mode, buf);
+    };
+    let mut theirs = vec![0u8; buf.len()];
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut file: Option<fs::File> = None;
+    loop {
+        let n = match entry.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ExtractError::Read(e)),
+        };
+        hasher.update(&buf[..n]);
+        if file.is_none() {
+            let same = known.read_exact(&mut theirs[..n]).is_ok() && theirs[..n] == buf[..n];
+            if !same {
+                // The agreed prefix, from the object, then this chunk.
+                let mut out = create(path, mode)?;
+                let mut prefix = fs::File::open(object).map_err(write_err(path))?.take(size);
+                io::copy(&mut prefix, &mut out).map_err(write_err(path))?;
+                file = Some(out);
+            }
+        }
+        if let Some(out) = file.as_mut() {
+            out.write_all(&buf[..n]).map_err(write_err(path))?;
+        }
+        size += n as u64;
+    }
+    if file.is_none() {
+        // Every byte matched (and the object has no more: its size was the entry's).
+        let mut extra = [0u8; 1];
+        let longer = known.read(&mut extra).is_ok_and(|n| n > 0);
+        if longer || fs::hard_link(object, path).is_err() {
+            let mut out = create(path, mode)?;
+            let mut all = fs::File::open(object).map_err(write_err(path))?.take(size);
+            io::copy(&mut all, &mut out).map_err(write_err(path))?;
+        }
     }
     Ok((size, hex(&hasher.finalize())))
 }

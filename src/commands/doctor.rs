@@ -9,6 +9,11 @@ use crate::resolve;
 use crate::ui;
 
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
+    if args.fix {
+        for done in crate::objects::fix(&ctx.store)? {
+            ui::note(&format!("fixed: {done}"));
+        }
+    }
     let cwd = resolve::cwd();
     let env = |name: &str| std::env::var_os(name);
     let checks = doctor::run(

@@ -35,6 +35,10 @@ struct Row {
     projects: Vec<ProjectRow>,
     /// When a remembered pin file last selected it (seconds since the Unix epoch).
     last_used: Option<u64>,
+    /// Bytes of its GOROOT's files, and of those it shares with other versions through the
+    /// object store (docs/store.md).
+    size: u64,
+    shared: u64,
 }
 
 #[derive(Serialize)]
@@ -100,7 +104,10 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
                 .as_ref()
                 .filter(|r| r.installed.as_ref().is_some_and(|a| a.dir == i.dir));
             let provenance = InstallRecord::provenance(&i.record_path());
+            let (size, shared) = crate::objects::tree_usage(&i.goroot());
             Row {
+                size,
+                shared,
                 imported: provenance
                     .as_ref()
                     .and_then(|p| p.import_summary().map(str::to_string)),
@@ -132,6 +139,15 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
         for row in &rows {
             let mark = if row.active { "*" } else { " " };
             let mut line = format!("{mark} {}  {}/{}", row.version, row.os, row.arch);
+            if row.size > 0 {
+                line.push_str(&format!("  {}", crate::objects::human_bytes(row.size)));
+                if row.shared > 0 {
+                    line.push_str(&format!(
+                        ", {} shared",
+                        crate::objects::human_bytes(row.shared)
+                    ));
+                }
+            }
             if let Some(source) = &row.source {
                 line.push_str(&format!("  (selected by {}", tilde(source)));
                 match &row.constrained_by {

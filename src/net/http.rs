@@ -197,12 +197,55 @@ pub(super) fn check_web(url: &Url, allow_http: bool) -> Result<(), Refusal> {
     }
 }
 
+/// What a request with a `Range` header got: the part asked for (206), or the whole body from
+/// a server that ignores ranges (200).
+pub struct RangeBody {
+    pub body: Body,
+    /// Whether this is the part asked for; false for the whole body.
+    pub partial: bool,
+    /// The first byte's offset and the whole resource's length, from `Content-Range`.
+    pub start: u64,
+    pub total: Option<u64>,
+}
+
+/// Parses `bytes START-END/TOTAL` (TOTAL may be `*`).
+pub fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (span, total) = rest.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    Some((start.trim().parse().ok()?, end.trim().parse().ok()?, total))
+}
+
 impl Remote {
     pub(super) fn open(&self, deadline: Option<Instant>) -> Result<Body, FetchError> {
+        self.open_with(deadline, None).map(|r| r.body)
+    }
+
+    /// Asks for the bytes `range` names (`bytes=0-99`, `bytes=-22`), as a CDN answers it.
+    pub(super) fn open_range(
+        &self,
+        deadline: Option<Instant>,
+        range: &str,
+    ) -> Result<RangeBody, FetchError> {
+        self.open_with(deadline, Some(range))
+    }
+
+    fn open_with(
+        &self,
+        deadline: Option<Instant>,
+        range: Option<&str>,
+    ) -> Result<RangeBody, FetchError> {
         let url = &self.url;
         let mut request = client(&self.rules)?.get(url.clone());
         if let Some(login) = &self.login {
             request = request.basic_auth(&login.user, login.password.as_ref());
+        }
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
         }
         let resp = request.send().map_err(|e| self.send_error(&e))?;
         let status = resp.status();
@@ -231,7 +274,17 @@ impl Remote {
         }
         let len = resp.content_length();
         let now = Instant::now();
-        Ok(Body {
+        let partial = range.is_some() && status.as_u16() == 206;
+        let content_range = resp
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_content_range);
+        let (start, total) = match content_range {
+            Some((start, _, total)) if partial => (start, total),
+            _ => (0, len),
+        };
+        let body = Body {
             reader: Box::new(NetReader {
                 resp,
                 url: url.to_string(),
@@ -242,6 +295,12 @@ impl Remote {
                 window: (now, 0),
             }),
             len,
+        };
+        Ok(RangeBody {
+            body,
+            partial,
+            start,
+            total,
         })
     }
 

@@ -150,6 +150,27 @@ impl Location {
         }
     }
 
+    /// Opens the bytes `range` names (`bytes=START-END` or `bytes=-LEN`). A local file is
+    /// read whole, like a server that ignores ranges.
+    pub fn open_range(
+        &self,
+        deadline: Option<Instant>,
+        range: &str,
+    ) -> Result<super::http::RangeBody, FetchError> {
+        match self {
+            Location::Http(remote) => remote.open_range(deadline, range),
+            Location::Local(_) => {
+                let body = self.open(deadline)?;
+                Ok(super::http::RangeBody {
+                    start: 0,
+                    total: body.len,
+                    partial: false,
+                    body,
+                })
+            }
+        }
+    }
+
     /// Reads the whole location into memory (for small things: indexes, `.sha256` files),
     /// retrying transient failures. At most `limit` bytes are read.
     pub fn read_small(&self, limit: u64) -> Result<Vec<u8>, FetchError> {

@@ -78,6 +78,54 @@ pub trait Remote {
     /// Streams the body at `url` into a new file `dest` (replacing what a failed attempt
     /// wrote), at most `limit` bytes.
     fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<Downloaded, RemoteError>;
+
+    /// The bytes `range` names (`bytes=START-END`, `bytes=-LEN`: one range, as a CDN
+    /// serves it), at most `limit` of them; `None` when the server answers with the whole
+    /// body instead (it ignores ranges), which is then not read.
+    fn get_range(
+        &self,
+        _url: &str,
+        _range: &str,
+        _limit: u64,
+    ) -> Result<Option<Ranged>, RemoteError> {
+        Ok(None)
+    }
+
+    /// Streams the bytes `range` names into `sink` (at most `limit`), for parts too large to
+    /// hold in memory; returns the first byte's offset and how many came, or `None` when the
+    /// server answers with the whole body (not read). Not retried: a sink cannot take bytes
+    /// twice. A `sink` error stops the transfer (the caller keeps its own error).
+    fn copy_range(
+        &self,
+        url: &str,
+        range: &str,
+        limit: u64,
+        sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<Option<(u64, u64)>, RemoteError> {
+        let Some(part) = self.get_range(url, range, limit)? else {
+            return Ok(None);
+        };
+        sink(&part.bytes).map_err(|e| sink_error(url, &e))?;
+        Ok(Some((part.start, part.bytes.len() as u64)))
+    }
+}
+
+/// A `copy_range` sink's failure, as the transfer's.
+fn sink_error(url: &str, e: &io::Error) -> RemoteError {
+    RemoteError::Fetch(FetchError::Network {
+        url: url.to_string(),
+        message: format!("stopped: {e}"),
+        unreachable: false,
+    })
+}
+
+/// Part of a body, and where it sits in the whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ranged {
+    pub start: u64,
+    /// The whole body's length, when the server said it.
+    pub total: Option<u64>,
+    pub bytes: Vec<u8>,
 }
 
 /// The real thing: [`Location`]s with their retries. Plain http is accepted for any host,
@@ -150,6 +198,71 @@ impl Remote for Network {
             });
             bar.finish_and_clear();
             copied
+        })
+        .map_err(|e| self.explained(&location, e))
+    }
+
+    fn copy_range(
+        &self,
+        url: &str,
+        range: &str,
+        limit: u64,
+        sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<Option<(u64, u64)>, RemoteError> {
+        let location = self.location(url)?;
+        let deadline = self.rules().deadline();
+        let part = location
+            .open_range(deadline, range)
+            .map_err(|e| self.explained(&location, e.into()))?;
+        if !part.partial {
+            return Ok(None);
+        }
+        if part.body.len.is_some_and(|len| len > limit) {
+            return Err(too_large(url, limit));
+        }
+        let mut reader = part.body.reader;
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut count = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(location.read_error(e).into()),
+            };
+            count += n as u64;
+            if count > limit {
+                return Err(too_large(url, limit));
+            }
+            sink(&buf[..n]).map_err(|e| sink_error(url, &e))?;
+        }
+        Ok(Some((part.start, count)))
+    }
+
+    fn get_range(&self, url: &str, range: &str, limit: u64) -> Result<Option<Ranged>, RemoteError> {
+        let location = self.location(url)?;
+        let deadline = self.rules().deadline();
+        retry::with_retries(|_| {
+            let part = location.open_range(deadline, range)?;
+            if !part.partial {
+                return Ok(None);
+            }
+            if part.body.len.is_some_and(|len| len > limit) {
+                return Err(too_large(url, limit));
+            }
+            // Sized once where the length is known: a doubling buffer would hold up to twice
+            // a large member.
+            let mut bytes = Vec::with_capacity(part.body.len.unwrap_or(0).min(limit) as usize);
+            part.body
+                .reader
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| RemoteError::from(location.read_error(e)))?;
+            Ok(Some(Ranged {
+                start: part.start,
+                total: part.total,
+                bytes: within(url, bytes, limit)?,
+            }))
         })
         .map_err(|e| self.explained(&location, e))
     }

@@ -55,6 +55,18 @@ pub struct Mirror {
     pub base: String,
     routes: Arc<Mutex<HashMap<String, Reply>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    ranges: Arc<Ranges>,
+}
+
+/// How the mirror answers `Range` headers on [`Reply::Body`]s, and what it sent.
+#[derive(Default)]
+pub struct Ranges {
+    /// Answer every request with the whole body (200), as a server without range support.
+    pub ignore: std::sync::atomic::AtomicBool,
+    /// Body bytes sent per path.
+    pub sent: Mutex<HashMap<String, u64>>,
+    /// The `Range` header of each request that had one, per path.
+    pub asked: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Mirror {
@@ -63,14 +75,49 @@ impl Mirror {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (r, h) = (Arc::clone(&routes), Arc::clone(&hits));
+        let ranges: Arc<Ranges> = Arc::default();
+        let (r, h, g) = (Arc::clone(&routes), Arc::clone(&hits), Arc::clone(&ranges));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, h) = (Arc::clone(&r), Arc::clone(&h));
-                std::thread::spawn(move || serve(stream, &r, &h));
+                let (r, h, g) = (Arc::clone(&r), Arc::clone(&h), Arc::clone(&g));
+                std::thread::spawn(move || serve(stream, &r, &h, &g));
             }
         });
-        Mirror { base, routes, hits }
+        Mirror {
+            base,
+            routes,
+            hits,
+            ranges,
+        }
+    }
+
+    /// Whether to ignore `Range` headers (answer 200 with the whole body).
+    pub fn ignore_ranges(&self, yes: bool) {
+        self.ranges
+            .ignore
+            .store(yes, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Body bytes sent for `path` so far.
+    pub fn bytes_sent(&self, path: &str) -> u64 {
+        self.ranges
+            .sent
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The `Range` headers asked for `path`, in order.
+    pub fn ranges_asked(&self, path: &str) -> Vec<String> {
+        self.ranges
+            .asked
+            .lock()
+            .unwrap()
+            .get(path)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn set(&self, path: &str, reply: Reply) {
@@ -86,20 +133,62 @@ impl Mirror {
     }
 }
 
+/// What a single `Range` header value asks of a body of `len` bytes, as a CDN reads it:
+/// `Some(Ok((start, end)))` (end exclusive) for one satisfiable range, `Some(Err(()))` for an
+/// unsatisfiable one (416), `None` for a header that is ignored (several ranges, another
+/// unit, nonsense: the whole body, 200).
+pub fn range_of(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        // A suffix: the last N bytes.
+        let n: u64 = last.parse().ok()?;
+        if n == 0 {
+            return Some(Err(()));
+        }
+        return Some(Ok((len.saturating_sub(n), len)));
+    }
+    let start: u64 = first.parse().ok()?;
+    let end = if last.is_empty() {
+        len
+    } else {
+        let last: u64 = last.parse().ok()?;
+        if last < start {
+            return None;
+        }
+        (last + 1).min(len)
+    };
+    if start >= len {
+        return Some(Err(()));
+    }
+    Some(Ok((start, end)))
+}
+
 fn serve(
     stream: TcpStream,
     routes: &Mutex<HashMap<String, Reply>>,
     hits: &Mutex<HashMap<String, usize>>,
+    ranges: &Ranges,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let mut range = None;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
             break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+        {
+            range = Some(value.trim().to_string());
         }
     }
     let path = request_line
@@ -121,9 +210,42 @@ fn serve(
     let _ = match reply {
         None => out.write_all(head(404, 0).as_bytes()),
         Some(Reply::Status(s)) => out.write_all(head(s, 0).as_bytes()),
-        Some(Reply::Body(body)) => out
-            .write_all(head(200, body.len()).as_bytes())
-            .and_then(|_| out.write_all(&body)),
+        Some(Reply::Body(body)) => {
+            let len = body.len() as u64;
+            if let Some(value) = &range {
+                ranges
+                    .asked
+                    .lock()
+                    .unwrap()
+                    .entry(path.clone())
+                    .or_default()
+                    .push(value.clone());
+            }
+            let honoured = range
+                .as_deref()
+                .filter(|_| !ranges.ignore.load(std::sync::atomic::Ordering::SeqCst))
+                .and_then(|v| range_of(v, len));
+            let (head, part) = match honoured {
+                None => (head(200, body.len()), &body[..]),
+                Some(Ok((start, end))) => (
+                    format!(
+                        "HTTP/1.1 206 X\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{len}\r\nConnection: close\r\n\r\n",
+                        end - start,
+                        end - 1
+                    ),
+                    &body[start as usize..end as usize],
+                ),
+                Some(Err(())) => (
+                    format!(
+                        "HTTP/1.1 416 X\r\nContent-Length: 0\r\nContent-Range: bytes */{len}\r\nConnection: close\r\n\r\n"
+                    ),
+                    &body[..0],
+                ),
+            };
+            *ranges.sent.lock().unwrap().entry(path.clone()).or_default() += part.len() as u64;
+            out.write_all(head.as_bytes())
+                .and_then(|_| out.write_all(part))
+        }
         Some(Reply::FailFirst {
             n: fail,
             status,
@@ -899,7 +1021,9 @@ pub fn write_executable(path: &Path, text: impl AsRef<[u8]>) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Each file's permission bits in `goroot` and in its install record, against `want`.
+/// Each file's permission bits in its install record against `want`, and in `goroot`
+/// against `want` without the write bits: every file of an installed tree is a link to a
+/// read-only object (docs/store.md).
 pub fn assert_installed_modes(goroot: &Path, record: &serde_json::Value, want: &[(&str, u32)]) {
     use std::os::unix::fs::PermissionsExt;
     for &(rel, want) in want {
@@ -908,7 +1032,28 @@ pub fn assert_installed_modes(goroot: &Path, record: &serde_json::Value, want: &
             .permissions()
             .mode()
             & 0o7777;
-        assert_eq!(mode, want, "{rel} in the store: {mode:o}");
+        assert_eq!(mode, want & !0o222, "{rel} in the store: {mode:o}");
         assert_eq!(record["files"][rel]["mode"], want, "{rel} in the record");
     }
+}
+
+/// `gopin ls` output without each version's size column (`  612 B`, `  214.9 MB, 124.1 MB
+/// shared`), for tests about the rest of the line.
+pub fn ls_without_sizes(text: &str) -> String {
+    let is_size = |field: &str| {
+        let first = field.split(", ").next().unwrap_or_default();
+        let mut words = first.split(' ');
+        let number = words.next().unwrap_or_default();
+        let unit = words.next().unwrap_or_default();
+        !number.is_empty()
+            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && matches!(unit, "B" | "kB" | "MB")
+            && words.next().is_none()
+    };
+    text.lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split("  ").filter(|f| !is_size(f)).collect();
+            format!("{}\n", fields.join("  "))
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@
 //! The checksum database client is [`sumdb`]; [`source`] is the face of all this to the install
 //! pipeline (the [`crate::source::Source`] that `source = "goproxy"` opens).
 
+pub mod delta;
 pub mod dirhash;
 pub mod modzip;
 pub mod patterns;

@@ -127,6 +127,35 @@ pub fn extract(
     Ok(Extracted { h1, files })
 }
 
+/// What a checked central directory holds: each file (its place in the listing, its path
+/// below the root, the mode it gets) and every directory to create.
+pub struct Checked {
+    pub files: Vec<(usize, String, u32)>,
+    pub dirs: BTreeSet<String>,
+}
+
+/// Checks a whole central directory by the rules [`extract`] applies to a zip (names, kinds,
+/// case collisions, nested go.mod, sizes), without the zip: for a download of only some of
+/// its members.
+pub fn check_listing(
+    listing: &[Listed],
+    prefix: &str,
+    limits: &Limits,
+) -> Result<Checked, ZipError> {
+    if listing.len() > limits.entries {
+        return Err(ZipError::TooManyEntries(limits.entries));
+    }
+    let plan = Plan::of_listing(listing, prefix, limits)?;
+    Ok(Checked {
+        files: plan
+            .files
+            .into_iter()
+            .map(|f| (f.index, f.rel, f.mode))
+            .collect(),
+        dirs: plan.dirs,
+    })
+}
+
 /// Opens the zip and checks it as a whole: its size, its number of entries, no name twice,
 /// local headers that agree with the central directory, no overlapping or hidden entries.
 fn open(zip: &Path, limits: &Limits) -> Result<ZipArchive<SharedFile>, ZipError> {
@@ -193,34 +222,70 @@ struct Plan {
     dir_entries: Vec<(String, String)>,
 }
 
+/// One entry of a zip's central directory, as much as the checks need: what the zip crate
+/// reads for a whole zip, and `delta` parses itself from the few bytes it fetches.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub name: Vec<u8>,
+    pub unix_mode: Option<u32>,
+    pub encrypted: bool,
+    /// 0 stored, 8 deflated.
+    pub method: u16,
+    pub size: u64,
+    pub compressed: u64,
+    pub crc32: u32,
+    /// Where its local header starts.
+    pub offset: u64,
+}
+
 impl Plan {
     fn make(
         archive: &mut ZipArchive<SharedFile>,
         prefix: &str,
         limits: &Limits,
     ) -> Result<Plan, ZipError> {
-        let mut plan = Plan::default();
-        let mut names = Collisions::default();
-        let mut total = 0u64;
+        let mut listing = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
             let entry = archive
                 .by_index_raw(index)
                 .map_err(|e| ZipError::Corrupt(e.to_string()))?;
-            let name = checked_name(&entry, prefix)?;
+            // The method's code, as the central directory holds it.
+            #[allow(deprecated)]
+            let method = entry.compression().to_u16();
+            listing.push(Listed {
+                name: entry.name_raw().to_vec(),
+                unix_mode: (entry.system() == System::Unix)
+                    .then(|| entry.unix_mode())
+                    .flatten(),
+                encrypted: entry.encrypted(),
+                method,
+                size: entry.size(),
+                compressed: entry.compressed_size(),
+                crc32: entry.crc32(),
+                offset: entry.header_start(),
+            });
+        }
+        Plan::of_listing(&listing, prefix, limits)
+    }
+
+    /// Every check of a zip's names, kinds and sizes, over its central directory alone.
+    fn of_listing(listing: &[Listed], prefix: &str, limits: &Limits) -> Result<Plan, ZipError> {
+        let mut plan = Plan::default();
+        let mut names = Collisions::default();
+        let mut total = 0u64;
+        for (index, entry) in listing.iter().enumerate() {
+            let name = checked_name(entry, prefix)?;
             let refuse = |reason: String| unsafe_entry(name, reason);
             let is_dir = name.ends_with('/');
             let rel = &name[prefix.len()..];
             let path = rel.strip_suffix('/').unwrap_or(rel);
-            let unix_mode = (entry.system() == System::Unix)
-                .then(|| entry.unix_mode())
-                .flatten();
-            check_kind(name, unix_mode, is_dir)?;
+            check_kind(name, entry.unix_mode, is_dir)?;
             if !path.is_empty() {
                 check_file_path(path).map_err(refuse)?;
                 names.check(path, is_dir).map_err(refuse)?;
             }
             if is_dir {
-                if entry.size() != 0 {
+                if entry.size != 0 {
                     return Err(refuse("is a directory with content".into()));
                 }
                 if !path.is_empty() {
@@ -231,7 +296,7 @@ impl Plan {
                 continue;
             }
             check_go_mod(path).map_err(refuse)?;
-            total = total.saturating_add(entry.size());
+            total = total.saturating_add(entry.size);
             if total > limits.total_size {
                 return Err(ZipError::TooLarge {
                     what: "the zip's uncompressed content".into(),
@@ -244,8 +309,8 @@ impl Plan {
             plan.files.push(Planned {
                 index,
                 rel: path.to_string(),
-                size: entry.size(),
-                compressed: entry.compressed_size(),
+                size: entry.size,
+                compressed: entry.compressed,
                 mode: file_mode(path),
             });
         }
@@ -274,24 +339,20 @@ impl Plan {
 }
 
 /// The entry's name: UTF-8, under `prefix`, stored or deflated, not encrypted.
-fn checked_name<'a, R: Read>(
-    entry: &'a zip::read::ZipFile<'_, R>,
-    prefix: &str,
-) -> Result<&'a str, ZipError> {
-    let raw = entry.name_raw();
+fn checked_name<'a>(entry: &'a Listed, prefix: &str) -> Result<&'a str, ZipError> {
+    let raw = &entry.name;
     let name = std::str::from_utf8(raw)
         .map_err(|_| unsafe_entry(&String::from_utf8_lossy(raw), "is not a UTF-8 name"))?;
     if !name.starts_with(prefix) {
         return Err(unsafe_entry(name, format!("is outside {prefix}")));
     }
-    if entry.encrypted() {
+    if entry.encrypted {
         return Err(unsafe_entry(name, "is encrypted"));
     }
-    let method = entry.compression();
-    if !matches!(
-        method,
-        CompressionMethod::Stored | CompressionMethod::Deflated
-    ) {
+    if !matches!(entry.method, 0 | 8) {
+        // Named as the zip crate names it (`Bzip2`), by its code.
+        #[allow(deprecated)]
+        let method = CompressionMethod::from_u16(entry.method);
         return Err(unsafe_entry(
             name,
             format!("uses compression {method}, never used in module zips"),

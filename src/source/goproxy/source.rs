@@ -4,6 +4,7 @@
 
 use std::cell::OnceCell;
 
+use super::delta::{self, Delta};
 use super::toolchain::{MODULE, module_version};
 use super::{GoSettings, GoproxyError, Options, ProxySource, Verification};
 use crate::config::Config;
@@ -128,11 +129,55 @@ impl Artifact for ModuleZip<'_> {
                 expected.module_version
             ));
         }
-        let staging = stage().map_err(GoproxyError::from)?;
-        let fetched = self
-            .client
-            .fetch_into(&self.version, &self.platform, &staging.tree())?;
-        let proved = self.client.confirm(&fetched, expected)?;
+        // With a release of the platform installed, only what changed is downloaded
+        // (docs/store.md); whatever goes wrong there, the whole zip is, as before.
+        let mut staging = stage().map_err(GoproxyError::from)?;
+        let mut delta = false;
+        let assembled = match delta::fetch(
+            &self.client,
+            &self.version,
+            &self.platform,
+            &staging.tree(),
+        ) {
+            Ok(Delta::Assembled(fetched, summary)) => {
+                match self.client.confirm(&fetched, expected.clone()) {
+                    Ok(proved) => {
+                        delta::tell(&summary, &self.version);
+                        delta = true;
+                        Some((*fetched, proved))
+                    }
+                    Err(e) => {
+                        ui::note(&format!(
+                            "the tree assembled from the store and the changed files is not the proved release ({e}); downloading the whole zip"
+                        ));
+                        None
+                    }
+                }
+            }
+            Ok(Delta::NotWorth) => None,
+            Ok(Delta::NoRanges) => {
+                ui::verbose("the proxy ignores range requests: downloading the whole zip");
+                None
+            }
+            Err(e) => {
+                ui::note(&format!(
+                    "downloading only the changed files failed ({e}); downloading the whole zip"
+                ));
+                None
+            }
+        };
+        let (fetched, proved) = match assembled {
+            Some(done) => done,
+            None => {
+                // Nothing of the attempt is kept.
+                staging = stage().map_err(GoproxyError::from)?;
+                let fetched =
+                    self.client
+                        .fetch_into(&self.version, &self.platform, &staging.tree())?;
+                let proved = self.client.confirm(&fetched, expected)?;
+                (fetched, proved)
+            }
+        };
         let unverified = match &proved.verification {
             Verification::Unverified { reason } => Some(reason.clone()),
             Verification::Sumdb(proof) => {
@@ -152,6 +197,11 @@ impl Artifact for ModuleZip<'_> {
                 serde_json::to_value(&proved.verification).expect("proofs serialise"),
             ),
         ]);
+        let mut details = details;
+        if delta {
+            // Assembled from the store and the changed members: no whole zip to hash.
+            details.insert(crate::record::DELTA.to_string(), true.into());
+        }
         let record = InstallRecord::new(
             self.version,
             &self.platform,
