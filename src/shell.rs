@@ -19,8 +19,9 @@ pub enum Shell {
 }
 
 /// The config settings that change what the hook applies in a directory: the GOBIN and
-/// GOTOOLCHAIN an activation sets, and whether a missing version is installed first.
-const DECIDING_SETTINGS: [&str; 3] = ["gobin", "toolchain", "auto_install"];
+/// GOTOOLCHAIN an activation sets, whether a missing version is installed first, and the
+/// system stores searched for installed versions (docs/shell.md, "What runs at each prompt").
+const DECIDING_SETTINGS: [&str; 4] = ["gobin", "toolchain", "auto_install", "system_stores"];
 
 const BASH_INIT: &str = include_str!("../shell/gopin.bash");
 const ZSH_INIT: &str = include_str!("../shell/gopin.zsh");

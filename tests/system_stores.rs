@@ -418,3 +418,42 @@ fn the_proxies_and_audit_use_a_system_version_as_if_installed() {
         stderr_of(&out)
     );
 }
+
+/// GOPIN_SYSTEM_STORE decides which versions are installed: naming a system store at the
+/// prompt (or taking it away) is noticed at the next prompt, as any deciding setting is
+/// (docs/shell.md, "What runs at each prompt"), not only at the next `cd`.
+#[test]
+fn the_bash_hook_sees_gopin_system_store_change_at_the_prompt() {
+    if !support::shell_available("bash") {
+        return;
+    }
+    let (env, system, _builder) = provisioned();
+    let script = format!(
+        "unset GOPIN_SYSTEM_STORE\ntouch -d '1 hour ago' '{work}' '{work}/.go-version' '{system}/versions' '{system}' '{store}' '{store}/versions' 2>/dev/null\neval \"$('{gopin}' init bash)\"\ncd '{work}'\n_gopin_hook 2>/dev/null\nprintf '%s\\n' \"${{GOROOT-unset}}\"\nexport GOPIN_SYSTEM_STORE='{system}'\n_gopin_hook\nprintf '%s\\n' \"${{GOROOT-unset}}\"\nunset GOPIN_SYSTEM_STORE\n_gopin_hook 2>/dev/null\nprintf '%s\\n' \"${{GOROOT-unset}}\"\n",
+        gopin = support::gopin_bin().display(),
+        work = env.work().display(),
+        system = system.display(),
+        store = env.store().display(),
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "-c", &script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let goroot = system.join("versions/go1.22.10.linux-amd64/go");
+    let guard = |line: &str| !line.starts_with(system.to_str().unwrap());
+    assert_eq!(lines.len(), 3, "{text}\n{}", stderr_of(&out));
+    assert!(guard(lines[0]), "{text}");
+    assert_eq!(
+        lines[1],
+        goroot.display().to_string(),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(guard(lines[2]), "{text}");
+}
