@@ -68,6 +68,19 @@ pub const FILE_NAMES: [&str; PIN_FILES.len() + GO_FILES.len()] = {
     names
 };
 
+/// Every file name whose appearance in a searched directory could change the hook's answer:
+/// those that select ([`FILE_NAMES`]), then the lock, which narrows the pick to the release it
+/// holds (docs/lock.md, docs/shell.md).
+pub const WATCHED_NAMES: [&str; FILE_NAMES.len() + 1] = {
+    let mut names = [crate::lock::FILE_NAME; FILE_NAMES.len() + 1];
+    let mut i = 0;
+    while i < FILE_NAMES.len() {
+        names[i] = FILE_NAMES[i];
+        i += 1;
+    }
+    names
+};
+
 /// A version a file picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pick {
@@ -153,10 +166,10 @@ pub struct Selection {
 pub struct Watch {
     /// Files whose content decided (edited or removed: look again).
     pub files: Vec<PathBuf>,
-    /// The directories searched, nearest first: one of [`FILE_NAMES`] appearing in one of
+    /// The directories searched, nearest first: one of [`WATCHED_NAMES`] appearing in one of
     /// them may decide instead.
     pub dirs: Vec<PathBuf>,
-    /// The files of [`FILE_NAMES`] that already exist in those directories.
+    /// The files of [`WATCHED_NAMES`] that already exist in those directories.
     pub known: Vec<PathBuf>,
 }
 
@@ -173,7 +186,7 @@ impl Watch {
 
     fn add_dir(&mut self, d: &Path) {
         self.dirs.push(d.to_path_buf());
-        for name in FILE_NAMES {
+        for name in WATCHED_NAMES {
             let path = d.join(name);
             if std::fs::symlink_metadata(&path).is_ok() {
                 self.known.push(path);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::decide::{Decision, Target};
 use super::state::{Earlier, HISTORY, HookState, STATE_VAR, Under, Value, Values};
 use crate::activate::{self, Activation, MANAGED_VARS};
-use crate::selection::FILE_NAMES;
+use crate::selection::WATCHED_NAMES;
 use crate::shell::{Script, Shell};
 use crate::store::Store;
 
@@ -203,7 +203,7 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
     script.set_shell_list("_GOPIN_DIRS", w.dirs.iter().map(|p| p.as_os_str()));
     script.set_shell_list("_GOPIN_KNOWN", w.known.iter().map(|p| p.as_os_str()));
-    script.set_shell_list("_GOPIN_NAMES", FILE_NAMES.iter().map(OsStr::new));
+    script.set_shell_list("_GOPIN_NAMES", WATCHED_NAMES.iter().map(OsStr::new));
 }
 
 #[cfg(test)]
