@@ -683,3 +683,46 @@ fn the_bash_hook_notices_a_lock_that_appears_or_goes() {
         stderr_of(&out)
     );
 }
+
+/// `install --locked` checks every byte against the lock, also when the release is already
+/// installed: a copy whose record holds neither the lock's archive SHA-256 nor its `h1:` (one
+/// installed from a swapped mirror before the lock came, say) is refused, and `--force`
+/// replaces it with the locked bytes (docs/lock.md, "Locked installs").
+#[test]
+fn install_locked_refuses_an_installed_copy_the_lock_does_not_vouch_for() {
+    let (s, env) = world();
+    ok(&env, &["lock", "--platform", "linux/amd64"]);
+    let lock = std::fs::read(lock_path(&env)).unwrap();
+    std::fs::remove_file(lock_path(&env)).unwrap();
+    let mut swapped = releases();
+    let mut tree = go_tree("go1.22.10", "linux/amd64");
+    tree.push(Entry::File("go/extra".into(), 0o644, b"x".to_vec()));
+    swapped[0].archives[0].2 = tar_gz(&tree);
+    publish(&s.mirror, &swapped);
+    // Without a lock, the index (read again) is the root of trust: the swapped archive goes in.
+    env.gopin(&["install", "1.22.10"])
+        .env("GOPIN_INDEX_TTL", "0")
+        .assert()
+        .success();
+    assert!(env.goroot("go1.22.10.linux-amd64").join("extra").exists());
+    std::fs::write(lock_path(&env), &lock).unwrap();
+    let out = env.gopin(&["install", "--locked"]).output().unwrap();
+    let err = one_error_line(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("go1.22.10 (linux/amd64) is installed"),
+        "{err}"
+    );
+    assert!(err.contains("gopin install --locked --force"), "{err}");
+    // --force fetches the locked bytes: refused from the swapped mirror, taken from the honest one.
+    let out = env
+        .gopin(&["install", "--locked", "--force"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    publish(&s.mirror, &releases());
+    ok(&env, &["install", "--locked", "--force"]);
+    assert!(!env.goroot("go1.22.10.linux-amd64").join("extra").exists());
+    // Now the record holds the lock's SHA-256: already installed, and fine.
+    ok(&env, &["install", "--locked"]);
+}

@@ -146,6 +146,10 @@ fn install_locked(ctx: &Context, platform: &Platform, force: bool) -> Result<Exi
             .into(),
         );
     }
+    // Already installed: only if its record shows the locked bytes (docs/lock.md).
+    if !force && let Some(installed) = ctx.store.get(&found.lock.release, platform) {
+        source::locked::check_installed(&found, platform, &installed)?;
+    }
     let outcome = install::install_under_lock(&ctx.config, &ctx.store, &found, platform, force)?;
     report(&outcome);
     Ok(ExitCode::SUCCESS)

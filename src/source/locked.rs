@@ -66,12 +66,63 @@ pub enum LockedError {
         selected_by: String,
         request: String,
     },
+    #[error(
+        "{release} ({platform}) is installed in {dir}, but its install record holds neither the archive SHA-256 nor the h1: that {lock} holds for {platform} ({why}), so it is not known to be the locked release: run `gopin install --locked --force` to replace it with the locked bytes"
+    )]
+    NotVouched {
+        lock: String,
+        release: String,
+        platform: Platform,
+        dir: String,
+        why: String,
+    },
 }
 
 impl From<LockedError> for SourceError {
     fn from(e: LockedError) -> SourceError {
         SourceError::Locked(Box::new(e))
     }
+}
+
+/// Whether the installed copy `installed` of the release `found` locks is the locked one: its
+/// install record holds the lock's archive SHA-256 (from go.dev, or an imported archive) or
+/// its `h1:` (from a module proxy, whole or delta). A copy that came another way (a mirror's
+/// archive before the lock existed, an imported tree) is refused, as `install --locked`
+/// checks every byte against the lock (docs/lock.md, "Locked installs"). No entry for
+/// `platform`: nothing to check it against, as before.
+pub fn check_installed(
+    found: &Found,
+    platform: &Platform,
+    installed: &crate::store::Installed,
+) -> Result<(), SourceError> {
+    let Some(entry) = found.lock.entry(platform) else {
+        return Ok(());
+    };
+    let why = match InstallRecord::load(&installed.record_path()) {
+        Err(e) => e.to_string(),
+        Ok(record) => {
+            let h1 = record.source.details.get("h1").and_then(|v| v.as_str());
+            if record.sha256.eq_ignore_ascii_case(&entry.sha256)
+                || (h1.is_some() && h1 == entry.h1.as_deref())
+            {
+                return Ok(());
+            }
+            let kind = if record.source.kind.is_empty() {
+                "go.dev"
+            } else {
+                record.source.kind.as_str()
+            };
+            format!("it came from {} ({kind})", record.url)
+        }
+    };
+    Err(LockedError::NotVouched {
+        lock: found.label(),
+        release: found.lock.release.to_string(),
+        platform: platform.clone(),
+        dir: ui::shown(&installed.goroot()),
+        why,
+    }
+    .into())
 }
 
 /// What to fetch for the release `found` locks, on `platform`, checked against the lock:
