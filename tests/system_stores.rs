@@ -333,8 +333,19 @@ fn install_force_makes_a_copy_of_your_own_that_is_found_first() {
     let rows = ls(&env);
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
     assert_eq!(rows[0]["system_store"], serde_json::Value::Null);
-    // Removing your copy leaves the system store's in use again.
-    env.gopin(&["uninstall", "1.22.10"]).assert().success();
+    // Removing your copy leaves the system store's in use again, and its tools with it: the
+    // uninstall does not say they go.
+    let gobin = env.store().join("gobins/go1.22.10.linux-amd64");
+    std::fs::create_dir_all(&gobin).unwrap();
+    support::write_executable(&gobin.join("stringer"), "#!/bin/sh\n");
+    let out = env.gopin(&["uninstall", "1.22.10"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        !stderr_of(&out).contains("go with it"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(gobin.join("stringer").is_file(), "the tools are kept");
     let rows = ls(&env);
     assert_eq!(rows[0]["system_store"], system.to_str().unwrap(), "{rows}");
     assert!(

@@ -83,7 +83,13 @@ fn warn_what_goes(ctx: &Context, i: &Installed) {
     let tools = std::fs::read_dir(i.gobin())
         .map(|d| d.filter_map(Result::ok).count())
         .unwrap_or(0);
-    if tools > 0 {
+    // A system store's copy of the version keeps using them, so they stay (docs/store.md).
+    let kept = ctx
+        .store
+        .system_stores()
+        .iter()
+        .any(|s| s.join("versions").join(i.name()).is_dir());
+    if tools > 0 && !kept {
         ui::warn(&format!(
             "{tools} tool(s) that `go install` put in {} go with it",
             tilde(&i.gobin())
