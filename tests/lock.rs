@@ -638,12 +638,9 @@ fn where_only_a_go_line_constrains_the_lock_is_written_here_and_found_below() {
 
 /// A lock that appears beside the pin (a `git pull` brings it) or goes away changes what the
 /// directory uses: the hook notices at the next prompt, as it notices a pin file appearing
-/// (docs/shell.md, "What runs at each prompt"), not only at the next `cd`.
+/// (docs/shell.md, "What runs at each prompt"), not only at the next `cd`. In each shell.
 #[test]
-fn the_bash_hook_notices_a_lock_that_appears_or_goes() {
-    if !shell_available("bash") {
-        return;
-    }
+fn the_hook_notices_a_lock_that_appears_or_goes() {
     let (_s, env) = world();
     pin(&env, "1.22");
     ok(&env, &["install", "1.22.9"]);
@@ -651,37 +648,47 @@ fn the_bash_hook_notices_a_lock_that_appears_or_goes() {
     ok(&env, &["install", "1.22.10"]);
     let saved = env.dir.path().join("saved.lock");
     std::fs::rename(lock_path(&env), &saved).unwrap();
-    let script = format!(
-        "touch -d '1 hour ago' '{work}' '{work}/.go-version' '{store}' '{store}/versions'\n\
-         eval \"$('{gopin}' init bash)\"\ncd '{work}'\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n\
-         cp '{saved}' gopin.lock\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n\
-         rm gopin.lock\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n",
-        gopin = gopin_bin().display(),
-        work = env.work().display(),
-        store = env.store().display(),
-        saved = saved.display(),
-    );
-    let mut cmd = std::process::Command::new("bash");
-    cmd.args(["--norc", "-c", &script])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin");
-    for (k, v) in env.vars() {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = stdout_of(&out);
     let goroot = |name: &str| env.goroot(name).display().to_string();
     let (newest, locked) = (
         goroot("go1.22.10.linux-amd64"),
         goroot("go1.22.9.linux-amd64"),
     );
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines,
-        [newest.as_str(), locked.as_str(), newest.as_str()],
-        "{}",
-        stderr_of(&out)
-    );
+    for shell in ["bash", "zsh", "fish"] {
+        if !shell_available(shell) {
+            continue;
+        }
+        let (load, flag) = match shell {
+            "bash" => ("eval \"$('{gopin}' init bash)\"", "--norc"),
+            "zsh" => ("eval \"$('{gopin}' init zsh)\"", "-f"),
+            _ => ("'{gopin}' init fish | source", "--no-config"),
+        };
+        let script = format!(
+            "touch -d '1 hour ago' '{{work}}' '{{work}}/.go-version' '{{store}}' '{{store}}/versions'\n\
+             {load}\ncd '{{work}}'\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n\
+             cp '{{saved}}' gopin.lock\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n\
+             rm gopin.lock\n_gopin_hook\nprintf '%s\\n' \"$GOROOT\"\n"
+        )
+        .replace("{gopin}", &gopin_bin().display().to_string())
+        .replace("{work}", &env.work().display().to_string())
+        .replace("{store}", &env.store().display().to_string())
+        .replace("{saved}", &saved.display().to_string());
+        let mut cmd = std::process::Command::new(shell);
+        cmd.args([flag, "-c", &script])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin");
+        for (k, v) in env.vars() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let text = stdout_of(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [newest.as_str(), locked.as_str(), newest.as_str()],
+            "{shell}: {}",
+            stderr_of(&out)
+        );
+    }
 }
 
 /// `install --locked` checks every byte against the lock, also when the release is already
