@@ -710,11 +710,14 @@ pub fn check(store: &Store) -> Result<Findings, StoreError> {
     Ok(findings)
 }
 
-/// Every installed tree with a readable record: its name, GOROOT and manifest.
+/// Every tree of the user's store with a readable record: its name, GOROOT and manifest. A
+/// system store's trees are not linked to this object store, and never written
+/// (docs/store.md, "System stores").
 fn recorded_trees(store: &Store) -> Result<Vec<(String, PathBuf, Manifest)>, StoreError> {
     Ok(store
         .list()?
         .into_iter()
+        .filter(|i| i.system_store().is_none())
         .filter_map(|i| {
             let record = crate::record::InstallRecord::load(&i.record_path()).ok()?;
             Some((i.name(), i.goroot(), record.files))
@@ -758,7 +761,12 @@ pub fn migrate(store: &Store, wait: bool) -> Result<Vec<String>, StoreError> {
     if !objects.same_file_system(&store.versions_dir()) {
         return Ok(done);
     }
-    for installed in store.list()? {
+    // Only the user's own trees: a system store's are never written (docs/store.md).
+    for installed in store
+        .list()?
+        .into_iter()
+        .filter(|i| i.system_store().is_none())
+    {
         // An install only looks at trees whose VERSION file has no other link, so that it
         // costs one `lstat` per version once the store is converted.
         let version_file = installed.goroot().join("VERSION");

@@ -468,3 +468,57 @@ fn the_bash_hook_sees_gopin_system_store_change_at_the_prompt() {
     );
     assert!(guard(lines[2]), "{text}");
 }
+
+/// A system store's trees are not the user's object store's to link: `doctor` does not report
+/// them as unlinked, and `doctor --fix` (or an install's lazy conversion) writes nothing
+/// there, neither linking its files into the user's objects nor replacing them with links
+/// (docs/store.md, "System stores").
+#[test]
+fn doctor_fix_never_links_a_system_store_s_files_into_the_user_s_objects() {
+    use std::os::unix::fs::MetadataExt;
+    let (mirror, builder) = support::mirror_with(&[release("go1.22.10"), release("go1.22.11")]);
+    let system = builder.dir.path().join("system");
+    builder
+        .gopin(&["install", "1.22.10"])
+        .env("GOPIN_HOME", &system)
+        .assert()
+        .success();
+    let tree = system.join("versions/go1.22.10.linux-amd64/go");
+    let inodes = |tree: &Path| -> Vec<(u64, u64)> {
+        ["VERSION", "bin/go", "bin/gofmt"]
+            .iter()
+            .map(|f| {
+                let m = std::fs::metadata(tree.join(f)).unwrap();
+                (m.ino(), m.nlink())
+            })
+            .collect()
+    };
+    let before = inodes(&tree);
+    let env = Env::new(&mirror).with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
+    // The user's own store has objects of its own.
+    env.gopin(&["install", "1.22.11"]).assert().success();
+    let problems = |env: &Env| -> Vec<String> {
+        let out = env.gopin(&["doctor", "--json"]).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| (c["name"] == "store" || c["name"] == "objects") && c["ok"] == false)
+            .map(|c| c["detail"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(problems(&env), Vec::<String>::new());
+    let out = env.gopin(&["doctor", "--fix"]).output().unwrap();
+    assert!(
+        !stderr_of(&out).contains("go1.22.10"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(
+        inodes(&tree),
+        before,
+        "the system store's files are untouched"
+    );
+    assert_eq!(problems(&env), Vec::<String>::new());
+}
