@@ -55,9 +55,16 @@ pub fn load(path: &Path) -> Vec<Project> {
     {
         return Vec::new();
     }
+    // A date in the future (a damaged line, a clock set back) counts as now: it would
+    // otherwise sort first forever and never make room for another project.
+    let now = now();
     let mut projects: Vec<Project> = bytes
         .split(|b| *b == b'\n')
         .filter_map(parse_line)
+        .map(|p| Project {
+            last_used: p.last_used.min(now),
+            ..p
+        })
         .collect();
     projects.sort_by_key(|p| std::cmp::Reverse(p.last_used));
     let mut seen = std::collections::HashSet::new();
@@ -353,6 +360,16 @@ mod tests {
         );
         remember(&path, Path::new("/q/.go-version"), &v("1.21.13"), true).unwrap();
         assert_eq!(load(&path).len(), 2);
+    }
+
+    #[test]
+    fn a_date_in_the_future_counts_as_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("projects");
+        fs::write(&path, b"18446744073709551615 go1.22.11 /far/.go-version\n").unwrap();
+        let got = load(&path);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].last_used <= now(), "{}", got[0].last_used);
     }
 
     #[test]

@@ -177,9 +177,17 @@ fn paint_if(enabled: bool, text: &str, code: &str) -> String {
     }
 }
 
-/// A path as it can safely be put in a message: bytes that are not UTF-8 and control
-/// characters (a directory name may hold a terminal escape sequence) are written as escapes,
-/// never sent to the terminal raw.
+/// Whether `c` must never reach a terminal raw: a control character (a terminal escape
+/// sequence starts with one), or a bidirectional formatting character, which makes a terminal
+/// show text in another order than it is (`evil\u{202e}txt.exe`).
+pub fn hides_text(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A path as it can safely be put in a message: bytes that are not UTF-8, control characters
+/// (a directory name may hold a terminal escape sequence) and bidirectional overrides are
+/// written as escapes, never sent to the terminal raw.
 pub fn shown(path: &std::path::Path) -> String {
     shown_bytes(path.as_os_str().as_encoded_bytes())
 }
@@ -190,7 +198,7 @@ pub fn shown_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() {
+            if hides_text(c) {
                 out.extend(c.escape_default());
             } else {
                 out.push(c);
@@ -263,6 +271,25 @@ pub fn progress_bar(doing: &str, name: &str, total: Option<u64>) -> indicatif::P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_and_reordering_never_reach_the_terminal() {
+        assert_eq!(shown_bytes(b"a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(
+            shown_bytes("evil\u{202e}txt.exe".as_bytes()),
+            "evil\\u{202e}txt.exe"
+        );
+        assert_eq!(
+            shown_bytes("x\u{2067}y\u{200f}".as_bytes()),
+            "x\\u{2067}y\\u{200f}"
+        );
+        assert_eq!(shown_bytes(b"ok \xff"), "ok \\xff");
+        // Letters of right-to-left scripts are text, not formatting: kept.
+        assert_eq!(
+            shown_bytes("\u{5e9}\u{5dc}\u{5d5}\u{5dd}".as_bytes()),
+            "\u{5e9}\u{5dc}\u{5d5}\u{5dd}"
+        );
+    }
 
     #[test]
     fn urls_lose_their_secrets_and_nothing_else() {

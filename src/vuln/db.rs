@@ -263,7 +263,7 @@ fn warn_skipped<'a>(url: &str, skipped: impl ExactSizeIterator<Item = (&'a str, 
         let id: String = id
             .chars()
             .take(64)
-            .map(|c| if c.is_control() { ' ' } else { c })
+            .map(|c| if ui::hides_text(c) { ' ' } else { c })
             .collect();
         ui::warn(&format!(
             "skipping the vulnerability entry '{id}' of {url}: {why}"

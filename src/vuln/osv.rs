@@ -184,7 +184,7 @@ pub fn is_id(id: &str) -> bool {
 /// Text from the database, made safe for a terminal: control characters become spaces.
 fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if crate::ui::hides_text(c) { ' ' } else { c })
         .collect()
 }
 
@@ -292,6 +292,17 @@ mod tests {
         ] {
             assert_eq!(e.affects(&v(version)), affected, "{version}");
         }
+    }
+
+    #[test]
+    fn a_summary_cannot_move_or_reorder_the_terminal() {
+        let hostile = String::from_utf8(ENTRY_3373.to_vec()).unwrap().replacen(
+            "\"summary\":\"",
+            "\"summary\":\"\\u001b[2J\\u202eevil ",
+            1,
+        );
+        let e = Entry::parse(hostile.as_bytes(), "GO-2025-3373").unwrap();
+        assert!(e.summary.starts_with(" [2J evil "), "{:?}", e.summary);
     }
 
     #[test]
