@@ -59,19 +59,6 @@ fn record(env: &Env, name: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// doctor's failed checks of the trees and of the object store.
-fn problems(env: &Env) -> Vec<String> {
-    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    report
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| (c["name"] == "store" || c["name"] == "objects") && c["ok"] == false)
-        .map(|c| c["detail"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn an_upgrade_downloads_only_the_changed_members_and_is_proved_like_a_whole_zip() {
     let (s, new) = proxy(30);
@@ -103,7 +90,7 @@ fn an_upgrade_downloads_only_the_changed_members_and_is_proved_like_a_whole_zip(
     let (a, b) = (record(&env, NEW), record(&whole, NEW));
     assert_eq!(a["files"], b["files"]);
     assert_eq!(b["source"].get("delta"), None);
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     let go = env
         .command(&["exec", "1.22.11", "--", "go", "version"])
         .output()
@@ -113,7 +100,7 @@ fn an_upgrade_downloads_only_the_changed_members_and_is_proved_like_a_whole_zip(
     let ls = stdout_of(&env.gopin(&["ls"]).output().unwrap());
     assert!(ls.contains("shared"), "{ls}");
     env.gopin(&["uninstall", "1.22.10"]).assert().success();
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }
 
 #[test]
@@ -128,7 +115,7 @@ fn a_proxy_that_ignores_ranges_gets_the_whole_zip_downloaded() {
     assert_eq!(r["source"]["h1"], new.h1.as_str());
     assert_eq!(r["source"].get("delta"), None);
     assert!(s.mirror.bytes_sent(NEW_ZIP) >= new.zip.len() as u64);
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }
 
 #[test]
@@ -158,7 +145,7 @@ fn a_tree_that_is_not_the_proved_one_is_never_installed() {
             .count(),
         0
     );
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }
 
 #[test]
@@ -210,10 +197,18 @@ fn a_killed_delta_install_leaves_the_store_consistent() {
         child.kill().unwrap();
         child.wait().unwrap();
         let what = format!("install killed after {delay:?} (trial {trial}, seed {nanos})");
-        assert_eq!(problems(&env), Vec::<String>::new(), "{what}");
+        assert_eq!(
+            support::store_problems(&env),
+            Vec::<String>::new(),
+            "{what}"
+        );
         // The next install finishes (by delta again) and leaves a clean store.
         env.gopin(&["install", "1.22.11"]).assert().success();
-        assert_eq!(problems(&env), Vec::<String>::new(), "{what}");
+        assert_eq!(
+            support::store_problems(&env),
+            Vec::<String>::new(),
+            "{what}"
+        );
         assert_eq!(record(&env, NEW)["source"]["delta"], true, "{what}");
     }
     assert!(std::fs::symlink_metadata(env.goroot(OLD)).is_ok());

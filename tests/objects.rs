@@ -81,19 +81,6 @@ fn objects(env: &Env) -> BTreeMap<PathBuf, (u32, u64)> {
     found
 }
 
-/// doctor's failed checks of the trees and of the object store.
-fn problems(env: &Env) -> Vec<String> {
-    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    report
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| (c["name"] == "store" || c["name"] == "objects") && c["ok"] == false)
-        .map(|c| c["detail"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// `gopin doctor --fix`, which must not fail (its exit status counts other checks too).
 fn fix(env: &Env) {
     let out = env.gopin(&["doctor", "--fix"]).output().unwrap();
@@ -152,7 +139,7 @@ fn two_releases_share_each_identical_file_once_read_only() {
         .output()
         .unwrap();
     assert!(stdout_of(&go).contains("go1.22.11"), "{}", stderr_of(&go));
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 
     // ls tells each version's size and what it shares.
     let out = env.gopin(&["ls", "--json"]).output().unwrap();
@@ -173,7 +160,7 @@ fn two_releases_share_each_identical_file_once_read_only() {
     let left = objects(&env);
     assert_eq!(left.len(), 208);
     assert!(left.values().all(|(_, links)| *links >= 2));
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     // Alone, it shares nothing (a file linked at two paths of one tree is not sharing).
     let out = env.gopin(&["ls", "--json"]).output().unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -190,7 +177,7 @@ fn doctor_names_every_version_of_a_modified_object_and_finds_write_bits() {
         .success();
     // Written through one version's link: both change (root ignores the missing write bit).
     std::fs::write(env.goroot(A).join("src/lib/f7.go"), noise(2000, 99)).unwrap();
-    let found = problems(&env);
+    let found = support::store_problems(&env);
     assert!(
         found
             .iter()
@@ -212,7 +199,7 @@ fn doctor_names_every_version_of_a_modified_object_and_finds_write_bits() {
     env.gopin(&["install", "--force", "1.22.10", "1.22.11"])
         .assert()
         .success();
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     assert_eq!(
         std::fs::read(env.goroot(B).join("src/lib/f7.go")).unwrap(),
         noise(2000, 7)
@@ -221,7 +208,7 @@ fn doctor_names_every_version_of_a_modified_object_and_finds_write_bits() {
     // A write bit on an object is found, and `doctor --fix` takes it away.
     let f3 = env.goroot(B).join("src/lib/f3.go");
     std::fs::set_permissions(&f3, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let found = problems(&env);
+    let found = support::store_problems(&env);
     assert!(
         found
             .iter()
@@ -229,7 +216,7 @@ fn doctor_names_every_version_of_a_modified_object_and_finds_write_bits() {
         "{found:?}"
     );
     fix(&env);
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     assert_eq!(
         std::fs::metadata(&f3).unwrap().permissions().mode() & 0o777,
         0o444
@@ -255,7 +242,7 @@ fn a_store_of_whole_trees_is_converted_by_doctor_fix_and_by_the_next_install() {
         }
     }
     std::fs::remove_dir_all(env.store().join("objects")).unwrap();
-    let found = problems(&env);
+    let found = support::store_problems(&env);
     assert!(
         found
             .iter()
@@ -263,7 +250,7 @@ fn a_store_of_whole_trees_is_converted_by_doctor_fix_and_by_the_next_install() {
         "{found:?}"
     );
     fix(&env);
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     assert_eq!(
         inode(&env.goroot(A).join("src/lib/f0.go")),
         inode(&env.goroot(B).join("src/lib/f0.go"))
@@ -274,7 +261,7 @@ fn a_store_of_whole_trees_is_converted_by_doctor_fix_and_by_the_next_install() {
     std::fs::remove_dir_all(env.store().join("objects")).unwrap();
     env.gopin(&["uninstall", "1.22.11"]).assert().success();
     env.gopin(&["install", "1.22.11"]).assert().success();
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     assert_eq!(objects(&env).len(), 212);
 }
 
@@ -305,7 +292,11 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
         let what = format!("uninstall killed after {delay:?} (trial {trial})");
         // Whatever the kill interrupted, the other version is whole and every object that a
         // tree links is there.
-        assert_eq!(problems(&env), Vec::<String>::new(), "{what}");
+        assert_eq!(
+            support::store_problems(&env),
+            Vec::<String>::new(),
+            "{what}"
+        );
         if env.store().join("versions").join(A).exists() {
             env.gopin(&["uninstall", "1.22.10"]).assert().success();
         }

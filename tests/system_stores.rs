@@ -497,18 +497,7 @@ fn doctor_fix_never_links_a_system_store_s_files_into_the_user_s_objects() {
     let env = Env::new(&mirror).with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
     // The user's own store has objects of its own.
     env.gopin(&["install", "1.22.11"]).assert().success();
-    let problems = |env: &Env| -> Vec<String> {
-        let out = env.gopin(&["doctor", "--json"]).output().unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        report
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| (c["name"] == "store" || c["name"] == "objects") && c["ok"] == false)
-            .map(|c| c["detail"].as_str().unwrap().to_string())
-            .collect()
-    };
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
     let out = env.gopin(&["doctor", "--fix"]).output().unwrap();
     assert!(
         !stderr_of(&out).contains("go1.22.10"),
@@ -520,5 +509,5 @@ fn doctor_fix_never_links_a_system_store_s_files_into_the_user_s_objects() {
         before,
         "the system store's files are untouched"
     );
-    assert_eq!(problems(&env), Vec::<String>::new());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }

@@ -680,6 +680,20 @@ pub fn doctor_store_checks(env: &Env) -> Vec<(bool, String)> {
         .collect()
 }
 
+/// `gopin doctor`'s failed checks of the installed trees and of the object store: what must
+/// be empty after any install, removal or interruption.
+pub fn store_problems(env: &Env) -> Vec<String> {
+    let out = env.gopin(&["doctor", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| (c["name"] == "store" || c["name"] == "objects") && c["ok"] == false)
+        .map(|c| c["detail"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Output of a finished command as text.
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
