@@ -307,3 +307,78 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
         assert!(left.values().all(|(_, links)| *links >= 2), "{what}");
     }
 }
+
+/// Where the object store is on another file system than the versions (here a tmpfs mounted
+/// on `objects/` in a private mount namespace), hard links are impossible: each version keeps
+/// its own copy of every file, the installs still succeed, and `gopin doctor` says so rather
+/// than calling the copies unlinked.
+#[test]
+fn where_hard_links_are_impossible_each_version_keeps_copies_and_doctor_says_so() {
+    let ns = std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ns {
+        eprintln!("skipped: no mount namespaces here (`unshare -m true` failed)");
+        return;
+    }
+    let (_m, env) = two_releases();
+    let objects_dir = env.store().join("objects");
+    std::fs::create_dir_all(&objects_dir).unwrap();
+    let report = env.dir.path().join("doctor.json");
+    let script = r#"set -e
+mount -t tmpfs tmpfs "$1"
+"$2" install 1.22.10
+"$2" install 1.22.11
+"$2" doctor --json > "$3" || true
+"#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", script, "sh"])
+        .arg(&objects_dir)
+        .arg(gopin_bin())
+        .arg(&report)
+        .current_dir(env.work())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // The versions are on this side of the mount: whole, and copies (one link each).
+    let (a, b) = (env.goroot(A), env.goroot(B));
+    for goroot in [&a, &b] {
+        let meta = std::fs::symlink_metadata(goroot.join("src/lib/f1.go")).unwrap();
+        assert_eq!(meta.nlink(), 1, "{}", goroot.display());
+    }
+    assert_ne!(
+        inode(&a.join("src/lib/f1.go")),
+        inode(&b.join("src/lib/f1.go"))
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let objects: Vec<&serde_json::Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "objects")
+        .collect();
+    assert!(
+        objects.iter().all(|c| c["ok"] == true),
+        "the copies are not a problem: {objects:?}"
+    );
+    assert!(
+        objects.iter().any(|c| c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("hard links are impossible, so each version keeps its own copy")),
+        "{objects:?}"
+    );
+    let trees: Vec<&serde_json::Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "store" && c["ok"] == false)
+        .collect();
+    assert!(trees.is_empty(), "{trees:?}");
+}
