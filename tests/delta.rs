@@ -134,7 +134,8 @@ fn a_tree_that_is_not_the_proved_one_is_never_installed() {
     assert!(!out.status.success());
     let said = stderr_of(&out);
     assert!(
-        said.contains("is not the proved release") && said.contains("downloading the whole zip"),
+        said.contains("is not the release vouched for")
+            && said.contains("downloading the whole zip"),
         "{said}"
     );
     assert!(!env.store().join("versions").join(NEW).exists());
@@ -212,4 +213,43 @@ fn a_killed_delta_install_leaves_the_store_consistent() {
         assert_eq!(record(&env, NEW)["source"]["delta"], true, "{what}");
     }
     assert!(std::fs::symlink_metadata(env.goroot(OLD)).is_ok());
+}
+
+/// A locked install from the proxy is a delta too: the lock's `h1:` is the hash of the tree,
+/// so it vouches for an assembled tree as it does for a zip; a lock that says another `h1:`
+/// refuses the assembled tree and then the whole zip, and nothing is installed.
+#[test]
+fn a_locked_install_is_a_delta_the_lock_vouches_for() {
+    let (s, new) = proxy(30);
+    let env = s.env();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    let lock = |h1: &str| {
+        format!(
+            "format = 1\nrelease = \"go1.22.11\"\n\n[[platform]]\nos = \"linux\"\narch = \"amd64\"\narchive = \"go1.22.11.linux-amd64.tar.gz\"\nsize = 1000\nsha256 = \"{}\"\nmodule = \"golang.org/toolchain@v0.0.1-go1.22.11.linux-amd64\"\nh1 = \"{h1}\"\nproof_missing = \"written by the test\"\n",
+            "a".repeat(64)
+        )
+    };
+    std::fs::write(env.work().join(".go-version"), "1.22.11\n").unwrap();
+    let wrong = format!("h1:{}=", "A".repeat(43));
+    std::fs::write(env.work().join("gopin.lock"), lock(&wrong)).unwrap();
+    let out = env.gopin(&["install", "--locked"]).output().unwrap();
+    let said = stderr_of(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("not the release vouched for"), "{said}");
+    assert!(said.contains(&wrong), "{said}");
+    assert!(!env.goroot(NEW).exists());
+
+    std::fs::write(env.work().join("gopin.lock"), lock(&new.h1)).unwrap();
+    let before = s.mirror.bytes_sent(NEW_ZIP);
+    let out = env.gopin(&["install", "--locked"]).output().unwrap();
+    let said = stderr_of(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("files taken from the store"), "{said}");
+    let sent = s.mirror.bytes_sent(NEW_ZIP) - before;
+    let zip = new.zip.len() as u64;
+    assert!(sent * 2 < zip, "{sent} of {zip} bytes sent");
+    let r = record(&env, NEW);
+    assert_eq!(r["source"]["delta"], true);
+    assert_eq!(r["source"]["h1"], new.h1.as_str());
+    assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }

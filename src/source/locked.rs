@@ -9,7 +9,7 @@ use super::godev::{self, GoDevError};
 use super::goproxy::source::ModuleProxy;
 use super::goproxy::sumdb::{self, Proof as DbProof};
 use super::goproxy::toolchain::MODULE;
-use super::goproxy::{GoproxyError, Verification};
+use super::goproxy::{Verification, delta};
 use super::{Artifact, SourceError};
 use crate::config::Config;
 use crate::goenv::GoEnv;
@@ -76,6 +76,12 @@ pub enum LockedError {
         dir: String,
         why: String,
     },
+}
+
+impl From<Box<LockedError>> for SourceError {
+    fn from(e: Box<LockedError>) -> SourceError {
+        SourceError::Locked(e)
+    }
 }
 
 impl From<LockedError> for SourceError {
@@ -317,20 +323,24 @@ impl Artifact for LockedZip<'_> {
             },
         };
         let version = self.found.lock.release;
-        let staging = stage().map_err(GoproxyError::from)?;
-        let fetched = client.fetch_into(&version, platform, &staging.tree())?;
-        if fetched.h1 != want {
-            return Err(LockedError::Mismatch {
-                lock,
+        // Assembled from the store and the changed members where it can be (docs/store.md):
+        // the lock's h1: is the tree's hash, so it vouches for an assembled tree as for a zip.
+        let matches = |fetched: &super::goproxy::Fetched| -> Result<(), Box<LockedError>> {
+            if fetched.h1 == want {
+                return Ok(());
+            }
+            Err(Box::new(LockedError::Mismatch {
+                lock: lock.clone(),
                 platform: platform.clone(),
                 what: self.entry.module.clone(),
                 kind: "h1",
-                got: fetched.h1,
-                want,
-                from: fetched.url,
-            }
-            .into());
-        }
+                got: fetched.h1.clone(),
+                want: want.clone(),
+                from: fetched.url.clone(),
+            }))
+        };
+        let (staging, fetched, (), delta) =
+            delta::fetch_tree(&client, &version, platform, stage, &matches)?;
         let unverified = match &verification {
             Verification::Unverified { reason } => Some(reason.clone()),
             Verification::Sumdb(_) => None,
@@ -344,6 +354,10 @@ impl Artifact for LockedZip<'_> {
                 serde_json::to_value(&verification).expect("proofs serialise"),
             ),
         ]);
+        let mut details = details;
+        if delta {
+            details.insert(crate::record::DELTA.to_string(), true.into());
+        }
         let mut record = InstallRecord::new(
             version,
             platform,

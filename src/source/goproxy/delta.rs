@@ -32,7 +32,8 @@ use crate::fsio::hex;
 use crate::objects::Objects;
 use crate::platform::Platform;
 use crate::record::InstallRecord;
-use crate::store::{Store, io_err};
+use crate::source::SourceError;
+use crate::store::{Staging, Store, StoreError, io_err};
 use crate::ui;
 use crate::version::GoVersion;
 
@@ -505,6 +506,47 @@ fn parse_directory(cd: &[u8], count: usize, offset: u64) -> Option<Directory> {
 }
 
 /// Tells the user what the delta install fetched.
+/// The release's tree in a staging directory: assembled from the store and the changed
+/// members where that works and `accept` takes it, else unpacked from the whole zip, which
+/// `accept` must take (its error is the install's). `accept` is what vouches for the tree: the
+/// checksum database's proof, or a lock's `h1:`. The flag says whether the tree was
+/// assembled (its record says so: no whole zip was ever here).
+pub fn fetch_tree<T, E>(
+    client: &ProxySource,
+    version: &GoVersion,
+    platform: &Platform,
+    stage: &mut dyn FnMut() -> Result<Staging, StoreError>,
+    accept: &dyn Fn(&Fetched) -> Result<T, E>,
+) -> Result<(Staging, Fetched, T, bool), SourceError>
+where
+    E: std::fmt::Display + Into<SourceError>,
+{
+    let staging = stage().map_err(GoproxyError::from)?;
+    match fetch(client, version, platform, &staging.tree()) {
+        Ok(Delta::Assembled(fetched, summary)) => match accept(&fetched) {
+            Ok(taken) => {
+                tell(&summary, version);
+                return Ok((staging, *fetched, taken, true));
+            }
+            Err(e) => ui::note(&format!(
+                "the tree assembled from the store and the changed files is not the release vouched for ({e}); downloading the whole zip"
+            )),
+        },
+        Ok(Delta::NotWorth) => {}
+        Ok(Delta::NoRanges) => {
+            ui::verbose("the proxy ignores range requests: downloading the whole zip");
+        }
+        Err(e) => ui::note(&format!(
+            "downloading only the changed files failed ({e}); downloading the whole zip"
+        )),
+    }
+    // Nothing of the attempt is kept.
+    let staging = stage().map_err(GoproxyError::from)?;
+    let fetched = client.fetch_into(version, platform, &staging.tree())?;
+    let taken = accept(&fetched).map_err(Into::into)?;
+    Ok((staging, fetched, taken, false))
+}
+
 pub fn tell(summary: &Summary, version: &GoVersion) {
     ui::note(&format!(
         "{version}: {} of {} files taken from the store; downloaded {} of the {} zip in {} requests",

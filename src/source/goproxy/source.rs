@@ -4,9 +4,9 @@
 
 use std::cell::OnceCell;
 
-use super::delta::{self, Delta};
+use super::delta;
 use super::toolchain::{MODULE, module_version};
-use super::{GoSettings, GoproxyError, Options, ProxySource, Verification};
+use super::{GoSettings, Options, ProxySource, Verification};
 use crate::config::Config;
 use crate::goenv::GoEnv;
 use crate::net::Rules;
@@ -131,53 +131,13 @@ impl Artifact for ModuleZip<'_> {
         }
         // With a release of the platform installed, only what changed is downloaded
         // (docs/store.md); whatever goes wrong there, the whole zip is, as before.
-        let mut staging = stage().map_err(GoproxyError::from)?;
-        let mut delta = false;
-        let assembled = match delta::fetch(
+        let (staging, fetched, proved, delta) = delta::fetch_tree(
             &self.client,
             &self.version,
             &self.platform,
-            &staging.tree(),
-        ) {
-            Ok(Delta::Assembled(fetched, summary)) => {
-                match self.client.confirm(&fetched, expected.clone()) {
-                    Ok(proved) => {
-                        delta::tell(&summary, &self.version);
-                        delta = true;
-                        Some((*fetched, proved))
-                    }
-                    Err(e) => {
-                        ui::note(&format!(
-                            "the tree assembled from the store and the changed files is not the proved release ({e}); downloading the whole zip"
-                        ));
-                        None
-                    }
-                }
-            }
-            Ok(Delta::NotWorth) => None,
-            Ok(Delta::NoRanges) => {
-                ui::verbose("the proxy ignores range requests: downloading the whole zip");
-                None
-            }
-            Err(e) => {
-                ui::note(&format!(
-                    "downloading only the changed files failed ({e}); downloading the whole zip"
-                ));
-                None
-            }
-        };
-        let (fetched, proved) = match assembled {
-            Some(done) => done,
-            None => {
-                // Nothing of the attempt is kept.
-                staging = stage().map_err(GoproxyError::from)?;
-                let fetched =
-                    self.client
-                        .fetch_into(&self.version, &self.platform, &staging.tree())?;
-                let proved = self.client.confirm(&fetched, expected)?;
-                (fetched, proved)
-            }
-        };
+            stage,
+            &|fetched| self.client.confirm(fetched, expected.clone()),
+        )?;
         let unverified = match &proved.verification {
             Verification::Unverified { reason } => Some(reason.clone()),
             Verification::Sumdb(proof) => {
