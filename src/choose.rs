@@ -19,6 +19,17 @@ use crate::store::{Installed, Store};
 use crate::ui;
 use crate::version::VersionSpec;
 
+/// What a command does when the version it acts on is not installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Install it first (`exec --install`).
+    Install,
+    /// Fail, naming `gopin install` and the command's own `--install` (`exec`).
+    OfferFlag,
+    /// Fail, naming `gopin install` (commands with no `--install`).
+    Fail,
+}
+
 /// What a command acts on: an installed Go (and the file that selected it), or `system`
 /// (and the file that pins it).
 pub enum Chosen {
@@ -27,14 +38,14 @@ pub enum Chosen {
 }
 
 /// The installed version a command acts on: `spec` if given, else the directory's
-/// selection. With `install`, a missing version is installed first. A directory that pins
+/// selection. `install` says what a missing version does: installed first, or an error. A directory that pins
 /// `system` is an error here: see [`choose_or_system`].
 pub fn choose(
     config: &Config,
     store: &Store,
     spec: Option<&str>,
     platform: &Platform,
-    install: bool,
+    install: Missing,
 ) -> Result<(Installed, Option<PathBuf>)> {
     match choose_or_system(config, store, spec, platform, install)? {
         Chosen::Go(installed, source) => Ok((installed, source)),
@@ -51,7 +62,7 @@ pub fn choose_or_system(
     store: &Store,
     spec: Option<&str>,
     platform: &Platform,
-    install: bool,
+    install: Missing,
 ) -> Result<Chosen> {
     let (request, source) = match spec {
         Some(raw) => (Request::spec(raw.parse::<VersionSpec>()?), None),
@@ -70,20 +81,28 @@ pub fn choose_or_system(
             let Some(request) = r.request else {
                 return Err(anyhow!(resolve::nothing_selected(&resolve::cwd())));
             };
-            if !install {
+            if install != Missing::Install {
                 let hint = r.missing_hint().unwrap_or_default();
-                return Err(anyhow!("{hint} (or pass --install)"));
+                return Err(match install {
+                    Missing::OfferFlag => anyhow!("{hint} (or pass --install)"),
+                    _ => anyhow!(hint),
+                });
             }
             (request, source)
         }
     };
-    let found = if install {
+    let found = if install == Missing::Install {
         install_request(config, store, &request, platform, false)?
             .installed()
             .clone()
     } else {
+        let or_flag = if install == Missing::OfferFlag {
+            ", or pass --install"
+        } else {
+            ""
+        };
         store.find(platform, &request)?.ok_or_else(|| anyhow!(
-            "no installed Go matches {request} for {platform}: run `gopin install {request}`, or pass --install"
+            "no installed Go matches {request} for {platform}: run `gopin install {request}`{or_flag}"
         ))?
     };
     usable(found, source)

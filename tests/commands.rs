@@ -1125,3 +1125,28 @@ fn use_file_takes_only_the_pin_files_names() {
     assert!(!d.join("foo.txt").exists());
     assert!(!env.goroot("go1.22.10.linux-amd64").exists());
 }
+
+/// A pinned version that is not installed: each command names `gopin install`, and only the
+/// one that has an `--install` of its own (`exec`) offers it.
+#[test]
+fn a_missing_version_s_fix_names_only_flags_the_command_has() {
+    let (_m, env) = world();
+    std::fs::write(env.work().join(".go-version"), "1.21.13\n").unwrap();
+    for args in [
+        &["which", "go"][..],
+        &["which", "--goroot"],
+        &["env"],
+        &["tools"],
+    ] {
+        let line = one_error_line(&env.gopin(args).output().unwrap());
+        assert!(line.contains("gopin install"), "{args:?}: {line}");
+        assert!(!line.contains("--install"), "{args:?}: {line}");
+    }
+    let line = one_error_line(
+        &env.gopin(&["exec", "--", "go", "version"])
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("gopin install"), "{line}");
+    assert!(line.contains("(or pass --install)"), "{line}");
+}

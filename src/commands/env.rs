@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use super::{Context, print_json};
 use crate::activate::Activation;
-use crate::choose::{self, Chosen};
+use crate::choose::{self, Chosen, Missing};
 use crate::cli::EnvArgs;
 use crate::platform::Platform;
 use crate::resolve::SHELL_VAR;
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<ExitCode> {
         &ctx.store,
         args.spec.as_deref(),
         &platform,
-        false,
+        Missing::Fail,
     )? {
         Chosen::Go(installed, source) => {
             let (activation, path) =

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::Context;
-use crate::choose::{self, Chosen};
+use crate::choose::{self, Chosen, Missing};
 use crate::cli::ExecArgs;
 use crate::platform::Platform;
 
@@ -14,7 +14,11 @@ pub fn run(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
         &ctx.store,
         args.spec.as_deref(),
         &Platform::host()?,
-        args.install,
+        if args.install {
+            Missing::Install
+        } else {
+            Missing::OfferFlag
+        },
     )?;
     let (activation, path, name) = match &chosen {
         Chosen::Go(installed, source) => {

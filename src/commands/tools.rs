@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 
 use super::{Context, print_json};
-use crate::choose;
+use crate::choose::{self, Missing};
 use crate::cli::{ToolsArgs, ToolsCommand, ToolsSyncArgs};
 use crate::config::{Config, GobinMode};
 use crate::platform::Platform;
@@ -109,7 +109,7 @@ fn list(ctx: &Context, args: ToolsArgs) -> Result<ExitCode> {
             &ctx.store,
             args.version.as_deref(),
             &platform,
-            false,
+            Missing::Fail,
         )?;
         let gobin = gobin_of(&ctx.config, &ctx.store, &installed)?;
         listings.push((Some(installed.version), gobin));
@@ -209,10 +209,19 @@ fn run_sync(ctx: &Context, args: ToolsSyncArgs) -> Result<ExitCode> {
         &ctx.store,
         args.to.as_deref(),
         &platform,
-        false,
+        Missing::Fail,
     )?;
     let from = match args.from.as_deref() {
-        Some(spec) => choose::choose(&ctx.config, &ctx.store, Some(spec), &platform, false)?.0,
+        Some(spec) => {
+            choose::choose(
+                &ctx.config,
+                &ctx.store,
+                Some(spec),
+                &platform,
+                Missing::Fail,
+            )?
+            .0
+        }
         None if ctx.config.settings.gobin == GobinMode::Shared => to.clone(),
         None => bail!(
             "name the version whose tools to rebuild with {}: `gopin tools sync --from VERSION` (`gopin tools --all` lists each version's tools)",

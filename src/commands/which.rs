@@ -6,14 +6,19 @@ use anyhow::{Result, bail};
 
 use super::Context;
 use crate::activate::Activation;
-use crate::choose::{self, Chosen};
+use crate::choose::{self, Chosen, Missing};
 use crate::cli::WhichArgs;
 use crate::platform::Platform;
 
 pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
     if args.goroot {
-        let (installed, _) =
-            choose::choose(&ctx.config, &ctx.store, None, &Platform::host()?, false)?;
+        let (installed, _) = choose::choose(
+            &ctx.config,
+            &ctx.store,
+            None,
+            &Platform::host()?,
+            Missing::Fail,
+        )?;
         // An IDE given a broken tree fails later and more obscurely.
         if let Some(problem) = installed.go_binary_problem() {
             bail!(problem);
@@ -32,7 +37,7 @@ pub fn run(ctx: &Context, args: WhichArgs) -> Result<ExitCode> {
         &ctx.store,
         None,
         &Platform::host()?,
-        false,
+        Missing::Fail,
     )? {
         Chosen::Go(installed, source) => (installed, source),
         Chosen::System(file) => {
