@@ -6,8 +6,7 @@
 
 use crate::support;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use support::goproxy::{GoProxy, Published, toolchain_zip};
 use support::*;
@@ -180,23 +179,10 @@ fn a_killed_delta_install_leaves_the_store_consistent() {
     let start = Instant::now();
     env.gopin(&["install", "1.22.11"]).assert().success();
     let span = start.elapsed() * 11 / 10;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
+    let nanos = support::kill_seed();
     for trial in 0..8u64 {
         env.gopin(&["uninstall", "1.22.11"]).assert().success();
-        let micros =
-            (nanos.wrapping_mul(trial + 1).wrapping_mul(7919)) % (span.as_micros() as u64 + 1);
-        let delay = Duration::from_micros(micros);
-        let mut child = env
-            .command(&["install", "1.22.11"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let delay = support::kill_during(&env, &["install", "1.22.11"], span, nanos, trial);
         let what = format!("install killed after {delay:?} (trial {trial}, seed {nanos})");
         assert_eq!(
             support::store_problems(&env),

@@ -7,8 +7,7 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use support::*;
 
@@ -273,22 +272,10 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
     let start = Instant::now();
     env.gopin(&["uninstall", "1.22.10"]).assert().success();
     let span = start.elapsed() * 11 / 10;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
+    let nanos = support::kill_seed();
     for trial in 0..8u64 {
         env.gopin(&["install", "1.22.10"]).assert().success();
-        let delay =
-            Duration::from_micros((nanos * (trial + 1) * 7919) % (span.as_micros() as u64 + 1));
-        let mut child = env
-            .command(&["uninstall", "1.22.10"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let delay = support::kill_during(&env, &["uninstall", "1.22.10"], span, nanos, trial);
         let what = format!("uninstall killed after {delay:?} (trial {trial})");
         // Whatever the kill interrupted, the other version is whole and every object that a
         // tree links is there.
@@ -314,11 +301,7 @@ fn a_killed_uninstall_leaves_only_garbage_collected_later() {
 /// than calling the copies unlinked.
 #[test]
 fn where_hard_links_are_impossible_each_version_keeps_copies_and_doctor_says_so() {
-    let ns = std::process::Command::new("unshare")
-        .args(["-m", "true"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ns {
+    if !namespaces_available() {
         eprintln!("skipped: no mount namespaces here (`unshare -m true` failed)");
         return;
     }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{self, Entry, Env, Release, stderr_of, stdout_of};
+use crate::support::{self, Entry, Env, Release, namespaces_available, stderr_of, stdout_of};
 
 /// A Go whose `go install PKG` builds a tool named after PKG's last element into `$GOBIN`,
 /// as the real one does (and fails where GOBIN cannot be written).
@@ -58,14 +58,6 @@ fn provisioned() -> (Env, PathBuf, Env) {
     std::fs::write(user.work().join(".go-version"), "1.22.10\n").unwrap();
     let user = user.with_var("GOPIN_SYSTEM_STORE", system.to_str().unwrap());
     (user, system, builder)
-}
-
-/// Whether this process may make a private mount namespace (root, with `unshare`).
-fn namespaces_available() -> bool {
-    Command::new("unshare")
-        .args(["-m", "true"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// `gopin ARGS` with `system` bind-mounted read-only onto itself in a private mount

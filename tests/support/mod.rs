@@ -694,6 +694,44 @@ pub fn store_problems(env: &Env) -> Vec<String> {
         .collect()
 }
 
+/// Whether this process may make a private mount namespace (root, with `unshare`).
+pub fn namespaces_available() -> bool {
+    std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A seed for the kill tests' delays, printed in their messages so a failure can be replayed.
+pub fn kill_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+}
+
+/// Runs `gopin ARGS` and kills it (SIGKILL) after a delay within `span` drawn from `seed` and
+/// `trial`; returns the delay, for the test's message.
+pub fn kill_during(
+    env: &Env,
+    args: &[&str],
+    span: std::time::Duration,
+    seed: u64,
+    trial: u64,
+) -> std::time::Duration {
+    let micros = seed.wrapping_mul(trial + 1).wrapping_mul(7919) % (span.as_micros() as u64 + 1);
+    let delay = std::time::Duration::from_micros(micros);
+    let mut child = env
+        .command(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    delay
+}
+
 /// Output of a finished command as text.
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
