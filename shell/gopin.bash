@@ -16,8 +16,13 @@ export _GOPIN_HOOK=bash
 _gopin_hook() {
   # shellcheck disable=SC2319 # the status of the user's last command (or of gopin's, below)
   local _gopin_status=$?
-  if [[ ${_GOPIN_SEEN-} != "$PWD|${PATH-}|"__GOPIN_SIG__ ]] \
-    || { [ "${_GOPIN_TEST[@]}" ] && _gopin_stale; }; then
+  # The comparison without `-` defaults costs less; under `set -u` it would fail on an unset
+  # variable, so there it takes the longer form.
+  if ! if [[ $- == *u* ]]; then
+    [[ ${_GOPIN_SEEN-} == "$PWD|${PATH-}|"__GOPIN_SIG__ ]]
+  else
+    [[ $_GOPIN_SEEN == "$PWD|$PATH|"__GOPIN_SIG_BARE__ ]]
+  fi || { [ "${_GOPIN_TEST[@]}" ] && _gopin_stale; }; then
     _gopin_run
   fi
   return $_gopin_status
@@ -85,6 +90,12 @@ _gopin_test() {
       fi
     done
   done
+  # Above the pin file, a path that is not there appearing (a go.work; a go.mod while no
+  # module was found): one `stat` each, half of a date's two.
+  for _gopin_p in ${_GOPIN_ABSENT[@]+"${_GOPIN_ABSENT[@]}"}; do
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    _GOPIN_TEST+=(-o -e "$_gopin_p")
+  done
   # Never empty (bash 3.2 under `set -u` refuses an empty array): false when nothing is
   # watched.
   _GOPIN_TEST=(${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]:1}"})
@@ -103,6 +114,9 @@ _gopin_stale() {
     if [ "$_gopin_f" -nt "$_GOPIN_STAMP" ] || [ ! -e "$_gopin_f" ]; then
       return 0
     fi
+  done
+  for _gopin_f in ${_GOPIN_ABSENT[@]+"${_GOPIN_ABSENT[@]}"}; do
+    [ ! -e "$_gopin_f" ] || return 0
   done
   for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue

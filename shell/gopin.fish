@@ -25,11 +25,20 @@ function _gopin_define_handlers
         # At the first prompt (config.fish has loaded everything by then), and whenever
         # something changed (another tool may have changed the environment after gopin
         # did), make sure gopin runs last.
-        if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
-            set -g _gopin_ordered 1
-            _gopin_keep_last
-            _gopin_run_now
-        else if test $_gopin_test; and _gopin_stale
+        # The string is compared only when one of its variables was set since the last
+        # look (`_gopin_mark`): that saves most of an unchanged prompt's cost.
+        if set -q _gopin_dirty
+            set -e _gopin_dirty
+            if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
+                set -g _gopin_ordered 1
+                _gopin_keep_last
+                _gopin_run_now
+                return
+            end
+        end
+        if test $_gopin_test; or begin
+                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear
+            end; and _gopin_stale
             _gopin_run_now
         end
     end
@@ -41,6 +50,18 @@ function _gopin_define_handlers
     end
 end
 _gopin_define_handlers
+
+# Setting PATH or a variable that decides (in this shell, in a function, by `read` or `for`,
+# or a universal one from another fish) marks the prompt's string for comparing again. Set
+# at load, so the first prompt compares it.
+function _gopin_mark __GOPIN_ON_SIG__
+    set -g _gopin_dirty 1
+end
+set -g _gopin_dirty 1
+
+# fish 3.5 and newer test the paths above the pin file that were not there with one
+# `path filter -q` (see _gopin_build_test).
+builtin -q path 2>/dev/null; and set -g _gopin_path 1
 
 function _gopin_check
     if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
@@ -58,6 +79,7 @@ function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
     set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
+    set -e _gopin_dirty
     set -g _gopin_changed
     _gopin_build_test
 end
@@ -89,6 +111,21 @@ function _gopin_build_test
             else
                 set -a _gopin_test -o -e $p/$n
             end
+        end
+    end
+    # Above the pin file, a path that is not there appearing (a go.work; a go.mod while no
+    # module was found): one stat each, half of a date's two.
+    # Above the pin file, a path that was not there being there now (a go.work; a go.mod
+    # while no module was found) is a change. `path filter -q` tests them all in one builtin
+    # (an access call each, cheaper than a `test` term); it is never run without a path,
+    # where it would read standard input. Older fish tests each in the expression.
+    set -g _gopin_appear
+    if set -q _gopin_path
+        set _gopin_appear $_GOPIN_ABSENT
+    else
+        for p in $_GOPIN_ABSENT
+            string match -q -- '/*' $p; or set p ./$p
+            set -a _gopin_test -o -e $p
         end
     end
     # Never empty: a false test when nothing is watched.
@@ -143,6 +180,9 @@ function _gopin_stale
         if test "$f" -nt "$_gopin_stamp"; or not test -e "$f"
             return 0
         end
+    end
+    for p in $_GOPIN_ABSENT
+        test -e "$p"; and return 0
     end
     set -l changed
     for d in $_GOPIN_DIRS

@@ -22,7 +22,8 @@ zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 # (docs/performance.md says where the microseconds go).
 _gopin_hook() {
   emulate -L zsh
-  if [[ $_GOPIN_SEEN != "$PWD|$PATH|"__GOPIN_SIG__ ]]; then
+  # `emulate -L zsh` turns `nounset` off here, so the variables need no `-` defaults.
+  if [[ $_GOPIN_SEEN != "$PWD|$PATH|"__GOPIN_SIG_BARE__ ]]; then
     _gopin_run
   elif (( $#_GOPIN_WATCH )); then
     # The watched paths that exist and were not modified since two seconds before the last

@@ -171,6 +171,14 @@ pub struct Watch {
     pub dirs: Vec<PathBuf>,
     /// The files of [`WATCHED_NAMES`] that already exist in those directories.
     pub known: Vec<PathBuf>,
+    /// Above the directory whose pin file decides, only Go's own files can still change the
+    /// answer (a `go.work`, and a `go.mod` while no module was found): those paths, none of
+    /// which exists now. One appearing is a change; nothing else there is looked at.
+    pub absent: Vec<PathBuf>,
+    /// The directories of `absent`, nearest first, for a shell to which a directory's date
+    /// costs less than a test of each name (zsh): then they are watched as `dirs` are, and
+    /// their files of [`WATCHED_NAMES`] are in `known` too.
+    pub above: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -184,8 +192,27 @@ impl Watch {
         watch
     }
 
+    /// A directory above the deciding pin file, where only `names` (Go's files the search
+    /// still looks for) can change the answer: their paths, to test for appearing. Where
+    /// one of them is there in a form that does not count (a directory named go.work, a
+    /// dangling link), the directory's date is watched instead, as below the pin.
+    fn add_pending(&mut self, d: &Path, names: &[&str]) {
+        let paths: Vec<PathBuf> = names.iter().map(|n| d.join(n)).collect();
+        if paths.iter().any(|p| std::fs::symlink_metadata(p).is_ok()) {
+            self.add_dir(d);
+        } else {
+            self.absent.extend(paths);
+            self.above.push(d.to_path_buf());
+            self.add_known(d);
+        }
+    }
+
     fn add_dir(&mut self, d: &Path) {
         self.dirs.push(d.to_path_buf());
+        self.add_known(d);
+    }
+
+    fn add_known(&mut self, d: &Path) {
         for name in WATCHED_NAMES {
             let path = d.join(name);
             if std::fs::symlink_metadata(&path).is_ok() {
@@ -287,9 +314,14 @@ pub fn select(
         if pin.is_some() && !work_pending && (go_work.is_some() || mod_settled) {
             break;
         }
-        watch.add_dir(d);
         if pin.is_none() {
+            watch.add_dir(d);
             pin = read_pin_files(d).map(|p| (depth, p));
+        } else {
+            // Above the pin file only Go's own files still count: a nearer pin file decides.
+            let pending = [("go.work", work_pending), ("go.mod", !mod_settled)];
+            let names: Vec<&str> = pending.iter().filter(|p| p.1).map(|p| p.0).collect();
+            watch.add_pending(d, &names);
         }
         // A directory named go.mod or go.work is not one (as for `go`); a FIFO is, and is
         // reported as such when read.
@@ -1012,14 +1044,57 @@ mod tests {
         let dir = t.dir("p/a/b");
         let w = t.select("p/a/b").unwrap().watch;
         assert_eq!(w.files, [t.path("p/go.mod"), t.path("p/.go-version")]);
-        // Up to the root: a go.work above would govern.
-        assert_eq!(w.dirs[..3], [dir.clone(), t.path("p/a"), t.path("p")]);
-        assert_eq!(w.dirs.last().unwrap(), Path::new("/"));
+        // Up to the pin file, any new file that selects could decide: their dates.
+        assert_eq!(w.dirs, [dir.clone(), t.path("p/a"), t.path("p")]);
         assert!(w.known.contains(&t.path("p/.go-version")));
         assert!(w.known.contains(&t.path("p/go.mod")));
+        // Above it, up to the root, only a go.work would govern.
+        let above: Vec<PathBuf> = t
+            .path("p")
+            .parent()
+            .unwrap()
+            .ancestors()
+            .map(|d| d.join("go.work"))
+            .collect();
+        assert_eq!(w.absent, above);
         // With a workspace found, the search stops there.
         t.write("p/go.work", "go 1.22\n");
         let w = t.select("p/a/b").unwrap().watch;
         assert_eq!(w.dirs.last().unwrap(), &t.path("p"));
+        assert!(w.absent.is_empty());
+    }
+
+    #[test]
+    fn above_the_pin_only_go_files_still_looked_for_are_watched() {
+        let t = Tree::new();
+        t.write("p/.go-version", "1.22.2\n");
+        t.dir("p/a");
+        // No module yet: a go.mod above would set a minimum, a go.work would govern.
+        let w = t.select("p/a").unwrap().watch;
+        assert_eq!(w.dirs, [t.path("p/a"), t.path("p")]);
+        let top = t.path("p").parent().unwrap().to_path_buf();
+        assert_eq!(w.absent[..2], [top.join("go.work"), top.join("go.mod")]);
+        // A go.mod above, once found, is read and its directory watched; above it, go.work.
+        t.write("go.mod", "module m\ngo 1.21\n");
+        let w = t.select("p/a").unwrap().watch;
+        assert!(w.files.contains(&t.path("go.mod")));
+        assert_eq!(w.dirs, [t.path("p/a"), t.path("p"), top.clone()]);
+        assert!(
+            w.absent.iter().all(|p| p.ends_with("go.work")),
+            "{:?}",
+            w.absent
+        );
+        assert_eq!(
+            w.absent.first(),
+            Some(&top.parent().unwrap().join("go.work"))
+        );
+        // Something by one of those names that does not count (a directory named go.work)
+        // is no path to wait for: its directory's date is watched, so a real one replacing
+        // it is seen.
+        std::fs::remove_file(t.path("go.mod")).unwrap();
+        t.dir("go.work");
+        let w = t.select("p/a").unwrap().watch;
+        assert_eq!(w.dirs, [t.path("p/a"), t.path("p"), top.clone()]);
+        assert!(!w.absent.contains(&top.join("go.mod")));
     }
 }

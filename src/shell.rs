@@ -120,7 +120,16 @@ impl Shell {
                     "__GOPIN_STAMP_DIR__".len(),
                 )
             } else if tail.starts_with("__GOPIN_SIG__") {
-                (self.signature().into_bytes(), "__GOPIN_SIG__".len())
+                (self.signature(false).into_bytes(), "__GOPIN_SIG__".len())
+            } else if tail.starts_with("__GOPIN_ON_SIG__") {
+                let names = std::iter::once("PATH").chain(Self::signature_names());
+                let flags: Vec<String> = names.map(|n| format!("--on-variable {n}")).collect();
+                (flags.join(" ").into_bytes(), "__GOPIN_ON_SIG__".len())
+            } else if tail.starts_with("__GOPIN_SIG_BARE__") {
+                (
+                    self.signature(true).into_bytes(),
+                    "__GOPIN_SIG_BARE__".len(),
+                )
             } else {
                 (b"__GOPIN_".to_vec(), "__GOPIN_".len())
             };
@@ -135,7 +144,20 @@ impl Shell {
     /// GOENV, gopin's settings), so the hook notices `export GOWORK=off` at the next prompt.
     /// Settings that only change how a download is made (URLs, timeouts, trust) are not in
     /// it: each costs the prompt a variable lookup, and the next run reads them anyway.
-    fn signature(self) -> String {
+    /// `bare`: `$NAME` rather than `${NAME-}`, about 0.25 µs cheaper each in bash, for where
+    /// `set -u` is known to be off (zsh's `emulate -L zsh`, bash after a look at `$-`).
+    fn signature(self, bare: bool) -> String {
+        let parts: Vec<String> = Self::signature_names()
+            .map(|n| match self {
+                Shell::Bash | Shell::Zsh if !bare => format!("${{{n}-}}"),
+                _ => format!("${n}"),
+            })
+            .collect();
+        format!("\"{}\"", parts.join("|"))
+    }
+
+    /// The variables of [`Shell::signature`].
+    fn signature_names() -> impl Iterator<Item = &'static str> {
         let mut names = vec![
             "GOWORK",
             "GOENV",
@@ -156,14 +178,7 @@ impl Shell {
                 .filter(|(key, _, _)| DECIDING_SETTINGS.contains(key))
                 .map(|(_, var, _)| *var),
         );
-        let parts: Vec<String> = names
-            .iter()
-            .map(|n| match self {
-                Shell::Bash | Shell::Zsh => format!("${{{n}-}}"),
-                Shell::Fish => format!("${n}"),
-            })
-            .collect();
-        format!("\"{}\"", parts.join("|"))
+        names.into_iter()
     }
 }
 
@@ -260,6 +275,10 @@ impl Script {
             out.extend_from_slice(&self.shell.quote(v));
         }
         out
+    }
+
+    pub fn shell(&self) -> Shell {
+        self.shell
     }
 
     pub fn into_bytes(self) -> Vec<u8> {

@@ -849,7 +849,7 @@ fn churn_starts_no_process(sh: Sh) {
         for i in 1..=100 {
             commands.push(if i % 10 == 0 {
                 format!(
-                    "touch {dir}/junk{i} $HOME/h{i} /tmp/gopin-churn-{i}; rm -f {dir}/junk{}",
+                    "touch {dir}/junk{i} $HOME/h{i} \"$W/above{i}\" /tmp/gopin-churn-{i}; rm -f {dir}/junk{}",
                     i - 10
                 )
             } else {
@@ -867,6 +867,11 @@ fn churn_starts_no_process(sh: Sh) {
         "report created".into(),
         "rm \"$W/proj/sub/.go-version\"".into(),
         "report deleted".into(),
+        // Above the pin file (and the module beside it) only a go.work still counts.
+        "echo 'go 1.22' > \"$W/go.work\"".into(),
+        "report workspace-above".into(),
+        "rm \"$W/go.work\"".into(),
+        "report workspace-gone".into(),
         "echo 'go 1.22' > \"$W/proj/go.work\"".into(),
         "report workspace".into(),
         "cd \"$HOME/unpinned/deep\"".into(),
@@ -899,6 +904,8 @@ fn churn_starts_no_process(sh: Sh) {
     assert_eq!(version("edited"), "go1.21.13", "{sh:?}");
     assert_eq!(version("created"), "go1.22.9", "{sh:?}");
     assert_eq!(version("deleted"), "go1.21.13", "{sh:?}");
+    assert_eq!(version("workspace-above"), "go1.22.10", "{sh:?}");
+    assert_eq!(version("workspace-gone"), "go1.21.13", "{sh:?}");
     // The workspace's go 1.22 overrules the go1.21.13 pin.
     assert_eq!(version("workspace"), "go1.22.10", "{sh:?}");
     eprintln!(
@@ -1743,6 +1750,85 @@ fn zsh_and_fish_init_scripts_parse() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{sh:?}: {}", stderr_of(&out));
+    }
+}
+
+per_shell!(go_files_appearing_above_a_pin:
+    bash_sees_a_module_or_workspace_appear_above_the_pin => Sh::Bash,
+    zsh_sees_a_module_or_workspace_appear_above_the_pin => Sh::Zsh,
+    fish_sees_a_module_or_workspace_appear_above_the_pin => Sh::Fish,
+);
+
+/// A pin outside any module: above its directory the hook looks only for a go.mod and a
+/// go.work to appear (bash and fish test those names, zsh the directories' dates). Each
+/// takes effect at the next prompt, and going away too; other files coming and going there
+/// change nothing.
+fn go_files_appearing_above_a_pin(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let outer = w.root.join("outer");
+    std::fs::create_dir_all(outer.join("loose/sub")).unwrap();
+    std::fs::write(outer.join("loose/.go-version"), "1.21.13\n").unwrap();
+    // Nothing watched may look freshly changed (the hook re-checks for two seconds), so
+    // only the test of the names above can notice them.
+    let dir = w.env.dir.path();
+    backdate(&[
+        &outer.join("loose/.go-version"),
+        &outer.join("loose/sub"),
+        &outer.join("loose"),
+        &outer,
+        &w.root,
+        dir,
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let (gowork_off, gowork_unset) = match sh {
+        Sh::Fish => ("set -gx GOWORK off", "set -e GOWORK"),
+        _ => ("export GOWORK=off", "unset GOWORK"),
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/outer/loose/sub\"",
+            "report pinned",
+            "touch \"$W/outer/notes.txt\" \"$W/build.log\"",
+            "report churn",
+            // A module above: its go line is the minimum, which the pin does not meet.
+            "printf 'module m\\n\\ngo 1.22.9\\n' > \"$W/outer/go.mod\"",
+            "report module",
+            "rm \"$W/outer/go.mod\"",
+            "report module-gone",
+            // A workspace two levels up governs.
+            "echo 'go 1.22' > \"$W/go.work\"",
+            "report workspace",
+            // GOWORK=off turns it off at the next prompt (in fish, setting a variable that
+            // decides is what makes the prompt compare them again), and unsetting it back on.
+            gowork_off,
+            "report workspace-off",
+            gowork_unset,
+            "report workspace-on",
+            "rm \"$W/go.work\"",
+            "report workspace-gone",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
+    for (label, want) in [
+        ("pinned", "go1.21.13"),
+        ("churn", "go1.21.13"),
+        ("module", "go1.22.10"),
+        ("module-gone", "go1.21.13"),
+        ("workspace", "go1.22.10"),
+        ("workspace-off", "go1.21.13"),
+        ("workspace-on", "go1.22.10"),
+        ("workspace-gone", "go1.21.13"),
+    ] {
+        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
     }
 }
 
