@@ -94,17 +94,23 @@ ZIP_RSS_KB=$(/usr/bin/time -f %M "${PROXY_ENV[@]}" "$GOPIN" -q install --force "
 fi
 
 echo "== 2-3. the hook in bash, zsh and fish"
-P=$H/proj; Q=$H/other; E=$H/envrc
-mkdir -p "$P/sub/a/b/c" "$P/churn" "$Q" "$E"
+# $P: a pin outside any module; $M: a Go module with its pin, the usual project. Above $P
+# the hook looks for a go.mod and a go.work to appear, above $M for a go.work only.
+P=$H/proj; M=$H/mod; Q=$H/other; E=$H/envrc
+mkdir -p "$P/sub/a/b/c" "$P/churn" "$M/sub" "$Q" "$E"
 echo "$VERSION" > "$P/.go-version"
+echo "$VERSION" > "$M/.go-version"
+printf 'module example.com/m\n\ngo 1.21.0\n' > "$M/go.mod"
 printf 'module m\n\ngo 1.21.0\n' > "$Q/go.mod"
 echo 'export FOO=bar' > "$E/.envrc"
 (cd "$E" && direnv allow . >/dev/null 2>&1)
 # Old mtimes, so no watched path looks freshly changed (the hook re-checks for 2 s after).
-touch -d '1 hour ago' "$P/churn" "$P/sub/a/b/c" "$P/sub/a/b" "$P/sub/a" "$P" "$P/sub" "$P/.go-version" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
-# What an unchanged prompt looks at in $P/sub: each watched file and directory is one test.
-WATCHED=$(cd "$P/sub" && bash --norc --noprofile -c "eval \"\$('$GOPIN' init bash)\"; _gopin_hook; echo \"\${#_GOPIN_FILES[@]} files, \${#_GOPIN_DIRS[@]} directories\"")
-echo "watched in $P/sub: $WATCHED"
+touch -d '1 hour ago' "$P/churn" "$P/sub/a/b/c" "$P/sub/a/b" "$P/sub/a" "$P" "$P/sub" "$P/.go-version" "$M" "$M/sub" "$M/.go-version" "$M/go.mod" "$Q" "$Q/go.mod" "$GOPIN_HOME/versions" "$H"
+# What an unchanged prompt looks at in bash: each watched file and directory is one date, each
+# name above the pin one existence test.
+watched() { (cd "$1" && bash --norc --noprofile -c "eval \"\$('$GOPIN' init bash)\"; _gopin_hook; echo \"\${#_GOPIN_FILES[@]} files, \${#_GOPIN_DIRS[@]} directories, \${#_GOPIN_ABSENT[@]} names above\""); }
+WATCHED=$(watched "$P/sub"); WATCHED_MOD=$(watched "$M/sub")
+echo "watched in $P/sub: $WATCHED; in $M/sub: $WATCHED_MOD"
 # Each loop is a small script file (no quoting games); baselines run the same loop without
 # the gopin call, and without gopin loaded at all for `cd` (zsh's chpwd hook would switch).
 L=$W/loops
@@ -113,6 +119,9 @@ INIT_BASH="eval \"\$('$GOPIN' init bash)\""
 INIT_ZSH="eval \"\$('$GOPIN' init zsh)\""
 cat > "$L/bash-hook" <<S
 $INIT_BASH; cd '$P/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
+S
+cat > "$L/bash-mod" <<S
+$INIT_BASH; cd '$M/sub'; _gopin_hook; for ((i=0;i<$PROMPTS;i++)); do _gopin_hook; done
 S
 # Three directories deeper, so three more watched: the cost of one watched directory.
 cat > "$L/bash-deep" <<S
@@ -145,6 +154,9 @@ S
 cat > "$L/fish-hook" <<S
 '$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $PROMPTS); _gopin_hook; end
 S
+cat > "$L/fish-mod" <<S
+'$GOPIN' init fish | source; cd '$M/sub'; _gopin_hook; for i in (seq $PROMPTS); _gopin_hook; end
+S
 cat > "$L/fish-empty" <<S
 '$GOPIN' init fish | source; cd '$P/sub'; _gopin_hook; for i in (seq $PROMPTS); true; end
 S
@@ -174,6 +186,9 @@ for ((i=0;i<$SWITCHES/2;i++)); do cd '$P'; :; cd '$Q'; :; done
 S
 cat > "$L/zsh-hook" <<S
 $INIT_ZSH; cd '$P/sub'; _gopin_hook; repeat $PROMPTS _gopin_hook
+S
+cat > "$L/zsh-mod" <<S
+$INIT_ZSH; cd '$M/sub'; _gopin_hook; repeat $PROMPTS _gopin_hook
 S
 cat > "$L/zsh-churn" <<S
 $INIT_ZSH; cd '$P/churn'; _gopin_hook; touch '$P/churn/build-output.'\$\$; repeat $PROMPTS _gopin_hook
@@ -220,6 +235,7 @@ echo "$INIT_BASH" > "$L/bash-init"
 B="bash --norc --noprofile"
 hf hook-bash -N -w 2 -r 10 \
   -n "bash: gopin hook x$PROMPTS" "$B $L/bash-hook" \
+  -n "bash: gopin hook in a module x$PROMPTS" "$B $L/bash-mod" \
   -n "bash: empty loop x$PROMPTS" "$B $L/bash-empty" \
   -n "bash: gopin hook, churned dir x$PROMPTS" "$B $L/bash-churn" \
   -n "bash: gopin hook, 3 dirs deeper x$PROMPTS" "$B $L/bash-deep" \
@@ -233,6 +249,7 @@ hf hook-bash -N -w 2 -r 10 \
   -n "bash: cd loop x$SWITCHES" "$B $L/bash-cd"
 hf hook-zsh -N -w 2 -r 10 \
   -n "zsh: gopin hook x$PROMPTS" "zsh -f $L/zsh-hook" \
+  -n "zsh: gopin hook in a module x$PROMPTS" "zsh -f $L/zsh-mod" \
   -n "zsh: empty loop x$PROMPTS" "zsh -f $L/zsh-empty" \
   -n "zsh: gopin hook, churned dir x$PROMPTS" "zsh -f $L/zsh-churn" \
   -n "zsh: gopin hook, 3 dirs deeper x$PROMPTS" "zsh -f $L/zsh-deep" \
@@ -244,6 +261,7 @@ hf hook-zsh -N -w 2 -r 10 \
 
 command -v fish >/dev/null && hf hook-fish -N -w 2 -r 10 \
   -n "fish: gopin hook x$PROMPTS" "fish --no-config $L/fish-hook" \
+  -n "fish: gopin hook in a module x$PROMPTS" "fish --no-config $L/fish-mod" \
   -n "fish: empty loop x$PROMPTS" "fish --no-config $L/fish-empty" \
   -n "fish: gopin hook, churned dir x$PROMPTS" "fish --no-config $L/fish-churn" \
   -n "fish: gopin hook, 3 dirs deeper x$PROMPTS" "fish --no-config $L/fish-deep" \
@@ -273,11 +291,15 @@ echo "== 6. go through the proxy (gopin shims, no hook) vs the real go in the sa
 bash scripts/bench-proxy.sh
 fi
 
-python3 - "$OUT" "$RSS_KB" "$ZIP_RSS_KB" "$PROMPTS" "$DIRENV_PROMPTS" "$SWITCHES" "$FORKS" "$ONLY" "$WATCHED" <<'PY'
+python3 - "$OUT" "$RSS_KB" "$ZIP_RSS_KB" "$PROMPTS" "$DIRENV_PROMPTS" "$SWITCHES" "$FORKS" "$ONLY" "$WATCHED" "$WATCHED_MOD" <<'PY'
 import json, sys, os, statistics
 out, rss_kb, zip_rss_kb, prompts, direnv_prompts, switches, forks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(int, sys.argv[4:8])
-only, watched = sys.argv[8], sys.argv[9]
+only, watched, watched_mod = sys.argv[8], sys.argv[9], sys.argv[10]
 t = {}
+# The least time of each loop's runs: on a shared machine other work only ever adds time, so
+# for loops of a few microseconds a step the fastest run is the steadiest figure (the hook's
+# rows, and their baselines, read this one).
+best = {}
 cpu = {}  # user + system: what the shell itself spent, whatever else the machine was doing
 # Only this run's files (a hook-only run leaves the install figures of an earlier one alone).
 fresh = ["hook-bash", "hook-zsh", "hook-fish"] if only else None
@@ -285,10 +307,12 @@ for f in os.listdir(out):
     if f.endswith(".json") and (fresh is None or f[:-5] in fresh):
         for r in json.load(open(os.path.join(out, f)))["results"]:
             t[r["command"]] = statistics.median(r["times"])
+            best[r["command"]] = min(r["times"])
             cpu[r["command"]] = r["user"] + r["system"]
 def g(prefix, table=t):
     return next(v for k, v in table.items() if k.startswith(prefix))
 per = lambda loop, empty, n: (g(loop) - g(empty)) / n * 1000
+per_best = lambda loop, empty, n: (g(loop, best) - g(empty, best)) / n * 1000
 per_cpu = lambda loop, empty, n: (g(loop, cpu) - g(empty, cpu)) / n * 1000
 def hook_rows():
     rows = []
@@ -296,15 +320,18 @@ def hook_rows():
         if not any(k.startswith(f"{sh}: gopin hook") for k in t):
             rows.append((f"{sh} hook", f"({sh} not installed)", "", ""))
             continue
-        hook = per(f"{sh}: gopin hook x", f"{sh}: empty loop", prompts)
-        churn = per(f"{sh}: gopin hook, churned", f"{sh}: empty loop", prompts)
-        fork = per(f"{sh}: /bin/true", f"{sh}: fork empty", forks)
+        hook = per_best(f"{sh}: gopin hook x", f"{sh}: empty loop", prompts)
+        churn = per_best(f"{sh}: gopin hook, churned", f"{sh}: empty loop", prompts)
+        fork = per_best(f"{sh}: /bin/true", f"{sh}: fork empty", forks)
         hook_cpu = per_cpu(f"{sh}: gopin hook x", f"{sh}: empty loop", prompts)
         fork_cpu = per_cpu(f"{sh}: /bin/true", f"{sh}: fork empty", forks)
-        rows.append((f"{sh} hook, nothing changed ({watched} watched)", f"**{hook*1000:.0f} µs/prompt** (CPU {hook_cpu*1000:.0f} µs)", f"fork+exec of /bin/true {fork:.2f} ms (CPU {fork_cpu:.2f} ms)", f"1/{fork/hook:.0f} of a fork+exec; target ≤ 50 µs: {'ok' if hook <= 0.05 else 'MISSED'}"))
+        module = per_best(f"{sh}: gopin hook in a module", f"{sh}: empty loop", prompts)
+        module_cpu = per_cpu(f"{sh}: gopin hook in a module", f"{sh}: empty loop", prompts)
+        rows.append((f"{sh} hook, nothing changed, pin in a module (bash: {watched_mod})", f"**{module*1000:.0f} µs/prompt** (CPU {module_cpu*1000:.0f} µs)", f"fork+exec of /bin/true {fork:.2f} ms (CPU {fork_cpu:.2f} ms)", f"1/{fork/module:.0f} of a fork+exec; target ≤ 50 µs: {'ok' if module <= 0.05 else 'MISSED'}"))
+        rows.append((f"{sh} hook, nothing changed, pin outside a module (bash: {watched})", f"**{hook*1000:.0f} µs/prompt** (CPU {hook_cpu*1000:.0f} µs)", f"fork+exec of /bin/true {fork:.2f} ms (CPU {fork_cpu:.2f} ms)", f"1/{fork/hook:.0f} of a fork+exec; target ≤ 50 µs: {'ok' if hook <= 0.05 else 'MISSED'}"))
         rows.append((f"{sh} hook, a file created in the project since the last run", f"{churn*1000:.0f} µs/prompt", f"nothing changed {hook*1000:.0f} µs", "no gopin start (tests/shell.rs)"))
         deep_cpu = per_cpu(f"{sh}: gopin hook, 3 dirs", f"{sh}: empty loop", prompts)
-        rows.append((f"{sh} hook, each more watched directory (3 deeper)", f"{(per(f'{sh}: gopin hook, 3 dirs', f'{sh}: empty loop', prompts) - hook) / 3 * 1000:.1f} µs (CPU {(deep_cpu - hook_cpu) / 3 * 1000:.1f} µs)", "", ""))
+        rows.append((f"{sh} hook, each more watched directory (3 deeper)", f"{(per_best(f'{sh}: gopin hook, 3 dirs', f'{sh}: empty loop', prompts) - hook) / 3 * 1000:.1f} µs (CPU {(deep_cpu - hook_cpu) / 3 * 1000:.1f} µs)", "", ""))
     return rows
 if only:
     rows = hook_rows()
@@ -324,8 +351,8 @@ curl = statistics.median(p[1] for p in pairs)
 zinst = statistics.median(p[2] for p in pairs)
 gz, tar = g("gzip -dc"), g("tar xf")
 floor = max(gz, tar)
-bash_hook = per("bash: gopin hook", "bash: empty loop", prompts)
-zsh_hook = per("zsh: gopin hook", "zsh: empty loop", prompts)
+bash_hook = per("bash: gopin hook x", "bash: empty loop", prompts)
+zsh_hook = per("zsh: gopin hook x", "zsh: empty loop", prompts)
 direnv = per("bash: direnv hook", "bash: direnv empty", direnv_prompts)
 mise = per("zsh: mise hook", "zsh: mise empty", direnv_prompts) if any(k.startswith("zsh: mise") for k in t) else None
 bash_churn = per("bash: gopin hook, churned", "bash: empty loop", prompts)

@@ -65,7 +65,9 @@ builtin -q path 2>/dev/null; and set -g _gopin_path 1
 
 function _gopin_check
     if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
-            test $_gopin_test; and _gopin_stale
+            test $_gopin_test; or begin
+                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear
+            end; and _gopin_stale
         end
         _gopin_run_now
     end
