@@ -236,10 +236,14 @@ impl Objects {
     pub fn adopt(&self, file: &Path, sha256: &str, mode: u32, size: u64) -> io::Result<Linked> {
         let mode = effective(mode);
         let object = self.path(sha256, mode);
-        let meta = fs::symlink_metadata(file)?;
+        // The file's own identity is looked up only when an object by that name exists: a
+        // first install, where none does, costs an lstat, a chmod and a link per file.
+        let same_file = |o: &fs::Metadata| {
+            fs::symlink_metadata(file).map(|meta| o.ino() == meta.ino() && o.dev() == meta.dev())
+        };
         for _ in 0..3 {
             match fs::symlink_metadata(&object) {
-                Ok(o) if o.ino() == meta.ino() && o.dev() == meta.dev() => {
+                Ok(o) if same_file(&o)? => {
                     return Ok(Linked::Shared);
                 }
                 Ok(o)
@@ -276,17 +280,7 @@ impl Objects {
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     fs::set_permissions(file, fs::Permissions::from_mode(mode & !WRITE_BITS))?;
-                    let mut linked = fs::hard_link(file, &object);
-                    if linked
-                        .as_ref()
-                        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
-                    {
-                        // The first object of its two hex digits.
-                        let parent = object.parent().expect("objects live in a directory");
-                        fs::create_dir_all(parent)?;
-                        linked = fs::hard_link(file, &object);
-                    }
-                    match linked {
+                    match self.store_as(file, &object) {
                         Ok(()) => return Ok(Linked::Stored),
                         // Another install stored the same content meanwhile.
                         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -303,6 +297,18 @@ impl Objects {
         Ok(Linked::Copied)
     }
 
+    /// Links `file` (already read-only) as `object`, making its two-hex-digit directory the
+    /// first time.
+    fn store_as(&self, file: &Path, object: &Path) -> io::Result<()> {
+        match fs::hard_link(file, object) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(object.parent().expect("objects live in a directory"))?;
+                fs::hard_link(file, object)
+            }
+            linked => linked,
+        }
+    }
+
     /// Links every regular file of the tree at `goroot`, described by `manifest`, into the
     /// object store (see [`Objects::adopt`]). A `goroot` that is a symlink (a tree imported
     /// with `--link`) is not gopin's and is left alone.
@@ -313,23 +319,54 @@ impl Objects {
         }
         let _lock = self.take_lock(false)?;
         // Hard links to the same inode inside one tree (an archive's own hard links) are
-        // one file: adopting the first is enough for the rest to be renamed over too.
-        for (rel, entry) in manifest {
-            let ManifestEntry::File { size, sha256, mode } = entry else {
-                continue;
-            };
-            let path = goroot.join(rel);
-            match self
-                .adopt(&path, sha256, *mode, *size)
-                .map_err(io_err("link into the object store", &path))?
-            {
-                Linked::Shared => {
-                    done.shared += 1;
-                    done.shared_bytes += size;
+        // one file: whichever is adopted first stores it, the rest find it there. The files
+        // are shared out among a few threads: on a slow disk each link waits on the journal.
+        let files: Vec<(&String, u64, &str, u32)> = manifest
+            .iter()
+            .filter_map(|(rel, entry)| match entry {
+                ManifestEntry::File { size, sha256, mode } => {
+                    Some((rel, *size, sha256.as_str(), *mode))
                 }
-                Linked::Stored => done.stored += 1,
-                Linked::Copied => done.copied += 1,
-            }
+                _ => None,
+            })
+            .collect();
+        let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
+        let chunk = files.len().div_ceil(threads).max(1);
+        let results: Vec<Result<Ingested, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut done = Ingested::default();
+                        for &(rel, size, sha256, mode) in part {
+                            let path = goroot.join(rel);
+                            match self
+                                .adopt(&path, sha256, mode, size)
+                                .map_err(io_err("link into the object store", &path))?
+                            {
+                                Linked::Shared => {
+                                    done.shared += 1;
+                                    done.shared_bytes += size;
+                                }
+                                Linked::Stored => done.stored += 1,
+                                Linked::Copied => done.copied += 1,
+                            }
+                        }
+                        Ok(done)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no adopting thread panics"))
+                .collect()
+        });
+        for part in results {
+            let part = part?;
+            done.shared += part.shared;
+            done.stored += part.stored;
+            done.copied += part.copied;
+            done.shared_bytes += part.shared_bytes;
         }
         Ok(done)
     }
