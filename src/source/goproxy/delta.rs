@@ -168,7 +168,7 @@ pub fn fetch(
             None => return Ok(Delta::NoRanges),
         }
     };
-    let directory = parse_directory(&cd, count, cd_offset)
+    let mut directory = parse_directory(&cd, count, cd_offset)
         .ok_or_else(|| corrupt("its central directory cannot be read"))?;
     let prefix = toolchain::zip_prefix(&module_version);
     let checked =
@@ -179,47 +179,13 @@ pub fn fetch(
             }
         })?;
 
-    // Which members the store has: same path, size, mode and CRC-32 in an installed release.
-    let mut candidates: HashMap<&str, Vec<(&str, u32)>> = HashMap::new();
-    for manifest in &installed {
-        for (rel, entry) in manifest {
-            if let ManifestEntry::File { sha256, mode, .. } = entry {
-                candidates
-                    .entry(rel.as_str())
-                    .or_default()
-                    .push((sha256.as_str(), *mode));
-            }
-        }
-    }
-    let mut read: HashMap<PathBuf, Option<(u32, String, u64)>> = HashMap::new();
-    let mut reused = Vec::new();
-    let mut needed = Vec::new();
-    for (index, rel, mode) in &checked.files {
-        let entry = &directory.listing[*index];
-        let found = candidates.get(rel.as_str()).and_then(|list| {
-            list.iter().find_map(|(sha256, old_mode)| {
-                if *old_mode != *mode {
-                    return None;
-                }
-                let object = objects.path(sha256, *mode);
-                let held = read
-                    .entry(object.clone())
-                    .or_insert_with(|| crc_and_sha256(&object).ok())
-                    .clone()?;
-                (held.0 == entry.crc32 && held.2 == entry.size).then_some((object, held.1))
-            })
-        });
-        match found {
-            Some((object, sha256)) => reused.push(Reused {
-                rel: rel.clone(),
-                object,
-                sha256,
-                size: entry.size,
-                mode: *mode,
-            }),
-            None => needed.push(*index),
-        }
-    }
+    drop(cd);
+    let tail_len = tail.bytes.len() as u64;
+    drop(tail);
+    let (reused, needed) = matching(&installed, &checked, &directory, &objects);
+    // The installed releases' manifests and what was read of their objects are done with
+    // before the members are unpacked (the install's peak memory).
+    drop(installed);
 
     // The byte spans of the needed members, coalesced into requests.
     let mut starts: Vec<u64> = directory.listing.iter().map(|e| e.offset).collect();
@@ -320,6 +286,8 @@ pub fn fetch(
     zip.write_all(&end).map_err(io_err("write", &zip_path))?;
     zip.into_inner()
         .map_err(|e| io_err("write", &zip_path)(e.into_error()))?;
+    drop(records);
+    drop(std::mem::take(&mut directory.records));
 
     // Unpacked and checked like any module zip, then the rest linked from the store.
     let extracted = modzip::extract(
@@ -386,7 +354,7 @@ pub fn fetch(
     let summary = Summary {
         files: checked.files.len(),
         reused: reused.len(),
-        downloaded: downloaded + tail.bytes.len() as u64,
+        downloaded: downloaded + tail_len,
         requests: requests.len() + 1,
         zip_size: total,
     };
@@ -405,6 +373,86 @@ pub fn fetch(
     ))
 }
 
+/// Which members the store has: same path, size, mode and CRC-32 in an installed release
+/// (`installed`: their manifests). Returns those, with their objects, and the indexes of the
+/// members to fetch.
+fn matching(
+    installed: &[Manifest],
+    checked: &modzip::Checked,
+    directory: &Directory,
+    objects: &Objects,
+) -> (Vec<Reused>, Vec<usize>) {
+    let mut candidates: HashMap<&str, Vec<(&str, u32)>> = HashMap::new();
+    for manifest in installed {
+        for (rel, entry) in manifest {
+            if let ManifestEntry::File { sha256, mode, .. } = entry {
+                candidates
+                    .entry(rel.as_str())
+                    .or_default()
+                    .push((sha256.as_str(), *mode));
+            }
+        }
+    }
+    // Reading and hashing the objects is most of a delta's time: the members are shared out
+    // among a few threads, each with one buffer.
+    let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
+    let chunk = checked.files.len().div_ceil(threads).max(1);
+    let candidates = &candidates;
+    let parts: Vec<(Vec<Reused>, Vec<usize>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = checked
+            .files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut buf = vec![0u8; 128 * 1024];
+                    let mut read: HashMap<PathBuf, Option<(u32, String, u64)>> = HashMap::new();
+                    let mut reused = Vec::new();
+                    let mut needed = Vec::new();
+                    for (index, rel, mode) in part {
+                        let entry = &directory.listing[*index];
+                        let found = candidates.get(rel.as_str()).and_then(|list| {
+                            list.iter().find_map(|(sha256, old_mode)| {
+                                if *old_mode != *mode {
+                                    return None;
+                                }
+                                let object = objects.path(sha256, *mode);
+                                let held = read
+                                    .entry(object.clone())
+                                    .or_insert_with(|| crc_and_sha256(&object, &mut buf).ok())
+                                    .clone()?;
+                                (held.0 == entry.crc32 && held.2 == entry.size)
+                                    .then_some((object, held.1))
+                            })
+                        });
+                        match found {
+                            Some((object, sha256)) => reused.push(Reused {
+                                rel: rel.clone(),
+                                object,
+                                sha256,
+                                size: entry.size,
+                                mode: *mode,
+                            }),
+                            None => needed.push(*index),
+                        }
+                    }
+                    (reused, needed)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no matching thread panics"))
+            .collect()
+    });
+    let mut reused = Vec::new();
+    let mut needed = Vec::new();
+    for (r, n) in parts {
+        reused.extend(r);
+        needed.extend(n);
+    }
+    (reused, needed)
+}
+
 /// A hard link to the object, or a copy of it where links are impossible.
 fn link_or_copy(object: &Path, dest: &Path) -> io::Result<()> {
     match fs::hard_link(object, dest) {
@@ -417,14 +465,13 @@ fn link_or_copy(object: &Path, dest: &Path) -> io::Result<()> {
 }
 
 /// The CRC-32, SHA-256 and length of a file, read once.
-fn crc_and_sha256(path: &Path) -> io::Result<(u32, String, u64)> {
+fn crc_and_sha256(path: &Path, buf: &mut [u8]) -> io::Result<(u32, String, u64)> {
     let mut file = File::open(path)?;
     let mut crc = crc32fast::Hasher::new();
     let mut sha = Sha256::new();
-    let mut buf = vec![0u8; 128 * 1024];
     let mut len = 0u64;
     loop {
-        let n = file.read(&mut buf)?;
+        let n = file.read(buf)?;
         if n == 0 {
             break;
         }
