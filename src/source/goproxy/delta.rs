@@ -309,24 +309,23 @@ pub fn fetch(
         let path = goroot.join(rel);
         dirs.create(&path).map_err(io_err("create", &path))?;
     }
-    for r in &reused {
-        let entry = ManifestEntry::File {
-            size: r.size,
-            sha256: r.sha256.clone(),
-            mode: r.mode,
-        };
-        let mut place = vec![r.rel.clone()];
-        // As the extractor restores a fetched one: each `_go.mod` also as `go.mod`.
-        if let Some(dir) = r.rel.strip_suffix("_go.mod")
-            && (dir.is_empty() || dir.ends_with('/'))
-        {
-            place.push(format!("{dir}go.mod"));
-        }
-        for rel in place {
-            let path = goroot.join(&rel);
-            link_or_copy(&r.object, &path).map_err(io_err("write", &path))?;
-            files.insert(rel, entry.clone());
-        }
+    // The members the store has, linked on a few threads (each link waits on the journal).
+    let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
+    let chunk = reused.len().div_ceil(threads).max(1);
+    let goroot = &goroot;
+    let linked: Vec<Result<Vec<(String, ManifestEntry)>, GoproxyError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = reused
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || link_reused(part, goroot)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no linking thread panics"))
+                .collect()
+        });
+    for part in linked {
+        files.extend(part?);
     }
 
     // The `h1:` over every member, by the SHA-256 of what is now on disk.
@@ -451,6 +450,35 @@ fn matching(
         needed.extend(n);
     }
     (reused, needed)
+}
+
+/// Puts each of `reused` in the tree at `goroot` as a link to its object, and returns their
+/// manifest entries.
+fn link_reused(
+    reused: &[Reused],
+    goroot: &Path,
+) -> Result<Vec<(String, ManifestEntry)>, GoproxyError> {
+    let mut files = Vec::with_capacity(reused.len());
+    for r in reused {
+        let entry = ManifestEntry::File {
+            size: r.size,
+            sha256: r.sha256.clone(),
+            mode: r.mode,
+        };
+        let mut place = vec![r.rel.clone()];
+        // As the extractor restores a fetched one: each `_go.mod` also as `go.mod`.
+        if let Some(dir) = r.rel.strip_suffix("_go.mod")
+            && (dir.is_empty() || dir.ends_with('/'))
+        {
+            place.push(format!("{dir}go.mod"));
+        }
+        for rel in place {
+            let path = goroot.join(&rel);
+            link_or_copy(&r.object, &path).map_err(io_err("write", &path))?;
+            files.push((rel, entry.clone()));
+        }
+    }
+    Ok(files)
 }
 
 /// A hard link to the object, or a copy of it where links are impossible.
