@@ -25,18 +25,11 @@ function _gopin_define_handlers
         # At the first prompt (config.fish has loaded everything by then), and whenever
         # something changed (another tool may have changed the environment after gopin
         # did), make sure gopin runs last.
-        # The string is compared only when one of its variables was set since the last
-        # look (`_gopin_mark`): that saves most of an unchanged prompt's cost.
-        if set -q _gopin_dirty
-            set -e _gopin_dirty
-            if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
-                set -g _gopin_ordered 1
-                _gopin_keep_last
-                _gopin_run_now
-                return
-            end
-        end
-        if test $_gopin_test; or begin
+        if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
+            set -g _gopin_ordered 1
+            _gopin_keep_last
+            _gopin_run_now
+        else if test $_gopin_test; or begin
                 set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear
             end; and _gopin_stale
             _gopin_run_now
@@ -50,14 +43,6 @@ function _gopin_define_handlers
     end
 end
 _gopin_define_handlers
-
-# Setting PATH or a variable that decides (in this shell, in a function, by `read` or `for`,
-# or a universal one from another fish) marks the prompt's string for comparing again. Set
-# at load, so the first prompt compares it.
-function _gopin_mark __GOPIN_ON_SIG__
-    set -g _gopin_dirty 1
-end
-set -g _gopin_dirty 1
 
 # fish 3.5 and newer test the paths above the pin file that were not there with one
 # `path filter -q` (see _gopin_build_test).
@@ -81,7 +66,6 @@ function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
     set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
-    set -e _gopin_dirty
     set -g _gopin_changed
     _gopin_build_test
 end

@@ -121,10 +121,6 @@ impl Shell {
                 )
             } else if tail.starts_with("__GOPIN_SIG__") {
                 (self.signature(false).into_bytes(), "__GOPIN_SIG__".len())
-            } else if tail.starts_with("__GOPIN_ON_SIG__") {
-                let names = std::iter::once("PATH").chain(Self::signature_names());
-                let flags: Vec<String> = names.map(|n| format!("--on-variable {n}")).collect();
-                (flags.join(" ").into_bytes(), "__GOPIN_ON_SIG__".len())
             } else if tail.starts_with("__GOPIN_SIG_BARE__") {
                 (
                     self.signature(true).into_bytes(),

@@ -1804,8 +1804,7 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
             // A workspace two levels up governs.
             "echo 'go 1.22' > \"$W/go.work\"",
             "report workspace",
-            // GOWORK=off turns it off at the next prompt (in fish, setting a variable that
-            // decides is what makes the prompt compare them again), and unsetting it back on.
+            // GOWORK=off turns it off at the next prompt, and unsetting it back on.
             gowork_off,
             "report workspace-off",
             gowork_unset,
