@@ -12,7 +12,7 @@ typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # a global in a function" (warn_create_global).
 typeset -g _GOPIN_PWD _GOPIN_SEEN _GOPIN_SHOWN _GOPIN_GONE
 typeset -gi _GOPIN_T
-typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH
+typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH _GOPIN_ABSENT
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
 # EPOCHSECONDS, for the prompt's check of the watched paths' dates.
@@ -44,7 +44,7 @@ _gopin_run() {
     # prompt: the directory, PATH and the variables that decide, as one string (whatever
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
-    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}")
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" "${_GOPIN_ABSENT[@]}")
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"
@@ -59,6 +59,10 @@ _gopin_stale() {
   local _gopin_f _gopin_d _gopin_n
   for _gopin_f in "${_GOPIN_FILES[@]}"; do
     [[ "$_gopin_f" -nt "$_GOPIN_STAMP" || ! -e "$_gopin_f" ]] && return 0
+  done
+  # A link to a file that was not there (a go.work above the pin): its target appearing.
+  for _gopin_f in "${_GOPIN_ABSENT[@]}"; do
+    [[ -e "$_gopin_f" ]] && return 0
   done
   for _gopin_d in "${_GOPIN_DIRS[@]}"; do
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue

@@ -1832,6 +1832,73 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
     }
 }
 
+per_shell!(go_files_in_a_form_that_does_not_count_above_a_pin:
+    bash_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Bash,
+    zsh_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Zsh,
+    fish_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Fish,
+);
+
+/// Above a pin, a go.work that does not count yet (a directory by that name, a link to a
+/// file not there) becoming one that does takes effect at the next prompt: a file replacing
+/// the directory, the link's target appearing (which changes no directory that holds the
+/// link).
+fn go_files_in_a_form_that_does_not_count_above_a_pin(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let outer = w.root.join("outer");
+    std::fs::create_dir_all(outer.join("loose/sub")).unwrap();
+    std::fs::create_dir_all(w.root.join("elsewhere")).unwrap();
+    std::fs::write(outer.join("loose/.go-version"), "1.21.13\n").unwrap();
+    let dir = w.env.dir.path();
+    backdate(&[
+        &outer.join("loose/.go-version"),
+        &outer.join("loose/sub"),
+        &outer.join("loose"),
+        &outer,
+        &w.root,
+        dir,
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/outer/loose/sub\"",
+            "report pinned",
+            "mkdir \"$W/outer/go.work\"",
+            "report directory",
+            "rmdir \"$W/outer/go.work\"",
+            "echo 'go 1.22' > \"$W/outer/go.work\"",
+            "report file",
+            "rm \"$W/outer/go.work\"",
+            "ln -s \"$W/elsewhere/go.work\" \"$W/outer/go.work\"",
+            "report dangling",
+            // gopin runs with the link there (a cd away and back).
+            "cd ..",
+            "cd sub",
+            "report dangling-again",
+            "echo 'go 1.22' > \"$W/elsewhere/go.work\"",
+            "report target",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    for (label, want) in [
+        ("pinned", "go1.21.13"),
+        ("directory", "go1.21.13"),
+        ("file", "go1.22.10"),
+        ("dangling", "go1.21.13"),
+        ("dangling-again", "go1.21.13"),
+        ("target", "go1.22.10"),
+    ] {
+        assert_eq!(reports.by(label).version, want, "{sh:?} {label}: {text}");
+    }
+}
+
 per_shell!(system_in_a_child_of_a_pinned_directory:
     bash_system_pin_gives_the_go_on_path => Sh::Bash,
     zsh_system_pin_gives_the_go_on_path => Sh::Zsh,
