@@ -37,6 +37,8 @@ _gopin_hook() {
 }
 
 _gopin_run() {
+  # Also called from `gopin shell`, under the user's options (sh_glob, ksh_arrays).
+  emulate -L zsh
   if [[ -x "$_GOPIN_BIN" ]]; then
     (( ${+EPOCHSECONDS} )) && _GOPIN_T=$EPOCHSECONDS
     eval "$("$_GOPIN_BIN" hook-env zsh --stamp "$_GOPIN_STAMP" --shown "$_GOPIN_SHOWN")"
@@ -44,7 +46,8 @@ _gopin_run() {
     # prompt: the directory, PATH and the variables that decide, as one string (whatever
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
-    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" "${_GOPIN_ABSENT[@]}")
+    # Of _GOPIN_ABSENT, the links (a file not there is seen by its directory's date).
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" ${^_GOPIN_ABSENT}(N@))
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"

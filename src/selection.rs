@@ -179,8 +179,10 @@ pub struct Watch {
     /// costs less than a test of each name (zsh): then they are watched as `dirs` are, and
     /// their files of [`WATCHED_NAMES`] are in `known` too.
     pub above: Vec<PathBuf>,
-    /// The links of [`WATCHED_NAMES`] whose target is not there (in `absent` too), for a
-    /// shell that watches directories by date (zsh): their target appearing changes none.
+    /// Paths in `absent` too, for a shell that watches directories by date (zsh): the links
+    /// of [`WATCHED_NAMES`] whose target is not there (their target appearing changes no
+    /// date of theirs), and a file `GOWORK` names that is not there (its directory is in
+    /// `above`).
     pub dangling: Vec<PathBuf>,
 }
 
@@ -207,6 +209,15 @@ impl Watch {
             self.absent.extend(paths);
             self.above.push(d.to_path_buf());
             self.add_known(d, false);
+        }
+    }
+
+    /// The file `GOWORK` names, not there: it appearing is a change.
+    pub fn add_missing(&mut self, path: &Path) {
+        self.absent.push(path.to_path_buf());
+        self.dangling.push(path.to_path_buf());
+        if let Some(d) = path.parent() {
+            self.above.push(d.to_path_buf());
         }
     }
 
@@ -248,6 +259,9 @@ pub enum SelectionError {
     File(#[from] FileError),
     #[error("{0}")]
     Environment(String),
+    /// `GOWORK` names a file that is not there.
+    #[error("GOWORK names {}, which does not exist: create it, or unset GOWORK", shown(.0))]
+    MissingWorkspace(PathBuf),
 }
 
 impl SelectionError {
@@ -255,7 +269,7 @@ impl SelectionError {
     pub fn path(&self) -> Option<&Path> {
         match self {
             SelectionError::File(e) => Some(e.path()),
-            SelectionError::Environment(_) => None,
+            SelectionError::Environment(_) | SelectionError::MissingWorkspace(_) => None,
         }
     }
 }
@@ -365,10 +379,7 @@ pub fn select(
     if let Some((depth, path)) = governing {
         let directives = read_go_directives(&path)?.ok_or_else(|| {
             // Only GOWORK can name a file that is not there.
-            SelectionError::Environment(format!(
-                "GOWORK names {}, which does not exist: create it, or unset GOWORK",
-                shown(&path)
-            ))
+            SelectionError::MissingWorkspace(path.clone())
         })?;
         selection.minimum = directives.minimum().map(|(floor, raised)| Minimum {
             floor,

@@ -1899,6 +1899,56 @@ fn go_files_in_a_form_that_does_not_count_above_a_pin(sh: Sh) {
     }
 }
 
+per_shell!(gowork_naming_a_file_not_there:
+    bash_sees_the_file_gowork_names_created => Sh::Bash,
+    zsh_sees_the_file_gowork_names_created => Sh::Zsh,
+    fish_sees_the_file_gowork_names_created => Sh::Fish,
+);
+
+/// GOWORK names a file that is not there: gopin says to create it, and creating it (outside
+/// the directories searched, under a name of the user's) takes effect at the next prompt.
+fn gowork_naming_a_file_not_there(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    std::fs::create_dir_all(w.root.join("proj")).unwrap();
+    std::fs::create_dir_all(w.root.join("workspaces")).unwrap();
+    std::fs::write(w.root.join("proj/.go-version"), "1.21.13\n").unwrap();
+    let dir = w.env.dir.path();
+    backdate(&[
+        &w.root.join("proj/.go-version"),
+        &w.root.join("proj"),
+        &w.root.join("workspaces"),
+        &w.root,
+        dir,
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let gowork = match sh {
+        Sh::Fish => "set -gx GOWORK \"$W/workspaces/mine.work\"",
+        _ => "export GOWORK=\"$W/workspaces/mine.work\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj\"",
+            "report pinned",
+            gowork,
+            "report missing",
+            "report missing-again",
+            "echo 'go 1.22' > \"$W/workspaces/mine.work\"",
+            "report created",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    assert_eq!(reports.by("pinned").version, "go1.21.13", "{sh:?}: {text}");
+    assert_eq!(reports.by("created").version, "go1.22.10", "{sh:?}: {text}");
+}
+
 per_shell!(system_in_a_child_of_a_pinned_directory:
     bash_system_pin_gives_the_go_on_path => Sh::Bash,
     zsh_system_pin_gives_the_go_on_path => Sh::Zsh,
