@@ -29,9 +29,11 @@ _gopin_hook() {
     # The watched paths that exist and were not modified since two seconds before the last
     # run began (as the stamp is dated): one stat each, none of the stamp. Fewer than all
     # of them means "maybe", which the stamp then decides.
+    # The qualifier is a string, globbed with ${~...}: so this parses also where the user
+    # set sh_glob before loading it (the paths stay literal).
     local -a _gopin_ok
-    (( ${+EPOCHSECONDS} )) \
-      && _gopin_ok=(${^_GOPIN_WATCH}(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3))))
+    local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))"
+    (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
     (( $#_gopin_ok == $#_GOPIN_WATCH )) || ! _gopin_stale || _gopin_run
   fi
 }
@@ -47,7 +49,8 @@ _gopin_run() {
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
     # Of _GOPIN_ABSENT, the links (a file not there is seen by its directory's date).
-    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" ${^_GOPIN_ABSENT}(N@))
+    local _gopin_q='(N@)'
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" ${^_GOPIN_ABSENT}${~_gopin_q})
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"

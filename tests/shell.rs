@@ -623,7 +623,7 @@ fn init_scripts_run_clean_under_strict_modes() {
             Sh::Zsh,
             &["-eu", "-c"],
             format!(
-                "setopt warn_create_global; eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
+                "setopt warn_create_global sh_glob; eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
                 gopin.display()
             ),
         ),
