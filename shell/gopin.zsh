@@ -12,7 +12,7 @@ typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # a global in a function" (warn_create_global).
 typeset -g _GOPIN_PWD _GOPIN_SEEN _GOPIN_SHOWN _GOPIN_GONE
 typeset -gi _GOPIN_T
-typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH
+typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH _GOPIN_ABSENT
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
 # EPOCHSECONDS, for the prompt's check of the watched paths' dates.
@@ -29,14 +29,18 @@ _gopin_hook() {
     # The watched paths that exist and were not modified since two seconds before the last
     # run began (as the stamp is dated): one stat each, none of the stamp. Fewer than all
     # of them means "maybe", which the stamp then decides.
+    # The qualifier is a string, globbed with ${~...}: so this parses also where the user
+    # set sh_glob before loading it (the paths stay literal).
     local -a _gopin_ok
-    (( ${+EPOCHSECONDS} )) \
-      && _gopin_ok=(${^_GOPIN_WATCH}(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3))))
+    local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))"
+    (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
     (( $#_gopin_ok == $#_GOPIN_WATCH )) || ! _gopin_stale || _gopin_run
   fi
 }
 
 _gopin_run() {
+  # Also called from `gopin shell`, under the user's options (sh_glob, ksh_arrays).
+  emulate -L zsh
   if [[ -x "$_GOPIN_BIN" ]]; then
     (( ${+EPOCHSECONDS} )) && _GOPIN_T=$EPOCHSECONDS
     eval "$("$_GOPIN_BIN" hook-env zsh --stamp "$_GOPIN_STAMP" --shown "$_GOPIN_SHOWN")"
@@ -44,7 +48,9 @@ _gopin_run() {
     # prompt: the directory, PATH and the variables that decide, as one string (whatever
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
-    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}")
+    # Of _GOPIN_ABSENT, the links (a file not there is seen by its directory's date).
+    local _gopin_q='(N@)'
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" ${^_GOPIN_ABSENT}${~_gopin_q})
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"
@@ -59,6 +65,10 @@ _gopin_stale() {
   local _gopin_f _gopin_d _gopin_n
   for _gopin_f in "${_GOPIN_FILES[@]}"; do
     [[ "$_gopin_f" -nt "$_GOPIN_STAMP" || ! -e "$_gopin_f" ]] && return 0
+  done
+  # A link to a file that was not there (a go.work above the pin): its target appearing.
+  for _gopin_f in "${_GOPIN_ABSENT[@]}"; do
+    [[ -e "$_gopin_f" ]] && return 0
   done
   for _gopin_d in "${_GOPIN_DIRS[@]}"; do
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue

@@ -179,6 +179,11 @@ pub struct Watch {
     /// costs less than a test of each name (zsh): then they are watched as `dirs` are, and
     /// their files of [`WATCHED_NAMES`] are in `known` too.
     pub above: Vec<PathBuf>,
+    /// Paths in `absent` too, for a shell that watches directories by date (zsh): the links
+    /// of [`WATCHED_NAMES`] whose target is not there (their target appearing changes no
+    /// date of theirs), and a file `GOWORK` names that is not there (its directory is in
+    /// `above`).
+    pub dangling: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -203,21 +208,46 @@ impl Watch {
         } else {
             self.absent.extend(paths);
             self.above.push(d.to_path_buf());
-            self.add_known(d);
+            self.add_known(d, false);
+        }
+    }
+
+    /// The file `GOWORK` names, not there: it appearing is a change.
+    pub fn add_missing(&mut self, path: &Path) {
+        self.absent.push(path.to_path_buf());
+        self.dangling.push(path.to_path_buf());
+        if let Some(d) = path.parent() {
+            self.above.push(d.to_path_buf());
         }
     }
 
     fn add_dir(&mut self, d: &Path) {
         self.dirs.push(d.to_path_buf());
-        self.add_known(d);
+        self.add_known(d, true);
     }
 
-    fn add_known(&mut self, d: &Path) {
+    /// The names of [`WATCHED_NAMES`] in `d`. With `forms`, one there in a form that does not
+    /// count is watched for becoming one that does, which need not change `d`'s date: a
+    /// dangling link's target appearing (to a shell's `-e`, which follows links, the path is
+    /// absent: it joins `absent`), a directory replaced by a file (the path's own date: it
+    /// joins `files`).
+    fn add_known(&mut self, d: &Path, forms: bool) {
         for name in WATCHED_NAMES {
             let path = d.join(name);
-            if std::fs::symlink_metadata(&path).is_ok() {
-                self.known.push(path);
+            if std::fs::symlink_metadata(&path).is_err() {
+                continue;
             }
+            if forms {
+                match std::fs::metadata(&path) {
+                    Err(_) => {
+                        self.absent.push(path.clone());
+                        self.dangling.push(path.clone());
+                    }
+                    Ok(m) if m.is_dir() => self.files.push(path.clone()),
+                    Ok(_) => {}
+                }
+            }
+            self.known.push(path);
         }
     }
 }
@@ -229,6 +259,9 @@ pub enum SelectionError {
     File(#[from] FileError),
     #[error("{0}")]
     Environment(String),
+    /// `GOWORK` names a file that is not there.
+    #[error("GOWORK names {}, which does not exist: create it, or unset GOWORK", shown(.0))]
+    MissingWorkspace(PathBuf),
 }
 
 impl SelectionError {
@@ -236,7 +269,7 @@ impl SelectionError {
     pub fn path(&self) -> Option<&Path> {
         match self {
             SelectionError::File(e) => Some(e.path()),
-            SelectionError::Environment(_) => None,
+            SelectionError::Environment(_) | SelectionError::MissingWorkspace(_) => None,
         }
     }
 }
@@ -346,10 +379,7 @@ pub fn select(
     if let Some((depth, path)) = governing {
         let directives = read_go_directives(&path)?.ok_or_else(|| {
             // Only GOWORK can name a file that is not there.
-            SelectionError::Environment(format!(
-                "GOWORK names {}, which does not exist: create it, or unset GOWORK",
-                shown(&path)
-            ))
+            SelectionError::MissingWorkspace(path.clone())
         })?;
         selection.minimum = directives.minimum().map(|(floor, raised)| Minimum {
             floor,
@@ -1089,12 +1119,38 @@ mod tests {
             Some(&top.parent().unwrap().join("go.work"))
         );
         // Something by one of those names that does not count (a directory named go.work)
-        // is no path to wait for: its directory's date is watched, so a real one replacing
-        // it is seen.
+        // is no path to wait for: its directory's date is watched (and the directory named
+        // go.work by its own date: a_go_file_there_in_a_form_that_does_not_count_...).
         std::fs::remove_file(t.path("go.mod")).unwrap();
         t.dir("go.work");
         let w = t.select("p/a").unwrap().watch;
         assert_eq!(w.dirs, [t.path("p/a"), t.path("p"), top.clone()]);
         assert!(!w.absent.contains(&top.join("go.mod")));
+    }
+
+    #[test]
+    fn a_go_file_there_in_a_form_that_does_not_count_is_watched_for_becoming_one() {
+        let t = Tree::new();
+        t.write("p/.go-version", "1.22.2\n");
+        t.dir("p/a");
+        let top = t.path("p").parent().unwrap().to_path_buf();
+        // A directory named go.work: a file replacing it has a date of its own, and the
+        // directory holding it need not change again after that.
+        t.dir("go.work");
+        let w = t.select("p/a").unwrap().watch;
+        assert!(w.files.contains(&top.join("go.work")), "{:?}", w.files);
+        assert!(w.dirs.contains(&top));
+        // A dangling link named go.work: its target appearing changes no date of the
+        // directory, and `-e` (which follows links) sees it absent until then.
+        std::fs::remove_dir(top.join("go.work")).unwrap();
+        std::os::unix::fs::symlink(t.path("elsewhere/go.work"), top.join("go.work")).unwrap();
+        let w = t.select("p/a").unwrap().watch;
+        assert!(w.absent.contains(&top.join("go.work")), "{:?}", w.absent);
+        assert_eq!(w.dangling, [top.join("go.work")]);
+        assert!(w.known.contains(&top.join("go.work")));
+        // Below the pin file too: a dangling go.mod in a searched directory.
+        std::os::unix::fs::symlink(t.path("elsewhere/go.mod"), t.path("p/a/go.mod")).unwrap();
+        let w = t.select("p/a").unwrap().watch;
+        assert!(w.absent.contains(&t.path("p/a/go.mod")), "{:?}", w.absent);
     }
 }

@@ -623,7 +623,7 @@ fn init_scripts_run_clean_under_strict_modes() {
             Sh::Zsh,
             &["-eu", "-c"],
             format!(
-                "setopt warn_create_global; eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
+                "setopt warn_create_global sh_glob; eval \"$('{}' init zsh)\"; _gopin_hook; _gopin_hook",
                 gopin.display()
             ),
         ),
@@ -1829,6 +1829,123 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
     ] {
         assert_eq!(version(label), want, "{sh:?} {label}: {text}");
     }
+}
+
+per_shell!(go_files_in_a_form_that_does_not_count_above_a_pin:
+    bash_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Bash,
+    zsh_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Zsh,
+    fish_sees_a_go_work_directory_or_dangling_link_become_a_file => Sh::Fish,
+);
+
+/// Above a pin, a go.work that does not count yet (a directory by that name, a link to a
+/// file not there) becoming one that does takes effect at the next prompt: a file replacing
+/// the directory, the link's target appearing (which changes no directory that holds the
+/// link).
+fn go_files_in_a_form_that_does_not_count_above_a_pin(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let outer = w.root.join("outer");
+    std::fs::create_dir_all(outer.join("loose/sub")).unwrap();
+    std::fs::create_dir_all(w.root.join("elsewhere")).unwrap();
+    std::fs::write(outer.join("loose/.go-version"), "1.21.13\n").unwrap();
+    let dir = w.env.dir.path();
+    backdate(&[
+        &outer.join("loose/.go-version"),
+        &outer.join("loose/sub"),
+        &outer.join("loose"),
+        &outer,
+        &w.root,
+        dir,
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/outer/loose/sub\"",
+            "report pinned",
+            "mkdir \"$W/outer/go.work\"",
+            "report directory",
+            "rmdir \"$W/outer/go.work\"",
+            "echo 'go 1.22' > \"$W/outer/go.work\"",
+            "report file",
+            "rm \"$W/outer/go.work\"",
+            "ln -s \"$W/elsewhere/go.work\" \"$W/outer/go.work\"",
+            "report dangling",
+            // gopin runs with the link there (a cd away and back).
+            "cd ..",
+            "cd sub",
+            "report dangling-again",
+            "echo 'go 1.22' > \"$W/elsewhere/go.work\"",
+            "report target",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    for (label, want) in [
+        ("pinned", "go1.21.13"),
+        ("directory", "go1.21.13"),
+        ("file", "go1.22.10"),
+        ("dangling", "go1.21.13"),
+        ("dangling-again", "go1.21.13"),
+        ("target", "go1.22.10"),
+    ] {
+        assert_eq!(reports.by(label).version, want, "{sh:?} {label}: {text}");
+    }
+}
+
+per_shell!(gowork_naming_a_file_not_there:
+    bash_sees_the_file_gowork_names_created => Sh::Bash,
+    zsh_sees_the_file_gowork_names_created => Sh::Zsh,
+    fish_sees_the_file_gowork_names_created => Sh::Fish,
+);
+
+/// GOWORK names a file that is not there: gopin says to create it, and creating it (outside
+/// the directories searched, under a name of the user's) takes effect at the next prompt.
+fn gowork_naming_a_file_not_there(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    std::fs::create_dir_all(w.root.join("proj")).unwrap();
+    std::fs::create_dir_all(w.root.join("workspaces")).unwrap();
+    std::fs::write(w.root.join("proj/.go-version"), "1.21.13\n").unwrap();
+    let dir = w.env.dir.path();
+    backdate(&[
+        &w.root.join("proj/.go-version"),
+        &w.root.join("proj"),
+        &w.root.join("workspaces"),
+        &w.root,
+        dir,
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let gowork = match sh {
+        Sh::Fish => "set -gx GOWORK \"$W/workspaces/mine.work\"",
+        _ => "export GOWORK=\"$W/workspaces/mine.work\"",
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj\"",
+            "report pinned",
+            gowork,
+            "report missing",
+            "report missing-again",
+            "echo 'go 1.22' > \"$W/workspaces/mine.work\"",
+            "report created",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    assert_eq!(reports.by("pinned").version, "go1.21.13", "{sh:?}: {text}");
+    assert_eq!(reports.by("created").version, "go1.22.10", "{sh:?}: {text}");
 }
 
 per_shell!(system_in_a_child_of_a_pinned_directory:

@@ -179,6 +179,7 @@ fn give_up(shell: Shell, cwd: &Path) -> ! {
     script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_list("_GOPIN_FILES", std::iter::empty::<&OsStr>());
     script.set_shell_list("_GOPIN_DIRS", std::iter::empty::<&OsStr>());
+    script.set_shell_list("_GOPIN_ABSENT", std::iter::empty::<&OsStr>());
     let _ = std::io::stdout().write_all(&script.into_bytes());
     let _ = std::io::stdout().flush();
     std::process::exit(0)

@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 use crate::platform::Platform;
 use crate::request::Request;
 use crate::resolve::{self, Resolution};
-use crate::selection::Watch;
+use crate::selection::{SelectionError, Watch};
 use crate::store::Store;
 
 /// What the hook decided for one directory.
@@ -179,6 +179,10 @@ fn unresolved(e: &resolve::ResolveError, cwd: &Path, mut messages: Vec<String>) 
         && let Some(path) = problem.path()
     {
         watch.files.push(path.to_path_buf());
+    }
+    // Creating the file GOWORK names, as the message says, must be noticed.
+    if let resolve::ResolveError::Selection(SelectionError::MissingWorkspace(path)) = e {
+        watch.add_missing(path);
     }
     Decision {
         target: Target::Inactive,
