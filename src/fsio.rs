@@ -197,6 +197,25 @@ fn hint(e: &io::Error, remedy: &str) -> String {
 }
 
 /// Whether `path` is a regular file (after symlinks) that someone may execute.
+/// Runs `work` on `items` shared out in order among the install's writer threads (2-4, or
+/// `GOPIN_EXTRACT_WORKERS`), and returns each part's result in order. For passes of file
+/// system calls over a whole tree, where each call may wait on the disk's journal.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no worker panics"))
+            .collect()
+    })
+}
+
 pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -330,36 +330,23 @@ impl Objects {
                 _ => None,
             })
             .collect();
-        let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
-        let chunk = files.len().div_ceil(threads).max(1);
-        let results: Vec<Result<Ingested, StoreError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        let mut done = Ingested::default();
-                        for &(rel, size, sha256, mode) in part {
-                            let path = goroot.join(rel);
-                            match self
-                                .adopt(&path, sha256, mode, size)
-                                .map_err(io_err("link into the object store", &path))?
-                            {
-                                Linked::Shared => {
-                                    done.shared += 1;
-                                    done.shared_bytes += size;
-                                }
-                                Linked::Stored => done.stored += 1,
-                                Linked::Copied => done.copied += 1,
-                            }
-                        }
-                        Ok(done)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("no adopting thread panics"))
-                .collect()
+        let results = crate::fsio::in_parallel(&files, |part| -> Result<Ingested, StoreError> {
+            let mut done = Ingested::default();
+            for &(rel, size, sha256, mode) in part {
+                let path = goroot.join(rel);
+                match self
+                    .adopt(&path, sha256, mode, size)
+                    .map_err(io_err("link into the object store", &path))?
+                {
+                    Linked::Shared => {
+                        done.shared += 1;
+                        done.shared_bytes += size;
+                    }
+                    Linked::Stored => done.stored += 1,
+                    Linked::Copied => done.copied += 1,
+                }
+            }
+            Ok(done)
         });
         for part in results {
             let part = part?;

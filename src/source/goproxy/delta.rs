@@ -310,21 +310,7 @@ pub fn fetch(
         dirs.create(&path).map_err(io_err("create", &path))?;
     }
     // The members the store has, linked on a few threads (each link waits on the journal).
-    let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
-    let chunk = reused.len().div_ceil(threads).max(1);
-    let goroot = &goroot;
-    let linked: Vec<Result<Vec<(String, ManifestEntry)>, GoproxyError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = reused
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || link_reused(part, goroot)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("no linking thread panics"))
-                .collect()
-        });
-    for part in linked {
+    for part in crate::fsio::in_parallel(&reused, |part| link_reused(part, &goroot)) {
         files.extend(part?);
     }
 
@@ -394,54 +380,38 @@ fn matching(
     }
     // Reading and hashing the objects is most of a delta's time: the members are shared out
     // among a few threads, each with one buffer.
-    let threads = crate::config::extract_workers(|cores| cores.clamp(2, 4));
-    let chunk = checked.files.len().div_ceil(threads).max(1);
-    let candidates = &candidates;
-    let parts: Vec<(Vec<Reused>, Vec<usize>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = checked
-            .files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut buf = vec![0u8; 128 * 1024];
-                    let mut read: HashMap<PathBuf, Option<(u32, String, u64)>> = HashMap::new();
-                    let mut reused = Vec::new();
-                    let mut needed = Vec::new();
-                    for (index, rel, mode) in part {
-                        let entry = &directory.listing[*index];
-                        let found = candidates.get(rel.as_str()).and_then(|list| {
-                            list.iter().find_map(|(sha256, old_mode)| {
-                                if *old_mode != *mode {
-                                    return None;
-                                }
-                                let object = objects.path(sha256, *mode);
-                                let held = read
-                                    .entry(object.clone())
-                                    .or_insert_with(|| crc_and_sha256(&object, &mut buf).ok())
-                                    .clone()?;
-                                (held.0 == entry.crc32 && held.2 == entry.size)
-                                    .then_some((object, held.1))
-                            })
-                        });
-                        match found {
-                            Some((object, sha256)) => reused.push(Reused {
-                                rel: rel.clone(),
-                                object,
-                                sha256,
-                                size: entry.size,
-                                mode: *mode,
-                            }),
-                            None => needed.push(*index),
-                        }
+    let parts = crate::fsio::in_parallel(&checked.files, |part| {
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut read: HashMap<PathBuf, Option<(u32, String, u64)>> = HashMap::new();
+        let mut reused = Vec::new();
+        let mut needed = Vec::new();
+        for (index, rel, mode) in part {
+            let entry = &directory.listing[*index];
+            let found = candidates.get(rel.as_str()).and_then(|list| {
+                list.iter().find_map(|(sha256, old_mode)| {
+                    if *old_mode != *mode {
+                        return None;
                     }
-                    (reused, needed)
+                    let object = objects.path(sha256, *mode);
+                    let held = read
+                        .entry(object.clone())
+                        .or_insert_with(|| crc_and_sha256(&object, &mut buf).ok())
+                        .clone()?;
+                    (held.0 == entry.crc32 && held.2 == entry.size).then_some((object, held.1))
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("no matching thread panics"))
-            .collect()
+            });
+            match found {
+                Some((object, sha256)) => reused.push(Reused {
+                    rel: rel.clone(),
+                    object,
+                    sha256,
+                    size: entry.size,
+                    mode: *mode,
+                }),
+                None => needed.push(*index),
+            }
+        }
+        (reused, needed)
     });
     let mut reused = Vec::new();
     let mut needed = Vec::new();
