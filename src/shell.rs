@@ -157,6 +157,8 @@ impl Shell {
         let mut names = vec![
             "GOWORK",
             "GOENV",
+            // A go.mod directly in the temp directory is no module, as for `go`.
+            "TMPDIR",
             "GOPIN_HOME",
             "GOPIN_CONFIG",
             "GOPIN_OS",

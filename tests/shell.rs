@@ -1948,6 +1948,57 @@ fn gowork_naming_a_file_not_there(sh: Sh) {
     assert_eq!(reports.by("created").version, "go1.22.10", "{sh:?}: {text}");
 }
 
+per_shell!(tmpdir_decides_whether_a_go_mod_counts:
+    bash_sees_tmpdir_change_whether_a_go_mod_counts => Sh::Bash,
+    zsh_sees_tmpdir_change_whether_a_go_mod_counts => Sh::Zsh,
+    fish_sees_tmpdir_change_whether_a_go_mod_counts => Sh::Fish,
+);
+
+/// A go.mod directly in the system temp directory is no module (as for `go`): setting
+/// TMPDIR to its directory, and unsetting it, takes effect at the next prompt.
+fn tmpdir_decides_whether_a_go_mod_counts(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let root = w.root.join("tmproot");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("go.mod"), "module t\n\ngo 1.22.9\n").unwrap();
+    // Nothing watched may look freshly changed (the hook re-checks for two seconds).
+    backdate(&[
+        &root.join("go.mod"),
+        &root.join("sub"),
+        &root,
+        &w.root,
+        w.env.dir.path(),
+        &w.env.store().join("versions"),
+        &w.env.store(),
+    ]);
+    let (set, unset) = match sh {
+        Sh::Fish => ("set -gx TMPDIR \"$W/tmproot\"", "set -e TMPDIR"),
+        _ => ("export TMPDIR=\"$W/tmproot\"", "unset TMPDIR"),
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/tmproot/sub\"",
+            "report module",
+            set,
+            "report temp-root",
+            unset,
+            "report module-again",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
+    assert_eq!(version("module"), "go1.22.10", "{sh:?}: {text}");
+    assert_eq!(version("temp-root"), "<unset>", "{sh:?}: {text}");
+    assert_eq!(version("module-again"), "go1.22.10", "{sh:?}: {text}");
+}
+
 per_shell!(system_in_a_child_of_a_pinned_directory:
     bash_system_pin_gives_the_go_on_path => Sh::Bash,
     zsh_system_pin_gives_the_go_on_path => Sh::Zsh,
