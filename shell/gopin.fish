@@ -99,8 +99,6 @@ function _gopin_build_test
             end
         end
     end
-    # Above the pin file, a path that is not there appearing (a go.work; a go.mod while no
-    # module was found): one stat each, half of a date's two.
     # Above the pin file, a path that was not there being there now (a go.work; a go.mod
     # while no module was found) is a change. `path filter -q` tests them all in one builtin
     # (an access call each, cheaper than a `test` term); it is never run without a path,
