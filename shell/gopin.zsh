@@ -31,10 +31,15 @@ _gopin_hook() {
     # of them means "maybe", which the stamp then decides.
     # The qualifier is a string, globbed with ${~...}: so this parses also where the user
     # set sh_glob before loading it (the paths stay literal).
+    # A path in _GOPIN_ABSENT (a link whose target is not there, the file GOWORK names) is
+    # tested for appearing, which may change no date that is watched.
     local -a _gopin_ok
-    local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))"
+    local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))" _gopin_p _gopin_new=0
     (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
-    (( $#_gopin_ok == $#_GOPIN_WATCH )) || ! _gopin_stale || _gopin_run
+    for _gopin_p in "${_GOPIN_ABSENT[@]}"; do
+      [[ -e $_gopin_p ]] && _gopin_new=1
+    done
+    (( $#_gopin_ok == $#_GOPIN_WATCH && ! _gopin_new )) || ! _gopin_stale || _gopin_run
   fi
 }
 
@@ -48,9 +53,7 @@ _gopin_run() {
     # prompt: the directory, PATH and the variables that decide, as one string (whatever
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
-    # Of _GOPIN_ABSENT, the links (a file not there is seen by its directory's date).
-    local _gopin_q='(N@)'
-    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}" ${^_GOPIN_ABSENT}${~_gopin_q})
+    _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}")
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"

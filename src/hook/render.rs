@@ -207,8 +207,8 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     if script.shell() == Shell::Zsh {
         let dirs = w.dirs.iter().chain(&w.above);
         script.set_shell_list("_GOPIN_DIRS", dirs.map(|p| p.as_os_str()));
-        // A dangling link's target appearing changes no directory's date: the link is
-        // watched for it (its own date until then, then the target's).
+        // A dangling link's target appearing changes no directory's date: it is tested
+        // for appearing (and the file GOWORK names that is not there).
         script.set_shell_list("_GOPIN_ABSENT", w.dangling.iter().map(|p| p.as_os_str()));
     } else {
         script.set_shell_list("_GOPIN_DIRS", w.dirs.iter().map(|p| p.as_os_str()));
