@@ -79,13 +79,13 @@ end
 function _gopin_build_test
     set -g _gopin_test
     for p in $_GOPIN_FILES
-        # An absolute path is never read as an operator of `test`.
-        string match -q -- '/*' $p; or set p ./$p
+        # A path from / or from . is never read as an operator of `test`.
+        string match -qr -- '^[/.]' $p; or set p ./$p
         set -a _gopin_test -o $p -nt $_gopin_stamp
         contains -- $p $_GOPIN_KNOWN; or set -a _gopin_test -o ! -e $p
     end
     for p in $_GOPIN_DIRS
-        string match -q -- '/*' $p; or set p ./$p
+        string match -qr -- '^[/.]' $p; or set p ./$p
         if not contains -- $p $_gopin_changed
             set -a _gopin_test -o $p -nt $_gopin_stamp
             continue
@@ -108,7 +108,7 @@ function _gopin_build_test
         set _gopin_appear $_GOPIN_ABSENT
     else
         for p in $_GOPIN_ABSENT
-            string match -q -- '/*' $p; or set p ./$p
+            string match -qr -- '^[/.]' $p; or set p ./$p
             set -a _gopin_test -o -e $p
         end
     end

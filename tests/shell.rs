@@ -1770,6 +1770,8 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
     let outer = w.root.join("outer");
     std::fs::create_dir_all(outer.join("loose/sub")).unwrap();
     std::fs::write(outer.join("loose/.go-version"), "1.21.13\n").unwrap();
+    // The same directory reached through a link: above it, `..` is not the search's parent.
+    std::os::unix::fs::symlink(outer.join("loose"), w.root.join("link")).unwrap();
     // Nothing watched may look freshly changed (the hook re-checks for two seconds), so
     // only the test of the names above can notice them.
     let dir = w.env.dir.path();
@@ -1811,6 +1813,10 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
             "report workspace-on",
             "rm \"$W/go.work\"",
             "report workspace-gone",
+            "cd \"$W/link/sub\"",
+            "report linked",
+            "printf 'module m\\n\\ngo 1.22.9\\n' > \"$W/go.mod\"",
+            "report linked-module",
         ],
         &[],
     );
@@ -1826,6 +1832,8 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
         ("workspace-off", "go1.21.13"),
         ("workspace-on", "go1.22.10"),
         ("workspace-gone", "go1.21.13"),
+        ("linked", "go1.21.13"),
+        ("linked-module", "go1.22.10"),
     ] {
         assert_eq!(version(label), want, "{sh:?} {label}: {text}");
     }
