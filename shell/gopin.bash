@@ -90,6 +90,11 @@ _gopin_test() {
       fi
     done
   done
+  # A path that is there going away (the installed version an exact pin names): one `stat`.
+  for _gopin_p in ${_GOPIN_PRESENT[@]+"${_GOPIN_PRESENT[@]}"}; do
+    case $_gopin_p in /* | .*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    _GOPIN_TEST+=(-o ! -e "$_gopin_p")
+  done
   # Above the pin file, a path that is not there appearing (a go.work; a go.mod while no
   # module was found): one `stat` each, half of a date's two.
   for _gopin_p in ${_GOPIN_ABSENT[@]+"${_GOPIN_ABSENT[@]}"}; do
@@ -117,6 +122,9 @@ _gopin_stale() {
   done
   for _gopin_f in ${_GOPIN_ABSENT[@]+"${_GOPIN_ABSENT[@]}"}; do
     [ ! -e "$_gopin_f" ] || return 0
+  done
+  for _gopin_f in ${_GOPIN_PRESENT[@]+"${_GOPIN_PRESENT[@]}"}; do
+    [ -e "$_gopin_f" ] || return 0
   done
   for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue

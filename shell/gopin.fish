@@ -99,6 +99,11 @@ function _gopin_build_test
             end
         end
     end
+    # A path that is there going away (the installed version an exact pin names).
+    for p in $_GOPIN_PRESENT
+        string match -qr -- '^[/.]' $p; or set p ./$p
+        set -a _gopin_test -o ! -e $p
+    end
     # Above the pin file, a path that was not there being there now (a go.work; a go.mod
     # while no module was found) is a change. `path filter -q` tests them all in one builtin
     # (an access call each, cheaper than a `test` term); it is never run without a path,
@@ -167,6 +172,9 @@ function _gopin_stale
     end
     for p in $_GOPIN_ABSENT
         test -e "$p"; and return 0
+    end
+    for p in $_GOPIN_PRESENT
+        test -e "$p"; or return 0
     end
     set -l changed
     for d in $_GOPIN_DIRS

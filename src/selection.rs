@@ -184,6 +184,9 @@ pub struct Watch {
     /// date of theirs), and a file `GOWORK` names that is not there (its directory is in
     /// `above`).
     pub dangling: Vec<PathBuf>,
+    /// Paths whose going away is a change and whose date is not (the entry of the installed
+    /// version that an exact pin names): one test each that they are still there.
+    pub present: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -210,6 +213,13 @@ impl Watch {
             self.above.push(d.to_path_buf());
             self.add_known(d, false);
         }
+    }
+
+    /// A path that is not there and whose appearing is a change, in a directory that is
+    /// not watched otherwise (a version's entry in a store).
+    pub fn add_absent(&mut self, path: &Path) {
+        self.absent.push(path.to_path_buf());
+        self.dangling.push(path.to_path_buf());
     }
 
     /// The file `GOWORK` names, not there: it appearing is a change.

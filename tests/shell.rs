@@ -2165,6 +2165,72 @@ fn pinned_but_missing_never_runs_another_go(sh: Sh) {
     );
 }
 
+per_shell!(an_exact_pin_installed_elsewhere:
+    bash_sees_an_exact_pin_installed_repaired_and_removed_elsewhere => Sh::Bash,
+    zsh_sees_an_exact_pin_installed_repaired_and_removed_elsewhere => Sh::Zsh,
+    fish_sees_an_exact_pin_installed_repaired_and_removed_elsewhere => Sh::Fish,
+);
+
+/// An exact pin's version installed, repaired (`install --force`) and removed by another
+/// process, not through the shell's `gopin` function: each is seen at the next prompt, with
+/// nothing else changing.
+fn an_exact_pin_installed_elsewhere(sh: Sh) {
+    if !sh.available() {
+        return;
+    }
+    let w = World::with(&["go1.22.10", "go1.20.3"], &["1.22.10"]);
+    std::fs::create_dir_all(w.root.join("exact")).unwrap();
+    std::fs::write(w.root.join("exact/.go-version"), "1.20.3\n").unwrap();
+    let store = w.env.store();
+    backdate(&[
+        &w.root.join("exact/.go-version"),
+        &w.root.join("exact"),
+        &w.root,
+        &store.join("versions"),
+        &store,
+    ]);
+    let bin = match sh {
+        Sh::Fish => "$_gopin_bin",
+        _ => "\"$_GOPIN_BIN\"",
+    };
+    let run = |args: &str| format!("{bin} {args} >/dev/null 2>&1");
+    let go = store.join("versions/go1.20.3.linux-amd64/go/bin/go");
+    let break_it = format!("rm -f '{}'", go.display());
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/exact\"",
+            "report missing",
+            &run("install 1.20.3"),
+            "report installed",
+            &break_it,
+            // The tree's `go` going is not watched: a new directory makes the hook look.
+            "cd \"$W\"",
+            "cd \"$W/exact\"",
+            "report broken",
+            &run("install --force 1.20.3"),
+            "report repaired",
+            &run("uninstall 1.20.3"),
+            "report removed",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
+    for (label, want) in [
+        ("missing", "<unset>"),
+        ("installed", "go1.20.3"),
+        ("broken", "<unset>"),
+        ("repaired", "go1.20.3"),
+        ("removed", "<unset>"),
+    ] {
+        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
+    }
+}
+
 per_shell!(env_with_a_version_holds_in_a_hook_shell:
     bash_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Bash,
     zsh_gopin_env_with_a_version_holds_like_gopin_shell => Sh::Zsh,

@@ -180,6 +180,7 @@ fn give_up(shell: Shell, cwd: &Path) -> ! {
     script.set_shell_list("_GOPIN_FILES", std::iter::empty::<&OsStr>());
     script.set_shell_list("_GOPIN_DIRS", std::iter::empty::<&OsStr>());
     script.set_shell_list("_GOPIN_ABSENT", std::iter::empty::<&OsStr>());
+    script.set_shell_list("_GOPIN_PRESENT", std::iter::empty::<&OsStr>());
     let _ = std::io::stdout().write_all(&script.into_bytes());
     let _ = std::io::stdout().flush();
     std::process::exit(0)

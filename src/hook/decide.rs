@@ -132,32 +132,75 @@ pub fn decide(
         crate::projects::remember_resolution(&config::state_dir(&config.home), r, false);
     }
     let mut decision = match resolved {
-        Err(e) => unresolved(&e, cwd, messages),
-        Ok(r) => resolved_to(config, store, &r, messages),
+        Err(e) => {
+            let mut decision = unresolved(&e, cwd, messages);
+            watch_versions(&mut decision.watch, store);
+            decision
+        }
+        Ok(r) => {
+            let mut decision = resolved_to(config, store, &r, messages);
+            // A tree that cannot run is noticed being installed again (`--force`) by its
+            // store's date, as a prefix's new version is.
+            let runs = |i: &crate::store::Installed| {
+                i.go_binary_problem().is_none() && i.link_problem().is_none()
+            };
+            match r.request.as_ref().and_then(|q| q.exact()) {
+                Some(version) if r.installed.as_ref().is_none_or(runs) => {
+                    let found = r.installed.as_ref().map(|i| i.dir.as_path());
+                    watch_entry(&mut decision.watch, store, &version, platform, found);
+                }
+                _ => watch_versions(&mut decision.watch, store),
+            }
+            decision
+        }
     };
-    watch_settings(&mut decision.watch, config, store, env);
+    watch_settings(&mut decision.watch, config, env);
     decision
 }
 
-/// Adds the files that change every directory's answer.
-fn watch_settings(
-    watch: &mut Watch,
-    config: &Config,
-    store: &Store,
-    env: &dyn Fn(&str) -> Option<OsString>,
-) {
-    // Installs and uninstalls change what a prefix or a go line resolves to; the config
-    // changes what an activation sets.
-    let versions = store.versions_dir();
-    if versions.exists() {
-        watch.files.push(versions);
-    }
-    for system in store.system_stores() {
-        let versions = system.join("versions");
+/// Installs and uninstalls change what a prefix or a go line resolves to: the stores'
+/// `versions/` directories are watched by date.
+fn watch_versions(watch: &mut Watch, store: &Store) {
+    let roots = std::iter::once(store.root()).chain(store.system_stores().iter().map(|p| &**p));
+    for root in roots {
+        let versions = root.join("versions");
         if versions.exists() {
             watch.files.push(versions);
         }
     }
+}
+
+/// An exact version is looked up by its own entry in each store, the user's first: only
+/// that entry appearing before the one `found`, or the one found going away, changes the
+/// answer, and each is one `stat` to test where a date is two. An entry there in a form
+/// that does not count (a link, a file) would look like one appearing at every prompt: its
+/// store's `versions/` is watched by date instead.
+fn watch_entry(
+    watch: &mut Watch,
+    store: &Store,
+    version: &crate::version::GoVersion,
+    platform: &Platform,
+    found: Option<&Path>,
+) {
+    let name = crate::store::entry_name(version, platform);
+    let roots = std::iter::once(store.root()).chain(store.system_stores().iter().map(|p| &**p));
+    for root in roots {
+        let entry = root.join("versions").join(&name);
+        if Some(entry.as_path()) == found {
+            watch.present.push(entry);
+            return;
+        }
+        if std::fs::symlink_metadata(&entry).is_ok() {
+            watch.files.push(root.join("versions"));
+        } else {
+            watch.add_absent(&entry);
+        }
+    }
+}
+
+/// Adds the files that change every directory's answer.
+fn watch_settings(watch: &mut Watch, config: &Config, env: &dyn Fn(&str) -> Option<OsString>) {
+    // The config changes what an activation sets.
     if config.config_file.exists() {
         watch.files.push(config.config_file.clone());
     }

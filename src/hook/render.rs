@@ -208,6 +208,7 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
         script.set_shell_list(name, forms.iter().map(OsString::as_os_str));
     };
     set("_GOPIN_FILES", &mut w.files.iter());
+    set("_GOPIN_PRESENT", &mut w.present.iter());
     set("_GOPIN_KNOWN", &mut w.known.iter());
     // zsh reads a path's date with one lstat (a glob qualifier), which costs it less than a
     // `test` of the names that could appear there: it watches the directories above the pin
