@@ -29,9 +29,7 @@ function _gopin_define_handlers
             set -g _gopin_ordered 1
             _gopin_keep_last
             _gopin_run_now
-        else if test $_gopin_test; or begin
-                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear
-            end; and _gopin_stale
+        else if test $_gopin_test; or $_gopin_filter -q -- '' $_gopin_appear; and _gopin_stale
             _gopin_run_now
         end
     end
@@ -45,14 +43,21 @@ end
 _gopin_define_handlers
 
 # fish 3.5 and newer test the paths above the pin file that were not there with one
-# `path filter -q` (see _gopin_build_test).
-builtin -q path 2>/dev/null; and set -g _gopin_path 1
+# `path filter -q` (see _gopin_build_test); the empty path first, which is never there, keeps
+# it from reading standard input when there are none. Older fish runs `false` there instead.
+set -g _gopin_filter false
+builtin -q path 2>/dev/null; and set _gopin_filter path filter
+
+# gopin's own settings change what it decides, but only by hand: rather than comparing them
+# at each prompt, setting or erasing one (in any scope; a universal one from any fish) makes
+# the next check run gopin.
+function _gopin_setting_changed __GOPIN_SETTING_EVENTS__
+    set -g _GOPIN_SEEN ''
+end
 
 function _gopin_check
     if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
-            test $_gopin_test; or begin
-                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear
-            end; and _gopin_stale
+            test $_gopin_test; or $_gopin_filter -q -- '' $_gopin_appear; and _gopin_stale
         end
         _gopin_run_now
     end
@@ -66,6 +71,11 @@ function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
     set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
+    # A setting exported in a function's or a block's own scope goes back when that ends,
+    # which no event tells: then the next check runs gopin again.
+    for v in __GOPIN_SETTINGS__
+        set -ql $v; and set -g _GOPIN_SEEN ''
+    end
     set -g _gopin_changed
     _gopin_build_test
 end
@@ -109,7 +119,7 @@ function _gopin_build_test
     # (an access call each, cheaper than a `test` term); it is never run without a path,
     # where it would read standard input. Older fish tests each in the expression.
     set -g _gopin_appear
-    if set -q _gopin_path
+    if test "$_gopin_filter" != false
         set _gopin_appear $_GOPIN_ABSENT
     else
         for p in $_GOPIN_ABSENT

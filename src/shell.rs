@@ -126,6 +126,17 @@ impl Shell {
                     self.signature(true).into_bytes(),
                     "__GOPIN_SIG_BARE__".len(),
                 )
+            } else if tail.starts_with("__GOPIN_SETTINGS__") {
+                let names: Vec<&str> = Self::settings_names().collect();
+                (names.join(" ").into_bytes(), "__GOPIN_SETTINGS__".len())
+            } else if tail.starts_with("__GOPIN_SETTING_EVENTS__") {
+                let flags: Vec<String> = Self::settings_names()
+                    .map(|n| format!("--on-variable {n}"))
+                    .collect();
+                (
+                    flags.join(" ").into_bytes(),
+                    "__GOPIN_SETTING_EVENTS__".len(),
+                )
             } else {
                 (b"__GOPIN_".to_vec(), "__GOPIN_".len())
             };
@@ -142,8 +153,11 @@ impl Shell {
     /// it: each costs the prompt a variable lookup, and the next run reads them anyway.
     /// `bare`: `$NAME` rather than `${NAME-}`, about 0.25 µs cheaper each in bash, for where
     /// `set -u` is known to be off (zsh's `emulate -L zsh`, bash after a look at `$-`).
+    /// fish watches gopin's own settings with events instead (see [`Shell::settings_names`]).
     fn signature(self, bare: bool) -> String {
+        let settings = (self != Shell::Fish).then(Self::settings_names);
         let parts: Vec<String> = Self::signature_names()
+            .chain(settings.into_iter().flatten())
             .map(|n| match self {
                 Shell::Bash | Shell::Zsh if !bare => format!("${{{n}-}}"),
                 _ => format!("${n}"),
@@ -152,23 +166,33 @@ impl Shell {
         format!("\"{}\"", parts.join("|"))
     }
 
-    /// The variables of [`Shell::signature`].
+    /// The variables of [`Shell::signature`] that are not gopin's own settings: Go's, which
+    /// other tools set too.
     fn signature_names() -> impl Iterator<Item = &'static str> {
-        let mut names = vec![
+        [
             "GOWORK",
             "GOENV",
             // A go.mod directly in the temp directory is no module, as for `go`.
             "TMPDIR",
-            "GOPIN_HOME",
-            "GOPIN_CONFIG",
-            "GOPIN_OS",
-            "GOPIN_ARCH",
-            crate::resolve::SHELL_VAR,
             // So the hook sees the user's own changes to these at the next prompt, and can
             // tell them from a tool's made together with a directory change.
             "GOROOT",
             "GOBIN",
             "GOTOOLCHAIN",
+        ]
+        .into_iter()
+    }
+
+    /// gopin's own settings that change what the hook decides. bash and zsh compare them
+    /// at each prompt with the rest; fish is told when one is set or erased (an event), which
+    /// costs its prompt nothing.
+    fn settings_names() -> impl Iterator<Item = &'static str> {
+        let mut names = vec![
+            "GOPIN_HOME",
+            "GOPIN_CONFIG",
+            "GOPIN_OS",
+            "GOPIN_ARCH",
+            crate::resolve::SHELL_VAR,
         ];
         names.extend(
             crate::config::ENV_OVERRIDES

@@ -1730,6 +1730,74 @@ fn gopin_shell_overrides_pins(sh: Sh) {
     assert_eq!(statuses, ["status=2", "status=1"], "{sh:?}: {text}");
 }
 
+per_shell!(settings_changed_at_the_prompt:
+    bash_sees_a_setting_changed_by_hand_or_in_a_function => Sh::Bash,
+    zsh_sees_a_setting_changed_by_hand_or_in_a_function => Sh::Zsh,
+    fish_sees_a_setting_changed_by_hand_or_in_a_function => Sh::Fish,
+);
+
+/// One of gopin's settings set or unset by hand takes effect at the next prompt; one exported
+/// in a function's own scope holds while it runs, and is gone at the prompt after (fish is
+/// told of settings by events, and none fires when a function's scope ends).
+fn settings_changed_at_the_prompt(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root.join("plain"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let (set, unset, function) = match sh {
+        Sh::Fish => (
+            "set -gx GOPIN_SHELL_VERSION 1.21.13",
+            "set -e GOPIN_SHELL_VERSION",
+            "function f; set -lx GOPIN_SHELL_VERSION 1.22.9; cd \"$W/plain\"; cd \"$W/proj\"; report inside; end",
+        ),
+        Sh::Zsh => (
+            "export GOPIN_SHELL_VERSION=1.21.13",
+            "unset GOPIN_SHELL_VERSION",
+            "f() { local -x GOPIN_SHELL_VERSION=1.22.9; cd \"$W/plain\"; cd \"$W/proj\"; report inside; }",
+        ),
+        Sh::Bash => (
+            "export GOPIN_SHELL_VERSION=1.21.13",
+            "unset GOPIN_SHELL_VERSION",
+            "f() { local GOPIN_SHELL_VERSION=1.22.9; export GOPIN_SHELL_VERSION; cd \"$W/plain\"; cd \"$W/proj\"; report inside; }",
+        ),
+    };
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj\"",
+            "report pinned",
+            set,
+            "report set",
+            unset,
+            "report unset",
+            function,
+            "f",
+            "report after",
+        ],
+        &[],
+    );
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    let version = |label: &str| reports.by(label).version;
+    for (label, want) in [
+        ("pinned", "go1.22.10"),
+        ("set", "go1.21.13"),
+        ("unset", "go1.22.10"),
+        ("inside", "go1.22.9"),
+        ("after", "go1.22.10"),
+    ] {
+        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
+    }
+}
+
 /// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.
 #[test]
 fn zsh_and_fish_init_scripts_parse() {
