@@ -240,7 +240,8 @@ where
     let objects = Objects::of(store);
     let committed = fetch(&mut || store.staging(&lock)).and_then(|(staging, record)| {
         // Each file becomes a link to its object (see docs/store.md), before the record.
-        let ingested = objects.ingest(&staging.tree().join("go"), &record.files)?;
+        let ingested =
+            objects.ingest(&staging.tree().join("go"), &record.files, staging.linked())?;
         ui::verbose(&format!(
             "object store: {} files shared ({} bytes), {} stored, {} copied",
             ingested.shared, ingested.shared_bytes, ingested.stored, ingested.copied

@@ -310,9 +310,15 @@ impl Objects {
     }
 
     /// Links every regular file of the tree at `goroot`, described by `manifest`, into the
-    /// object store (see [`Objects::adopt`]). A `goroot` that is a symlink (a tree imported
+    /// object store (see [`Objects::adopt`]), but those in `linked`, which are already (a
+    /// delta's files taken from the store). A `goroot` that is a symlink (a tree imported
     /// with `--link`) is not gopin's and is left alone.
-    pub fn ingest(&self, goroot: &Path, manifest: &Manifest) -> Result<Ingested, StoreError> {
+    pub fn ingest(
+        &self,
+        goroot: &Path,
+        manifest: &Manifest,
+        linked: &BTreeSet<String>,
+    ) -> Result<Ingested, StoreError> {
         let mut done = Ingested::default();
         if !fs::symlink_metadata(goroot).is_ok_and(|m| m.is_dir()) {
             return Ok(done);
@@ -321,15 +327,17 @@ impl Objects {
         // Hard links to the same inode inside one tree (an archive's own hard links) are
         // one file: whichever is adopted first stores it, the rest find it there. The files
         // are shared out among a few threads: on a slow disk each link waits on the journal.
-        let files: Vec<(&String, u64, &str, u32)> = manifest
-            .iter()
-            .filter_map(|(rel, entry)| match entry {
-                ManifestEntry::File { size, sha256, mode } => {
-                    Some((rel, *size, sha256.as_str(), *mode))
+        let mut files: Vec<(&String, u64, &str, u32)> = Vec::new();
+        for (rel, entry) in manifest {
+            if let ManifestEntry::File { size, sha256, mode } = entry {
+                if linked.contains(rel) {
+                    done.shared += 1;
+                    done.shared_bytes += size;
+                } else {
+                    files.push((rel, *size, sha256.as_str(), *mode));
                 }
-                _ => None,
-            })
-            .collect();
+            }
+        }
         let results = crate::fsio::in_parallel(&files, |part| -> Result<Ingested, StoreError> {
             let mut done = Ingested::default();
             for &(rel, size, sha256, mode) in part {
@@ -815,7 +823,7 @@ pub fn migrate(store: &Store, wait: bool) -> Result<Vec<String>, StoreError> {
             })
             .collect();
         let lock = wait.then(|| store.lock(&tree, || {})).transpose()?;
-        let ingested = objects.ingest(&goroot, &intact)?;
+        let ingested = objects.ingest(&goroot, &intact, &BTreeSet::new())?;
         drop(lock);
         done.push(format!(
             "{tree}: {} files linked to existing objects, {} stored as new objects{}",

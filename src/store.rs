@@ -24,7 +24,7 @@
 //! store can also be a *system store* (docs/store.md, "System stores"), searched after the
 //! user's and never written, whose versions get their GOBIN in the user's store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -223,12 +223,24 @@ pub struct Lock {
 #[derive(Debug)]
 pub struct Staging {
     dir: tempfile::TempDir,
+    linked: BTreeSet<String>,
 }
 
 impl Staging {
     /// The new version directory being built (`go/`, then `install.json` last).
     pub fn tree(&self) -> PathBuf {
         self.dir.path().join(TREE)
+    }
+
+    /// The files of `go/` (by path below it) that are already links to their objects, each
+    /// read and hashed to the name of its object (a delta's files taken from the store):
+    /// the install does not adopt them again.
+    pub fn linked(&self) -> &BTreeSet<String> {
+        &self.linked
+    }
+
+    pub fn set_linked(&mut self, linked: BTreeSet<String>) {
+        self.linked = linked;
     }
 }
 
@@ -542,7 +554,10 @@ impl Store {
             .map_err(io_err("create a directory in", &tmp))?;
         let tree = dir.path().join(TREE);
         fs::create_dir(&tree).map_err(io_err("create", &tree))?;
-        Ok(Staging { dir })
+        Ok(Staging {
+            dir,
+            linked: BTreeSet::new(),
+        })
     }
 
     /// Deals with what killed or interrupted operations left in `tmp/`: the entries of the

@@ -102,6 +102,48 @@ fn an_upgrade_downloads_only_the_changed_members_and_is_proved_like_a_whole_zip(
     assert_eq!(support::store_problems(&env), Vec::<String>::new());
 }
 
+/// An object whose content is not what its name says, and happens to be what the new release
+/// holds at that path: the delta takes it (its CRC-32 matches), the tree is proved by what
+/// it holds, and the new release's file gets an object of its own name; the damage stays the
+/// old release's, as doctor says.
+#[test]
+fn an_object_holding_other_content_than_its_name_is_adopted_by_its_content() {
+    let (s, new) = proxy(30);
+    let env = s.env();
+    env.gopin(&["install", "1.22.10"]).assert().success();
+    // lib/f0.go changes between the releases, keeping its size and mode.
+    let (old_body, new_body) = (noise(3000, 0), noise(3000, 1000));
+    let object = |body: &[u8]| {
+        let sha = sha256_hex(body);
+        env.store()
+            .join("objects")
+            .join(&sha[..2])
+            .join(format!("{}.444", &sha[2..]))
+    };
+    let damaged = object(&old_body);
+    let mut perms = std::fs::metadata(&damaged).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    std::fs::set_permissions(&damaged, perms.clone()).unwrap();
+    std::fs::write(&damaged, &new_body).unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o444);
+    std::fs::set_permissions(&damaged, perms).unwrap();
+    let out = env.gopin(&["install", "1.22.11"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let r = record(&env, NEW);
+    assert_eq!(r["source"]["h1"], new.h1.as_str());
+    assert_eq!(r["source"]["delta"], true);
+    assert_eq!(
+        r["files"]["src/lib/f0.go"]["sha256"],
+        sha256_hex(&new_body).as_str()
+    );
+    assert!(object(&new_body).exists(), "the new file's own object");
+    let problems = support::store_problems(&env);
+    assert!(
+        problems.iter().any(|p| p.contains("go1.22.10")),
+        "{problems:?}"
+    );
+}
+
 #[test]
 fn a_proxy_that_ignores_ranges_gets_the_whole_zip_downloaded() {
     let (s, new) = proxy(30);

@@ -16,7 +16,7 @@
 //! installed release of the platform, of the same size and mode), and reading them is what
 //! proves their content anyway. Nothing here needs a map kept in step with the store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::DirBuilderExt;
@@ -76,6 +76,8 @@ struct Reused {
     sha256: String,
     size: u64,
     mode: u32,
+    /// The object's content hashed to its name: the link is the object, nothing to adopt.
+    sound: bool,
 }
 
 /// A member's bytes in the zip: its local header, data and descriptor, up to the next one.
@@ -310,8 +312,14 @@ pub fn fetch(
         dirs.create(&path).map_err(io_err("create", &path))?;
     }
     // The members the store has, linked on a few threads (each link waits on the journal).
+    let mut linked = BTreeSet::new();
     for part in crate::fsio::in_parallel(&reused, |part| link_reused(part, &goroot)) {
-        files.extend(part?);
+        for (rel, entry, is_link) in part? {
+            if is_link {
+                linked.insert(rel.clone());
+            }
+            files.insert(rel, entry);
+        }
     }
 
     // The `h1:` over every member, by the SHA-256 of what is now on disk.
@@ -353,6 +361,7 @@ pub fn fetch(
             zip_size: total,
             h1,
             files,
+            linked,
         }),
         summary,
     ))
@@ -367,14 +376,14 @@ fn matching(
     directory: &Directory,
     objects: &Objects,
 ) -> (Vec<Reused>, Vec<usize>) {
-    let mut candidates: HashMap<&str, Vec<(&str, u32)>> = HashMap::new();
+    let mut candidates: HashMap<&str, Vec<(&str, u32, u64)>> = HashMap::new();
     for manifest in installed {
         for (rel, entry) in manifest {
-            if let ManifestEntry::File { sha256, mode, .. } = entry {
+            if let ManifestEntry::File { sha256, mode, size } = entry {
                 candidates
                     .entry(rel.as_str())
                     .or_default()
-                    .push((sha256.as_str(), *mode));
+                    .push((sha256.as_str(), *mode, *size));
             }
         }
     }
@@ -388,8 +397,10 @@ fn matching(
         for (index, rel, mode) in part {
             let entry = &directory.listing[*index];
             let found = candidates.get(rel.as_str()).and_then(|list| {
-                list.iter().find_map(|(sha256, old_mode)| {
-                    if *old_mode != *mode {
+                list.iter().find_map(|(sha256, old_mode, old_size)| {
+                    // A file of another size (most of those that changed: the binaries) is
+                    // not read at all.
+                    if *old_mode != *mode || *old_size != entry.size {
                         return None;
                     }
                     let object = objects.path(sha256, *mode);
@@ -397,16 +408,18 @@ fn matching(
                         .entry(object.clone())
                         .or_insert_with(|| crc_and_sha256(&object, &mut buf).ok())
                         .clone()?;
-                    (held.0 == entry.crc32 && held.2 == entry.size).then_some((object, held.1))
+                    (held.0 == entry.crc32 && held.2 == entry.size)
+                        .then(|| (object, held.1.clone(), held.1 == *sha256))
                 })
             });
             match found {
-                Some((object, sha256)) => reused.push(Reused {
+                Some((object, sha256, sound)) => reused.push(Reused {
                     rel: rel.clone(),
                     object,
                     sha256,
                     size: entry.size,
                     mode: *mode,
+                    sound,
                 }),
                 None => needed.push(*index),
             }
@@ -424,10 +437,13 @@ fn matching(
 
 /// Puts each of `reused` in the tree at `goroot` as a link to its object, and returns their
 /// manifest entries.
+/// Links each of `reused` into the tree at `goroot`: its path, and whether it is a link to
+/// a sound object (a copy, or a link to an object whose name is not its content's, is left
+/// for the install to adopt).
 fn link_reused(
     reused: &[Reused],
     goroot: &Path,
-) -> Result<Vec<(String, ManifestEntry)>, GoproxyError> {
+) -> Result<Vec<(String, ManifestEntry, bool)>, GoproxyError> {
     let mut files = Vec::with_capacity(reused.len());
     for r in reused {
         let entry = ManifestEntry::File {
@@ -444,20 +460,20 @@ fn link_reused(
         }
         for rel in place {
             let path = goroot.join(&rel);
-            link_or_copy(&r.object, &path).map_err(io_err("write", &path))?;
-            files.push((rel, entry.clone()));
+            let is_link = link_or_copy(&r.object, &path).map_err(io_err("write", &path))?;
+            files.push((rel, entry.clone(), is_link && r.sound));
         }
     }
     Ok(files)
 }
 
-/// A hard link to the object, or a copy of it where links are impossible.
-fn link_or_copy(object: &Path, dest: &Path) -> io::Result<()> {
+/// A hard link to the object (true), or a copy of it where links are impossible.
+fn link_or_copy(object: &Path, dest: &Path) -> io::Result<bool> {
     match fs::hard_link(object, dest) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(_) => {
             fs::copy(object, dest)?;
-            Ok(())
+            Ok(false)
         }
     }
 }
@@ -566,11 +582,12 @@ pub fn fetch_tree<T, E>(
 where
     E: std::fmt::Display + Into<SourceError>,
 {
-    let staging = stage().map_err(GoproxyError::from)?;
+    let mut staging = stage().map_err(GoproxyError::from)?;
     match fetch(client, version, platform, &staging.tree()) {
-        Ok(Delta::Assembled(fetched, summary)) => match accept(&fetched) {
+        Ok(Delta::Assembled(mut fetched, summary)) => match accept(&fetched) {
             Ok(taken) => {
                 tell(&summary, version);
+                staging.set_linked(std::mem::take(&mut fetched.linked));
                 return Ok((staging, *fetched, taken, true));
             }
             Err(e) => ui::note(&format!(

@@ -26,7 +26,7 @@ pub mod sumdb;
 pub mod toolchain;
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -277,6 +277,8 @@ pub struct Fetched {
     pub h1: String,
     /// Every file under `go/`, the restored `go.mod` files included.
     pub files: BTreeMap<String, ManifestEntry>,
+    /// Those of `files` that are links to their objects already (see [`crate::store::Staging::linked`]).
+    pub linked: BTreeSet<String>,
 }
 
 /// What an install from a module proxy records about where its Go came from.
@@ -442,6 +444,7 @@ impl<'a> ProxySource<'a> {
             zip_size: downloaded.size,
             h1: extracted.h1,
             files: extracted.files,
+            linked: BTreeSet::new(),
         })
     }
 
