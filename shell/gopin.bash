@@ -58,8 +58,8 @@ _gopin_test() {
   _GOPIN_TEST=()
   local _gopin_p _gopin_k _gopin_n _gopin_was
   for _gopin_p in ${_GOPIN_FILES[@]+"${_GOPIN_FILES[@]}"}; do
-    # A path from / or from . is never read as an operator of `test`.
-    case $_gopin_p in /* | .*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    # An absolute path is never read as an operator of `test`.
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
     _GOPIN_TEST+=(-o "$_gopin_p" -nt "$_GOPIN_STAMP")
     _gopin_was=
     for _gopin_k in ${_GOPIN_KNOWN[@]+"${_GOPIN_KNOWN[@]}"}; do
@@ -68,7 +68,7 @@ _gopin_test() {
     [ -n "$_gopin_was" ] || _GOPIN_TEST+=(-o ! -e "$_gopin_p")
   done
   for _gopin_p in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
-    case $_gopin_p in /* | .*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
     _gopin_was=
     for _gopin_k in ${_GOPIN_CHANGED[@]+"${_GOPIN_CHANGED[@]}"}; do
       [ "$_gopin_k" = "$_gopin_p" ] && _gopin_was=1 && break
@@ -90,15 +90,16 @@ _gopin_test() {
       fi
     done
   done
-  # A path that is there going away (the installed version an exact pin names): one `stat`.
+  # A directory that is there ceasing to be one (the installed version an exact pin names:
+  # gone, or a link or a file in its place).
   for _gopin_p in ${_GOPIN_PRESENT[@]+"${_GOPIN_PRESENT[@]}"}; do
-    case $_gopin_p in /* | .*) ;; *) _gopin_p=./$_gopin_p ;; esac
-    _GOPIN_TEST+=(-o ! -e "$_gopin_p")
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    _GOPIN_TEST+=(-o ! -d "$_gopin_p" -o -L "$_gopin_p")
   done
   # Above the pin file, a path that is not there appearing (a go.work; a go.mod while no
   # module was found): one `stat` each, half of a date's two.
   for _gopin_p in ${_GOPIN_ABSENT[@]+"${_GOPIN_ABSENT[@]}"}; do
-    case $_gopin_p in /* | .*) ;; *) _gopin_p=./$_gopin_p ;; esac
+    case $_gopin_p in /*) ;; *) _gopin_p=./$_gopin_p ;; esac
     _GOPIN_TEST+=(-o -e "$_gopin_p")
   done
   # Never empty (bash 3.2 under `set -u` refuses an empty array): false when nothing is
@@ -124,7 +125,7 @@ _gopin_stale() {
     [ ! -e "$_gopin_f" ] || return 0
   done
   for _gopin_f in ${_GOPIN_PRESENT[@]+"${_GOPIN_PRESENT[@]}"}; do
-    [ -e "$_gopin_f" ] || return 0
+    [ -d "$_gopin_f" ] && [ ! -L "$_gopin_f" ] || return 0
   done
   for _gopin_d in ${_GOPIN_DIRS[@]+"${_GOPIN_DIRS[@]}"}; do
     [ "$_gopin_d" -nt "$_GOPIN_STAMP" ] || continue

@@ -28,9 +28,9 @@ function _gopin_define_handlers
         if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
             set -g _gopin_ordered 1
             _gopin_keep_last
-            _gopin_run_now
+            _gopin_run_now prompt
         else if test $_gopin_test; or $_gopin_filter -q -- '' $_gopin_appear; and _gopin_stale
-            _gopin_run_now
+            _gopin_run_now prompt
         end
     end
 
@@ -49,10 +49,11 @@ set -g _gopin_filter false
 builtin -q path 2>/dev/null; and set _gopin_filter path filter
 
 # gopin's own settings change what it decides, but only by hand: rather than comparing them
-# at each prompt, setting or erasing one (in any scope; a universal one from any fish) makes
-# the next check run gopin.
+# at each prompt, setting or erasing one (in any scope; a universal one from any fish) to
+# another value than gopin last ran with makes the next check run gopin. (A prompt handler
+# that sets one to the value it has changes nothing.)
 function _gopin_setting_changed __GOPIN_SETTING_EVENTS__
-    set -g _GOPIN_SEEN ''
+    test "$_gopin_settings" = __GOPIN_SETTINGS_SIG__; or set -g _GOPIN_SEEN ''
 end
 
 function _gopin_check
@@ -66,15 +67,19 @@ end
 # Records what the prompt's check compares against, after the run (so gopin's own changes
 # are not taken for someone else's): the directory, PATH and the variables that decide, as
 # one string (whatever changes them, gopin runs again and puts the invariant back), and the
-# watched paths as one `test` expression.
+# watched paths as one `test` expression. `prompt`: run from the prompt's handler.
 function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
     set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
+    set -g _gopin_settings __GOPIN_SETTINGS_SIG__
     # A setting exported in a function's or a block's own scope goes back when that ends,
-    # which no event tells: then the next check runs gopin again.
-    for v in __GOPIN_SETTINGS__
-        set -ql $v; and set -g _GOPIN_SEEN ''
+    # which no event tells: a run from inside one (a cd, a gopin command) makes the next
+    # prompt run gopin again. At the prompt, a local is the command line's, which lasts.
+    if test "$argv[1]" != prompt
+        for v in __GOPIN_SETTINGS__
+            set -ql $v; and set -g _GOPIN_SEEN ''
+        end
     end
     set -g _gopin_changed
     _gopin_build_test
@@ -89,13 +94,13 @@ end
 function _gopin_build_test
     set -g _gopin_test
     for p in $_GOPIN_FILES
-        # A path from / or from . is never read as an operator of `test`.
-        string match -qr -- '^[/.]' $p; or set p ./$p
+        # An absolute path is never read as an operator of `test`.
+        string match -q -- '/*' $p; or set p ./$p
         set -a _gopin_test -o $p -nt $_gopin_stamp
         contains -- $p $_GOPIN_KNOWN; or set -a _gopin_test -o ! -e $p
     end
     for p in $_GOPIN_DIRS
-        string match -qr -- '^[/.]' $p; or set p ./$p
+        string match -q -- '/*' $p; or set p ./$p
         if not contains -- $p $_gopin_changed
             set -a _gopin_test -o $p -nt $_gopin_stamp
             continue
@@ -109,10 +114,11 @@ function _gopin_build_test
             end
         end
     end
-    # A path that is there going away (the installed version an exact pin names).
+    # A directory that is there ceasing to be one (the installed version an exact pin names:
+    # gone, or a link or a file in its place).
     for p in $_GOPIN_PRESENT
-        string match -qr -- '^[/.]' $p; or set p ./$p
-        set -a _gopin_test -o ! -e $p
+        string match -q -- '/*' $p; or set p ./$p
+        set -a _gopin_test -o ! -d $p -o -L $p
     end
     # Above the pin file, a path that was not there being there now (a go.work; a go.mod
     # while no module was found) is a change. `path filter -q` tests them all in one builtin
@@ -123,7 +129,7 @@ function _gopin_build_test
         set _gopin_appear $_GOPIN_ABSENT
     else
         for p in $_GOPIN_ABSENT
-            string match -qr -- '^[/.]' $p; or set p ./$p
+            string match -q -- '/*' $p; or set p ./$p
             set -a _gopin_test -o -e $p
         end
     end
@@ -184,7 +190,7 @@ function _gopin_stale
         test -e "$p"; and return 0
     end
     for p in $_GOPIN_PRESENT
-        test -e "$p"; or return 0
+        test -d "$p" -a ! -L "$p"; or return 0
     end
     set -l changed
     for d in $_GOPIN_DIRS

@@ -34,7 +34,8 @@ _gopin_hook() {
     # set sh_glob before loading it (the paths stay literal).
     # A path in _GOPIN_ABSENT (a link whose target is not there, the file GOWORK names, an
     # exact pin's version in a store) is tested for appearing, which may change no date that
-    # is watched; one in _GOPIN_PRESENT (that version, installed) for going away.
+    # is watched; one in _GOPIN_PRESENT (that version, installed) for ceasing to be a
+    # directory.
     local -a _gopin_ok
     local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))" _gopin_p _gopin_new=0
     (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
@@ -42,7 +43,7 @@ _gopin_hook() {
       [[ -e $_gopin_p ]] && _gopin_new=1
     done
     for _gopin_p in "${_GOPIN_PRESENT[@]}"; do
-      [[ -e $_gopin_p ]] || _gopin_new=1
+      [[ -d $_gopin_p && ! -L $_gopin_p ]] || _gopin_new=1
     done
     (( $#_gopin_ok == $#_GOPIN_WATCH && ! _gopin_new )) || ! _gopin_stale || _gopin_run
   fi
@@ -79,7 +80,7 @@ _gopin_stale() {
     [[ -e "$_gopin_f" ]] && return 0
   done
   for _gopin_f in "${_GOPIN_PRESENT[@]}"; do
-    [[ -e "$_gopin_f" ]] || return 0
+    [[ -d "$_gopin_f" && ! -L "$_gopin_f" ]] || return 0
   done
   for _gopin_d in "${_GOPIN_DIRS[@]}"; do
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue

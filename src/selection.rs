@@ -184,8 +184,9 @@ pub struct Watch {
     /// date of theirs), and a file `GOWORK` names that is not there (its directory is in
     /// `above`).
     pub dangling: Vec<PathBuf>,
-    /// Paths whose going away is a change and whose date is not (the entry of the installed
-    /// version that an exact pin names): one test each that they are still there.
+    /// Directories whose ceasing to be one (gone, or a link or a file in their place) is a
+    /// change and whose date is not (the entry of the installed version an exact pin
+    /// names): `-d` and `! -L` each.
     pub present: Vec<PathBuf>,
 }
 

@@ -126,6 +126,12 @@ impl Shell {
                     self.signature(true).into_bytes(),
                     "__GOPIN_SIG_BARE__".len(),
                 )
+            } else if tail.starts_with("__GOPIN_SETTINGS_SIG__") {
+                let names: Vec<String> = Self::settings_names().map(|n| format!("${n}")).collect();
+                (
+                    format!("\"{}\"", names.join("|")).into_bytes(),
+                    "__GOPIN_SETTINGS_SIG__".len(),
+                )
             } else if tail.starts_with("__GOPIN_SETTINGS__") {
                 let names: Vec<&str> = Self::settings_names().collect();
                 (names.join(" ").into_bytes(), "__GOPIN_SETTINGS__".len())

@@ -751,6 +751,60 @@ fn no_process_when_nothing_changed(sh: Sh) {
     assert_eq!(lines[3], "version=go1.21.13", "{sh:?}");
 }
 
+/// fish is told of gopin's settings by events: a prompt handler that sets one to the value it
+/// has, and a setting exported as a local of the command line (which lasts the session),
+/// start gopin at no prompt after the one that follows them (after a `cd`, one more).
+#[test]
+fn fish_settings_start_gopin_only_when_they_change() {
+    let sh = Sh::Fish;
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let stamp_line = "stat -c %y $_gopin_stamp >> $OUT";
+    let rc = format!(
+        "{}function _my_prompt_hook --on-event fish_prompt; set -gx GOPIN_HOME $GOPIN_HOME; end\n",
+        init_line(sh)
+    );
+    let text = session(
+        &w,
+        sh,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "set -lx GOPIN_AUTO_INSTALL 0",
+            "true",
+            stamp_line,
+            "true",
+            "true",
+            stamp_line,
+            "cd ..; cd proj",
+            "true",
+            stamp_line,
+            "true",
+            "true",
+            stamp_line,
+            "echo \"version=$GOPIN_VERSION\" >> $OUT",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(
+        lines[0], lines[1],
+        "gopin ran although nothing changed: {text}"
+    );
+    assert_eq!(
+        lines[2], lines[3],
+        "gopin ran although nothing changed: {text}"
+    );
+    assert_eq!(lines[4], "version=go1.22.10", "{text}");
+}
+
 /// `set -e` (and `-u`, `pipefail`) in the user's interactive shell: the hook must never make
 /// it exit.
 fn strict_interactive_shell(sh: Sh, strict: &str) {
@@ -2262,8 +2316,21 @@ fn an_exact_pin_installed_elsewhere(sh: Sh) {
         _ => "\"$_GOPIN_BIN\"",
     };
     let run = |args: &str| format!("{bin} {args} >/dev/null 2>&1");
-    let go = store.join("versions/go1.20.3.linux-amd64/go/bin/go");
+    let entry = store.join("versions/go1.20.3.linux-amd64");
+    let go = entry.join("go/bin/go");
     let break_it = format!("rm -f '{}'", go.display());
+    // The entry moved away and a link to it put in its place: a link does not count.
+    let moved = w.root.join("moved");
+    let link_it = format!(
+        "mv '{e}' '{m}' && ln -s '{m}' '{e}'",
+        e = entry.display(),
+        m = moved.display()
+    );
+    let unlink_it = format!(
+        "rm '{e}' && mv '{m}' '{e}'",
+        e = entry.display(),
+        m = moved.display()
+    );
     let t = session_with(
         &w,
         sh,
@@ -2280,6 +2347,10 @@ fn an_exact_pin_installed_elsewhere(sh: Sh) {
             "report broken",
             &run("install --force 1.20.3"),
             "report repaired",
+            &link_it,
+            "report linked",
+            &unlink_it,
+            "report back",
             &run("uninstall 1.20.3"),
             "report removed",
         ],
@@ -2293,6 +2364,8 @@ fn an_exact_pin_installed_elsewhere(sh: Sh) {
         ("installed", "go1.20.3"),
         ("broken", "<unset>"),
         ("repaired", "go1.20.3"),
+        ("linked", "<unset>"),
+        ("back", "go1.20.3"),
         ("removed", "<unset>"),
     ] {
         assert_eq!(version(label), want, "{sh:?} {label}: {text}");

@@ -199,83 +199,24 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     // Exported: `gopin doctor` reads it to tell whether the hook ran for its directory.
     script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
-    script.set_shell_list("_GOPIN_NAMES", WATCHED_NAMES.iter().map(OsStr::new));
     let w = &decision.watch;
-    let walk = Walk::from(cwd);
-    let zsh = script.shell() == Shell::Zsh;
-    let mut set = |name: &str, paths: &mut dyn Iterator<Item = &PathBuf>| {
-        let forms: Vec<OsString> = paths.map(|p| walk.form(p)).collect();
-        script.set_shell_list(name, forms.iter().map(OsString::as_os_str));
-    };
-    set("_GOPIN_FILES", &mut w.files.iter());
-    set("_GOPIN_PRESENT", &mut w.present.iter());
-    set("_GOPIN_KNOWN", &mut w.known.iter());
+    script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
+    script.set_shell_list("_GOPIN_PRESENT", w.present.iter().map(|p| p.as_os_str()));
     // zsh reads a path's date with one lstat (a glob qualifier), which costs it less than a
     // `test` of the names that could appear there: it watches the directories above the pin
     // file by date, as those below. bash and fish need two stats for a date, one for a name.
-    if zsh {
-        set("_GOPIN_DIRS", &mut w.dirs.iter().chain(&w.above));
+    if script.shell() == Shell::Zsh {
+        let dirs = w.dirs.iter().chain(&w.above);
+        script.set_shell_list("_GOPIN_DIRS", dirs.map(|p| p.as_os_str()));
         // A dangling link's target appearing changes no directory's date: it is tested
         // for appearing (and the file GOWORK names that is not there).
-        set("_GOPIN_ABSENT", &mut w.dangling.iter());
+        script.set_shell_list("_GOPIN_ABSENT", w.dangling.iter().map(|p| p.as_os_str()));
     } else {
-        set("_GOPIN_DIRS", &mut w.dirs.iter());
-        set("_GOPIN_ABSENT", &mut w.absent.iter());
+        script.set_shell_list("_GOPIN_DIRS", w.dirs.iter().map(|p| p.as_os_str()));
+        script.set_shell_list("_GOPIN_ABSENT", w.absent.iter().map(|p| p.as_os_str()));
     }
-}
-
-/// How the shell's checks name a watched path. A `stat` walks its path one name at a time,
-/// and each name costs (docs/performance.md): a path near the directory is named from it
-/// (`.`, `../go.mod`) where that walks fewer names than from `/`. Only where the directory
-/// is its own real path, with no link on the way up: there `..` is the parent the search
-/// went up to. The checks run only while `$PWD` is the directory they were made for.
-struct Walk {
-    /// The directory's names from `/`, when paths may be named from it.
-    base: Option<Vec<OsString>>,
-}
-
-impl Walk {
-    fn from(cwd: &Path) -> Walk {
-        let real = std::fs::canonicalize(cwd).is_ok_and(|c| c == cwd);
-        Walk {
-            base: names(cwd).filter(|_| real),
-        }
-    }
-
-    /// `path` as the shell names it: from `/`, or from the directory with `.` or `..` first
-    /// (so that it never reads as an option or an operator of `test`).
-    fn form(&self, path: &Path) -> OsString {
-        let (Some(base), Some(target)) = (&self.base, names(path)) else {
-            return path.as_os_str().to_owned();
-        };
-        let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
-        let ups = base.len() - common;
-        let rest = &target[common..];
-        if ups + rest.len() >= target.len() {
-            return path.as_os_str().to_owned();
-        }
-        let mut out = PathBuf::from(if ups == 0 { "." } else { ".." });
-        for _ in 1..ups {
-            out.push("..");
-        }
-        out.extend(rest);
-        out.into_os_string()
-    }
-}
-
-/// The names of an absolute path with no `.` or `..` in it, from `/` down.
-fn names(path: &Path) -> Option<Vec<OsString>> {
-    use std::path::Component;
-    let mut components = path.components();
-    if components.next() != Some(Component::RootDir) {
-        return None;
-    }
-    components
-        .map(|c| match c {
-            Component::Normal(name) => Some(name.to_owned()),
-            _ => None,
-        })
-        .collect()
+    script.set_shell_list("_GOPIN_KNOWN", w.known.iter().map(|p| p.as_os_str()));
+    script.set_shell_list("_GOPIN_NAMES", WATCHED_NAMES.iter().map(OsStr::new));
 }
 
 #[cfg(test)]
@@ -502,37 +443,5 @@ mod tests {
             .collect();
         assert!(changes.is_empty(), "{out}");
         assert!(out.contains("export _GOPIN_PWD=/p\n"), "{out}");
-    }
-
-    #[test]
-    fn watched_paths_near_the_directory_are_named_from_it() {
-        let root = tempfile::tempdir().unwrap();
-        let root = root.path().canonicalize().unwrap();
-        let cwd = root.join("a/b/c");
-        std::fs::create_dir_all(&cwd).unwrap();
-        let walk = Walk::from(&cwd);
-        let form = |p: &Path| walk.form(p).into_string().unwrap();
-        assert_eq!(form(&cwd), ".");
-        assert_eq!(form(&cwd.join("go.mod")), "./go.mod");
-        assert_eq!(form(&cwd.join(".config/mise.toml")), "./.config/mise.toml");
-        assert_eq!(form(&root.join("a/b")), "..");
-        assert_eq!(form(&root.join("a/.go-version")), "../../.go-version");
-        // From `/` where that walks no more names.
-        assert_eq!(form(Path::new("/go.work")), "/go.work");
-        assert_eq!(form(Path::new("/")), "/");
-        let far = root.join("elsewhere/store/versions");
-        assert_eq!(form(&far), far.to_str().unwrap());
-        // Where a link is on the way up, `..` is not the parent the search went to.
-        let link = root.join("link");
-        std::os::unix::fs::symlink(root.join("a/b"), &link).unwrap();
-        let walk = Walk::from(&link.join("c"));
-        let path = link.join("go.mod");
-        assert_eq!(walk.form(&path), path.as_os_str());
-        // A directory that is not there is named from `/` too.
-        let walk = Walk::from(&root.join("gone"));
-        assert_eq!(
-            walk.form(&root.join("gone/go.mod")),
-            root.join("gone/go.mod").as_os_str()
-        );
     }
 }
