@@ -13,7 +13,6 @@ typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 typeset -g _GOPIN_PWD _GOPIN_SEEN _GOPIN_SHOWN _GOPIN_GONE
 typeset -gi _GOPIN_T
 typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH _GOPIN_ABSENT
-typeset -ga _GOPIN_PRESENT
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
 # EPOCHSECONDS, for the prompt's check of the watched paths' dates.
@@ -33,17 +32,13 @@ _gopin_hook() {
     # The qualifier is a string, globbed with ${~...}: so this parses also where the user
     # set sh_glob before loading it (the paths stay literal).
     # A path in _GOPIN_ABSENT (a link whose target is not there, the file GOWORK names, an
-    # exact pin's version in a store) is tested for appearing, which may change no date that
-    # is watched; one in _GOPIN_PRESENT (that version, installed) for ceasing to be a
-    # directory.
+    # exact pin's version in a store without `versions/` yet) is tested for appearing, which
+    # may change no date that is watched; the loop is skipped when there is none.
     local -a _gopin_ok
     local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))" _gopin_p _gopin_new=0
     (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
-    for _gopin_p in "${_GOPIN_ABSENT[@]}"; do
+    (( $#_GOPIN_ABSENT )) && for _gopin_p in "${_GOPIN_ABSENT[@]}"; do
       [[ -e $_gopin_p ]] && _gopin_new=1
-    done
-    for _gopin_p in "${_GOPIN_PRESENT[@]}"; do
-      [[ -d $_gopin_p && ! -L $_gopin_p ]] || _gopin_new=1
     done
     (( $#_gopin_ok == $#_GOPIN_WATCH && ! _gopin_new )) || ! _gopin_stale || _gopin_run
   fi
@@ -78,9 +73,6 @@ _gopin_stale() {
   # A link to a file that was not there (a go.work above the pin): its target appearing.
   for _gopin_f in "${_GOPIN_ABSENT[@]}"; do
     [[ -e "$_gopin_f" ]] && return 0
-  done
-  for _gopin_f in "${_GOPIN_PRESENT[@]}"; do
-    [[ -d "$_gopin_f" && ! -L "$_gopin_f" ]] || return 0
   done
   for _gopin_d in "${_GOPIN_DIRS[@]}"; do
     [[ "$_gopin_d" -nt "$_GOPIN_STAMP" ]] || continue

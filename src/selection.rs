@@ -188,6 +188,10 @@ pub struct Watch {
     /// change and whose date is not (the entry of the installed version an exact pin
     /// names): `-d` and `! -L` each.
     pub present: Vec<PathBuf>,
+    /// The stores' `versions/` holding `present` and the entries of `absent`, for a shell
+    /// to which a directory's date costs one `lstat` (zsh): it watches them by date instead
+    /// of those entries.
+    pub stores: Vec<PathBuf>,
 }
 
 impl Watch {

@@ -185,14 +185,21 @@ fn watch_entry(
     let name = crate::store::entry_name(version, platform);
     let roots = std::iter::once(store.root()).chain(store.system_stores().iter().map(|p| &**p));
     for root in roots {
-        let entry = root.join("versions").join(&name);
+        let versions = root.join("versions");
+        let entry = versions.join(&name);
+        let dated = versions.is_dir();
         if Some(entry.as_path()) == found {
             watch.present.push(entry);
+            watch.stores.push(versions);
             return;
         }
         if std::fs::symlink_metadata(&entry).is_ok() {
-            watch.files.push(root.join("versions"));
+            watch.files.push(versions);
+        } else if dated {
+            watch.absent.push(entry);
+            watch.stores.push(versions);
         } else {
+            // No `versions/` to date yet: every shell tests for the entry.
             watch.add_absent(&entry);
         }
     }

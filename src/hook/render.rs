@@ -200,18 +200,21 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
     let w = &decision.watch;
-    script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
-    script.set_shell_list("_GOPIN_PRESENT", w.present.iter().map(|p| p.as_os_str()));
     // zsh reads a path's date with one lstat (a glob qualifier), which costs it less than a
     // `test` of the names that could appear there: it watches the directories above the pin
-    // file by date, as those below. bash and fish need two stats for a date, one for a name.
+    // file by date, as those below, and the stores' `versions/` rather than an exact
+    // version's entries. bash and fish need two stats for a date, one for a name.
     if script.shell() == Shell::Zsh {
+        let files = w.files.iter().chain(&w.stores);
+        script.set_shell_list("_GOPIN_FILES", files.map(|p| p.as_os_str()));
         let dirs = w.dirs.iter().chain(&w.above);
         script.set_shell_list("_GOPIN_DIRS", dirs.map(|p| p.as_os_str()));
         // A dangling link's target appearing changes no directory's date: it is tested
         // for appearing (and the file GOWORK names that is not there).
         script.set_shell_list("_GOPIN_ABSENT", w.dangling.iter().map(|p| p.as_os_str()));
     } else {
+        script.set_shell_list("_GOPIN_FILES", w.files.iter().map(|p| p.as_os_str()));
+        script.set_shell_list("_GOPIN_PRESENT", w.present.iter().map(|p| p.as_os_str()));
         script.set_shell_list("_GOPIN_DIRS", w.dirs.iter().map(|p| p.as_os_str()));
         script.set_shell_list("_GOPIN_ABSENT", w.absent.iter().map(|p| p.as_os_str()));
     }
