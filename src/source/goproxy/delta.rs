@@ -184,6 +184,9 @@ pub fn fetch(
     drop(cd);
     let tail_len = tail.bytes.len() as u64;
     drop(tail);
+    // The tree's directories are made on a thread of their own meanwhile: a `mkdir` waits
+    // on the file system (on some, for long), the matching below on the CPU.
+    let making = Making::start(&goroot, &checked.dirs);
     let (reused, needed) = matching(&installed, &checked, &directory, &objects);
     // The installed releases' manifests and what was read of their objects are done with
     // before the members are unpacked (the install's peak memory).
@@ -292,9 +295,11 @@ pub fn fetch(
     drop(std::mem::take(&mut directory.records));
 
     // Unpacked and checked like any module zip, then the rest linked from the store.
+    making.finish()?;
     let extracted = modzip::extract(
         &zip_path,
         &goroot,
+        true,
         &prefix,
         &Limits::GO,
         source.options.threads,
@@ -305,12 +310,6 @@ pub fn fetch(
     })?;
     fs::remove_file(&zip_path).map_err(io_err("remove", &zip_path))?;
     let mut files: BTreeMap<String, ManifestEntry> = extracted.files;
-    let mut dirs = DirBuilder::new();
-    dirs.recursive(true).mode(0o755);
-    for rel in &checked.dirs {
-        let path = goroot.join(rel);
-        dirs.create(&path).map_err(io_err("create", &path))?;
-    }
     // The members the store has, linked on a few threads (each link waits on the journal).
     let mut linked = BTreeSet::new();
     for part in crate::fsio::in_parallel(&reused, |part| link_reused(part, &goroot)) {
@@ -365,6 +364,42 @@ pub fn fetch(
         }),
         summary,
     ))
+}
+
+/// The tree's root and directories, made on a thread of their own; whatever happens to the
+/// attempt, the thread is done before it returns (the staging directory is then removed).
+struct Making(Option<std::thread::JoinHandle<Result<(), StoreError>>>);
+
+impl Making {
+    fn start(goroot: &Path, dirs: &std::collections::BTreeSet<String>) -> Making {
+        let goroot = goroot.to_path_buf();
+        let dirs: Vec<PathBuf> = dirs.iter().map(|d| goroot.join(d)).collect();
+        Making(Some(std::thread::spawn(move || {
+            DirBuilder::new()
+                .mode(0o755)
+                .create(&goroot)
+                .map_err(io_err("create", &goroot))?;
+            let mut builder = DirBuilder::new();
+            builder.recursive(true).mode(0o755);
+            for path in dirs {
+                builder.create(&path).map_err(io_err("create", &path))?;
+            }
+            Ok(())
+        })))
+    }
+
+    fn finish(mut self) -> Result<(), StoreError> {
+        let handle = self.0.take().expect("finished once");
+        handle.join().expect("no panic making directories")
+    }
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            let _ = handle.join();
+        }
+    }
 }
 
 /// Which members the store has: same path, size, mode and CRC-32 in an installed release

@@ -423,6 +423,7 @@ impl<'a> ProxySource<'a> {
         let extracted = modzip::extract(
             &zip,
             &dir.join("go"),
+            false,
             &prefix,
             &Limits::GO,
             self.options.threads,

@@ -96,18 +96,22 @@ pub fn default_threads() -> usize {
     crate::config::extract_workers(|cores| (2 * cores).clamp(2, 16))
 }
 
-/// Unpacks the zip at `zip` into `root` (which must not exist yet; its parent must). Every
-/// name must start with `prefix` (`golang.org/toolchain@v0.0.1-…/`), which is dropped.
+/// Unpacks the zip at `zip` into `root`, which must not exist yet (its parent must); or, if
+/// `made`, which the caller has just made with every directory the zip needs. Every name
+/// must start with `prefix` (`golang.org/toolchain@v0.0.1-…/`), which is dropped.
 pub fn extract(
     zip: &Path,
     root: &Path,
+    made: bool,
     prefix: &str,
     limits: &Limits,
     threads: usize,
 ) -> Result<Extracted, ZipError> {
     let mut archive = open(zip, limits)?;
     let plan = Plan::make(&mut archive, prefix, limits)?;
-    create_dirs(root, &plan.dirs)?;
+    if !made {
+        create_dirs(root, &plan.dirs)?;
+    }
     let hashes = inflate_all(&archive, root, &plan.files, threads)?;
     let mut files = BTreeMap::new();
     let mut named: Vec<(String, String)> = plan.dir_entries;

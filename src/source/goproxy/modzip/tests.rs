@@ -85,7 +85,14 @@ fn write_zip(dir: &Path, bytes: &[u8]) -> PathBuf {
 fn extract_bytes(bytes: &[u8], threads: usize) -> (tempfile::TempDir, Result<Extracted, ZipError>) {
     let dir = tempfile::tempdir().unwrap();
     let zip = write_zip(dir.path(), bytes);
-    let result = extract(&zip, &dir.path().join("go"), PREFIX, &Limits::GO, threads);
+    let result = extract(
+        &zip,
+        &dir.path().join("go"),
+        false,
+        PREFIX,
+        &Limits::GO,
+        threads,
+    );
     (dir, result)
 }
 
@@ -429,7 +436,7 @@ fn limits_are_enforced() {
     );
     let dir = tempfile::tempdir().unwrap();
     let path = write_zip(dir.path(), &zip);
-    let run = |limits: Limits| extract(&path, &dir.path().join("go"), PREFIX, &limits, 2);
+    let run = |limits: Limits| extract(&path, &dir.path().join("go"), false, PREFIX, &limits, 2);
     let err = run(Limits {
         entries: 9,
         ..Limits::GO
