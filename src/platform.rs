@@ -79,11 +79,16 @@ impl Platform {
     }
 
     /// The platform this process runs on, unless `GOPIN_OS`/`GOPIN_ARCH` say otherwise (for
-    /// example an amd64 shell under Rosetta that should still use arm64 Go).
+    /// example an amd64 shell under Rosetta that should still use arm64 Go). Empty is unset,
+    /// as for Go's `GOOS` and `GOARCH`; a value that is not UTF-8 is named in the error.
     pub fn host() -> Result<Self, PlatformError> {
-        let os = std::env::var("GOPIN_OS").unwrap_or_else(|_| std::env::consts::OS.to_string());
-        let arch =
-            std::env::var("GOPIN_ARCH").unwrap_or_else(|_| std::env::consts::ARCH.to_string());
+        let var = |name: &str, host: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map_or_else(|| host.to_string(), |v| v.to_string_lossy().into_owned())
+        };
+        let os = var("GOPIN_OS", std::env::consts::OS);
+        let arch = var("GOPIN_ARCH", std::env::consts::ARCH);
         Platform::new(&os, &arch)
     }
 

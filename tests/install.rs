@@ -505,6 +505,12 @@ fn unsupported_host_platforms_are_a_clear_error() {
         .assert()
         .code(1);
     assert!(stderr_of(out.get_output()).contains("'beos'"));
+    // Empty is unset, as for Go's GOOS and GOARCH: the shell hook cannot tell them apart.
+    env.gopin(&["install", "1.22"])
+        .env("GOPIN_OS", "")
+        .env("GOPIN_ARCH", "")
+        .assert()
+        .success();
 }
 
 #[test]
