@@ -320,7 +320,7 @@ impl Store {
     }
 
     /// Every store searched, the user's first.
-    fn roots(&self) -> impl Iterator<Item = &Path> {
+    pub fn roots(&self) -> impl Iterator<Item = &Path> {
         std::iter::once(self.root.as_path()).chain(self.system.iter().map(PathBuf::as_path))
     }
 

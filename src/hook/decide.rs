@@ -161,8 +161,7 @@ pub fn decide(
 /// Installs and uninstalls change what a prefix or a go line resolves to: the stores'
 /// `versions/` directories are watched by date.
 fn watch_versions(watch: &mut Watch, store: &Store) {
-    let roots = std::iter::once(store.root()).chain(store.system_stores().iter().map(|p| &**p));
-    for root in roots {
+    for root in store.roots() {
         let versions = root.join("versions");
         if versions.exists() {
             watch.files.push(versions);
@@ -171,10 +170,11 @@ fn watch_versions(watch: &mut Watch, store: &Store) {
 }
 
 /// An exact version is looked up by its own entry in each store, the user's first: only
-/// that entry appearing before the one `found`, or the one found going away, changes the
-/// answer, and each is one `stat` to test where a date is two. An entry there in a form
-/// that does not count (a link, a file) would look like one appearing at every prompt: its
-/// store's `versions/` is watched by date instead.
+/// that entry appearing before the one `found`, or the one found ceasing to be a directory,
+/// changes the answer, which bash and fish test in one `stat` or two where `versions/` took
+/// three (its date, the stamp's, whether it is there). An entry there in a form that does
+/// not count (a link, a file) would look like one appearing at every prompt: its store's
+/// `versions/` is watched by date instead.
 fn watch_entry(
     watch: &mut Watch,
     store: &Store,
@@ -183,8 +183,7 @@ fn watch_entry(
     found: Option<&Path>,
 ) {
     let name = crate::store::entry_name(version, platform);
-    let roots = std::iter::once(store.root()).chain(store.system_stores().iter().map(|p| &**p));
-    for root in roots {
+    for root in store.roots() {
         let versions = root.join("versions");
         let entry = versions.join(&name);
         let dated = versions.is_dir();
