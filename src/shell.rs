@@ -127,9 +127,8 @@ impl Shell {
                     "__GOPIN_SIG_BARE__".len(),
                 )
             } else if tail.starts_with("__GOPIN_SETTINGS_SIG__") {
-                let names: Vec<String> = Self::settings_names().map(|n| format!("${n}")).collect();
                 (
-                    format!("\"{}\"", names.join("|")).into_bytes(),
+                    self.joined(Self::settings_names(), true).into_bytes(),
                     "__GOPIN_SETTINGS_SIG__".len(),
                 )
             } else if tail.starts_with("__GOPIN_SETTINGS__") {
@@ -162,8 +161,15 @@ impl Shell {
     /// fish watches gopin's own settings with events instead (see [`Shell::settings_names`]).
     fn signature(self, bare: bool) -> String {
         let settings = (self != Shell::Fish).then(Self::settings_names);
-        let parts: Vec<String> = Self::signature_names()
-            .chain(settings.into_iter().flatten())
+        self.joined(
+            Self::signature_names().chain(settings.into_iter().flatten()),
+            bare,
+        )
+    }
+
+    /// The values of `names`, joined by `|` in one double-quoted word (see `bare` above).
+    fn joined<'a>(self, names: impl Iterator<Item = &'a str>, bare: bool) -> String {
+        let parts: Vec<String> = names
             .map(|n| match self {
                 Shell::Bash | Shell::Zsh if !bare => format!("${{{n}-}}"),
                 _ => format!("${n}"),

@@ -210,6 +210,14 @@ impl Reports {
             .unwrap_or_else(|| panic!("{sh:?}: no report {label}:\n{text}{context}"))
             .clone()
     }
+
+    /// Each labelled report shows the version (`GOPIN_VERSION`, or `<unset>`) it goes with.
+    fn assert_versions(&self, want: &[(&str, &str)]) {
+        for (label, version) in want {
+            let (sh, text) = (self.sh, &self.text);
+            assert_eq!(self.by(label).version, *version, "{sh:?} {label}: {text}");
+        }
+    }
 }
 
 impl std::ops::Deref for Reports {
@@ -1839,17 +1847,13 @@ fn settings_changed_at_the_prompt(sh: Sh) {
         &[],
     );
     let text = t.text();
-    let reports = Reports::new(sh, &text);
-    let version = |label: &str| reports.by(label).version;
-    for (label, want) in [
+    Reports::new(sh, &text).assert_versions(&[
         ("pinned", "go1.22.10"),
         ("set", "go1.21.13"),
         ("unset", "go1.22.10"),
         ("inside", "go1.22.9"),
         ("after", "go1.22.10"),
-    ] {
-        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
-    }
+    ]);
 }
 
 /// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.
@@ -1943,9 +1947,7 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
         &[],
     );
     let text = t.text();
-    let reports = Reports::new(sh, &text);
-    let version = |label: &str| reports.by(label).version;
-    for (label, want) in [
+    Reports::new(sh, &text).assert_versions(&[
         ("pinned", "go1.21.13"),
         ("churn", "go1.21.13"),
         ("module", "go1.22.10"),
@@ -1956,9 +1958,7 @@ fn go_files_appearing_above_a_pin(sh: Sh) {
         ("workspace-gone", "go1.21.13"),
         ("linked", "go1.21.13"),
         ("linked-module", "go1.22.10"),
-    ] {
-        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
-    }
+    ]);
 }
 
 per_shell!(go_files_in_a_form_that_does_not_count_above_a_pin:
@@ -2357,9 +2357,7 @@ fn an_exact_pin_installed_elsewhere(sh: Sh) {
         &[],
     );
     let text = t.text();
-    let reports = Reports::new(sh, &text);
-    let version = |label: &str| reports.by(label).version;
-    for (label, want) in [
+    Reports::new(sh, &text).assert_versions(&[
         ("missing", "<unset>"),
         ("installed", "go1.20.3"),
         ("broken", "<unset>"),
@@ -2367,9 +2365,7 @@ fn an_exact_pin_installed_elsewhere(sh: Sh) {
         ("linked", "<unset>"),
         ("back", "go1.20.3"),
         ("removed", "<unset>"),
-    ] {
-        assert_eq!(version(label), want, "{sh:?} {label}: {text}");
-    }
+    ]);
 }
 
 per_shell!(env_with_a_version_holds_in_a_hook_shell:

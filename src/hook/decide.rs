@@ -139,13 +139,11 @@ pub fn decide(
         }
         Ok(r) => {
             let mut decision = resolved_to(config, store, &r, messages);
-            // A tree that cannot run is noticed being installed again (`--force`) by its
-            // store's date, as a prefix's new version is.
-            let runs = |i: &crate::store::Installed| {
-                i.go_binary_problem().is_none() && i.link_problem().is_none()
-            };
+            // A tree that cannot run (the guard stands in for it) is noticed being installed
+            // again (`--force`) by its store's date, as a prefix's new version is.
+            let guarded = matches!(&decision.target, Target::Active(a) if a.is_guard(store));
             match r.request.as_ref().and_then(|q| q.exact()) {
-                Some(version) if r.installed.as_ref().is_none_or(runs) => {
+                Some(version) if r.installed.is_none() || !guarded => {
                     let found = r.installed.as_ref().map(|i| i.dir.as_path());
                     watch_entry(&mut decision.watch, store, &version, platform, found);
                 }
