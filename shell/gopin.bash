@@ -11,22 +11,48 @@ _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # Tells `gopin doctor` the hook is loaded; _GOPIN_RAN tells it the hook has run.
 export _GOPIN_HOOK=bash
 
-# An unchanged prompt costs one string comparison and one `test` of the watched paths
-# (docs/performance.md says where the microseconds go).
-_gopin_hook() {
-  # shellcheck disable=SC2319 # the status of the user's last command (or of gopin's, below)
-  local _gopin_status=$?
-  # The comparison without `-` defaults costs less; under `set -u` it would fail on an unset
-  # variable, so there it takes the longer form.
+# The prompt check. An unchanged prompt costs one string comparison and one `[[ ]]` of the
+# watched paths (docs/performance.md says where the microseconds go). That `[[ ]]` is written
+# into the function after each run (_gopin_define): its operators are parsed once there,
+# where a `test` of an array would expand and parse every word at every prompt, which costs
+# bash about as much as the stats themselves. So the function is kept as its two halves.
+# The status it was given is kept in a global, not a local: a function without locals has
+# no table of its own for each variable it reads to be looked up in first.
+# The comparison without `-` defaults costs less; under `set -u` it would fail on an unset
+# variable, so there it takes the longer form.
+# shellcheck disable=SC2016 # code, expanded when the function runs
+_GOPIN_HOOK_HEAD='_gopin_hook() {
+  _GOPIN_STATUS=$?
   if ! if [[ $- == *u* ]]; then
     [[ ${_GOPIN_SEEN-} == "$PWD|${PATH-}|"__GOPIN_SIG__ ]]
   else
     [[ $_GOPIN_SEEN == "$PWD|$PATH|"__GOPIN_SIG_BARE__ ]]
-  fi || { [ "${_GOPIN_TEST[@]}" ] && _gopin_stale; }; then
+  fi || { [[ '
+# shellcheck disable=SC2016
+_GOPIN_HOOK_TAIL=' ]] && _gopin_stale; }; then
     _gopin_run
   fi
-  return $_gopin_status
+  return $_GOPIN_STATUS
+}'
+
+# Defines _gopin_hook with _GOPIN_TEST as a `[[ ]]` expression: each operator of `test` as
+# its `[[ ]]` counterpart, each operand as a reference to its element (a path, the stamp or
+# an empty string, none of which is one of those operators: paths start with `/` or `./`),
+# so no path is ever quoted or parsed as code.
+_gopin_define() {
+  local _gopin_e='' _gopin_w _gopin_i=0
+  for _gopin_w in ${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]}"}; do
+    case $_gopin_w in
+      -o) _gopin_e="$_gopin_e ||" ;;
+      -a) _gopin_e="$_gopin_e &&" ;;
+      '!' | '(' | ')' | -nt | -e | -d | -L | -n) _gopin_e="$_gopin_e $_gopin_w" ;;
+      *) _gopin_e="$_gopin_e \${_GOPIN_TEST[$_gopin_i]}" ;;
+    esac
+    _gopin_i=$((_gopin_i + 1))
+  done
+  eval "$_GOPIN_HOOK_HEAD${_gopin_e:-"-n ''"}$_GOPIN_HOOK_TAIL"
 }
+_gopin_define
 
 _gopin_run() {
   if [ -x "$_GOPIN_BIN" ]; then
@@ -106,6 +132,7 @@ _gopin_test() {
   # watched.
   _GOPIN_TEST=(${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]:1}"})
   [ ${#_GOPIN_TEST[@]} -gt 0 ] || _GOPIN_TEST=(-n '')
+  _gopin_define
 }
 
 # Run when the quick test above says "maybe": true when a file that decided changed or went

@@ -17,20 +17,25 @@ set -gx _GOPIN_HOOK fish
 # (re)defines them, at load and whenever something was defined after them. Loading this
 # twice is harmless.
 function _gopin_define_handlers
-    # An unchanged prompt costs one string comparison and one `test` of the watched paths
-    # (docs/performance.md says where the microseconds go). fish gives each event handler
-    # the status the user's command left, and puts it back after, so this one need not
-    # keep it.
+    # An unchanged prompt costs one `test` (the string comparison and the watched paths
+    # together: each builtin call costs fish a few microseconds of its own) and, on fish 3.5
+    # and newer, one `path filter -q` of the paths above the pin file that were not there
+    # (docs/performance.md says where the microseconds go). Only when one says "maybe" is
+    # the string compared again, to tell a changed environment from a changed path. fish
+    # gives each event handler the status the user's command left, and puts it back after,
+    # so this one need not keep it.
     function _gopin_hook --on-event fish_prompt
-        # At the first prompt (config.fish has loaded everything by then), and whenever
-        # something changed (another tool may have changed the environment after gopin
-        # did), make sure gopin runs last.
-        if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
-            set -g _gopin_ordered 1
-            _gopin_keep_last
-            _gopin_run_now prompt
-        else if test $_gopin_test; or $_gopin_filter -q -- '' $_gopin_appear; and _gopin_stale
-            _gopin_run_now prompt
+        if set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__ -o $_gopin_test
+            # At the first prompt (config.fish has loaded everything by then), and whenever
+            # something changed (another tool may have changed the environment after gopin
+            # did), make sure gopin runs last.
+            if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
+                set -g _gopin_ordered 1
+                _gopin_keep_last
+                _gopin_run_now prompt
+            else if _gopin_stale
+                _gopin_run_now prompt
+            end
         end
     end
 
@@ -43,10 +48,11 @@ end
 _gopin_define_handlers
 
 # fish 3.5 and newer test the paths above the pin file that were not there with one
-# `path filter -q` (see _gopin_build_test); the empty path first, which is never there, keeps
-# it from reading standard input when there are none. Older fish runs `false` there instead.
-set -g _gopin_filter false
-builtin -q path 2>/dev/null; and set _gopin_filter path filter
+# `path filter -q` (see _gopin_build_test), only when there are some (with none it would read
+# standard input). Older fish has no `path`: there they are terms of the `test`, and
+# _gopin_appear stays empty.
+set -g _gopin_has_path 0
+builtin -q path 2>/dev/null; and set _gopin_has_path 1
 
 # gopin's own settings change what it decides, but only by hand: rather than comparing them
 # at each prompt, setting or erasing one (in any scope; a universal one from any fish) to
@@ -58,7 +64,10 @@ end
 
 function _gopin_check
     if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
-            test $_gopin_test; or $_gopin_filter -q -- '' $_gopin_appear; and _gopin_stale
+            begin
+                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test $_gopin_test
+            end
+            and _gopin_stale
         end
         _gopin_run_now
     end
@@ -125,7 +134,7 @@ function _gopin_build_test
     # (an access call each, cheaper than a `test` term); it is never run without a path,
     # where it would read standard input. Older fish tests each in the expression.
     set -g _gopin_appear
-    if test "$_gopin_filter" != false
+    if test $_gopin_has_path = 1
         set _gopin_appear $_GOPIN_ABSENT
     else
         for p in $_GOPIN_ABSENT

@@ -11,50 +11,78 @@ typeset -g _GOPIN_STAMP=__GOPIN_STAMP_DIR__/$$
 # The hook's bookkeeping, declared here so that setting it inside the hook is not "creating
 # a global in a function" (warn_create_global).
 typeset -g _GOPIN_PWD _GOPIN_SEEN _GOPIN_SHOWN _GOPIN_GONE
-typeset -gi _GOPIN_T
+typeset -g _GOPIN_DATES=-
 typeset -ga _GOPIN_FILES _GOPIN_DIRS _GOPIN_KNOWN _GOPIN_NAMES _GOPIN_WATCH _GOPIN_ABSENT
+typeset -ga _GOPIN_M
 # Tells `gopin doctor` the hook is loaded.
 export _GOPIN_HOOK=zsh
-# EPOCHSECONDS, for the prompt's check of the watched paths' dates.
+# EPOCHSECONDS, and zstat alone of zsh/stat (its `stat` builtin would hide the stat command;
+# one the user loaded stays as it was), for the prompt's check of the watched paths' dates.
+# Without either, every prompt takes the stamp's slower check instead.
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+zmodload -F zsh/stat b:zstat 2>/dev/null
 
-# An unchanged prompt costs one string comparison and one glob of the watched paths
+# An unchanged prompt costs one string comparison and one zstat of the watched paths
 # (docs/performance.md says where the microseconds go).
 _gopin_hook() {
   emulate -L zsh
   # `emulate -L zsh` turns `nounset` off here, so the variables need no `-` defaults.
   if [[ $_GOPIN_SEEN != "$PWD|$PATH|"__GOPIN_SIG_BARE__ ]]; then
     _gopin_run
-  elif (( $#_GOPIN_WATCH )); then
-    # The watched paths that exist and were not modified since two seconds before the last
-    # run began (as the stamp is dated): one stat each, none of the stamp. Fewer than all
-    # of them means "maybe", which the stamp then decides.
-    # The qualifier is a string, globbed with ${~...}: so this parses also where the user
-    # set sh_glob before loading it (the paths stay literal).
-    # A path in _GOPIN_ABSENT (a link whose target is not there, the file GOWORK names, an
-    # exact pin's version in a store without `versions/` yet) is tested for appearing, which
-    # may change no date that is watched; the loop is skipped when there is none.
-    local -a _gopin_ok
-    local _gopin_q="(N-^ms-$((EPOCHSECONDS - _GOPIN_T + 3)))" _gopin_p _gopin_new=0
-    (( ${+EPOCHSECONDS} )) && _gopin_ok=(${^_GOPIN_WATCH}${~_gopin_q})
-    (( $#_GOPIN_ABSENT )) && for _gopin_p in "${_GOPIN_ABSENT[@]}"; do
-      [[ -e $_gopin_p ]] && _gopin_new=1
-    done
-    (( $#_gopin_ok == $#_GOPIN_WATCH && ! _gopin_new )) || ! _gopin_stale || _gopin_run
+  elif { (( $#_GOPIN_WATCH )) && ! { builtin zstat -A _GOPIN_M +mtime -- "${_GOPIN_WATCH[@]}" 2>&- \
+    && [[ ${(j: :)_GOPIN_M} == "$_GOPIN_DATES" ]] } } || { (( $#_GOPIN_ABSENT )) && _gopin_appeared }; then
+    # The watched paths' dates, in whole seconds, one stat each and none of the stamp,
+    # against those recorded (_gopin_dates); a path gone fails zstat, whose message goes
+    # nowhere. A path in _GOPIN_ABSENT (a link whose target is not there, the file GOWORK
+    # names, an exact pin's version in a store without `versions/` yet) is tested for
+    # appearing, which may change no date that is watched. Any difference means "maybe",
+    # which the stamp then decides to the nanosecond; if nothing that decides changed, the
+    # dates seen now are the ones to compare with from here on.
+    local _gopin_t=$EPOCHSECONDS
+    if _gopin_stale; then
+      _gopin_run
+    else
+      _gopin_dates $_gopin_t
+    fi
   fi
+}
+
+# True when a path of _GOPIN_ABSENT is there.
+_gopin_appeared() {
+  local _gopin_p
+  for _gopin_p in "${_GOPIN_ABSENT[@]}"; do
+    [[ -e $_gopin_p ]] && return 0
+  done
+  return 1
+}
+
+# Records the watched paths' dates for the prompt's comparison, if every one is at least
+# three seconds older than SINCE (when the last look began): a date that recent could still
+# be the date of a change made after the look, within the same second. Until then none is
+# recorded, and each prompt takes the stamp's check, which records them once they are old.
+_gopin_dates() {
+  local _gopin_d
+  _GOPIN_DATES=-
+  (( ${+EPOCHSECONDS} && $#_GOPIN_WATCH )) || return 0
+  builtin zstat -A _GOPIN_M +mtime -- "${_GOPIN_WATCH[@]}" 2>&- || return 0
+  for _gopin_d in "${_GOPIN_M[@]}"; do
+    (( _gopin_d <= $1 - 3 )) || return 0
+  done
+  _GOPIN_DATES=${(j: :)_GOPIN_M}
 }
 
 _gopin_run() {
   # Also called from `gopin shell`, under the user's options (sh_glob, ksh_arrays).
   emulate -L zsh
   if [[ -x "$_GOPIN_BIN" ]]; then
-    (( ${+EPOCHSECONDS} )) && _GOPIN_T=$EPOCHSECONDS
+    local _gopin_t=$EPOCHSECONDS
     eval "$("$_GOPIN_BIN" hook-env zsh --stamp "$_GOPIN_STAMP" --shown "$_GOPIN_SHOWN")"
     # After the run, so gopin's own changes are not taken for someone else's at the next
     # prompt: the directory, PATH and the variables that decide, as one string (whatever
     # changes them, gopin runs again and puts the invariant back), and the paths to watch.
     _GOPIN_SEEN="$PWD|$PATH|"__GOPIN_SIG__
     _GOPIN_WATCH=("${_GOPIN_FILES[@]}" "${_GOPIN_DIRS[@]}")
+    _gopin_dates $_gopin_t
   elif [[ -z "$_GOPIN_GONE" ]]; then
     _GOPIN_GONE=1
     print -ru2 -- "gopin: $_GOPIN_BIN is gone (moved or uninstalled), so the hook is off in this shell: reinstall gopin, or remove its init line from your rc file"
