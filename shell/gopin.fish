@@ -25,11 +25,11 @@ function _gopin_define_handlers
     # gives each event handler the status the user's command left, and puts it back after,
     # so this one need not keep it.
     function _gopin_hook --on-event fish_prompt
-        if set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__ -o $_gopin_test
+        if set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test "$_GOPIN_SEEN" != "1|$PWD" -o $_gopin_test
             # At the first prompt (config.fish has loaded everything by then), and whenever
             # something changed (another tool may have changed the environment after gopin
             # did), make sure gopin runs last.
-            if test "$_GOPIN_SEEN" != "1|$PWD|$PATH|"__GOPIN_SIG__
+            if test "$_GOPIN_SEEN" != "1|$PWD"
                 set -g _gopin_ordered 1
                 _gopin_keep_last
                 _gopin_run_now prompt
@@ -54,16 +54,18 @@ _gopin_define_handlers
 set -g _gopin_has_path 0
 builtin -q path 2>/dev/null; and set _gopin_has_path 1
 
-# gopin's own settings change what it decides, but only by hand: rather than comparing them
-# at each prompt, setting or erasing one (in any scope; a universal one from any fish) to
-# another value than gopin last ran with makes the next check run gopin. (A prompt handler
-# that sets one to the value it has changes nothing.)
-function _gopin_setting_changed __GOPIN_SETTING_EVENTS__
-    test "$_gopin_settings" = __GOPIN_SETTINGS_SIG__; or set -g _GOPIN_SEEN ''
+# PATH, Go's variables and gopin's settings decide too (or are what gopin set, which another
+# tool may move). Rather than comparing them at each prompt, which costs fish more than all
+# its stats, setting or erasing one (in any scope, by any means: `set`, `read`,
+# `fish_add_path`, a universal one from any fish) to another value than gopin last ran with
+# makes the next check run gopin. (A prompt handler that sets one to the value it has changes
+# nothing.)
+function _gopin_variable_changed __GOPIN_VAR_EVENTS__
+    test "$_gopin_vars" = __GOPIN_VARS_SIG__; or set -g _GOPIN_SEEN ''
 end
 
 function _gopin_check
-    if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__; or begin
+    if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD"; or begin
             begin
                 set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test $_gopin_test
             end
@@ -74,19 +76,20 @@ function _gopin_check
 end
 
 # Records what the prompt's check compares against, after the run (so gopin's own changes
-# are not taken for someone else's): the directory, PATH and the variables that decide, as
-# one string (whatever changes them, gopin runs again and puts the invariant back), and the
-# watched paths as one `test` expression. `prompt`: run from the prompt's handler.
+# are not taken for someone else's): the directory, the values of the variables that decide
+# (for _gopin_variable_changed: whatever changes them, gopin runs again and puts the
+# invariant back), and the watched paths as one `test` expression. `prompt`: run from the
+# prompt's handler.
 function _gopin_run_now
     _gopin_run; or return
     # `1|` once the prompt has made sure gopin's handlers run last (`_gopin_ordered`).
-    set -g _GOPIN_SEEN "$_gopin_ordered|$PWD|$PATH|"__GOPIN_SIG__
-    set -g _gopin_settings __GOPIN_SETTINGS_SIG__
-    # A setting exported in a function's or a block's own scope goes back when that ends,
+    set -g _GOPIN_SEEN "$_gopin_ordered|$PWD"
+    set -g _gopin_vars __GOPIN_VARS_SIG__
+    # One of them set in a function's or a block's own scope goes back when that ends,
     # which no event tells: a run from inside one (a cd, a gopin command) makes the next
     # prompt run gopin again. At the prompt, a local is the command line's, which lasts.
     if test "$argv[1]" != prompt
-        for v in __GOPIN_SETTINGS__
+        for v in __GOPIN_VARS__
             set -ql $v; and set -g _GOPIN_SEEN ''
         end
     end

@@ -126,22 +126,19 @@ impl Shell {
                     self.signature(true).into_bytes(),
                     "__GOPIN_SIG_BARE__".len(),
                 )
-            } else if tail.starts_with("__GOPIN_SETTINGS_SIG__") {
+            } else if tail.starts_with("__GOPIN_VARS_SIG__") {
                 (
-                    self.joined(Self::settings_names(), true).into_bytes(),
-                    "__GOPIN_SETTINGS_SIG__".len(),
+                    self.joined(Self::event_names(), true).into_bytes(),
+                    "__GOPIN_VARS_SIG__".len(),
                 )
-            } else if tail.starts_with("__GOPIN_SETTINGS__") {
-                let names: Vec<&str> = Self::settings_names().collect();
-                (names.join(" ").into_bytes(), "__GOPIN_SETTINGS__".len())
-            } else if tail.starts_with("__GOPIN_SETTING_EVENTS__") {
-                let flags: Vec<String> = Self::settings_names()
+            } else if tail.starts_with("__GOPIN_VARS__") {
+                let names: Vec<&str> = Self::event_names().collect();
+                (names.join(" ").into_bytes(), "__GOPIN_VARS__".len())
+            } else if tail.starts_with("__GOPIN_VAR_EVENTS__") {
+                let flags: Vec<String> = Self::event_names()
                     .map(|n| format!("--on-variable {n}"))
                     .collect();
-                (
-                    flags.join(" ").into_bytes(),
-                    "__GOPIN_SETTING_EVENTS__".len(),
-                )
+                (flags.join(" ").into_bytes(), "__GOPIN_VAR_EVENTS__".len())
             } else {
                 (b"__GOPIN_".to_vec(), "__GOPIN_".len())
             };
@@ -158,13 +155,19 @@ impl Shell {
     /// it: each costs the prompt a variable lookup, and the next run reads them anyway.
     /// `bare`: `$NAME` rather than `${NAME-}`, about 0.25 µs cheaper each in bash, for where
     /// `set -u` is known to be off (zsh's `emulate -L zsh`, bash after a look at `$-`).
-    /// fish watches gopin's own settings with events instead (see [`Shell::settings_names`]).
+    /// fish watches these and PATH with events instead (see [`Shell::event_names`]).
     fn signature(self, bare: bool) -> String {
-        let settings = (self != Shell::Fish).then(Self::settings_names);
-        self.joined(
-            Self::signature_names().chain(settings.into_iter().flatten()),
-            bare,
-        )
+        self.joined(Self::signature_names().chain(Self::settings_names()), bare)
+    }
+
+    /// What fish is told about when one is set or erased (an event) rather than comparing
+    /// them at each prompt, which costs it several microseconds (its variable lookups are
+    /// dear): PATH, Go's variables and gopin's settings. (fish's `$PWD` is still compared:
+    /// it is one lookup, and the directory is what changes most.)
+    fn event_names() -> impl Iterator<Item = &'static str> {
+        std::iter::once("PATH")
+            .chain(Self::signature_names())
+            .chain(Self::settings_names())
     }
 
     /// The values of `names`, joined by `|` in one double-quoted word (see `bare` above).
@@ -196,8 +199,7 @@ impl Shell {
     }
 
     /// gopin's own settings that change what the hook decides. bash and zsh compare them
-    /// at each prompt with the rest; fish is told when one is set or erased (an event), which
-    /// costs its prompt nothing.
+    /// at each prompt with the rest; fish is told when one is set or erased (an event).
     fn settings_names() -> impl Iterator<Item = &'static str> {
         let mut names = vec![
             "GOPIN_HOME",

@@ -1856,6 +1856,76 @@ fn settings_changed_at_the_prompt(sh: Sh) {
     ]);
 }
 
+per_shell!(environment_moved_at_the_prompt:
+    bash_puts_the_pinned_go_back_when_path_or_goroot_move => Sh::Bash,
+    zsh_puts_the_pinned_go_back_when_path_or_goroot_move => Sh::Zsh,
+    fish_puts_the_pinned_go_back_when_path_or_goroot_move => Sh::Fish,
+);
+
+/// Another Go put in front of PATH, or GOROOT pointed elsewhere, by hand at the prompt (in
+/// each of fish's ways: `set`, `fish_add_path`, `read`) or inside a function that changes
+/// directory, never outlives the next prompt: gopin's Go is the one that runs. (fish is told
+/// of these by events, not by comparing them at each prompt.)
+fn environment_moved_at_the_prompt(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root.join("plain"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let moves: &[&str] = match sh {
+        Sh::Fish => &[
+            "set -gx PATH \"$W/sysgo/bin\" $PATH",
+            "fish_add_path -gPm \"$W/sysgo/bin\"",
+            "echo \"$W/sysgo\" | read -gx GOROOT",
+            "function f; set -lx PATH \"$W/sysgo/bin\" $PATH; cd \"$W/plain\"; cd \"$W/proj\"; report inside; end",
+        ],
+        Sh::Zsh => &[
+            "export PATH=\"$W/sysgo/bin:$PATH\"",
+            "path=(\"$W/sysgo/bin\" $path)",
+            "export GOROOT=\"$W/sysgo\"",
+            "f() { local -x PATH=\"$W/sysgo/bin:$PATH\"; cd \"$W/plain\"; cd \"$W/proj\"; report inside; }",
+        ],
+        Sh::Bash => &[
+            "export PATH=\"$W/sysgo/bin:$PATH\"",
+            "PATH=\"$W/sysgo/bin:$PATH\"",
+            "export GOROOT=\"$W/sysgo\"",
+            "f() { local PATH=\"$W/sysgo/bin:$PATH\"; cd \"$W/plain\"; cd \"$W/proj\"; report inside; }",
+        ],
+    };
+    let script = [
+        "cd \"$W/proj\"",
+        "report pinned",
+        moves[0],
+        "report path",
+        moves[1],
+        "report path-again",
+        moves[2],
+        "report goroot",
+        moves[3],
+        "f",
+        "report after",
+    ];
+    let t = session_with(&w, sh, &rc_for(sh), &script, &[]);
+    let text = t.text();
+    let reports = Reports::new(sh, &text);
+    let goroot = w.goroot("go1.22.10.linux-amd64");
+    for label in ["pinned", "path", "path-again", "goroot", "inside", "after"] {
+        // A fish function's own PATH is seen by none of the functions it calls, gopin's
+        // handlers included (fish has no dynamic scope): inside it, its PATH stands.
+        if sh == Sh::Fish && label == "inside" {
+            continue;
+        }
+        let r = reports.by(label);
+        assert!(r.go_version.contains("go1.22.10"), "{sh:?} {label}: {text}");
+        assert_eq!(r.goroot, goroot, "{sh:?} {label}: {text}");
+    }
+}
+
 /// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.
 #[test]
 fn zsh_and_fish_init_scripts_parse() {
