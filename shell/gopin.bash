@@ -36,9 +36,12 @@ _GOPIN_HOOK_TAIL=' ]] && _gopin_stale; }; then
 }'
 
 # Defines _gopin_hook with _GOPIN_TEST as a `[[ ]]` expression: each operator of `test` as
-# its `[[ ]]` counterpart, each operand as a reference to its element (a path, the stamp or
-# an empty string, none of which is one of those operators: paths start with `/` or `./`),
-# so no path is ever quoted or parsed as code.
+# its `[[ ]]` counterpart (no operand is one of those: paths start with `/` or `./`, the
+# stamp holds a `/`, the rest is empty), each operand in single quotes, inside which every
+# byte but the quote itself is literal in any locale (no multibyte character has a quote's
+# byte in it). An operand with a quote, or with a byte bash uses for its own marks (\001,
+# \177), is a reference to its element instead, which costs about half a microsecond
+# more: so no path is ever parsed as code.
 _gopin_define() {
   local _gopin_e='' _gopin_w _gopin_i=0
   for _gopin_w in ${_GOPIN_TEST[@]+"${_GOPIN_TEST[@]}"}; do
@@ -46,7 +49,8 @@ _gopin_define() {
       -o) _gopin_e="$_gopin_e ||" ;;
       -a) _gopin_e="$_gopin_e &&" ;;
       '!' | '(' | ')' | -nt | -e | -d | -L | -n) _gopin_e="$_gopin_e $_gopin_w" ;;
-      *) _gopin_e="$_gopin_e \${_GOPIN_TEST[$_gopin_i]}" ;;
+      *\'* | *$'\001'* | *$'\177'*) _gopin_e="$_gopin_e \${_GOPIN_TEST[$_gopin_i]}" ;;
+      *) _gopin_e="$_gopin_e '$_gopin_w'" ;;
     esac
     _gopin_i=$((_gopin_i + 1))
   done
