@@ -20,29 +20,39 @@ function _gopin_define_handlers
     # An unchanged prompt costs one `test` (the string comparison and the watched paths
     # together: each builtin call costs fish a few microseconds of its own) and, on fish 3.5
     # and newer, one `path filter -q` of the paths above the pin file that were not there
-    # (docs/performance.md says where the microseconds go). Only when one says "maybe" is
-    # the string compared again, to tell a changed environment from a changed path. fish
-    # gives each event handler the status the user's command left, and puts it back after,
-    # so this one need not keep it.
-    function _gopin_hook --on-event fish_prompt
-        if set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test "$_GOPIN_SEEN" != "1|$PWD" -o $_gopin_test
-            # At the first prompt (config.fish has loaded everything by then), and whenever
-            # something changed (another tool may have changed the environment after gopin
-            # did), make sure gopin runs last.
-            if test "$_GOPIN_SEEN" != "1|$PWD"
-                set -g _gopin_ordered 1
-                _gopin_keep_last
-                _gopin_run_now prompt
-            else if _gopin_stale
-                _gopin_run_now prompt
-            end
+    # (docs/performance.md says where the microseconds go). Their arguments are written into
+    # the handler, escaped by `string escape` (fish reads each back as the very string, any
+    # bytes), rather than expanded from the lists at each prompt: so this is defined anew
+    # after each run (_gopin_build_test). fish gives each event handler the status the
+    # user's command left, and puts it back after, so this one need not keep it.
+    set -l check (string escape -- $_gopin_test)
+    set -q check[1]; or set check -n "''"
+    set -l appear
+    set -q _gopin_appear[1]; and set appear path filter -q -- (string escape -- $_gopin_appear) '; or'
+    eval "function _gopin_hook --on-event fish_prompt
+        if $appear test \"\$_GOPIN_SEEN\" != \"1|\$PWD\" -o $check
+            _gopin_prompt_maybe
         end
-    end
+    end"
 
     function _gopin_on_pwd --on-variable PWD
         set -l _gopin_status $status
         _gopin_check
         return $_gopin_status
+    end
+end
+
+# The prompt's check said "maybe": the string compared again tells a changed environment
+# from a changed path. At the first prompt (config.fish has loaded everything by then), and
+# whenever something changed (another tool may have changed the environment after gopin
+# did), make sure gopin runs last.
+function _gopin_prompt_maybe
+    if test "$_GOPIN_SEEN" != "1|$PWD"
+        set -g _gopin_ordered 1
+        _gopin_keep_last
+        _gopin_run_now prompt
+    else if _gopin_stale
+        _gopin_run_now prompt
     end
 end
 _gopin_define_handlers
@@ -148,6 +158,7 @@ function _gopin_build_test
     # Never empty: a false test when nothing is watched.
     set -q _gopin_test[1]; or set _gopin_test -o -n ''
     set -g _gopin_test $_gopin_test[2..-1]
+    _gopin_define_handlers
 end
 
 function _gopin_keep_last
