@@ -1926,6 +1926,58 @@ fn environment_moved_at_the_prompt(sh: Sh) {
     }
 }
 
+per_shell!(edits_within_one_second:
+    bash_sees_each_of_two_edits_in_the_same_second => Sh::Bash,
+    zsh_sees_each_of_two_edits_in_the_same_second => Sh::Zsh,
+    fish_sees_each_of_two_edits_in_the_same_second => Sh::Fish,
+);
+
+/// A pin edited in place twice within a second, a prompt after each, and a directory that
+/// changed without a pin (build output), long enough ago for zsh to record its date again:
+/// each edit is seen at the next prompt. zsh compares whole-second dates, so it must not
+/// record a date as fresh as the look (the second edit would keep the first one's second).
+fn edits_within_one_second(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    let proj = w.root.join("proj");
+    backdate(&[
+        &proj,
+        &proj.join(".go-version"),
+        &proj.join("sub"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj/sub\"",
+            "report start",
+            "echo 1.21.13 > \"$W/proj/.go-version\"",
+            "report first",
+            "echo 1.22.9 > \"$W/proj/.go-version\"",
+            "report second",
+            // Build output, dated an hour back as if it had settled.
+            "touch \"$W/proj/sub/out.o\"; touch -d '1 hour ago' \"$W/proj/sub\"",
+            "report settled",
+            "true",
+            "echo 1.22.10 > \"$W/proj/sub/.go-version\"",
+            "report nearer",
+        ],
+        &[],
+    );
+    let text = t.text();
+    Reports::new(sh, &text).assert_versions(&[
+        ("start", "go1.22.10"),
+        ("first", "go1.21.13"),
+        ("second", "go1.22.9"),
+        ("settled", "go1.22.9"),
+        ("nearer", "go1.22.10"),
+    ]);
+}
+
 /// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.
 #[test]
 fn zsh_and_fish_init_scripts_parse() {
