@@ -136,6 +136,12 @@ impl Objects {
         &self.dir
     }
 
+    /// Whether the store holds any object yet. A first install into an empty one has
+    /// nothing to look up: it skips a `stat` of an object per file (see docs/performance.md).
+    pub fn holds_any(&self) -> bool {
+        fs::read_dir(&self.dir).is_ok_and(|mut entries| entries.next().is_some())
+    }
+
     /// Where the object for `sha256` with permission bits `mode` lives (its write bits are
     /// not part of the name: an object never has them).
     pub fn path(&self, sha256: &str, mode: u32) -> PathBuf {
@@ -232,12 +238,35 @@ impl Objects {
     /// hash to `sha256`) a link to its object: to the existing one, or as a new object. The
     /// existing object is hashed first: one that is not what its name says (another size,
     /// mode or content) is replaced by this file, which the install has just verified, and
-    /// the trees that linked the bad one keep it until they are reinstalled.
-    pub fn adopt(&self, file: &Path, sha256: &str, mode: u32, size: u64) -> io::Result<Linked> {
+    /// the trees that linked the bad one keep it until they are reinstalled. `first`: the
+    /// store held no object when the install began, so the file is made read-only and linked
+    /// as its object straight away, and only if one turns out to be there (stored meanwhile,
+    /// or a duplicate within the tree) is it looked at: two calls a file instead of three.
+    pub fn adopt(
+        &self,
+        file: &Path,
+        sha256: &str,
+        mode: u32,
+        size: u64,
+        first: bool,
+    ) -> io::Result<Linked> {
         let mode = effective(mode);
         let object = self.path(sha256, mode);
-        // The file's own identity is looked up only when an object by that name exists: a
-        // first install, where none does, costs an lstat, a chmod and a link per file.
+        if first {
+            fs::set_permissions(file, fs::Permissions::from_mode(mode & !WRITE_BITS))?;
+            match self.store_as(file, &object) {
+                Ok(()) => return Ok(Linked::Stored),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) if is_cross_device(&e) => {
+                    fs::set_permissions(file, fs::Permissions::from_mode(mode))?;
+                    return Ok(Linked::Copied);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // The file's own identity is looked up only when an object by that name exists: an
+        // install whose objects are all new costs an lstat, a chmod and a link per file
+        // (a first install, above, a chmod and a link).
         let same_file = |o: &fs::Metadata| {
             fs::symlink_metadata(file).map(|meta| o.ino() == meta.ino() && o.dev() == meta.dev())
         };
@@ -324,6 +353,7 @@ impl Objects {
             return Ok(done);
         }
         let _lock = self.take_lock(false)?;
+        let first = !self.holds_any();
         // Hard links to the same inode inside one tree (an archive's own hard links) are
         // one file: whichever is adopted first stores it, the rest find it there. The files
         // are shared out among a few threads: on a slow disk each link waits on the journal.
@@ -343,7 +373,7 @@ impl Objects {
             for &(rel, size, sha256, mode) in part {
                 let path = goroot.join(rel);
                 match self
-                    .adopt(&path, sha256, mode, size)
+                    .adopt(&path, sha256, mode, size, first)
                     .map_err(io_err("link into the object store", &path))?
                 {
                     Linked::Shared => {

@@ -147,8 +147,9 @@ pub fn extract_under<R: Read>(
         source,
     })?;
     let workers = writer_threads();
-    // Content already in the object store is linked, not written (see docs/store.md).
-    let objects = crate::objects::Objects::for_staged(root);
+    // Content already in the object store is linked, not written (see docs/store.md); an
+    // empty one is not looked in.
+    let objects = crate::objects::Objects::for_staged(root).filter(|o| o.holds_any());
     let objects = objects.as_ref();
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE);
