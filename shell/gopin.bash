@@ -13,29 +13,37 @@ export _GOPIN_HOOK=bash
 
 # The prompt check. An unchanged prompt costs one string comparison and one `[[ ]]` of the
 # watched paths (docs/performance.md says where the microseconds go). That `[[ ]]` is written
-# into the function after each run (_gopin_define): its operators are parsed once there,
+# into _gopin_check after each run (_gopin_define): its operators are parsed once there,
 # where a `test` of an array would expand and parse every word at every prompt, which costs
-# bash about as much as the stats themselves. So the function is kept as its two halves.
+# bash about as much as the stats themselves. _gopin_hook itself, what PROMPT_COMMAND runs,
+# stays as it is here, so a wrapper of yours around it (or a copy of it) keeps working.
 # The status it was given is kept in a global, not a local: a function without locals has
 # no table of its own for each variable it reads to be looked up in first.
-# The comparison without `-` defaults costs less; under `set -u` it would fail on an unset
-# variable, so there it takes the longer form.
-# shellcheck disable=SC2016 # code, expanded when the function runs
-_GOPIN_HOOK_HEAD='_gopin_hook() {
+_gopin_hook() {
+  # shellcheck disable=SC2319 # the status of the user's last command
   _GOPIN_STATUS=$?
-  if ! if [[ $- == *u* ]]; then
-    [[ ${_GOPIN_SEEN-} == "$PWD|${PATH-}|"__GOPIN_SIG__ ]]
+  _gopin_check
+  return $_GOPIN_STATUS
+}
+
+# _gopin_check, as its two halves. The comparison without `-` defaults costs less; under
+# `set -u` it would fail on an unset variable, and under `nocasematch` `[[ == ]]` ignores
+# case (a cd from p1 to P1 would look like none), so there it takes the longer form, a
+# `test` with defaults.
+# shellcheck disable=SC2016 # code, expanded when the function runs
+_GOPIN_CHECK_HEAD='_gopin_check() {
+  if ! if [[ $- == *u* || $BASHOPTS == *nocasematch* ]]; then
+    [ "${_GOPIN_SEEN-}" = "$PWD|${PATH-}|"__GOPIN_SIG__ ]
   else
     [[ $_GOPIN_SEEN == "$PWD|$PATH|"__GOPIN_SIG_BARE__ ]]
   fi || { [[ '
 # shellcheck disable=SC2016
-_GOPIN_HOOK_TAIL=' ]] && _gopin_stale; }; then
+_GOPIN_CHECK_TAIL=' ]] && _gopin_stale; }; then
     _gopin_run
   fi
-  return $_GOPIN_STATUS
 }'
 
-# Defines _gopin_hook with _GOPIN_TEST as a `[[ ]]` expression: each operator of `test` as
+# Defines _gopin_check with _GOPIN_TEST as a `[[ ]]` expression: each operator of `test` as
 # its `[[ ]]` counterpart (no operand is one of those: paths start with `/` or `./`, the
 # stamp holds a `/`, the rest is empty), each operand in single quotes, inside which every
 # byte but the quote itself is literal in any locale (no multibyte character has a quote's
@@ -54,7 +62,7 @@ _gopin_define() {
     esac
     _gopin_i=$((_gopin_i + 1))
   done
-  eval "$_GOPIN_HOOK_HEAD${_gopin_e:-"-n ''"}$_GOPIN_HOOK_TAIL"
+  eval "$_GOPIN_CHECK_HEAD${_gopin_e:-"-n ''"}$_GOPIN_CHECK_TAIL"
 }
 _gopin_define
 
@@ -217,8 +225,10 @@ if [[ $- == *i* && -z ${_GOPIN_WRAPPED-} ]]; then
       eval "_gopin_user_$_gopin_cmd () ${_gopin_def#*$'\n'}"
       _gopin_inner=_gopin_user_$_gopin_cmd
     fi
-    # A cd that lands where it started (cd ., a failed pushd) costs one comparison.
-    eval "$_gopin_cmd() { local _gopin_from=\$PWD; $_gopin_inner \"\$@\" || return; if [ \"\$PWD\" != \"\$_gopin_from\" ]; then _gopin_hook; fi; }"
+    # A cd that lands where it started (cd ., a failed pushd) costs one comparison. One in a
+    # subshell (`$(cd dir && …)`) runs nothing: its run would re-date this shell's stamp
+    # (named by the same `$$`), and an edit made here before it would then look older.
+    eval "$_gopin_cmd() { local _gopin_from=\$PWD; $_gopin_inner \"\$@\" || return; if [ \"\$PWD\" != \"\$_gopin_from\" ] && [ \"\${BASH_SUBSHELL-0}\" = 0 ]; then _gopin_hook; fi; }"
   done
   _GOPIN_WRAPPED=1
   unset _gopin_cmd _gopin_inner _gopin_def

@@ -22,13 +22,14 @@ function _gopin_define_handlers
     # and newer, one `path filter -q` of the paths above the pin file that were not there
     # (docs/performance.md says where the microseconds go). Their arguments are written into
     # the handler, escaped by `string escape` (fish reads each back as the very string, any
-    # bytes), rather than expanded from the lists at each prompt: so this is defined anew
+    # bytes), rather than expanded from the lists at each prompt (`builtin path`: many have a
+    # function of their own named `path`): so this is defined anew
     # after each run (_gopin_build_test). fish gives each event handler the status the
     # user's command left, and puts it back after, so this one need not keep it.
     set -l check (string escape -- $_gopin_test)
     set -q check[1]; or set check -n "''"
     set -l appear
-    set -q _gopin_appear[1]; and set appear path filter -q -- (string escape -- $_gopin_appear) '; or'
+    set -q _gopin_appear[1]; and set appear builtin path filter -q -- (string escape -- $_gopin_appear) '; or'
     eval "function _gopin_hook --on-event fish_prompt
         if $appear test \"\$_GOPIN_SEEN\" != \"1|\$PWD\" -o $check
             _gopin_prompt_maybe
@@ -77,7 +78,7 @@ end
 function _gopin_check
     if test "$_GOPIN_SEEN" != "$_gopin_ordered|$PWD"; or begin
             begin
-                set -q _gopin_appear[1]; and path filter -q -- $_gopin_appear; or test $_gopin_test
+                set -q _gopin_appear[1]; and builtin path filter -q -- $_gopin_appear; or test $_gopin_test
             end
             and _gopin_stale
         end

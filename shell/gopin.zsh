@@ -47,6 +47,13 @@ _gopin_hook() {
   fi
 }
 
+# After a cd, but not in a subshell (`$(cd dir && …)`): its run would re-date this shell's
+# stamp (named by the same `$$`) for a directory this shell is not in, and an edit made here
+# before it would then look older than the stamp.
+_gopin_chpwd() {
+  (( ZSH_SUBSHELL )) || _gopin_hook
+}
+
 # True when a path of _GOPIN_ABSENT is there.
 _gopin_appeared() {
   local _gopin_p
@@ -142,4 +149,4 @@ gopin() {
 # that change the environment before it; add-zsh-hook never adds the same function twice.
 autoload -Uz add-zsh-hook
 add-zsh-hook precmd _gopin_hook
-add-zsh-hook chpwd _gopin_hook
+add-zsh-hook chpwd _gopin_chpwd

@@ -570,6 +570,43 @@ fn bash_prompt_command_array_form_is_kept() {
     assert_eq!(text.matches("_gopin_hook").count(), 1, "{text}");
 }
 
+/// A wrapper of the user's around `_gopin_hook` (and the copy of it the wrapper calls) keeps
+/// running at every prompt, and edits are still seen through it: gopin rewrites only its
+/// own `_gopin_check` after a run, never the function PROMPT_COMMAND names.
+#[test]
+fn bash_hook_wrapped_by_the_user_keeps_working() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
+        return;
+    };
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let mut rc = String::from(report_fn(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    rc.push_str(
+        "eval \"_orig_gopin_hook() $(declare -f _gopin_hook | tail -n +2)\"\n\
+         _gopin_hook() { _orig_gopin_hook; echo wrapped >> \"$OUT\"; }\n",
+    );
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            "cd \"$W/proj\"",
+            "report pinned",
+            "echo 1.21.13 > \"$W/proj/.go-version\"",
+            "report edited",
+            "true",
+        ],
+    );
+    let reports = Reports::new(Sh::Bash, &text);
+    reports.assert_versions(&[("pinned", "go1.22.10"), ("edited", "go1.21.13")]);
+    assert!(text.matches("wrapped").count() >= 4, "{text}");
+}
+
 fn bash_version() -> (u32, u32) {
     let out = Command::new("bash")
         .args(["-c", "echo ${BASH_VERSINFO[0]} ${BASH_VERSINFO[1]}"])
@@ -714,6 +751,27 @@ fn init_embeds_the_absolute_binary_path_quoted() {
         lines[1],
         format!("{}/gopin/{}", hostile.display(), lines[2])
     );
+}
+
+/// A relative `XDG_RUNTIME_DIR` is ignored (as the XDG spec says): a stamp under it would be
+/// created inside every directory the shell visits.
+#[test]
+fn a_relative_runtime_dir_is_not_where_stamps_go() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "eval \"$('{}' init bash)\"; printf '%s' \"$_GOPIN_STAMP\"",
+            gopin_bin().display()
+        ))
+        .env("XDG_RUNTIME_DIR", "rel")
+        .env("GOPIN_CACHE_DIR", cache.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    let stamp = stdout_of(&out);
+    assert!(stamp.starts_with('/'), "{stamp}{}", stderr_of(&out));
+    assert!(!stamp.starts_with("rel"), "{stamp}");
 }
 
 /// When nothing changed, the hook must not run gopin at all: each run of `gopin hook-env`
@@ -1976,6 +2034,83 @@ fn edits_within_one_second(sh: Sh) {
         ("settled", "go1.22.9"),
         ("nearer", "go1.22.10"),
     ]);
+}
+
+per_shell!(cd_in_a_subshell:
+    bash_cd_in_a_subshell_leaves_the_shells_check_alone => Sh::Bash,
+    zsh_cd_in_a_subshell_leaves_the_shells_check_alone => Sh::Zsh,
+);
+
+/// A `cd` inside `$(…)` runs no hook: its run would re-date the shell's stamp (the subshell
+/// has the same `$$`), and a pin edited more than the stamp's two seconds before it would
+/// then look older than the stamp and never be seen.
+fn cd_in_a_subshell(sh: Sh) {
+    let Some(w) = World::for_shell(sh) else {
+        return;
+    };
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let t = session_with(
+        &w,
+        sh,
+        &rc_for(sh),
+        &[
+            "cd \"$W/proj\"",
+            "report pinned",
+            "echo 1.21.13 > \"$W/proj/.go-version\"; sleep 3; x=$(cd \"$W/plain\" && pwd)",
+            "report edited",
+            "true",
+            "report later",
+        ],
+        &[],
+    );
+    let text = t.text();
+    Reports::new(sh, &text).assert_versions(&[
+        ("pinned", "go1.22.10"),
+        ("edited", "go1.21.13"),
+        ("later", "go1.21.13"),
+    ]);
+}
+
+/// Under `shopt -s nocasematch`, `[[ == ]]` ignores case: the check must still tell `p1`
+/// from `P1`.
+#[test]
+fn bash_nocasematch_still_tells_directories_apart() {
+    let Some(w) = World::for_shell(Sh::Bash) else {
+        return;
+    };
+    std::fs::create_dir_all(w.root.join("p1")).unwrap();
+    std::fs::create_dir_all(w.root.join("P1")).unwrap();
+    std::fs::write(w.root.join("p1/.go-version"), "1.22.10\n").unwrap();
+    std::fs::write(w.root.join("P1/.go-version"), "1.21.13\n").unwrap();
+    backdate(&[
+        &w.root.join("p1"),
+        &w.root.join("p1/.go-version"),
+        &w.root.join("P1"),
+        &w.root.join("P1/.go-version"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    let mut rc = String::from("shopt -s nocasematch\n");
+    rc.push_str(report_fn(Sh::Bash));
+    rc.push_str(&init_line(Sh::Bash));
+    let text = session(
+        &w,
+        Sh::Bash,
+        &rc,
+        &[
+            "cd \"$W/p1\"",
+            "report lower",
+            "builtin cd \"$W/P1\"",
+            "report upper",
+        ],
+    );
+    Reports::new(Sh::Bash, &text)
+        .assert_versions(&[("lower", "go1.22.10"), ("upper", "go1.21.13")]);
 }
 
 /// Every init script parses in its shell (`zsh -n`, `fish -n`), as shellcheck checks bash's.

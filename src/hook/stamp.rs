@@ -12,10 +12,11 @@ use crate::config;
 const STAMP_MARGIN: Duration = Duration::from_secs(2);
 
 /// Where each shell's stamp file lives: the per-login runtime dir when there is one (memory,
-/// cleaned at logout), else the cache.
+/// cleaned at logout), else the cache. A relative `XDG_RUNTIME_DIR` is ignored, as the XDG
+/// spec says: it would put a stamp directory in every directory the shell visits.
 pub fn stamp_dir() -> PathBuf {
     std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
+        .filter(|d| Path::new(d).is_absolute())
         .map(|d| PathBuf::from(d).join("gopin"))
         .or_else(|| config::cache_dir().map(|d| d.join("stamps")))
         .unwrap_or_else(|| std::env::temp_dir().join("gopin-stamps"))
