@@ -243,13 +243,22 @@ where
         let ingested =
             objects.ingest(&staging.tree().join("go"), &record.files, staging.linked())?;
         ui::verbose(&format!(
-            "object store: {} files shared ({} bytes), {} stored, {} copied",
-            ingested.shared, ingested.shared_bytes, ingested.stored, ingested.copied
+            "object store: {} files linked while unpacking, {} shared ({} bytes), {} stored, {} copied",
+            ingested.linked,
+            ingested.shared,
+            ingested.shared_bytes,
+            ingested.stored,
+            ingested.copied
         ));
         record.save(&staging.tree().join(RECORD_FILE))?;
         Ok(store.commit(staging, &lock, force)?)
     });
-    let dir = committed.inspect_err(|e| lock.report_failure(key, &e.to_string()))?;
+    let dir = committed.inspect_err(|e| {
+        lock.report_failure(key, &e.to_string());
+        // A first install links files into the object store as it unpacks: those of an
+        // attempt that failed (its tree is gone) are collected now.
+        objects.collect_quietly();
+    })?;
     lock.clear_failure();
     if force {
         // The replaced tree is gone: its objects may be garbage now.

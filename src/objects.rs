@@ -88,6 +88,9 @@ pub enum Linked {
 /// What [`Objects::ingest`] did to one tree.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Ingested {
+    /// Files the unpacking had already made links to objects (a delta's taken from the
+    /// store, a first install's adopted as they were written).
+    pub linked: u64,
     pub shared: u64,
     pub stored: u64,
     pub copied: u64,
@@ -161,6 +164,12 @@ impl Objects {
             head.len() == 2 && sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
         ok.then_some(())?;
         Some((sha256, u32::from_str_radix(mode, 8).ok()?))
+    }
+
+    /// The lock installs hold while they link, for an unpacker that links as it writes;
+    /// `None` if it cannot be taken (it then leaves the linking to [`Objects::ingest`]).
+    pub fn shared_lock(&self) -> Option<ObjectsLock> {
+        self.take_lock(false).ok().flatten()
     }
 
     /// Takes the lock installs hold while they link (shared) or the collection holds
@@ -361,8 +370,7 @@ impl Objects {
         for (rel, entry) in manifest {
             if let ManifestEntry::File { size, sha256, mode } = entry {
                 if linked.contains(rel) {
-                    done.shared += 1;
-                    done.shared_bytes += size;
+                    done.linked += 1;
                 } else {
                     files.push((rel, *size, sha256.as_str(), *mode));
                 }

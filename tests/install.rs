@@ -143,6 +143,15 @@ fn wrong_checksum_names_both_hashes_and_installs_nothing() {
     assert!(err.contains(&bogus) && err.contains(&actual), "{err}");
     assert!(env.store_entries("versions").is_empty());
     assert!(env.store_entries("tmp").is_empty());
+    // A first install links its files into the object store as it unpacks, before the
+    // archive's checksum is known: a refused one leaves no object behind.
+    let objects = env.store().join("objects");
+    let left: Vec<String> = env
+        .store_entries("objects")
+        .iter()
+        .flat_map(|head| list_dir(&objects.join(head)))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

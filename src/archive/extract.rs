@@ -7,7 +7,7 @@
 //! Files are created with their final mode and hashed as they are written, for the install
 //! record.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -119,7 +119,9 @@ struct Job {
     data: Vec<u8>,
 }
 
-type Done = Result<(String, ManifestEntry), ExtractError>;
+/// A finished job: the file's entry, and whether it was made a link to a new object as it
+/// was written (see [`extract_adopting`]).
+type Done = Result<(String, ManifestEntry, bool), ExtractError>;
 
 /// Extracts the tar stream `src` into `root` (which must not exist yet), within `limits`, and
 /// reads `src` to its end (for a gzip stream, that checks its CRC).
@@ -129,17 +131,25 @@ type Done = Result<(String, ManifestEntry), ExtractError>;
 /// worker threads, so inflating and writing overlap.
 #[cfg(test)]
 pub fn extract<R: Read>(src: R, root: &Path, limits: Limits) -> Result<Manifest, ExtractError> {
-    extract_under(src, root, &["go".to_string()], limits)
+    extract_adopting(src, root, &["go".to_string()], limits).map(|(manifest, _)| manifest)
 }
 
 /// [`extract`] for an archive whose tree sits under `prefix` (its path's parts) rather than
-/// `go/`: a snapshot made with `gopin export --prefix usr/local/go`.
-pub fn extract_under<R: Read>(
+/// `go/` (a snapshot made with `gopin export --prefix usr/local/go`), and the files already
+/// made links to their objects: into a store that
+/// holds no object yet (a first install), the workers make each small file a new object as
+/// soon as it is written, which overlaps that work with the inflating instead of following
+/// it ([`Objects::ingest`] then skips them). The content is stored before the archive's own
+/// checksum is known: an object is named by its own content's SHA-256, so nothing can link
+/// to one that does not hold what its name says, and a failed install's objects are collected.
+///
+/// [`Objects::ingest`]: crate::objects::Objects::ingest
+pub fn extract_adopting<R: Read>(
     src: R,
     root: &Path,
     prefix: &[String],
     limits: Limits,
-) -> Result<Manifest, ExtractError> {
+) -> Result<(Manifest, BTreeSet<String>), ExtractError> {
     let mut dirs = DirBuilder::new();
     dirs.recursive(true).mode(0o755);
     dirs.create(root).map_err(|source| ExtractError::Write {
@@ -148,9 +158,16 @@ pub fn extract_under<R: Read>(
     })?;
     let workers = writer_threads();
     // Content already in the object store is linked, not written (see docs/store.md); an
-    // empty one is not looked in.
-    let objects = crate::objects::Objects::for_staged(root).filter(|o| o.holds_any());
+    // empty one is not looked in, and its files are adopted as they are written, under the
+    // lock installs hold while they link.
+    let store = crate::objects::Objects::for_staged(root);
+    let (objects, adopt) = match store {
+        Some(o) if o.holds_any() => (Some(o), None),
+        Some(o) => (None, o.shared_lock().map(|lock| (o, lock))),
+        None => (None, None),
+    };
     let objects = objects.as_ref();
+    let adopting = adopt.as_ref().map(|(o, _)| o);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE);
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -163,7 +180,8 @@ pub fn extract_under<R: Read>(
                     let Ok(job) = job_rx.lock().expect("no worker panics").recv() else {
                         break;
                     };
-                    let result = write_small(&job, objects).map(|entry| (job.rel, entry));
+                    let result = write_small(&job, objects, adopting)
+                        .map(|(entry, adopted)| (job.rel, entry, adopted));
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -186,6 +204,7 @@ pub fn extract_under<R: Read>(
             manifest: Manifest::new(),
             symlinks: HashSet::new(),
             files: HashSet::new(),
+            adopted: BTreeSet::new(),
             jobs: Some(job_tx),
             done: done_rx,
             pending: 0,
@@ -205,7 +224,7 @@ pub fn extract_under<R: Read>(
         ex.jobs = None;
         match result {
             Err(ExtractError::Read(_)) if src.exceeded => Err(ExtractError::TooLarge(limits.bytes)),
-            other => other.map(|()| ex.manifest),
+            other => other.map(|()| (ex.manifest, ex.adopted)),
         }
     })
 }
@@ -224,6 +243,8 @@ struct Extractor<'a> {
     symlinks: HashSet<String>,
     /// Regular files written so far (or queued), to notice an archive listing one twice.
     files: HashSet<String>,
+    /// Files already made links to their objects as they were written.
+    adopted: BTreeSet<String>,
     jobs: Option<mpsc::SyncSender<Job>>,
     done: mpsc::Receiver<Done>,
     pending: usize,
@@ -283,6 +304,7 @@ impl Extractor<'_> {
                     if !self.files.insert(rel.clone()) {
                         // Listed twice: the later copy wins, as with `tar x`.
                         self.flush()?;
+                        self.adopted.remove(&rel);
                         remove_existing(&path, &self.symlinks, &rel, &raw)?;
                     } else if self.symlinks.contains(&rel) {
                         return Err(unsafe_entry(&raw, "replaces a symlink"));
@@ -380,7 +402,10 @@ impl Extractor<'_> {
                 break;
             };
             self.pending -= 1;
-            let (rel, entry) = done?;
+            let (rel, entry, adopted) = done?;
+            if adopted {
+                self.adopted.insert(rel.clone());
+            }
             self.manifest.insert(rel, entry);
         }
         Ok(())
@@ -427,22 +452,33 @@ fn create(path: &Path, mode: u32) -> Result<fs::File, ExtractError> {
 }
 
 /// A worker's job: hash a small file, and link it to its object if the store has it, else
-/// write it.
+/// write it (and, into an empty store, `adopt` it: make it a new object at once). True when
+/// it was adopted.
 fn write_small(
     job: &Job,
     objects: Option<&crate::objects::Objects>,
-) -> Result<ManifestEntry, ExtractError> {
+    adopt: Option<&crate::objects::Objects>,
+) -> Result<(ManifestEntry, bool), ExtractError> {
     let size = job.data.len() as u64;
     let sha256 = hex(&Sha256::digest(&job.data));
+    let mut adopted = false;
     if !objects.is_some_and(|o| o.link_to(&sha256, job.mode, &job.data, &job.path)) {
         let mut file = create(&job.path, job.mode)?;
         file.write_all(&job.data).map_err(write_err(&job.path))?;
+        drop(file);
+        if let Some(o) = adopt {
+            // What cannot be adopted here (another file system) is left to the ingest.
+            adopted = o
+                .adopt(&job.path, &sha256, job.mode, size, true)
+                .is_ok_and(|linked| !matches!(linked, crate::objects::Linked::Copied));
+        }
     }
-    Ok(ManifestEntry::File {
+    let entry = ManifestEntry::File {
         size,
         sha256,
         mode: job.mode,
-    })
+    };
+    Ok((entry, adopted))
 }
 
 /// Streams a large entry to disk, hashing it on the way.

@@ -319,7 +319,7 @@ impl Artifact for TarGz {
             ]),
         };
         let fetched = net::with_retries_told(|_| {
-            let staging = stage()?;
+            let mut staging = stage()?;
             let stream = Stream {
                 location: &self.location,
                 deadline,
@@ -327,7 +327,8 @@ impl Artifact for TarGz {
                 expected: Some(&expected),
                 prefix: &[GO.to_string()],
             };
-            let record = stream.stream_into(&staging.tree(), self, &provenance)?;
+            let (record, linked) = stream.stream_into(&staging.tree(), self, &provenance)?;
+            staging.set_linked(linked);
             Ok::<_, GoDevError>((staging, record))
         })?;
         Ok(fetched)
@@ -391,6 +392,8 @@ pub struct Unpacked {
     pub files: Manifest,
     pub sha256: String,
     pub size: u64,
+    /// Files already made links to new objects as they were written (a first install).
+    pub linked: std::collections::BTreeSet<String>,
 }
 
 /// Unpacks the `.tar.gz` at `path`, whose tree sits under `prefix` (its path's parts), into
@@ -478,7 +481,7 @@ impl Stream<'_> {
         dir: &Path,
         archive: &TarGz,
         provenance: &Provenance,
-    ) -> Result<InstallRecord, GoDevError> {
+    ) -> Result<(InstallRecord, std::collections::BTreeSet<String>), GoDevError> {
         let unpacked = self.unpack(&dir.join("go"))?;
         let go = archive.platform.go_binary();
         if !unpacked.files.contains_key(go) {
@@ -488,7 +491,7 @@ impl Stream<'_> {
                 message: format!("it has no go/{go}"),
             });
         }
-        Ok(InstallRecord::new(
+        let record = InstallRecord::new(
             archive.version,
             &archive.platform,
             self.location.to_string(),
@@ -496,7 +499,8 @@ impl Stream<'_> {
             unpacked.size,
             provenance.clone(),
             unpacked.files,
-        ))
+        );
+        Ok((record, unpacked.linked))
     }
 
     /// Streams the archive into `root` (which must not exist yet), checking every entry, and
@@ -524,7 +528,7 @@ impl Stream<'_> {
         let limits = Limits::for_archive(total.unwrap_or(MAX_ARCHIVE_BYTES));
         let mut gz =
             flate2::bufread::GzDecoder::new(BufReader::with_capacity(READ_BUFFER, hashing));
-        let extracted = extract::extract_under(&mut gz, root, self.prefix, limits);
+        let extracted = extract::extract_adopting(&mut gz, root, self.prefix, limits);
         let network_fault = fault.lock().unwrap().take();
         if let Some(e) = network_fault {
             bar.finish_and_clear();
@@ -548,7 +552,7 @@ impl Stream<'_> {
             location.read_error(original.unwrap_or(e))
         })?;
         self.check_whole(&sha256, size)?;
-        let files = manifest.map_err(|e| GoDevError::Corrupt {
+        let (files, linked) = manifest.map_err(|e| GoDevError::Corrupt {
             file: file.filename.clone(),
             url: location.to_string(),
             message: e.to_string(),
@@ -557,6 +561,7 @@ impl Stream<'_> {
             files,
             sha256,
             size,
+            linked,
         })
     }
 
