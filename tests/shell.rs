@@ -454,6 +454,22 @@ fn backdate(paths: &[&Path]) {
     assert!(status.success());
 }
 
+/// The standard world with its projects and the store's `versions/` dated an hour back, so
+/// that nothing looks freshly changed to the hook (which looks again for two seconds after
+/// a change), or `None` if `sh` is not installed.
+fn settled_world(sh: Sh) -> Option<World> {
+    let w = World::for_shell(sh)?;
+    backdate(&[
+        &w.root.join("proj"),
+        &w.root.join("proj/.go-version"),
+        &w.root.join("proj/sub"),
+        &w.root.join("plain"),
+        &w.root,
+        &w.env.store().join("versions"),
+    ]);
+    Some(w)
+}
+
 fn switching_between_projects(sh: Sh) {
     let Some(w) = World::for_shell(sh) else {
         return;
@@ -575,15 +591,9 @@ fn bash_prompt_command_array_form_is_kept() {
 /// own `_gopin_check` after a run, never the function PROMPT_COMMAND names.
 #[test]
 fn bash_hook_wrapped_by_the_user_keeps_working() {
-    let Some(w) = World::for_shell(Sh::Bash) else {
+    let Some(w) = settled_world(Sh::Bash) else {
         return;
     };
-    backdate(&[
-        &w.root.join("proj"),
-        &w.root.join("proj/.go-version"),
-        &w.root,
-        &w.env.store().join("versions"),
-    ]);
     let mut rc = String::from(report_fn(Sh::Bash));
     rc.push_str(&init_line(Sh::Bash));
     rc.push_str(
@@ -1860,16 +1870,9 @@ per_shell!(settings_changed_at_the_prompt:
 /// in a function's own scope holds while it runs, and is gone at the prompt after (fish is
 /// told of settings by events, and none fires when a function's scope ends).
 fn settings_changed_at_the_prompt(sh: Sh) {
-    let Some(w) = World::for_shell(sh) else {
+    let Some(w) = settled_world(sh) else {
         return;
     };
-    backdate(&[
-        &w.root.join("proj"),
-        &w.root.join("proj/.go-version"),
-        &w.root.join("plain"),
-        &w.root,
-        &w.env.store().join("versions"),
-    ]);
     let (set, unset, function) = match sh {
         Sh::Fish => (
             "set -gx GOPIN_SHELL_VERSION 1.21.13",
@@ -1925,16 +1928,9 @@ per_shell!(environment_moved_at_the_prompt:
 /// directory, never outlives the next prompt: gopin's Go is the one that runs. (fish is told
 /// of these by events, not by comparing them at each prompt.)
 fn environment_moved_at_the_prompt(sh: Sh) {
-    let Some(w) = World::for_shell(sh) else {
+    let Some(w) = settled_world(sh) else {
         return;
     };
-    backdate(&[
-        &w.root.join("proj"),
-        &w.root.join("proj/.go-version"),
-        &w.root.join("plain"),
-        &w.root,
-        &w.env.store().join("versions"),
-    ]);
     let moves: &[&str] = match sh {
         Sh::Fish => &[
             "set -gx PATH \"$W/sysgo/bin\" $PATH",
@@ -1995,17 +1991,9 @@ per_shell!(edits_within_one_second:
 /// each edit is seen at the next prompt. zsh compares whole-second dates, so it must not
 /// record a date as fresh as the look (the second edit would keep the first one's second).
 fn edits_within_one_second(sh: Sh) {
-    let Some(w) = World::for_shell(sh) else {
+    let Some(w) = settled_world(sh) else {
         return;
     };
-    let proj = w.root.join("proj");
-    backdate(&[
-        &proj,
-        &proj.join(".go-version"),
-        &proj.join("sub"),
-        &w.root,
-        &w.env.store().join("versions"),
-    ]);
     let t = session_with(
         &w,
         sh,
@@ -2045,15 +2033,9 @@ per_shell!(cd_in_a_subshell:
 /// has the same `$$`), and a pin edited more than the stamp's two seconds before it would
 /// then look older than the stamp and never be seen.
 fn cd_in_a_subshell(sh: Sh) {
-    let Some(w) = World::for_shell(sh) else {
+    let Some(w) = settled_world(sh) else {
         return;
     };
-    backdate(&[
-        &w.root.join("proj"),
-        &w.root.join("proj/.go-version"),
-        &w.root,
-        &w.env.store().join("versions"),
-    ]);
     let t = session_with(
         &w,
         sh,
