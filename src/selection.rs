@@ -189,8 +189,8 @@ pub struct Watch {
     /// names): `-d` and `! -L` each.
     pub present: Vec<PathBuf>,
     /// The stores' `versions/` holding `present` and the entries of `absent`, for a shell
-    /// to which a directory's date costs one `lstat` (zsh): it watches them by date instead
-    /// of those entries.
+    /// to which a directory's date costs one `stat` (zsh's `zstat`): it watches them by
+    /// date instead of those entries.
     pub stores: Vec<PathBuf>,
 }
 

@@ -200,9 +200,9 @@ fn bookkeeping(script: &mut Script, decision: &Decision, cwd: &Path) {
     script.export("_GOPIN_PWD", cwd.as_os_str());
     script.set_shell_var("_GOPIN_SHOWN", OsStr::new(&decision.messages_digest()));
     let w = &decision.watch;
-    // zsh reads a path's date with one lstat (a glob qualifier), which costs it less than a
-    // `test` of the names that could appear there: it watches the directories above the pin
-    // file by date, as those below, and the stores' `versions/` rather than an exact
+    // zsh reads a path's date with one stat (its zstat reads them all), which costs it less
+    // than a `test` of the names that could appear there: it watches the directories above
+    // the pin file by date, as those below, and the stores' `versions/` rather than an exact
     // version's entries. bash and fish need two stats for a date, one for a name.
     if script.shell() == Shell::Zsh {
         let files = w.files.iter().chain(&w.stores);
