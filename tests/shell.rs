@@ -470,6 +470,16 @@ fn settled_world(sh: Sh) -> Option<World> {
     Some(w)
 }
 
+/// A session in [`settled_world`] with the standard rc file, whose labelled reports each show
+/// the version paired with them (skipped if `sh` is not installed).
+fn assert_session_versions(sh: Sh, commands: &[&str], want: &[(&str, &str)]) {
+    let Some(w) = settled_world(sh) else {
+        return;
+    };
+    let t = session_with(&w, sh, &rc_for(sh), commands, &[]);
+    Reports::new(sh, &t.text()).assert_versions(want);
+}
+
 fn switching_between_projects(sh: Sh) {
     let Some(w) = World::for_shell(sh) else {
         return;
@@ -1991,13 +2001,8 @@ per_shell!(edits_within_one_second:
 /// each edit is seen at the next prompt. zsh compares whole-second dates, so it must not
 /// record a date as fresh as the look (the second edit would keep the first one's second).
 fn edits_within_one_second(sh: Sh) {
-    let Some(w) = settled_world(sh) else {
-        return;
-    };
-    let t = session_with(
-        &w,
+    assert_session_versions(
         sh,
-        &rc_for(sh),
         &[
             "cd \"$W/proj/sub\"",
             "report start",
@@ -2012,16 +2017,14 @@ fn edits_within_one_second(sh: Sh) {
             "echo 1.22.10 > \"$W/proj/sub/.go-version\"",
             "report nearer",
         ],
-        &[],
+        &[
+            ("start", "go1.22.10"),
+            ("first", "go1.21.13"),
+            ("second", "go1.22.9"),
+            ("settled", "go1.22.9"),
+            ("nearer", "go1.22.10"),
+        ],
     );
-    let text = t.text();
-    Reports::new(sh, &text).assert_versions(&[
-        ("start", "go1.22.10"),
-        ("first", "go1.21.13"),
-        ("second", "go1.22.9"),
-        ("settled", "go1.22.9"),
-        ("nearer", "go1.22.10"),
-    ]);
 }
 
 per_shell!(cd_in_a_subshell:
@@ -2033,13 +2036,8 @@ per_shell!(cd_in_a_subshell:
 /// has the same `$$`), and a pin edited more than the stamp's two seconds before it would
 /// then look older than the stamp and never be seen.
 fn cd_in_a_subshell(sh: Sh) {
-    let Some(w) = settled_world(sh) else {
-        return;
-    };
-    let t = session_with(
-        &w,
+    assert_session_versions(
         sh,
-        &rc_for(sh),
         &[
             "cd \"$W/proj\"",
             "report pinned",
@@ -2048,14 +2046,12 @@ fn cd_in_a_subshell(sh: Sh) {
             "true",
             "report later",
         ],
-        &[],
+        &[
+            ("pinned", "go1.22.10"),
+            ("edited", "go1.21.13"),
+            ("later", "go1.21.13"),
+        ],
     );
-    let text = t.text();
-    Reports::new(sh, &text).assert_versions(&[
-        ("pinned", "go1.22.10"),
-        ("edited", "go1.21.13"),
-        ("later", "go1.21.13"),
-    ]);
 }
 
 /// Under `shopt -s nocasematch`, `[[ == ]]` ignores case: the check must still tell `p1`
